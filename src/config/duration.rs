@@ -1,0 +1,90 @@
+//! Durations as people write them in config: `30s`, `5m`, `1h`, `1h30m`, `2d`.
+
+use std::time::Duration;
+
+/// Parses `30s`, `5m`, `1h30m`, `2d`. A bare number is refused: `30` could mean
+/// seconds or minutes, and guessing wrong on a wait timer is not harmless.
+pub fn parse(text: &str) -> Result<Duration, String> {
+    let t = text.trim();
+    if t.is_empty() {
+        return Err("empty duration".into());
+    }
+    let mut total: u64 = 0;
+    let mut digits = String::new();
+    let mut saw_unit = false;
+    for c in t.chars() {
+        if c.is_ascii_digit() {
+            digits.push(c);
+            continue;
+        }
+        let unit = match c {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            'd' => 86_400,
+            ' ' if digits.is_empty() => continue,
+            _ => return Err(format!("unexpected `{c}`")),
+        };
+        if digits.is_empty() {
+            return Err(format!("`{c}` has no number before it"));
+        }
+        let n: u64 = digits.parse().map_err(|_| "number too large".to_string())?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or("duration too large")?;
+        digits.clear();
+        saw_unit = true;
+    }
+    if !digits.is_empty() {
+        return Err(if saw_unit {
+            format!("`{digits}` at the end has no unit")
+        } else {
+            "a number needs a unit: s, m, h or d".into()
+        });
+    }
+    Ok(Duration::from_secs(total))
+}
+
+/// The shortest form that parses back to the same value (`90s` → `1m30s`).
+pub fn format(d: Duration) -> String {
+    let mut s = d.as_secs();
+    if s == 0 {
+        return "0s".into();
+    }
+    let mut out = String::new();
+    for (unit, len) in [("d", 86_400), ("h", 3600), ("m", 60), ("s", 1)] {
+        if s >= len {
+            out.push_str(&format!("{}{unit}", s / len));
+            s %= len;
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_the_forms_people_write() {
+        assert_eq!(parse("30s"), Ok(Duration::from_secs(30)));
+        assert_eq!(parse("5m"), Ok(Duration::from_secs(300)));
+        assert_eq!(parse("1h"), Ok(Duration::from_secs(3600)));
+        assert_eq!(parse("1h30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("1h 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("2d"), Ok(Duration::from_secs(172_800)));
+        assert_eq!(parse("0s"), Ok(Duration::ZERO));
+    }
+
+    #[test]
+    fn refuses_ambiguous_or_broken_ones() {
+        for bad in ["", "30", "m", "5x", "1h30", "-5m", "5 m m", "99999999999999999999s"] {
+            assert!(parse(bad).is_err(), "{bad:?} should be refused");
+        }
+    }
+
+    #[test]
+    fn formats_round_trip() {
+        for s in ["30s", "5m", "1h30m", "2d", "1d1h1m1s"] {
+            assert_eq!(format(parse(s).unwrap()), s);
+        }
+    }
+}

@@ -1,0 +1,325 @@
+//! `.github/stagegate.yml`: types, loading and validation (SPEC §3).
+//!
+//! Loading is two passes. `schema` turns the YAML into these types, reporting
+//! unknown keys and wrong types; `validate` then checks what only makes sense
+//! with the whole file in view (edges, cycles, globs, approvals). Both collect
+//! diagnostics instead of stopping, so a user sees every problem in one run.
+
+pub mod diag;
+pub mod duration;
+pub mod node;
+mod schema;
+mod validate;
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub use diag::{Diagnostic, Severity};
+pub use node::Pos;
+
+/// The config used when the repository has none: the seed-002 environment model
+/// with offline (`file://`) journal store and KV. `stagegate init` writes it out.
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/seed-environments.yml");
+pub const DEFAULT_PATH: &str = ".github/stagegate.yml";
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub version: u32,
+    pub release: Release,
+    pub environments: Vec<Environment>,
+    pub promotions: Vec<Edge>,
+    pub steps: Steps,
+    pub journal: Journal,
+    pub servicenow: Option<ServiceNow>,
+}
+
+impl Config {
+    pub fn env(&self, name: &str) -> Option<&Environment> {
+        self.environments.iter().find(|e| e.name == name)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Scheme {
+    Calver,
+    Semver,
+}
+
+#[derive(Debug, Clone)]
+pub struct Release {
+    pub scheme: Scheme,
+    pub format: Text,
+    pub tag_prefix: String,
+    pub draft: bool,
+    pub generate_notes: bool,
+    pub name: Option<String>,
+    pub body: Option<String>,
+}
+
+impl Default for Release {
+    fn default() -> Self {
+        Release {
+            scheme: Scheme::Calver,
+            format: Text::new("YY.0M.0D.BUILD"),
+            tag_prefix: String::new(),
+            draft: true,
+            generate_notes: true,
+            name: None,
+            body: None,
+        }
+    }
+}
+
+/// A string with the place it came from, for diagnostics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub value: String,
+    pub pos: Pos,
+}
+
+impl Text {
+    pub fn new(value: impl Into<String>) -> Self {
+        Text { value: value.into(), pos: Pos::default() }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Environment {
+    pub name: String,
+    /// Position of the environment's key under `environments:`.
+    pub pos: Pos,
+    /// Deployment-branch-policy globs for branches.
+    pub branches: Vec<Text>,
+    /// Deployment-branch-policy globs for tags (GitHub's `type: tag` policies).
+    pub tags: Vec<Text>,
+    pub auto_deploy: bool,
+    pub approvals: Approvals,
+    pub freeze: Vec<Text>,
+    pub health: Vec<HealthCheck>,
+    /// A ServiceNow change must be approved before promoting here.
+    pub change_required: bool,
+    pub url: Option<String>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct Approvals {
+    pub required: u32,
+    pub reviewers: Vec<Reviewer>,
+    pub prevent_self_review: bool,
+    pub wait_timer: Option<Duration>,
+    /// Position of `approvals:` (or of the environment when absent).
+    pub pos: Pos,
+    pub required_pos: Pos,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Reviewer {
+    User(String),
+    Team { org: String, slug: String },
+}
+
+impl Reviewer {
+    /// `@org/team` is a team, `@login` or `login` a user.
+    pub fn parse(s: &str) -> Option<Reviewer> {
+        let s = s.trim();
+        let bare = s.strip_prefix('@').unwrap_or(s);
+        let valid = |part: &str| {
+            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
+        };
+        match bare.split_once('/') {
+            Some((org, slug)) if valid(org) && valid(slug) => {
+                Some(Reviewer::Team { org: org.to_owned(), slug: slug.to_owned() })
+            }
+            None if valid(bare) => Some(Reviewer::User(bare.to_owned())),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Reviewer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Reviewer::User(u) => write!(f, "@{u}"),
+            Reviewer::Team { org, slug } => write!(f, "@{org}/{slug}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct HealthCheck {
+    pub http: String,
+    pub expect: u16,
+    pub timeout: Option<Duration>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Edge {
+    pub from: Text,
+    pub to: Text,
+    /// Position of the edge item in `promotions:`.
+    pub pos: Pos,
+}
+
+#[derive(Debug, Clone)]
+pub struct Steps {
+    pub backup: Option<String>,
+    pub deploy: Option<String>,
+    pub verify: Option<String>,
+    pub rollback: Option<String>,
+    /// How long a deployment may take to become healthy (seed 004: 5 minutes).
+    pub startup_timeout: Duration,
+    /// Per health-check request timeout (seed 004: 30 seconds).
+    pub health_check_timeout: Duration,
+    /// Longest a hook may run before it is killed.
+    pub hook_timeout: Duration,
+}
+
+impl Default for Steps {
+    fn default() -> Self {
+        Steps {
+            backup: None,
+            deploy: None,
+            verify: None,
+            rollback: None,
+            startup_timeout: Duration::from_secs(300),
+            health_check_timeout: Duration::from_secs(30),
+            hook_timeout: Duration::from_secs(1800),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Journal {
+    pub store: String,
+    pub s3: Option<S3>,
+    pub kv: String,
+    pub key_prefix: String,
+    pub status_prefix: String,
+    pub lanes: Vec<String>,
+    pub writers: Vec<Writer>,
+    pub import: Option<String>,
+    pub retries: u32,
+    pub change_approval: Option<String>,
+}
+
+impl Default for Journal {
+    fn default() -> Self {
+        Journal {
+            store: "file://.stagegate/store".into(),
+            s3: None,
+            kv: "file://.stagegate/kv".into(),
+            key_prefix: "journal_version".into(),
+            status_prefix: "journal_status".into(),
+            lanes: vec!["dev".into(), "qa".into(), "dit".into()],
+            writers: Vec::new(),
+            import: None,
+            retries: 5,
+            change_approval: None,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct S3 {
+    pub endpoint: Option<String>,
+    pub path_style: bool,
+    pub region: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Writer {
+    pub cluster: String,
+    pub mandators: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct ServiceNow {
+    pub instance: String,
+}
+
+/// A config file as read from disk, kept with its text for rendering diagnostics.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub name: String,
+    pub text: String,
+}
+
+/// The outcome of loading: the config (when it has no errors) and every
+/// diagnostic found.
+#[derive(Debug)]
+pub struct Loaded {
+    pub source: Source,
+    pub config: Option<Config>,
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl Loaded {
+    pub fn errors(&self) -> usize {
+        self.diagnostics.iter().filter(|d| d.is_error()).count()
+    }
+    pub fn warnings(&self) -> usize {
+        self.diagnostics.len() - self.errors()
+    }
+}
+
+/// Which file to read, and whether the user asked for it.
+#[derive(Debug, Clone)]
+pub enum Location {
+    /// `-c FILE` or `STAGEGATE_CONFIG`: it must exist.
+    Explicit(PathBuf),
+    /// The default path; when absent the embedded default config is used.
+    Default,
+}
+
+/// Reads and validates a config. `Err` only when the file cannot be read at all.
+pub fn load(location: &Location) -> std::io::Result<Loaded> {
+    let (name, bytes) = match location {
+        Location::Explicit(p) => (p.display().to_string(), std::fs::read(p)?),
+        Location::Default => match std::fs::read(DEFAULT_PATH) {
+            Ok(b) => (DEFAULT_PATH.to_string(), b),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                ("<embedded default config>".to_string(), EMBEDDED_DEFAULT.as_bytes().to_vec())
+            }
+            Err(e) => return Err(e),
+        },
+    };
+    Ok(parse_bytes(&name, &bytes))
+}
+
+/// True when `load(Location::Default)` would fall back to the embedded config.
+pub fn default_is_embedded() -> bool {
+    !Path::new(DEFAULT_PATH).exists()
+}
+
+/// Parses and validates config text; never panics, whatever the bytes.
+pub fn parse_bytes(name: &str, bytes: &[u8]) -> Loaded {
+    let text = match std::str::from_utf8(bytes) {
+        Ok(t) => t.to_owned(),
+        Err(e) => {
+            let valid = &bytes[..e.valid_up_to()];
+            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
+            let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
+            let pos = Pos { offset: 0, len: 0, line, column };
+            let diag = Diagnostic::error(
+                pos,
+                format!("the file is not valid UTF-8 (byte {} of line {line})", e.valid_up_to()),
+            )
+            .help("save the config as UTF-8");
+            return Loaded {
+                source: Source { name: name.into(), text: String::from_utf8_lossy(bytes).into_owned() },
+                config: None,
+                diagnostics: vec![diag],
+            };
+        }
+    };
+    let source = Source { name: name.into(), text };
+    let mut diagnostics = Vec::new();
+    let config = schema::read(&source.text, &mut diagnostics);
+    if let Some(cfg) = &config {
+        validate::check(cfg, &mut diagnostics);
+    }
+    diagnostics.sort_by_key(|d| (d.line, d.column));
+    let ok = !diagnostics.iter().any(Diagnostic::is_error);
+    Loaded { source, config: config.filter(|_| ok), diagnostics }
+}

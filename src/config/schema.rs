@@ -1,0 +1,544 @@
+//! From a YAML node tree to `Config`, collecting every unknown key and wrong type.
+//!
+//! A field with a problem gets a diagnostic and its default, and the walk goes on:
+//! an environment with a misspelt key is still an environment, so its edges do
+//! not turn into a cascade of "unknown environment" errors.
+
+use super::duration;
+use super::node::{Node, Pos, Value};
+use super::*;
+
+pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        diags.push(
+            Diagnostic::error(Pos { line: 1, column: 1, ..Pos::default() }, "the config file is empty")
+                .help("start from `stagegate init`, or see the example in the README (SPEC §3)"),
+        );
+        return None;
+    }
+    let opts = serde_saphyr::options! { with_snippet: false };
+    let root: Node = match serde_saphyr::from_str_with_options(text, opts) {
+        Ok(n) => n,
+        Err(e) => {
+            let loc = e.location();
+            let pos = loc
+                .map(|l| Pos {
+                    offset: l.span().byte_offset().unwrap_or(0) as usize,
+                    len: l.span().byte_len().unwrap_or(0) as usize,
+                    line: l.line() as usize,
+                    column: l.column() as usize,
+                })
+                .unwrap_or(Pos { line: 1, column: 1, ..Pos::default() });
+            let msg = e.to_string();
+            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
+            diags.push(Diagnostic::error(pos, format!("invalid YAML: {msg}")).help("fix the YAML syntax"));
+            return None;
+        }
+    };
+    let mut w = Walker { diags };
+    w.config(&root)
+}
+
+struct Walker<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+/// The entries of a mapping, with unknown keys already reported.
+struct Fields<'n> {
+    entries: &'n [(Node, Node)],
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)).map(|(_, v)| v)
+    }
+}
+
+impl Walker<'_> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::error(pos, message).help(help));
+    }
+
+    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.error(
+            node.pos,
+            format!("`{what}` must be {expected}, found {}", node.value.kind()),
+            format!("write {expected} here"),
+        );
+    }
+
+    /// A mapping whose keys must all be in `allowed`.
+    fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, what, "a mapping");
+            return None;
+        };
+        for (k, _) in entries {
+            match &k.value {
+                Value::Str(key) if allowed.contains(&key.as_str()) => {}
+                Value::Str(key) => {
+                    let help = match closest(key, allowed) {
+                        Some(c) => format!("did you mean `{c}`? Allowed here: {}", allowed.join(", ")),
+                        None => format!("allowed keys in `{what}`: {}", allowed.join(", ")),
+                    };
+                    self.diags.push(
+                        Diagnostic::error(k.pos, format!("unknown key `{key}` in `{what}`"))
+                            .help(help)
+                            .label("unknown key"),
+                    );
+                }
+                other => self.error(
+                    k.pos,
+                    format!("keys in `{what}` must be strings, found {}", other.kind()),
+                    format!("allowed keys: {}", allowed.join(", ")),
+                ),
+            }
+        }
+        Some(Fields { entries })
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Text> {
+        match &node.value {
+            Value::Str(s) => Some(Text { value: s.clone(), pos: node.pos }),
+            _ => {
+                self.wrong_type(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+        f.get(key).and_then(|n| self.string(n, key)).map(|t| t.value)
+    }
+
+    fn boolean(&mut self, f: &Fields, key: &str, default: bool) -> bool {
+        match f.get(key) {
+            None => default,
+            Some(Node { value: Value::Bool(b), .. }) => *b,
+            Some(n) => {
+                self.wrong_type(n, key, "true or false");
+                default
+            }
+        }
+    }
+
+    fn uint(&mut self, f: &Fields, key: &str, max: i64) -> Option<(i64, Pos)> {
+        let n = f.get(key)?;
+        match &n.value {
+            Value::Int(i) if (0..=max).contains(i) => Some((*i, n.pos)),
+            Value::Int(i) => {
+                self.error(
+                    n.pos,
+                    format!("`{key}` is {i}, out of range"),
+                    format!("use a whole number from 0 to {max}"),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(n, key, "a whole number");
+                None
+            }
+        }
+    }
+
+    fn duration(&mut self, f: &Fields, key: &str) -> Option<Duration> {
+        let n = f.get(key)?;
+        let t = match &n.value {
+            Value::Int(i) => Text { value: i.to_string(), pos: n.pos },
+            _ => self.string(n, key)?,
+        };
+        match duration::parse(&t.value) {
+            Ok(d) => Some(d),
+            Err(why) => {
+                self.error(
+                    t.pos,
+                    format!("invalid duration `{}` for `{key}`: {why}", t.value),
+                    "write a number with a unit, e.g. 30s, 5m, 1h or 1h30m",
+                );
+                None
+            }
+        }
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    fn strings(&mut self, node: &Node, what: &str) -> Vec<Text> {
+        match &node.value {
+            Value::Str(_) => self.string(node, what).into_iter().collect(),
+            Value::Seq(items) => items.iter().filter_map(|i| self.string(i, what)).collect(),
+            _ => {
+                self.wrong_type(node, what, "a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    fn config(&mut self, root: &Node) -> Option<Config> {
+        const TOP: &[&str] = &["version", "release", "environments", "promotions", "steps", "journal", "servicenow"];
+        let f = self.fields(root, "the config file", TOP)?;
+        let version = match f.get("version") {
+            None => {
+                self.error(
+                    Pos { line: 1, column: 1, ..root.pos },
+                    "missing `version`",
+                    "add `version: 1` at the top of the file",
+                );
+                1
+            }
+            Some(n) => match n.value {
+                Value::Int(1) => 1,
+                _ => {
+                    let found = match &n.value {
+                        Value::Int(i) => i.to_string(),
+                        Value::Str(s) => format!("\"{s}\""),
+                        v => v.kind().to_string(),
+                    };
+                    self.error(
+                        n.pos,
+                        format!("unsupported config version {found}"),
+                        "this stagegate reads `version: 1`",
+                    );
+                    1
+                }
+            },
+        };
+        let release = f.get("release").map(|n| self.release(n)).unwrap_or_default();
+        let environments = match f.get("environments") {
+            Some(n) => self.environments(n),
+            None => {
+                self.error(
+                    Pos { line: 1, column: 1, ..root.pos },
+                    "missing `environments`",
+                    "list your environments under `environments:` (SPEC §3)",
+                );
+                Vec::new()
+            }
+        };
+        let promotions = f.get("promotions").map(|n| self.promotions(n)).unwrap_or_default();
+        let steps = f.get("steps").map(|n| self.steps(n)).unwrap_or_default();
+        let journal = f.get("journal").map(|n| self.journal(n)).unwrap_or_default();
+        let servicenow = f.get("servicenow").and_then(|n| {
+            let g = self.fields(n, "servicenow", &["instance"])?;
+            match g.get("instance") {
+                Some(i) => self.string(i, "instance").map(|t| ServiceNow { instance: t.value }),
+                None => {
+                    self.error(n.pos, "`servicenow` needs `instance`", "e.g. instance: https://acme.service-now.com");
+                    None
+                }
+            }
+        });
+        Some(Config { version, release, environments, promotions, steps, journal, servicenow })
+    }
+
+    fn release(&mut self, node: &Node) -> Release {
+        const KEYS: &[&str] = &["scheme", "format", "tag_prefix", "draft", "generate_notes", "name", "body"];
+        let mut r = Release::default();
+        let Some(f) = self.fields(node, "release", KEYS) else { return r };
+        if let Some(n) = f.get("scheme") {
+            match self.string(n, "scheme").map(|t| t.value).as_deref() {
+                Some("calver") => r.scheme = Scheme::Calver,
+                Some("semver") => r.scheme = Scheme::Semver,
+                Some(other) => {
+                    self.error(n.pos, format!("unknown release scheme `{other}`"), "use `calver` or `semver`")
+                }
+                None => {}
+            }
+        }
+        if let Some(t) = f.get("format").and_then(|n| self.string(n, "format")) {
+            r.format = t;
+        }
+        if let Some(p) = self.opt_string(&f, "tag_prefix") {
+            r.tag_prefix = p;
+        }
+        r.draft = self.boolean(&f, "draft", true);
+        r.generate_notes = self.boolean(&f, "generate_notes", true);
+        r.name = self.opt_string(&f, "name");
+        r.body = self.opt_string(&f, "body");
+        r
+    }
+
+    fn environments(&mut self, node: &Node) -> Vec<Environment> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, "environments", "a mapping of environment names");
+            return Vec::new();
+        };
+        let mut envs: Vec<Environment> = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.string(k, "environment name") else { continue };
+            if !valid_env_name(&name.value) {
+                self.error(
+                    k.pos,
+                    format!("invalid environment name `{}`", name.value),
+                    "use letters, digits, `-`, `_` and `.` (GitHub environment names)",
+                );
+            }
+            envs.push(self.environment(name, v));
+        }
+        envs
+    }
+
+    fn environment(&mut self, name: Text, node: &Node) -> Environment {
+        const KEYS: &[&str] = &["branches", "tags", "auto_deploy", "approvals", "freeze", "health", "change", "url"];
+        let mut env = Environment {
+            name: name.value.clone(),
+            pos: name.pos,
+            branches: Vec::new(),
+            tags: Vec::new(),
+            auto_deploy: false,
+            approvals: Approvals { pos: name.pos, required_pos: name.pos, ..Approvals::default() },
+            freeze: Vec::new(),
+            health: Vec::new(),
+            change_required: false,
+            url: None,
+        };
+        if matches!(node.value, Value::Null) {
+            return env; // `staging:` with nothing under it: an environment with defaults.
+        }
+        let what = format!("environments.{}", name.value);
+        let Some(f) = self.fields(node, &what, KEYS) else { return env };
+        env.branches = f.get("branches").map(|n| self.strings(n, "branches")).unwrap_or_default();
+        env.tags = f.get("tags").map(|n| self.strings(n, "tags")).unwrap_or_default();
+        env.auto_deploy = self.boolean(&f, "auto_deploy", false);
+        if let Some(n) = f.get("approvals") {
+            env.approvals = self.approvals(n, &what);
+        }
+        env.freeze = f.get("freeze").map(|n| self.strings(n, "freeze")).unwrap_or_default();
+        if let Some(n) = f.get("health") {
+            env.health = self.health(n);
+        }
+        if let Some(n) = f.get("change") {
+            match self.string(n, "change").map(|t| t.value).as_deref() {
+                Some("required") => env.change_required = true,
+                Some("none") => {}
+                Some(other) => {
+                    self.error(n.pos, format!("unknown `change` value `{other}`"), "use `required` or `none`")
+                }
+                None => {}
+            }
+        }
+        env.url = self.opt_string(&f, "url");
+        env
+    }
+
+    fn approvals(&mut self, node: &Node, env: &str) -> Approvals {
+        const KEYS: &[&str] = &["required", "reviewers", "prevent_self_review", "wait_timer"];
+        let mut a = Approvals { pos: node.pos, required_pos: node.pos, ..Approvals::default() };
+        let Some(f) = self.fields(node, &format!("{env}.approvals"), KEYS) else { return a };
+        if let Some((n, pos)) = self.uint(&f, "required", 100) {
+            a.required = n as u32;
+            a.required_pos = pos;
+        }
+        if let Some(n) = f.get("reviewers") {
+            for t in self.strings(n, "reviewers") {
+                match Reviewer::parse(&t.value) {
+                    Some(r) => a.reviewers.push(r),
+                    None => self.error(
+                        t.pos,
+                        format!("invalid reviewer `{}`", t.value),
+                        "write a user as `@login` and a team as `@org/team-slug`",
+                    ),
+                }
+            }
+        }
+        a.prevent_self_review = self.boolean(&f, "prevent_self_review", true);
+        a.wait_timer = self.duration(&f, "wait_timer");
+        a
+    }
+
+    fn health(&mut self, node: &Node) -> Vec<HealthCheck> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "health", "a list of checks like `{ http: URL, expect: 200 }`");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(f) = self.fields(item, "health check", &["http", "expect", "timeout"]) else { continue };
+            let Some(url) = f.get("http").and_then(|n| self.string(n, "http")) else {
+                if f.get("http").is_none() {
+                    self.error(
+                        item.pos,
+                        "a health check needs `http`",
+                        "e.g. { http: \"https://prod.example.com/healthz\", expect: 200 }",
+                    );
+                }
+                continue;
+            };
+            if !(url.value.starts_with("http://") || url.value.starts_with("https://")) {
+                self.error(
+                    url.pos,
+                    format!("`{}` is not an http(s) URL", url.value),
+                    "write the full URL, e.g. https://host/healthz",
+                );
+            }
+            let expect = match self.uint(&f, "expect", 599) {
+                Some((code, _)) if code >= 100 => code as u16,
+                Some((code, pos)) => {
+                    self.error(pos, format!("{code} is not an HTTP status"), "use a status from 100 to 599");
+                    200
+                }
+                None => 200,
+            };
+            let timeout = self.duration(&f, "timeout");
+            out.push(HealthCheck { http: url.value, expect, timeout });
+        }
+        out
+    }
+
+    fn promotions(&mut self, node: &Node) -> Vec<Edge> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "promotions", "a list of `{ from: A, to: B }`");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(f) = self.fields(item, "promotion", &["from", "to"]) else { continue };
+            let from = f.get("from").and_then(|n| self.string(n, "from"));
+            let to = f.get("to").and_then(|n| self.string(n, "to"));
+            for (k, v) in [("from", &from), ("to", &to)] {
+                if v.is_none() && f.get(k).is_none() {
+                    self.error(item.pos, format!("a promotion needs `{k}`"), "write it as { from: A, to: B }");
+                }
+            }
+            if let (Some(from), Some(to)) = (from, to) {
+                out.push(Edge { from, to, pos: item.pos });
+            }
+        }
+        out
+    }
+
+    fn steps(&mut self, node: &Node) -> Steps {
+        const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts"];
+        let mut s = Steps::default();
+        let Some(f) = self.fields(node, "steps", KEYS) else { return s };
+        s.backup = self.opt_string(&f, "backup");
+        s.deploy = self.opt_string(&f, "deploy");
+        s.verify = self.opt_string(&f, "verify");
+        s.rollback = self.opt_string(&f, "rollback");
+        if let Some(n) = f.get("timeouts")
+            && let Some(t) = self.fields(n, "steps.timeouts", &["startup", "health_check", "hook"])
+        {
+            if let Some(d) = self.duration(&t, "startup") {
+                s.startup_timeout = d;
+            }
+            if let Some(d) = self.duration(&t, "health_check") {
+                s.health_check_timeout = d;
+            }
+            if let Some(d) = self.duration(&t, "hook") {
+                s.hook_timeout = d;
+            }
+        }
+        s
+    }
+
+    fn journal(&mut self, node: &Node) -> Journal {
+        const KEYS: &[&str] = &[
+            "store",
+            "s3",
+            "kv",
+            "key_prefix",
+            "status_prefix",
+            "lanes",
+            "writers",
+            "import",
+            "retries",
+            "change_approval",
+        ];
+        let mut j = Journal::default();
+        let Some(f) = self.fields(node, "journal", KEYS) else { return j };
+        for (key, slot) in [("store", &mut j.store), ("kv", &mut j.kv)] {
+            if let Some(t) = f.get(key).and_then(|n| self.string(n, key)) {
+                let ok = match key {
+                    "store" => t.value.starts_with("s3://") || t.value.starts_with("file://"),
+                    _ => t.value.starts_with("consul://") || t.value.starts_with("file://"),
+                };
+                if !ok {
+                    let help = if key == "store" {
+                        "use s3://BUCKET/PREFIX or file://DIR"
+                    } else {
+                        "use consul://HOST:PORT or file://DIR"
+                    };
+                    self.error(t.pos, format!("unsupported journal {key} `{}`", t.value), help);
+                }
+                *slot = t.value;
+            }
+        }
+        if let Some(n) = f.get("s3")
+            && let Some(g) = self.fields(n, "journal.s3", &["endpoint", "path_style", "region"])
+        {
+            j.s3 = Some(S3 {
+                endpoint: self.opt_string(&g, "endpoint"),
+                path_style: self.boolean(&g, "path_style", false),
+                region: self.opt_string(&g, "region"),
+            });
+        }
+        for (key, slot) in [("key_prefix", &mut j.key_prefix), ("status_prefix", &mut j.status_prefix)] {
+            if let Some(v) = self.opt_string(&f, key) {
+                *slot = v.trim_matches('/').to_string();
+            }
+        }
+        if let Some(n) = f.get("lanes") {
+            let lanes = self.strings(n, "lanes");
+            if lanes.is_empty() {
+                self.error(n.pos, "`lanes` is empty", "list the lanes, newest first, e.g. [dev, qa, dit]");
+            }
+            for (i, l) in lanes.iter().enumerate() {
+                if lanes[..i].iter().any(|p| p.value == l.value) {
+                    self.error(
+                        l.pos,
+                        format!("journal lane `{}` is listed twice", l.value),
+                        "each lane holds one version; list each once",
+                    );
+                }
+            }
+            j.lanes = lanes.into_iter().map(|t| t.value).collect();
+        }
+        if let Some(n) = f.get("writers") {
+            if let Value::Map(entries) = &n.value {
+                for (k, v) in entries {
+                    let Some(cluster) = self.string(k, "writer cluster") else { continue };
+                    let mut mandators = Vec::new();
+                    if !matches!(v.value, Value::Null)
+                        && let Some(g) = self.fields(v, &format!("writers.{}", cluster.value), &["mandators"])
+                        && let Some(m) = g.get("mandators")
+                    {
+                        mandators = self.strings(m, "mandators").into_iter().map(|t| t.value).collect();
+                    }
+                    j.writers.push(Writer { cluster: cluster.value, mandators });
+                }
+            } else {
+                self.wrong_type(n, "writers", "a mapping of cluster names");
+            }
+        }
+        j.import = self.opt_string(&f, "import");
+        if let Some((n, _)) = self.uint(&f, "retries", 100) {
+            j.retries = n as u32;
+        }
+        if let Some(n) = f.get("change_approval") {
+            match self.string(n, "change_approval").map(|t| t.value).as_deref() {
+                Some("servicenow") => j.change_approval = Some("servicenow".into()),
+                Some("none") => {}
+                Some(other) => {
+                    self.error(n.pos, format!("unknown change approval `{other}`"), "use `servicenow` or `none`")
+                }
+                None => {}
+            }
+        }
+        j
+    }
+}
+
+/// GitHub environment names: no control characters, no `/`, at most 255 bytes.
+fn valid_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}
+
+/// The allowed key closest to a misspelt one, if any is close.
+fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
+    allowed
+        .iter()
+        .map(|a| (strsim::damerau_levenshtein(key, a), *a))
+        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, a)| a)
+}

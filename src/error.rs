@@ -1,0 +1,115 @@
+//! Exit codes (SPEC §2) and the top-level error.
+
+use miette::Diagnostic;
+
+use thiserror::Error;
+
+/// The process exit code. Stable: scripts and workflows depend on it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exit {
+    /// The operation succeeded (or the answer is yes).
+    Success = 0,
+    /// The operation failed: a deploy, a health check, an upload after retries.
+    Failed = 1,
+    /// Invalid input: bad config, bad flag, unknown environment, malformed id.
+    Invalid = 2,
+    /// Refused by policy: path or branch not allowed, approvals missing, freeze.
+    Refused = 3,
+}
+
+pub const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the operation failed (deploy or health check failed, upload failed after retries)
+  2  invalid input (bad config, bad flag, unknown environment, malformed id)
+  3  refused by policy (path or branch not allowed, approvals missing, freeze window)";
+
+/// Errors of the command line itself: what the user typed.
+#[derive(Debug, Error, Diagnostic)]
+pub enum InputError {
+    #[error("{message}")]
+    #[diagnostic(code(stagegate::input::unknown_environment), help("{help}"))]
+    UnknownEnvironment { message: String, help: String },
+
+    #[error("{0}")]
+    #[diagnostic(
+        code(stagegate::input::bad_ref),
+        help("give a branch (`main`, `refs/heads/main`) or a tag (`refs/tags/26.11.21.1`)")
+    )]
+    BadRef(String),
+
+    #[error("`{0}` is not a valid release id")]
+    #[diagnostic(
+        code(stagegate::input::bad_release),
+        help("a release id is a tag or version: letters, digits and `.`, `-`, `_`, `+`, at most 128 characters")
+    )]
+    BadRelease(String),
+
+    #[error("{message}")]
+    #[diagnostic(code(stagegate::input::invalid))]
+    Invalid {
+        message: String,
+        #[help]
+        help: Option<String>,
+    },
+}
+
+/// Everything a command can fail with; each area has its own enum.
+#[derive(Debug, Error, Diagnostic)]
+pub enum Error {
+    #[error("cannot read config `{path}`: {source}")]
+    #[diagnostic(
+        code(stagegate::config::read),
+        help("pass the file with -c/--config or STAGEGATE_CONFIG; `stagegate init` writes a starter one")
+    )]
+    ConfigRead { path: String, source: std::io::Error },
+
+    /// The diagnostics were already printed; this only carries the exit code.
+    #[error("{file} has {errors} error(s)")]
+    #[diagnostic(code(stagegate::config::invalid), help("fix the problems above; `stagegate check` lists them all"))]
+    ConfigInvalid { file: String, errors: usize },
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Input(#[from] InputError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Forge(#[from] crate::forge::ForgeError),
+}
+
+impl Error {
+    pub fn exit(&self) -> Exit {
+        match self {
+            Error::ConfigRead { .. } | Error::ConfigInvalid { .. } | Error::Input(_) => Exit::Invalid,
+            Error::Forge(e) => e.exit(),
+        }
+    }
+
+    pub fn invalid(message: impl Into<String>, help: impl Into<String>) -> Error {
+        Error::Input(InputError::Invalid { message: message.into(), help: Some(help.into()) })
+    }
+}
+
+/// Release ids travel into env vars, file names and API paths: keep them tame.
+pub fn check_release_id(id: &str) -> Result<(), InputError> {
+    let ok = !id.is_empty()
+        && id.len() <= 128
+        && !id.starts_with(['-', '.'])
+        && !id.contains("..")
+        && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
+    if ok { Ok(()) } else { Err(InputError::BadRelease(id.escape_debug().to_string())) }
+}
+
+/// With `--output json`, a failed command still prints one JSON document.
+pub fn print_json(e: &Error) {
+    let doc = serde_json::json!({
+        "error": {
+            "code": e.code().map(|c| c.to_string()),
+            "message": e.to_string(),
+            "help": e.help().map(|h| h.to_string()),
+            "exit": e.exit() as u8,
+        }
+    });
+    println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+}

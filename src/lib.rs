@@ -1,0 +1,16 @@
+//! stagegate: release promotion for GitHub Actions.
+//!
+//! The flow is *config → policy → plan → effects*: `config` reads and validates
+//! the YAML, `policy` answers what it allows, `plan` orders the steps of an
+//! operation, and `forge` (and later the store, KV and hooks) carries out the
+//! side effects behind one interface, which `--dry-run` and `--forge local` swap.
+
+pub mod actions;
+pub mod cli;
+pub mod config;
+pub mod error;
+pub mod forge;
+pub mod output;
+pub mod plan;
+pub mod policy;
+pub mod version;

@@ -1,0 +1,106 @@
+//! Policy: what the config allows — promotion edges, branch rules, approvals.
+//! Pure functions of the config; no I/O, so `plan` answers in milliseconds.
+
+pub mod graph;
+pub mod refs;
+
+use globset::GlobMatcher;
+
+use crate::config::{Config, Environment};
+pub use graph::Graph;
+pub use refs::GitRef;
+
+/// A config with its globs compiled and its graph built.
+pub struct Policy<'c> {
+    pub config: &'c Config,
+    pub graph: Graph,
+    rules: Vec<RefRules>,
+}
+
+struct RefRules {
+    branches: Vec<(String, GlobMatcher)>,
+    tags: Vec<(String, GlobMatcher)>,
+}
+
+/// Whether a ref may deploy to an environment, and why.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RefVerdict {
+    /// Allowed by this pattern.
+    Allowed(String),
+    /// Refused, with the reason.
+    Refused(String),
+}
+
+impl<'c> Policy<'c> {
+    /// Builds the policy of a *validated* config (invalid globs are skipped here;
+    /// `config::load` has already refused them).
+    pub fn new(config: &'c Config) -> Self {
+        let compile = |pats: &[crate::config::Text]| {
+            pats.iter().filter_map(|p| refs::compile(&p.value).ok().map(|m| (p.value.clone(), m))).collect()
+        };
+        let rules = config
+            .environments
+            .iter()
+            .map(|e| RefRules { branches: compile(&e.branches), tags: compile(&e.tags) })
+            .collect();
+        Policy { config, graph: Graph::new(config), rules }
+    }
+
+    pub fn env(&self, name: &str) -> Option<&'c Environment> {
+        self.config.env(name)
+    }
+
+    /// The "unknown environment" message, with the names that exist.
+    pub fn unknown_env(&self, name: &str) -> String {
+        let names: Vec<&str> = self.config.environments.iter().map(|e| e.name.as_str()).collect();
+        format!("unknown environment `{name}` (known: {})", names.join(", "))
+    }
+
+    /// Does `git_ref` satisfy the deployment branch/tag policy of `env`?
+    /// An environment with no `branches` and no `tags` accepts any ref, as a
+    /// GitHub environment without a deployment branch policy does.
+    pub fn ref_verdict(&self, env: &str, git_ref: &GitRef) -> RefVerdict {
+        let Some(i) = self.config.environments.iter().position(|e| e.name == env) else {
+            return RefVerdict::Refused(self.unknown_env(env));
+        };
+        let rules = &self.rules[i];
+        if rules.branches.is_empty() && rules.tags.is_empty() {
+            return RefVerdict::Allowed("(no branch policy: any ref)".into());
+        }
+        let (pats, other) = match git_ref {
+            GitRef::Branch(_) => (&rules.branches, "branches"),
+            GitRef::Tag(_) => (&rules.tags, "tags"),
+        };
+        if let Some((p, _)) = pats.iter().find(|(_, m)| m.is_match(git_ref.name())) {
+            return RefVerdict::Allowed(p.clone());
+        }
+        let list: Vec<&str> = pats.iter().map(|(p, _)| p.as_str()).collect();
+        RefVerdict::Refused(if list.is_empty() {
+            format!("{git_ref} is not allowed to deploy to {env}: it allows no {other}")
+        } else {
+            format!("{git_ref} is not allowed to deploy to {env}: its {other} are {}", list.join(", "))
+        })
+    }
+
+    /// The reason a promotion edge is refused, or `None` when it is allowed.
+    pub fn edge_refusal(&self, from: &str, to: &str) -> Option<String> {
+        if self.graph.allows(from, to) {
+            return None;
+        }
+        let next = self.graph.successors(from);
+        let mut why = format!("promotion {from} → {to} is not an allowed path");
+        if next.is_empty() {
+            why.push_str(&format!("; {from} promotes nowhere"));
+        } else {
+            why.push_str(&format!("; {from} promotes to: {}", next.join(", ")));
+        }
+        let into = self.graph.predecessors(to);
+        if !into.is_empty() {
+            why.push_str(&format!("; {to} is reached only from: {}", into.join(", ")));
+        }
+        if let Some(route) = self.graph.route(from, to) {
+            why.push_str(&format!(" (go step by step: {})", route.join(" → ")));
+        }
+        Some(why)
+    }
+}

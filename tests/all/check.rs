@@ -1,0 +1,157 @@
+//! `stagegate check` over the broken-config corpus and the shipped examples.
+
+use std::fs;
+
+use crate::support::{Sandbox, example, repo_root, run, run_json};
+
+/// Each file in tests/configs/broken starts with `# expect: line N: TEXT`.
+#[test]
+fn every_broken_config_is_rejected_at_the_right_line() {
+    let dir = repo_root().join("tests/configs/broken");
+    let mut seen = 0;
+    for entry in fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let text = fs::read_to_string(&path).unwrap();
+        let header = text.lines().next().unwrap();
+        let spec = header.strip_prefix("# expect: line ").unwrap_or_else(|| panic!("{path:?} lacks an expect header"));
+        let (line, want) = spec.split_once(": ").unwrap();
+        let line: u64 = line.parse().unwrap();
+
+        let sb = Sandbox::new();
+        let mut cmd = sb.cmd();
+        cmd.arg("-c").arg(&path).arg("check");
+        let (code, json, _) = run_json(cmd);
+        assert_eq!(code, 2, "{path:?} should exit 2");
+        assert_eq!(json["valid"], false, "{path:?}");
+        let diags = json["diagnostics"].as_array().unwrap();
+        assert!(
+            diags.iter().any(|d| d["severity"] == "error"
+                && d["line"] == line
+                && d["message"].as_str().unwrap().contains(want)),
+            "{path:?}: no error at line {line} containing {want:?}; got {diags:#?}"
+        );
+        assert!(diags.iter().all(|d| d["column"].as_u64().unwrap() >= 1), "{path:?}: columns are 1-based");
+        seen += 1;
+    }
+    assert!(seen >= 20, "the corpus has {seen} files");
+}
+
+#[test]
+fn text_output_shows_the_file_line_and_a_help() {
+    let sb = Sandbox::new();
+    let path = repo_root().join("tests/configs/broken/unknown-env-key.yml");
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&path).arg("check");
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 2);
+    assert!(err.contains("unknown-env-key.yml:5:5"), "{err}");
+    assert!(err.contains("did you mean `branches`?"), "{err}");
+}
+
+#[test]
+fn all_problems_are_reported_in_one_run() {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "many.yml",
+        "version: 1\nenvironments:\n  dev:\n    brnches: [main]\n    auto_deploy: true\n  prod:\n    approvals: { required: 2 }\npromotions:\n  - { from: dev, to: prd }\n  - { from: dev, to: prod }\n  - { from: dev, to: prod }\n",
+    );
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 2);
+    let lines: Vec<u64> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|d| d["severity"] == "error")
+        .map(|d| d["line"].as_u64().unwrap())
+        .collect();
+    assert_eq!(lines, vec![4, 7, 9, 11], "{json:#}");
+}
+
+#[test]
+fn non_utf8_file_is_rejected_with_its_line() {
+    let sb = Sandbox::new();
+    let cfg = sb.write("latin1.yml", b"version: 1\nenvironments:\n  caf\xe9: {}\n");
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 2);
+    assert_eq!(json["diagnostics"][0]["line"], 3);
+    assert!(json["diagnostics"][0]["message"].as_str().unwrap().contains("UTF-8"));
+}
+
+#[test]
+fn warnings_do_not_fail_the_check() {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "warn.yml",
+        "version: 1\nenvironments:\n  dev: { auto_deploy: true }\n  orphan: {}\n  qa:\n    approvals: { required: 1, reviewers: ['@acme/qa'] }\n  prod: {}\npromotions:\n  - { from: dev, to: qa }\n  - { from: qa, to: prod }\n",
+    );
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0, "{json:#}");
+    assert_eq!(json["valid"], true);
+    let warnings: Vec<&str> =
+        json["diagnostics"].as_array().unwrap().iter().map(|d| d["message"].as_str().unwrap()).collect();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    assert!(warnings[0].contains("no promotion leads to `orphan`"));
+    assert!(warnings[1].contains("`prod` requires 0 approval(s), fewer than `qa`"));
+}
+
+#[test]
+fn shipped_examples_are_valid_without_warnings() {
+    for name in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+        let sb = Sandbox::new();
+        let mut cmd = sb.cmd();
+        cmd.arg("-c").arg(example(name)).arg("check");
+        let (code, json, _) = run_json(cmd);
+        assert_eq!(code, 0, "{name}: {json:#}");
+        assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{name}: {json:#}");
+    }
+}
+
+#[test]
+fn the_embedded_default_is_used_when_the_repo_has_no_config() {
+    let sb = Sandbox::new();
+    let mut cmd = sb.cmd();
+    cmd.arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0);
+    assert_eq!(json["environments"], 6);
+    assert_eq!(json["promotions"], 7);
+}
+
+#[test]
+fn the_repository_config_wins_over_the_embedded_default() {
+    let sb = Sandbox::new();
+    sb.write(".github/stagegate.yml", "version: 1\nenvironments:\n  only: { auto_deploy: true }\n");
+    let mut cmd = sb.cmd();
+    cmd.arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0);
+    assert_eq!(json["environments"], 1);
+}
+
+#[test]
+fn a_missing_explicit_config_is_invalid_input() {
+    let sb = Sandbox::new();
+    let mut cmd = sb.cmd();
+    cmd.args(["-c", "nope.yml", "check"]);
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 2);
+    assert!(err.contains("cannot read config `nope.yml`"), "{err}");
+}
+
+#[test]
+fn actions_get_error_annotations() {
+    let sb = Sandbox::new();
+    let path = repo_root().join("tests/configs/broken/duplicate-edge.yml");
+    let mut cmd = sb.cmd();
+    cmd.env("GITHUB_ACTIONS", "true").arg("-c").arg(&path).arg("check");
+    let (code, out, _) = run(cmd);
+    assert_eq!(code, 2);
+    assert!(out.contains("::error file="), "{out}");
+    assert!(out.contains(",line=8,col=5,"), "{out}");
+}

@@ -1,0 +1,8 @@
+//! One integration-test binary, so the dependency tree links once.
+
+mod approve;
+mod check;
+mod cli;
+mod graph;
+mod plan;
+mod support;
