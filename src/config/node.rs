@@ -2,13 +2,19 @@
 //!
 //! Why not deserialize straight into the config structs? Serde stops at the first
 //! error, and users want *every* problem of a config in one run, each pointing at
-//! its line. So the YAML is first read (by `serde-saphyr`, which keeps spans) into
-//! this small tree, and `schema.rs` walks it, collecting diagnostics as it goes.
+//! its line. So the YAML is first read into this small tree, and `schema.rs`
+//! walks it, collecting diagnostics as it goes.
+//!
+//! The tree is built from the events of serde-saphyr's own parser rather than
+//! through `serde_saphyr::Spanned<T>`: the latter deserializes a span structure
+//! for every node, which made `check` of a 1,000-environment config three times
+//! slower (see BENCHMARKS.md). Building iteratively also means no nesting depth
+//! can overflow the stack.
 
-use std::fmt;
+use std::borrow::Cow;
+use std::collections::HashMap;
 
-use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use serde_saphyr::Spanned;
+use serde_saphyr::granit_parser::{Event, Marker, Parser, ScalarStyle, Span, Tag};
 
 /// Where a node sits in the source: byte offset and length (for miette), plus the
 /// 1-based line and column a person reads.
@@ -21,15 +27,14 @@ pub struct Pos {
 }
 
 impl Pos {
-    fn of<T>(s: &Spanned<T>) -> Pos {
-        let loc = s.referenced;
-        let span = loc.span();
-        Pos {
-            offset: span.byte_offset().unwrap_or(0) as usize,
-            len: span.byte_len().unwrap_or(0) as usize,
-            line: loc.line() as usize,
-            column: loc.column() as usize,
-        }
+    fn at(m: &Marker) -> Pos {
+        Pos { offset: m.byte_offset().unwrap_or(0), len: 0, line: m.line(), column: m.col() + 1 }
+    }
+
+    fn of(span: &Span) -> Pos {
+        let mut p = Pos::at(&span.start);
+        p.len = span.end.byte_offset().unwrap_or(p.offset).saturating_sub(p.offset);
+        p
     }
 }
 
@@ -57,94 +62,279 @@ impl Value {
         match self {
             Value::Null => "nothing (null)",
             Value::Bool(_) => "a boolean",
-            Value::Int(_) => "a number",
-            Value::Float(_) => "a number",
+            Value::Int(_) | Value::Float(_) => "a number",
             Value::Str(_) => "a string",
             Value::Seq(_) => "a list",
             Value::Map(_) => "a mapping",
         }
     }
-}
 
-impl<'de> Deserialize<'de> for Node {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = Spanned::<Value>::deserialize(d)?;
-        Ok(Node { pos: Pos::of(&spanned), value: spanned.value })
-    }
-}
-
-impl<'de> Deserialize<'de> for Value {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        d.deserialize_any(ValueVisitor)
-    }
-}
-
-struct ValueVisitor;
-
-impl<'de> Visitor<'de> for ValueVisitor {
-    type Value = Value;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("any YAML value")
-    }
-    fn visit_bool<E: de::Error>(self, v: bool) -> Result<Value, E> {
-        Ok(Value::Bool(v))
-    }
-    fn visit_i64<E: de::Error>(self, v: i64) -> Result<Value, E> {
-        Ok(Value::Int(v))
-    }
-    fn visit_u64<E: de::Error>(self, v: u64) -> Result<Value, E> {
-        i64::try_from(v).map(Value::Int).map_err(|_| E::custom("number too large"))
-    }
-    fn visit_f64<E: de::Error>(self, v: f64) -> Result<Value, E> {
-        Ok(Value::Float(v))
-    }
-    fn visit_str<E: de::Error>(self, v: &str) -> Result<Value, E> {
-        Ok(Value::Str(v.to_owned()))
-    }
-    fn visit_string<E: de::Error>(self, v: String) -> Result<Value, E> {
-        Ok(Value::Str(v))
-    }
-    fn visit_unit<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_none<E: de::Error>(self) -> Result<Value, E> {
-        Ok(Value::Null)
-    }
-    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Value, D::Error> {
-        Value::deserialize(d)
-    }
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::new();
-        while let Some(item) = seq.next_element::<Node>()? {
-            items.push(item);
+    fn size(&self) -> usize {
+        match self {
+            Value::Seq(items) => 1 + items.iter().map(|n| n.value.size()).sum::<usize>(),
+            Value::Map(entries) => 1 + entries.iter().map(|(k, v)| k.value.size() + v.value.size()).sum::<usize>(),
+            _ => 1,
         }
-        Ok(Value::Seq(items))
     }
-    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
-        let mut entries = Vec::new();
-        while let Some((k, v)) = map.next_entry::<Node, Node>()? {
-            entries.push((k, v));
+}
+
+/// A problem found while reading the YAML.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct YamlError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Most nodes a document may expand to through aliases: a "billion laughs"
+/// document is refused instead of eating the machine's memory.
+const NODE_BUDGET: usize = 2_000_000;
+
+enum Frame {
+    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
+    Map { pos: Pos, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+}
+
+/// Parses one YAML document. `Err` for a document that cannot be read at all;
+/// `Ok` carries non-fatal problems (duplicate keys) found along the way.
+pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
+    let mut stack: Vec<Frame> = Vec::new();
+    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut root: Option<Node> = None;
+    let mut problems = Vec::new();
+    let mut budget = NODE_BUDGET;
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| YamlError { pos: Pos::at(e.marker()), message: e.kind().to_string() })?;
+        let (node, anchor) = match event {
+            Event::DocumentStart(..) if root.is_some() => {
+                return Err(YamlError {
+                    pos: Pos::of(&span),
+                    message: "the config must be a single YAML document; found a second one".into(),
+                });
+            }
+            Event::Scalar(v, style, anchor, tag) => {
+                (Node { pos: Pos::of(&span), value: resolve(v, style, tag.as_deref()) }, anchor)
+            }
+            Event::SequenceStart(_, anchor, _) => {
+                stack.push(Frame::Seq { pos: Pos::of(&span), anchor, items: Vec::new() });
+                continue;
+            }
+            Event::MappingStart(_, anchor, _) => {
+                stack.push(Frame::Map { pos: Pos::of(&span), anchor, entries: Vec::new(), key: None });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
+                Some(Frame::Seq { pos, anchor, items }) => (Node { pos, value: Value::Seq(items) }, anchor),
+                Some(Frame::Map { pos, anchor, entries, .. }) => {
+                    (Node { pos, value: Value::Map(merge_keys(entries, &mut problems)) }, anchor)
+                }
+                None => continue,
+            },
+            Event::Alias(id) => {
+                let Some(target) = anchors.get(&id) else { continue };
+                let size = target.value.size();
+                budget = budget.checked_sub(size).ok_or_else(|| YamlError {
+                    pos: Pos::of(&span),
+                    message: "aliases expand the document beyond 2,000,000 nodes".into(),
+                })?;
+                (Node { pos: Pos::of(&span), value: target.value.clone() }, 0)
+            }
+            _ => continue,
+        };
+        budget = budget.saturating_sub(1);
+        if anchor != 0 {
+            anchors.insert(anchor, node.clone());
         }
-        Ok(Value::Map(entries))
+        match stack.last_mut() {
+            None => root = Some(node),
+            Some(Frame::Seq { items, .. }) => items.push(node),
+            Some(Frame::Map { entries, key, .. }) => match key.take() {
+                Some(k) => entries.push((k, node)),
+                None => {
+                    if let Value::Str(name) = &node.value
+                        && let Some((first, _)) =
+                            entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name))
+                    {
+                        problems.push(YamlError {
+                            pos: node.pos,
+                            message: format!("duplicate key `{name}` (first on line {})", first.pos.line),
+                        });
+                    }
+                    *key = Some(node);
+                }
+            },
+        }
     }
+    let root = root.unwrap_or(Node { pos: Pos { line: 1, column: 1, ..Pos::default() }, value: Value::Null });
+    Ok((root, problems))
+}
+
+/// `<<: *base` (or `<<: [*a, *b]`): entries of the merged mappings that the
+/// mapping does not set itself.
+fn merge_keys(entries: Vec<(Node, Node)>, problems: &mut Vec<YamlError>) -> Vec<(Node, Node)> {
+    if !entries.iter().any(|(k, _)| matches!(&k.value, Value::Str(s) if s == "<<")) {
+        return entries;
+    }
+    let (merges, mut own): (Vec<_>, Vec<_>) =
+        entries.into_iter().partition(|(k, _)| matches!(&k.value, Value::Str(s) if s == "<<"));
+    for (key, value) in merges {
+        let sources = match value.value {
+            Value::Map(m) => vec![m],
+            Value::Seq(items) => items
+                .into_iter()
+                .filter_map(|n| match n.value {
+                    Value::Map(m) => Some(m),
+                    _ => None,
+                })
+                .collect(),
+            _ => {
+                problems.push(YamlError {
+                    pos: key.pos,
+                    message: "`<<` must merge a mapping or a list of mappings".into(),
+                });
+                continue;
+            }
+        };
+        for (k, v) in sources.into_iter().flatten() {
+            let taken =
+                own.iter().any(|(o, _)| matches!((&o.value, &k.value), (Value::Str(a), Value::Str(b)) if a == b));
+            if !taken {
+                own.push((k, v));
+            }
+        }
+    }
+    own
+}
+
+/// YAML 1.2 core schema: plain scalars may be null, booleans or numbers;
+/// quoted and block scalars, and `!!str`, are strings. `yes`/`no`/`on`/`off`
+/// stay strings (YAML 1.1's booleans surprise people).
+fn resolve(v: Cow<'_, str>, style: ScalarStyle, tag: Option<&Tag>) -> Value {
+    if let Some(t) = tag
+        && t.is_yaml_core_schema_tag("str")
+    {
+        return Value::Str(v.into_owned());
+    }
+    if style != ScalarStyle::Plain {
+        return Value::Str(v.into_owned());
+    }
+    match v.as_ref() {
+        "" | "~" | "null" | "Null" | "NULL" => return Value::Null,
+        "true" | "True" | "TRUE" => return Value::Bool(true),
+        "false" | "False" | "FALSE" => return Value::Bool(false),
+        _ => {}
+    }
+    let s = v.as_ref();
+    let digits = s.strip_prefix(['-', '+']).unwrap_or(s);
+    if !digits.is_empty() && digits.bytes().all(|b| b.is_ascii_digit()) {
+        if let Ok(i) = s.parse::<i64>() {
+            return Value::Int(i);
+        }
+    } else if let Some(hex) = s.strip_prefix("0x") {
+        if let Ok(i) = i64::from_str_radix(hex, 16) {
+            return Value::Int(i);
+        }
+    } else if let Some(oct) = s.strip_prefix("0o") {
+        if let Ok(i) = i64::from_str_radix(oct, 8) {
+            return Value::Int(i);
+        }
+    } else if looks_like_float(s)
+        && let Ok(f) = s.parse::<f64>()
+    {
+        return Value::Float(f);
+    }
+    Value::Str(v.into_owned())
+}
+
+fn looks_like_float(s: &str) -> bool {
+    let b = s.strip_prefix(['-', '+']).unwrap_or(s);
+    matches!(b, ".inf" | ".Inf" | ".INF" | ".nan" | ".NaN" | ".NAN")
+        || (b.bytes().any(|c| c.is_ascii_digit())
+            && b.bytes().all(|c| c.is_ascii_digit() || matches!(c, b'.' | b'e' | b'E' | b'-' | b'+'))
+            && b.starts_with(|c: char| c.is_ascii_digit() || c == '.'))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn map(n: &Node) -> &[(Node, Node)] {
+        match &n.value {
+            Value::Map(m) => m,
+            other => panic!("not a map: {other:?}"),
+        }
+    }
+
     #[test]
     fn keeps_positions_of_nested_values() {
         let src = "a:\n  b: [1, x]\n  c: true\n";
-        let node: Node = serde_saphyr::from_str(src).unwrap();
-        let Value::Map(top) = &node.value else { panic!("not a map") };
-        let Value::Map(inner) = &top[0].1.value else { panic!("not a map") };
+        let (node, problems) = parse(src).unwrap();
+        assert!(problems.is_empty());
+        let inner = map(&map(&node)[0].1);
         let (key_b, val_b) = &inner[0];
         assert_eq!((key_b.pos.line, key_b.pos.column), (2, 3));
         let Value::Seq(items) = &val_b.value else { panic!("not a seq") };
         assert_eq!((items[1].pos.line, items[1].pos.column), (2, 10));
-        assert_eq!(&src[items[1].pos.offset..items[1].pos.offset + 1], "x");
+        assert_eq!(&src[items[1].pos.offset..items[1].pos.offset + items[1].pos.len], "x");
         assert!(matches!(inner[1].1.value, Value::Bool(true)));
+    }
+
+    #[test]
+    fn resolves_scalars_by_the_core_schema() {
+        let (node, _) = parse("[1, -2, 0x1f, 1.5, '2', yes, ~, null, FALSE, \"true\", 30m, 1e3, !!str 7]").unwrap();
+        let Value::Seq(items) = node.value else { panic!() };
+        let kinds: Vec<String> = items.iter().map(|n| format!("{:?}", n.value)).collect();
+        assert_eq!(
+            kinds,
+            [
+                "Int(1)",
+                "Int(-2)",
+                "Int(31)",
+                "Float(1.5)",
+                "Str(\"2\")",
+                "Str(\"yes\")",
+                "Null",
+                "Null",
+                "Bool(false)",
+                "Str(\"true\")",
+                "Str(\"30m\")",
+                "Float(1000.0)",
+                "Str(\"7\")"
+            ]
+        );
+    }
+
+    #[test]
+    fn reports_duplicate_keys_with_both_lines() {
+        let (_, problems) = parse("a: 1\nb: 2\na: 3\n").unwrap();
+        assert_eq!(problems.len(), 1);
+        assert_eq!(problems[0].pos.line, 3);
+        assert!(problems[0].message.contains("first on line 1"));
+    }
+
+    #[test]
+    fn expands_aliases_and_merge_keys() {
+        let (node, _) = parse("base: &b { x: 1, y: 2 }\nuse:\n  <<: *b\n  y: 3\n").unwrap();
+        let used = map(&map(&node)[1].1);
+        let pairs: Vec<String> = used.iter().map(|(k, v)| format!("{:?}={:?}", k.value, v.value)).collect();
+        assert_eq!(pairs, ["Str(\"y\")=Int(3)", "Str(\"x\")=Int(1)"]);
+    }
+
+    #[test]
+    fn refuses_alias_bombs_and_second_documents() {
+        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..9 {
+            bomb.push_str(&format!(
+                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
+                p = i - 1
+            ));
+        }
+        assert!(parse(&bomb).unwrap_err().message.contains("2,000,000"));
+        assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("single YAML document"));
+    }
+
+    #[test]
+    fn deep_nesting_does_not_overflow() {
+        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
+        let _ = parse(&deep);
     }
 }

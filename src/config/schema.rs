@@ -5,7 +5,7 @@
 //! not turn into a cascade of "unknown environment" errors.
 
 use super::duration;
-use super::node::{Node, Pos, Value};
+use super::node::{self, Node, Pos, Value};
 use super::*;
 
 pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
@@ -16,22 +16,15 @@ pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
         );
         return None;
     }
-    let opts = serde_saphyr::options! { with_snippet: false };
-    let root: Node = match serde_saphyr::from_str_with_options(text, opts) {
-        Ok(n) => n,
+    let root = match node::parse(text) {
+        Ok((root, problems)) => {
+            for p in problems {
+                diags.push(Diagnostic::error(p.pos, p.message).help("each key may appear once in a mapping; keep one"));
+            }
+            root
+        }
         Err(e) => {
-            let loc = e.location();
-            let pos = loc
-                .map(|l| Pos {
-                    offset: l.span().byte_offset().unwrap_or(0) as usize,
-                    len: l.span().byte_len().unwrap_or(0) as usize,
-                    line: l.line() as usize,
-                    column: l.column() as usize,
-                })
-                .unwrap_or(Pos { line: 1, column: 1, ..Pos::default() });
-            let msg = e.to_string();
-            let msg = msg.lines().next().unwrap_or("invalid YAML").to_string();
-            diags.push(Diagnostic::error(pos, format!("invalid YAML: {msg}")).help("fix the YAML syntax"));
+            diags.push(Diagnostic::error(e.pos, format!("invalid YAML: {}", e.message)).help("fix the YAML syntax"));
             return None;
         }
     };

@@ -27,7 +27,7 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
         }
         for (what, pats) in [("branch", &env.branches), ("tag", &env.tags)] {
             for p in pats.iter() {
-                if let Err(why) = refs::compile(&p.value) {
+                if let Err(why) = refs::check(&p.value) {
                     diags.push(
                         Diagnostic::error(p.pos, format!("invalid {what} pattern `{}`: {why}", p.value)).help(
                             "patterns are GitHub deployment-branch-policy globs: `*` does not match `/`, `**` does",
@@ -119,6 +119,8 @@ fn edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 .label("closes the cycle"),
         );
     }
+    let required: HashMap<&str, u32> =
+        cfg.environments.iter().map(|e| (e.name.as_str(), e.approvals.required)).collect();
     for env in &cfg.environments {
         if !env.auto_deploy && graph.predecessors(&env.name).is_empty() && !cfg.promotions.is_empty() {
             diags.push(
@@ -130,7 +132,7 @@ fn edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
             );
         }
         for up in graph.predecessors(&env.name) {
-            let upstream = cfg.env(up).map_or(0, |u| u.approvals.required);
+            let upstream = required.get(up).copied().unwrap_or(0);
             if env.approvals.required < upstream {
                 diags.push(
                     Diagnostic::warning(

@@ -4,6 +4,8 @@
 pub mod graph;
 pub mod refs;
 
+use std::sync::OnceLock;
+
 use globset::GlobMatcher;
 
 use crate::config::{Config, Environment};
@@ -14,7 +16,9 @@ pub use refs::GitRef;
 pub struct Policy<'c> {
     pub config: &'c Config,
     pub graph: Graph,
-    rules: Vec<RefRules>,
+    /// Compiled on first use: a plan asks about one environment, so a large
+    /// config should not pay for compiling every other environment's globs.
+    rules: Vec<OnceLock<RefRules>>,
 }
 
 struct RefRules {
@@ -35,15 +39,18 @@ impl<'c> Policy<'c> {
     /// Builds the policy of a *validated* config (invalid globs are skipped here;
     /// `config::load` has already refused them).
     pub fn new(config: &'c Config) -> Self {
-        let compile = |pats: &[crate::config::Text]| {
-            pats.iter().filter_map(|p| refs::compile(&p.value).ok().map(|m| (p.value.clone(), m))).collect()
-        };
-        let rules = config
-            .environments
-            .iter()
-            .map(|e| RefRules { branches: compile(&e.branches), tags: compile(&e.tags) })
-            .collect();
+        let rules = config.environments.iter().map(|_| OnceLock::new()).collect();
         Policy { config, graph: Graph::new(config), rules }
+    }
+
+    fn rules(&self, i: usize) -> &RefRules {
+        self.rules[i].get_or_init(|| {
+            let compile = |pats: &[crate::config::Text]| {
+                pats.iter().filter_map(|p| refs::compile(&p.value).ok().map(|m| (p.value.clone(), m))).collect()
+            };
+            let e = &self.config.environments[i];
+            RefRules { branches: compile(&e.branches), tags: compile(&e.tags) }
+        })
     }
 
     pub fn env(&self, name: &str) -> Option<&'c Environment> {
@@ -63,7 +70,7 @@ impl<'c> Policy<'c> {
         let Some(i) = self.config.environments.iter().position(|e| e.name == env) else {
             return RefVerdict::Refused(self.unknown_env(env));
         };
-        let rules = &self.rules[i];
+        let rules = self.rules(i);
         if rules.branches.is_empty() && rules.tags.is_empty() {
             return RefVerdict::Allowed("(no branch policy: any ref)".into());
         }

@@ -71,17 +71,22 @@ fn valid_ref_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Compiles one deployment-branch-policy pattern.
-pub fn compile(pattern: &str) -> Result<GlobMatcher, String> {
+fn parse(pattern: &str) -> Result<Glob, String> {
     if pattern.trim().is_empty() {
         return Err("the pattern is empty".into());
     }
-    GlobBuilder::new(pattern)
-        .literal_separator(true)
-        .backslash_escape(true)
-        .build()
-        .map(|g: Glob| g.compile_matcher())
-        .map_err(|e| e.kind().to_string())
+    GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build().map_err(|e| e.kind().to_string())
+}
+
+/// Checks a deployment-branch-policy pattern without compiling it: validation
+/// of a large config must not build thousands of regexes it never uses.
+pub fn check(pattern: &str) -> Result<(), String> {
+    parse(pattern).map(drop)
+}
+
+/// Compiles one deployment-branch-policy pattern into a matcher.
+pub fn compile(pattern: &str) -> Result<GlobMatcher, String> {
+    parse(pattern).map(|g| g.compile_matcher())
 }
 
 #[cfg(test)]
