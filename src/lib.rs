@@ -8,6 +8,7 @@
 pub mod actions;
 pub mod cli;
 pub mod config;
+pub mod effects;
 pub mod error;
 pub mod forge;
 pub mod output;

@@ -13,8 +13,9 @@ use std::sync::Arc;
 use clap::{Parser, Subcommand};
 
 use crate::config::{self, Config, Location};
+use crate::effects::EffectLog;
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
-use crate::forge::dry_run::{DryRun, EffectLog};
+use crate::forge::dry_run::DryRun;
 use crate::forge::local::LocalForge;
 use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeError, ForgeKind};

@@ -1,23 +1,11 @@
 //! `--dry-run`: reads go to the real forge, writes are described and skipped.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use async_trait::async_trait;
 
 use super::{Approval, ApprovalState, Forge, ForgeError, ForgeKind};
-
-/// What a dry run would have done, in order, for the command to print.
-#[derive(Debug, Clone, Default)]
-pub struct EffectLog(Arc<Mutex<Vec<String>>>);
-
-impl EffectLog {
-    pub fn push(&self, what: impl Into<String>) {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).push(what.into());
-    }
-    pub fn entries(&self) -> Vec<String> {
-        self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
-    }
-}
+use crate::effects::EffectLog;
 
 pub struct DryRun {
     inner: Arc<dyn Forge>,
