@@ -4,6 +4,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+# Test peers. Prism validates every GitHub request the tests send against
+# GitHub's own OpenAPI description (both from npm, pinned in the lock file).
+if [ ! -x tests/prism/node_modules/.bin/prism ] || [ tests/prism/package-lock.json -nt tests/prism/node_modules/.package-lock.json ]; then
+  echo "== installing Prism and GitHub's OpenAPI description (npm ci)"
+  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
+  npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

@@ -11,6 +11,7 @@ pub mod config;
 pub mod effects;
 pub mod error;
 pub mod forge;
+pub mod github;
 pub mod output;
 pub mod plan;
 pub mod policy;

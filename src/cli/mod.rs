@@ -6,11 +6,13 @@ mod check;
 mod completions;
 mod graph;
 mod plan;
+mod release;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
+use secrecy::SecretString;
 
 use crate::config::{self, Config, Location};
 use crate::effects::EffectLog;
@@ -18,7 +20,7 @@ use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
 use crate::forge::dry_run::DryRun;
 use crate::forge::local::LocalForge;
 use crate::forge::state::StateDir;
-use crate::forge::{Forge, ForgeError, ForgeKind};
+use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
 
@@ -48,12 +50,24 @@ pub struct Cli {
     #[arg(long, global = true, value_enum)]
     pub forge: Option<ForgeKind>,
 
+    /// GitHub token (never printed; masked under Actions)
+    #[arg(long, global = true, env = "GITHUB_TOKEN", hide_env_values = true, value_parser = secret, value_name = "TOKEN")]
+    pub github_token: Option<SecretString>,
+
+    /// Repository for the GitHub forge [default: $GITHUB_REPOSITORY]
+    #[arg(long, global = true, value_name = "OWNER/REPO")]
+    pub repo: Option<String>,
+
     /// Local state directory (local forge, locks, audit trail)
     #[arg(long, global = true, env = "STAGEGATE_STATE_DIR", value_name = "DIR", default_value = ".stagegate")]
     pub state_dir: PathBuf,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+fn secret(s: &str) -> Result<SecretString, String> {
+    Ok(SecretString::from(s.to_owned()))
 }
 
 #[derive(Debug, Subcommand)]
@@ -68,6 +82,9 @@ pub enum Command {
     Plan(plan::Args),
     /// Record an approval or rejection (local forge: for dry runs, demos and tests)
     Approve(approve::Args),
+    /// Calver/semver tags and the GitHub release lifecycle
+    #[command(subcommand)]
+    Release(release::Command),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -80,6 +97,8 @@ pub struct Ctx {
     pub forge_kind: ForgeKind,
     pub state: StateDir,
     pub log: EffectLog,
+    token: Option<SecretString>,
+    repo: Option<String>,
 }
 
 impl Ctx {
@@ -93,6 +112,8 @@ impl Ctx {
             forge_kind,
             state: StateDir::new(&cli.state_dir),
             log: EffectLog::default(),
+            token: cli.github_token.clone(),
+            repo: cli.repo.clone(),
         }
     }
 
@@ -127,7 +148,10 @@ impl Ctx {
     pub fn forge(&self) -> Result<Arc<dyn Forge>, Error> {
         let inner: Arc<dyn Forge> = match self.forge_kind {
             ForgeKind::Local => Arc::new(LocalForge::new(self.state.clone())),
-            ForgeKind::Github => return Err(ForgeError::Unavailable.into()),
+            ForgeKind::Github => {
+                let ctx = crate::github::Context::from_env(self.repo.as_deref())?;
+                Arc::new(crate::github::GitHubForge::new(ctx, self.token.clone())?)
+            }
         };
         Ok(if self.dry_run { Arc::new(DryRun::new(inner, self.log.clone())) } else { inner })
     }
@@ -153,6 +177,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Approve(a) => approve::run(&ctx, a).await,
+        Command::Release(c) => release::run(&ctx, c).await,
         Command::Completions(a) => completions::run(a),
     }
 }

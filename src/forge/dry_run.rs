@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Approval, ApprovalState, Forge, ForgeError, ForgeKind};
+use super::{Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Release, Tag, TagOutcome};
 use crate::effects::EffectLog;
 
 pub struct DryRun {
@@ -39,5 +39,51 @@ impl Forge for DryRun {
 
     async fn approvals(&self, run_id: &str) -> Result<Vec<Approval>, ForgeError> {
         self.inner.approvals(run_id).await
+    }
+
+    async fn tags(&self, prefix: &str) -> Result<Vec<Tag>, ForgeError> {
+        self.inner.tags(prefix).await
+    }
+
+    async fn create_tag(&self, tag: &NewTag) -> Result<TagOutcome, ForgeError> {
+        self.log.push(format!("create tag `{}` at commit {}", tag.name, tag.commit));
+        Ok(TagOutcome::Created(Tag { name: tag.name.clone(), sha: tag.commit.clone() }))
+    }
+
+    async fn resolve_commit(&self, git_ref: &str) -> Result<String, ForgeError> {
+        self.inner.resolve_commit(git_ref).await
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>, ForgeError> {
+        self.inner.releases().await
+    }
+
+    async fn create_release(&self, r: &NewRelease) -> Result<Release, ForgeError> {
+        let kind = if r.draft { "draft release" } else { "release" };
+        self.log.push(format!("create {kind} `{}` for tag `{}`", r.name, r.tag));
+        Ok(Release {
+            id: 0,
+            tag: r.tag.clone(),
+            name: r.name.clone(),
+            draft: r.draft,
+            html_url: String::new(),
+            published_at: None,
+        })
+    }
+
+    async fn delete_release(&self, id: u64) -> Result<(), ForgeError> {
+        self.log.push(format!("delete release {id}"));
+        Ok(())
+    }
+
+    async fn publish_release(&self, id: u64) -> Result<Release, ForgeError> {
+        let current = self.inner.releases().await?.into_iter().find(|r| r.id == id);
+        let mut r = current.ok_or_else(|| ForgeError::NotFound {
+            what: format!("release {id}"),
+            help: "check the release id or tag".into(),
+        })?;
+        self.log.push(format!("publish release `{}` ({}) and mark it latest", r.name, r.tag));
+        r.draft = false;
+        Ok(r)
     }
 }

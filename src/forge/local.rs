@@ -3,10 +3,11 @@
 //! demos and tests.
 
 use async_trait::async_trait;
+use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::state::StateDir;
-use super::{Approval, Forge, ForgeError, ForgeKind};
+use super::{Approval, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Release, Tag, TagOutcome};
 
 const FILE: &str = "forge.json";
 
@@ -14,6 +15,42 @@ const FILE: &str = "forge.json";
 struct Records {
     #[serde(default)]
     approvals: Vec<Approval>,
+    #[serde(default)]
+    tags: Vec<LocalTag>,
+    #[serde(default)]
+    releases: Vec<LocalRelease>,
+    #[serde(default)]
+    next_release_id: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LocalTag {
+    name: String,
+    commit: String,
+    message: String,
+    nonce: String,
+    created_at: chrono::DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct LocalRelease {
+    #[serde(flatten)]
+    release: Release,
+    #[serde(default)]
+    body: Option<String>,
+    created_at: chrono::DateTime<Utc>,
+}
+
+/// A stand-in for a commit sha when the local forge is used outside a git
+/// checkout: stable for the same name, so reruns agree.
+fn pseudo_sha(name: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(name.as_bytes());
+    digest.iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+fn tag_of(t: &LocalTag) -> Tag {
+    Tag { name: t.name.clone(), sha: pseudo_sha(&format!("tag:{}:{}", t.name, t.nonce)) }
 }
 
 pub struct LocalForge {
@@ -43,5 +80,89 @@ impl Forge for LocalForge {
     async fn approvals(&self, run_id: &str) -> Result<Vec<Approval>, ForgeError> {
         let r: Records = self.state.read(FILE)?;
         Ok(r.approvals.into_iter().filter(|a| a.run_id == run_id).collect())
+    }
+
+    async fn tags(&self, prefix: &str) -> Result<Vec<Tag>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        Ok(r.tags.iter().filter(|t| t.name.starts_with(prefix)).map(tag_of).collect())
+    }
+
+    async fn create_tag(&self, tag: &NewTag) -> Result<TagOutcome, ForgeError> {
+        self.state.update(FILE, |r: &mut Records| match r.tags.iter().find(|t| t.name == tag.name) {
+            Some(t) if t.nonce == tag.nonce => TagOutcome::Created(tag_of(t)),
+            Some(_) => TagOutcome::Taken,
+            None => {
+                let t = LocalTag {
+                    name: tag.name.clone(),
+                    commit: tag.commit.clone(),
+                    message: tag.message.clone(),
+                    nonce: tag.nonce.clone(),
+                    created_at: Utc::now(),
+                };
+                r.tags.push(t.clone());
+                TagOutcome::Created(tag_of(&t))
+            }
+        })
+    }
+
+    async fn resolve_commit(&self, git_ref: &str) -> Result<String, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        let name = git_ref.strip_prefix("refs/tags/").unwrap_or(git_ref);
+        if let Some(t) = r.tags.iter().find(|t| t.name == name) {
+            return Ok(t.commit.clone());
+        }
+        if (7..=40).contains(&git_ref.len()) && git_ref.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(git_ref.to_ascii_lowercase());
+        }
+        Ok(pseudo_sha(&format!("ref:{git_ref}")))
+    }
+
+    async fn releases(&self) -> Result<Vec<Release>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        Ok(r.releases.iter().rev().map(|l| l.release.clone()).collect())
+    }
+
+    async fn create_release(&self, new: &NewRelease) -> Result<Release, ForgeError> {
+        let root = self.state.root().display().to_string();
+        self.state.update(FILE, |r: &mut Records| {
+            r.next_release_id += 1;
+            let id = r.next_release_id;
+            let now = Utc::now();
+            let release = Release {
+                id,
+                tag: new.tag.clone(),
+                name: new.name.clone(),
+                draft: new.draft,
+                html_url: format!("file://{root}/forge.json#release-{id}"),
+                published_at: (!new.draft).then_some(now),
+            };
+            let body = match (&new.body, new.generate_notes) {
+                (Some(b), _) => Some(b.clone()),
+                (None, true) => Some(format!("Release {} (notes are generated on GitHub)", new.tag)),
+                (None, false) => None,
+            };
+            r.releases.push(LocalRelease { release: release.clone(), body, created_at: now });
+            release
+        })
+    }
+
+    async fn delete_release(&self, id: u64) -> Result<(), ForgeError> {
+        self.state.update(FILE, |r: &mut Records| r.releases.retain(|l| l.release.id != id))
+    }
+
+    async fn publish_release(&self, id: u64) -> Result<Release, ForgeError> {
+        let found = self.state.update(FILE, |r: &mut Records| {
+            r.releases.iter_mut().find(|l| l.release.id == id).map(|l| {
+                if l.release.draft {
+                    l.release.draft = false;
+                    l.release.published_at = Some(Utc::now());
+                }
+                l.release.clone()
+            })
+        })?;
+        found.ok_or_else(|| ForgeError::NotFound {
+            what: format!("release {id}"),
+            help: "check the release id or tag; drafts are listed only to tokens with push access".into(),
+        })
     }
 }

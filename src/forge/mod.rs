@@ -66,18 +66,90 @@ pub enum ForgeError {
     #[diagnostic(code(stagegate::forge::local_only), help("{help}"))]
     LocalOnly { what: String, help: String },
 
-    #[error("the GitHub forge is not available in this build of stagegate")]
-    #[diagnostic(code(stagegate::forge::unavailable), help("run with --forge local"))]
-    Unavailable,
+    #[error("{what} not found")]
+    #[diagnostic(code(stagegate::forge::not_found), help("{help}"))]
+    NotFound { what: String, help: String },
+
+    #[error("GitHub answered {status} to {action}: {message}")]
+    #[diagnostic(code(stagegate::forge::github), help("{help}"))]
+    GitHub { action: String, status: u16, message: String, help: String },
+
+    #[error("cannot reach GitHub to {action}: {detail}")]
+    #[diagnostic(
+        code(stagegate::forge::network),
+        help("check GITHUB_API_URL and the network; transient failures were already retried")
+    )]
+    Network { action: String, detail: String },
+
+    #[error("{0}")]
+    #[diagnostic(code(stagegate::forge::setup), help("{1}"))]
+    Setup(String, String),
+
+    #[error("gave up after {attempts} attempts to {what}")]
+    #[diagnostic(code(stagegate::forge::contended), help("{help}"))]
+    Contended { what: String, attempts: u32, help: String },
 }
 
 impl ForgeError {
     pub fn exit(&self) -> Exit {
         match self {
-            ForgeError::LocalOnly { .. } | ForgeError::Unavailable => Exit::Invalid,
-            ForgeError::Io { .. } | ForgeError::Corrupt { .. } => Exit::Failed,
+            ForgeError::LocalOnly { .. } | ForgeError::NotFound { .. } | ForgeError::Setup(..) => Exit::Invalid,
+            ForgeError::Io { .. }
+            | ForgeError::Corrupt { .. }
+            | ForgeError::GitHub { .. }
+            | ForgeError::Network { .. }
+            | ForgeError::Contended { .. } => Exit::Failed,
         }
     }
+}
+
+/// A git tag as the forge lists it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Tag {
+    pub name: String,
+    /// The object the ref points at: a tag object (annotated) or a commit.
+    pub sha: String,
+}
+
+/// What creating a tag came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TagOutcome {
+    /// The tag is ours: created now, or by an earlier attempt of this same run.
+    Created(Tag),
+    /// Someone else holds the name (a race): take the next one.
+    Taken,
+}
+
+/// A tag to create. `nonce` makes the tag recognisably ours, so a retried
+/// create that meets "already exists" can tell its own tag from a racer's.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTag {
+    pub name: String,
+    pub commit: String,
+    pub message: String,
+    pub nonce: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Release {
+    pub id: u64,
+    pub tag: String,
+    pub name: String,
+    pub draft: bool,
+    /// Where people look at it.
+    pub html_url: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<DateTime<Utc>>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewRelease {
+    pub tag: String,
+    pub name: String,
+    pub body: Option<String>,
+    pub draft: bool,
+    pub generate_notes: bool,
+    pub target: Option<String>,
 }
 
 /// The side effects stagegate has on a forge.
@@ -93,4 +165,24 @@ pub trait Forge: Send + Sync {
 
     /// Every review recorded for a run, oldest first.
     async fn approvals(&self, run_id: &str) -> Result<Vec<Approval>, ForgeError>;
+
+    /// Tags whose names start with `prefix`.
+    async fn tags(&self, prefix: &str) -> Result<Vec<Tag>, ForgeError>;
+
+    /// Creates a tag unless the name is taken.
+    async fn create_tag(&self, tag: &NewTag) -> Result<TagOutcome, ForgeError>;
+
+    /// The commit a ref (`main`, a tag, a sha) points at.
+    async fn resolve_commit(&self, git_ref: &str) -> Result<String, ForgeError>;
+
+    /// Every release, drafts included, newest first.
+    async fn releases(&self) -> Result<Vec<Release>, ForgeError>;
+
+    async fn create_release(&self, release: &NewRelease) -> Result<Release, ForgeError>;
+
+    /// Removes a release (used only to undo a duplicate draft this run made).
+    async fn delete_release(&self, id: u64) -> Result<(), ForgeError>;
+
+    /// Turns a draft into a published release marked latest.
+    async fn publish_release(&self, id: u64) -> Result<Release, ForgeError>;
 }

@@ -5,4 +5,5 @@ mod check;
 mod cli;
 mod graph;
 mod plan;
+mod release;
 mod support;

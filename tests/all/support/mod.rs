@@ -1,5 +1,7 @@
 //! Shared helpers: run the real binary in an isolated directory.
 
+pub mod github;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -38,8 +40,8 @@ impl Sandbox {
 
     /// `stagegate` run in the sandbox, with the Actions environment removed so a
     /// developer's or CI's variables cannot change the outcome.
-    pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("stagegate").expect("binary built");
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("stagegate"));
         c.current_dir(self.path());
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().to_string();
@@ -51,11 +53,20 @@ impl Sandbox {
         c
     }
 
-    /// `stagegate -c examples/seed-environments.yml …`
-    pub fn seed(&self) -> Command {
-        let mut c = self.cmd();
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// `stagegate -c examples/seed-environments.yml …` as a std command.
+    pub fn std_seed(&self) -> std::process::Command {
+        let mut c = self.std_cmd();
         c.arg("-c").arg(example("seed-environments.yml"));
         c
+    }
+
+    /// `stagegate -c examples/seed-environments.yml …`
+    pub fn seed(&self) -> Command {
+        Command::from_std(self.std_seed())
     }
 }
 

@@ -1,0 +1,46 @@
+//! `stagegate release publish ID|TAG`: draft → published, marked latest.
+//! Publishing an already published release is a no-op, so reruns are safe.
+
+use serde_json::json;
+
+use super::report;
+use crate::cli::Ctx;
+use crate::error::{Error, Exit};
+use crate::forge::ForgeError;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Release id or tag
+    release: String,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let cfg = ctx.load_config()?;
+    let forge = ctx.forge()?;
+    crate::error::check_release_id(&args.release)?;
+    let all = forge.releases().await?;
+    let found = match args.release.parse::<u64>() {
+        Ok(id) => all.iter().find(|r| r.id == id).or_else(|| all.iter().find(|r| r.tag == args.release)),
+        Err(_) => all.iter().filter(|r| r.tag == args.release).min_by_key(|r| r.id),
+    };
+    let Some(release) = found else {
+        return Err(ForgeError::NotFound {
+            what: format!("a release `{}`", args.release),
+            help: "give a release id or its tag; `stagegate release draft --tag TAG` creates one".into(),
+        }
+        .into());
+    };
+    let was_draft = release.draft;
+    let published = forge.publish_release(release.id).await?;
+    let version = published.tag.strip_prefix(cfg.release.tag_prefix.as_str()).unwrap_or(&published.tag).to_string();
+    let verb = if was_draft { "published" } else { "already published" };
+    report(
+        ctx,
+        verb,
+        &published.tag,
+        &version,
+        Some(&published.html_url),
+        json!({"id": published.id, "draft": published.draft}),
+    );
+    Ok(Exit::Success)
+}

@@ -1,0 +1,524 @@
+//! A stateful GitHub test server behind Prism.
+//!
+//! Every request the client under test sends goes: client → recording shim →
+//! Prism (proxy mode, `--errors`, GitHub's own OpenAPI description) → this
+//! server. Prism refuses requests that violate the description (422) and flags
+//! responses that do (`sl-violations`); the shim records both per repository,
+//! so each test asserts that *its* requests and responses were valid.
+//!
+//! One instance serves the whole test binary; tests keep apart by using a
+//! repository of their own (`Harness::repo`).
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::TcpListener as StdListener;
+use std::os::unix::process::CommandExt;
+use std::path::PathBuf;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, Request, State};
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::{Value, json};
+
+/// A failure the server answers with instead of handling the next request.
+#[derive(Debug, Clone)]
+pub struct Fault {
+    pub status: u16,
+    pub retry_after: Option<u64>,
+    pub message: &'static str,
+    /// Only requests with this method (e.g. POST) trigger it.
+    pub method: Option<Method>,
+}
+
+#[derive(Default)]
+struct Repo {
+    refs: BTreeMap<String, (String, &'static str)>,
+    tag_objects: HashMap<String, Value>,
+    releases: Vec<Value>,
+    faults: VecDeque<Fault>,
+    calls: Vec<String>,
+}
+
+#[derive(Default)]
+struct Server {
+    repos: Mutex<HashMap<String, Repo>>,
+    ids: AtomicU64,
+    base: OnceLock<String>,
+}
+
+pub struct Harness {
+    /// What the client under test uses as `GITHUB_API_URL`.
+    pub url: String,
+    server: Arc<Server>,
+    violations: Arc<Mutex<Vec<(String, String)>>>,
+    counter: AtomicU64,
+}
+
+static HARNESS: OnceLock<Harness> = OnceLock::new();
+
+/// The shared harness, started on first use (Prism takes a few seconds).
+pub fn github() -> &'static Harness {
+    HARNESS.get_or_init(start)
+}
+
+impl Harness {
+    /// A repository no other test uses: `owner/repo`.
+    pub fn repo(&self, name: &str) -> String {
+        let n = self.counter.fetch_add(1, Ordering::Relaxed);
+        format!("acme/{name}-{n}")
+    }
+
+    /// Queues a fault for the next matching request on `repo`.
+    pub fn inject(&self, repo: &str, fault: Fault, times: usize) {
+        let mut repos = self.server.repos.lock().unwrap();
+        let r = repos.entry(repo.to_owned()).or_default();
+        for _ in 0..times {
+            r.faults.push_back(fault.clone());
+        }
+    }
+
+    /// `METHOD /path` of every request that reached the server for `repo`.
+    pub fn calls(&self, repo: &str) -> Vec<String> {
+        self.server.repos.lock().unwrap().get(repo).map(|r| r.calls.clone()).unwrap_or_default()
+    }
+
+    /// Tag names of `repo`.
+    pub fn tags(&self, repo: &str) -> Vec<String> {
+        let repos = self.server.repos.lock().unwrap();
+        let Some(r) = repos.get(repo) else { return vec![] };
+        r.refs.keys().filter_map(|k| k.strip_prefix("refs/tags/").map(str::to_owned)).collect()
+    }
+
+    /// Releases of `repo` as the server holds them.
+    pub fn releases(&self, repo: &str) -> Vec<Value> {
+        self.server.repos.lock().unwrap().get(repo).map(|r| r.releases.clone()).unwrap_or_default()
+    }
+
+    /// Seeds tags (name → commit) as if pushed earlier.
+    pub fn seed_tags(&self, repo: &str, tags: &[&str]) {
+        let mut repos = self.server.repos.lock().unwrap();
+        let r = repos.entry(repo.to_owned()).or_default();
+        for t in tags {
+            r.refs.insert(format!("refs/tags/{t}"), (sha_of(t), "commit"));
+        }
+    }
+
+    /// Violations Prism reported for requests on `repo`; `status_only` keeps out
+    /// the warnings about undocumented statuses that injected faults cause.
+    pub fn violations(&self, repo: &str) -> Vec<String> {
+        let needle = format!("/repos/{repo}/");
+        self.violations
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p.contains(&needle))
+            .map(|(p, v)| format!("{p}: {v}"))
+            .collect()
+    }
+
+    /// Violations other than "this status code is not in the description".
+    pub fn schema_violations(&self, repo: &str) -> Vec<String> {
+        self.violations(repo).into_iter().filter(|v| !v.contains("Unable to match the returned status code")).collect()
+    }
+}
+
+fn sha_of(s: &str) -> String {
+    use sha2::{Digest, Sha256};
+    Sha256::digest(s.as_bytes()).iter().take(20).map(|b| format!("{b:02x}")).collect()
+}
+
+fn free_port() -> u16 {
+    StdListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn prism_spec() -> PathBuf {
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/prism");
+    let full = root.join("node_modules/@octokit/openapi/generated/api.github.com.json");
+    assert!(
+        full.exists(),
+        "GitHub's OpenAPI description is not installed: run `bash scripts/test.sh` (it runs npm ci in tests/prism)"
+    );
+    let out = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("github-trimmed-{}.json", std::process::id()));
+    let status =
+        Command::new("python3").arg(root.join("trim-spec.py")).arg(&full).arg(&out).status().expect("python3 runs");
+    assert!(status.success(), "trimming the OpenAPI description failed");
+    out
+}
+
+fn start() -> Harness {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("github-harness".into())
+        .spawn(move || {
+            let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+            rt.block_on(async move {
+                let server = Arc::new(Server::default());
+                let upstream = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let upstream_port = upstream.local_addr().unwrap().port();
+                tokio::spawn(axum::serve(upstream, routes(server.clone())).into_future());
+
+                let prism_port = free_port();
+                let bin = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/prism/node_modules/.bin/prism");
+                assert!(
+                    bin.exists(),
+                    "Prism is not installed: run `bash scripts/test.sh` (it runs npm ci in tests/prism)"
+                );
+                let log = std::fs::File::create(PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("prism.log")).unwrap();
+                let mut cmd = Command::new(bin);
+                cmd.args(["proxy", "--errors"])
+                    .arg(prism_spec())
+                    .arg(format!("http://127.0.0.1:{upstream_port}"))
+                    .args(["-h", "127.0.0.1", "-p", &prism_port.to_string()])
+                    .stdin(Stdio::null())
+                    .stdout(log.try_clone().unwrap())
+                    .stderr(log);
+                // Prism dies with this (long-lived) thread's process.
+                unsafe {
+                    cmd.pre_exec(|| {
+                        libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL);
+                        Ok(())
+                    });
+                }
+                let mut child = cmd.spawn().expect("Prism starts");
+                std::thread::spawn(move || child.wait());
+                let prism = format!("http://127.0.0.1:{prism_port}");
+                let client = reqwest::Client::new();
+                let mut up = false;
+                for _ in 0..300 {
+                    if client.get(format!("{prism}/users/ready")).send().await.is_ok() {
+                        up = true;
+                        break;
+                    }
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                assert!(up, "Prism did not start within 30 s (see target/tmp/prism.log)");
+
+                let violations = Arc::new(Mutex::new(Vec::new()));
+                let shim = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+                let url = format!("http://127.0.0.1:{}", shim.local_addr().unwrap().port());
+                server.base.set(url.clone()).unwrap();
+                let shim_state = ShimState { client, prism, violations: violations.clone() };
+                tokio::spawn(axum::serve(shim, Router::new().fallback(forward).with_state(shim_state)).into_future());
+                tx.send(Harness { url, server, violations, counter: AtomicU64::new(0) }).unwrap();
+                std::future::pending::<()>().await;
+            });
+        })
+        .unwrap();
+    rx.recv_timeout(Duration::from_secs(60)).expect("the GitHub harness starts")
+}
+
+#[derive(Clone)]
+struct ShimState {
+    client: reqwest::Client,
+    prism: String,
+    violations: Arc<Mutex<Vec<(String, String)>>>,
+}
+
+/// Forwards to Prism and records what Prism says about the exchange.
+async fn forward(State(s): State<ShimState>, req: Request) -> Response {
+    let (parts, body) = req.into_parts();
+    let path = parts.uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+    let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
+    let mut out = s.client.request(parts.method.clone(), format!("{}{path}", s.prism)).body(body);
+    for (k, v) in &parts.headers {
+        if k != "host" {
+            out = out.header(k, v);
+        }
+    }
+    let resp = match out.send().await {
+        Ok(r) => r,
+        Err(e) => return (StatusCode::BAD_GATEWAY, format!("shim: {e}")).into_response(),
+    };
+    let status = resp.status();
+    let headers = resp.headers().clone();
+    let bytes = resp.bytes().await.unwrap_or_default();
+    let call = format!("{} {path}", parts.method);
+    if let Some(v) = headers.get("sl-violations") {
+        s.violations.lock().unwrap().push((call.clone(), v.to_str().unwrap_or("?").to_owned()));
+    }
+    if headers.get("content-type").is_some_and(|c| c.as_bytes().starts_with(b"application/problem+json")) {
+        s.violations.lock().unwrap().push((call, String::from_utf8_lossy(&bytes).into_owned()));
+    }
+    let mut r = Response::builder().status(status);
+    for (k, v) in &headers {
+        if k != "transfer-encoding" && k != "content-length" && k != "connection" {
+            r = r.header(k, v);
+        }
+    }
+    r.body(axum::body::Body::from(bytes)).unwrap()
+}
+
+type Srv = State<Arc<Server>>;
+
+fn routes(server: Arc<Server>) -> Router {
+    Router::new()
+        .route("/repos/{owner}/{repo}/git/matching-refs/{ref}", get(matching_refs))
+        .route("/repos/{owner}/{repo}/git/ref/{ref}", get(get_ref))
+        .route("/repos/{owner}/{repo}/git/refs", post(create_ref))
+        .route("/repos/{owner}/{repo}/git/tags", post(create_tag_object))
+        .route("/repos/{owner}/{repo}/commits/{ref}", get(get_commit))
+        .route("/repos/{owner}/{repo}/releases", get(list_releases).post(create_release))
+        .route("/repos/{owner}/{repo}/releases/{id}", get(get_release).patch(update_release).delete(delete_release))
+        .with_state(server)
+}
+
+fn error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(json!({"message": message, "documentation_url": "https://docs.github.com/rest"})))
+        .into_response()
+}
+
+impl Server {
+    /// Records the call; returns the response of a queued fault if one matches.
+    fn enter(&self, owner: &str, repo: &str, method: &Method, what: &str) -> Option<Response> {
+        let mut repos = self.repos.lock().unwrap();
+        let r = repos.entry(format!("{owner}/{repo}")).or_default();
+        r.calls.push(format!("{method} {what}"));
+        let pos = r.faults.iter().position(|f| f.method.as_ref().is_none_or(|m| m == method));
+        if let Some(f) = pos.and_then(|i| r.faults.remove(i)) {
+            let mut resp = error(StatusCode::from_u16(f.status).unwrap(), f.message);
+            if let Some(s) = f.retry_after {
+                resp.headers_mut().insert("retry-after", HeaderValue::from_str(&s.to_string()).unwrap());
+            }
+            return Some(resp);
+        }
+        None
+    }
+
+    fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base.get().map_or("http://127.0.0.1", String::as_str))
+    }
+
+    fn user(&self, login: &str) -> Value {
+        let u = self.url(&format!("/users/{login}"));
+        json!({
+            "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "avatar_url": format!("{u}/avatar"),
+            "gravatar_id": "", "url": u, "html_url": u, "followers_url": format!("{u}/followers"),
+            "following_url": format!("{u}/following"), "gists_url": format!("{u}/gists"),
+            "starred_url": format!("{u}/starred"), "subscriptions_url": format!("{u}/subscriptions"),
+            "organizations_url": format!("{u}/orgs"), "repos_url": format!("{u}/repos"),
+            "events_url": format!("{u}/events"), "received_events_url": format!("{u}/received_events"),
+            "type": "User", "site_admin": false
+        })
+    }
+
+    fn git_ref(&self, owner: &str, repo: &str, name: &str, sha: &str, kind: &str) -> Value {
+        json!({
+            "ref": name, "node_id": "REF_node",
+            "url": self.url(&format!("/repos/{owner}/{repo}/git/{name}")),
+            "object": {"type": kind, "sha": sha, "url": self.url(&format!("/repos/{owner}/{repo}/git/{kind}s/{sha}"))}
+        })
+    }
+}
+
+async fn matching_refs(
+    State(s): Srv,
+    method: Method,
+    Path((o, r, prefix)): Path<(String, String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("git/matching-refs/{prefix}")) {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let full = format!("refs/{prefix}");
+    let all: Vec<Value> = repos
+        .get(&format!("{o}/{r}"))
+        .map(|repo| {
+            repo.refs
+                .iter()
+                .filter(|(k, _)| k.starts_with(&full))
+                .map(|(k, (sha, kind))| s.git_ref(&o, &r, k, sha, kind))
+                .collect()
+        })
+        .unwrap_or_default();
+    axum::Json(page(all, &q)).into_response()
+}
+
+fn page(all: Vec<Value>, q: &HashMap<String, String>) -> Vec<Value> {
+    let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30).clamp(1, 100);
+    let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1).max(1);
+    all.into_iter().skip((page - 1) * per).take(per).collect()
+}
+
+async fn get_ref(State(s): Srv, method: Method, Path((o, r, name)): Path<(String, String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("git/ref/{name}")) {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let full = format!("refs/{name}");
+    match repos.get(&format!("{o}/{r}")).and_then(|repo| repo.refs.get(&full)) {
+        Some((sha, kind)) => axum::Json(s.git_ref(&o, &r, &full, sha, kind)).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn create_ref(State(s): Srv, method: Method, Path((o, r)): Path<(String, String)>, body: Bytes) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "git/refs") {
+        return e;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let (Some(name), Some(sha)) = (v["ref"].as_str(), v["sha"].as_str()) else {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Invalid request");
+    };
+    let mut repos = s.repos.lock().unwrap();
+    let repo = repos.entry(format!("{o}/{r}")).or_default();
+    if repo.refs.contains_key(name) {
+        return error(StatusCode::UNPROCESSABLE_ENTITY, "Reference already exists");
+    }
+    let kind = if repo.tag_objects.contains_key(sha) { "tag" } else { "commit" };
+    repo.refs.insert(name.to_owned(), (sha.to_owned(), kind));
+    (StatusCode::CREATED, axum::Json(s.git_ref(&o, &r, name, sha, kind))).into_response()
+}
+
+async fn create_tag_object(
+    State(s): Srv,
+    method: Method,
+    Path((o, r)): Path<(String, String)>,
+    body: Bytes,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "git/tags") {
+        return e;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let sha = sha_of(&format!("{o}/{r}:{}", s.ids.fetch_add(1, Ordering::Relaxed)));
+    let obj = v["object"].as_str().unwrap_or_default();
+    let tag = json!({
+        "node_id": "TAG_node", "tag": v["tag"], "sha": sha,
+        "url": s.url(&format!("/repos/{o}/{r}/git/tags/{sha}")), "message": v["message"],
+        "tagger": {"name": "stagegate", "email": "stagegate@example.com", "date": "2026-11-21T00:00:00Z"},
+        "object": {"type": "commit", "sha": obj, "url": s.url(&format!("/repos/{o}/{r}/git/commits/{obj}"))},
+    });
+    s.repos.lock().unwrap().entry(format!("{o}/{r}")).or_default().tag_objects.insert(sha, tag.clone());
+    (StatusCode::CREATED, axum::Json(tag)).into_response()
+}
+
+async fn get_commit(State(s): Srv, method: Method, Path((o, r, git_ref)): Path<(String, String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("commits/{git_ref}")) {
+        return e;
+    }
+    let sha = if git_ref.len() == 40 { git_ref.clone() } else { sha_of(&git_ref) };
+    let u = s.url(&format!("/repos/{o}/{r}/commits/{sha}"));
+    let person = json!({"name": "dev", "email": "dev@example.com", "date": "2026-11-21T00:00:00Z"});
+    axum::Json(json!({
+        "url": u, "sha": sha, "node_id": "C_node", "html_url": u, "comments_url": format!("{u}/comments"),
+        "commit": {"url": u, "author": person, "committer": person, "message": "commit", "comment_count": 0,
+                   "tree": {"sha": sha, "url": u}},
+        "author": null, "committer": null, "parents": []
+    }))
+    .into_response()
+}
+
+fn release_json(s: &Server, o: &str, r: &str, id: u64, v: &Value) -> Value {
+    let u = s.url(&format!("/repos/{o}/{r}/releases/{id}"));
+    let tag = v["tag_name"].as_str().unwrap_or_default();
+    json!({
+        "url": u, "html_url": format!("https://github.example/{o}/{r}/releases/tag/{tag}"),
+        "assets_url": format!("{u}/assets"), "upload_url": format!("{u}/assets{{?name,label}}"),
+        "tarball_url": format!("{u}/tarball"), "zipball_url": format!("{u}/zipball"),
+        "id": id, "node_id": "RE_node", "tag_name": tag,
+        "target_commitish": v["target_commitish"].as_str().unwrap_or("main"),
+        "name": v["name"].as_str().unwrap_or(tag), "body": v["body"],
+        "draft": v["draft"].as_bool().unwrap_or(false), "prerelease": false,
+        "created_at": "2026-11-21T00:00:00Z",
+        "published_at": if v["draft"].as_bool().unwrap_or(false) { Value::Null } else { json!("2026-11-21T00:00:00Z") },
+        "author": s.user("stagegate-bot"), "assets": []
+    })
+}
+
+async fn list_releases(
+    State(s): Srv,
+    method: Method,
+    Path((o, r)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "releases") {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let mut all = repos.get(&format!("{o}/{r}")).map(|repo| repo.releases.clone()).unwrap_or_default();
+    all.reverse();
+    axum::Json(page(all, &q)).into_response()
+}
+
+async fn create_release(State(s): Srv, method: Method, Path((o, r)): Path<(String, String)>, body: Bytes) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "releases") {
+        return e;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let id = 1000 + s.ids.fetch_add(1, Ordering::Relaxed);
+    let mut rel = release_json(&s, &o, &r, id, &v);
+    if v["generate_release_notes"].as_bool() == Some(true) && v["body"].is_null() {
+        rel["body"] = json!(format!("## What's Changed\n\n**Full Changelog**: {}", v["tag_name"]));
+    }
+    s.repos.lock().unwrap().entry(format!("{o}/{r}")).or_default().releases.push(rel.clone());
+    (StatusCode::CREATED, axum::Json(rel)).into_response()
+}
+
+fn find_release(s: &Server, o: &str, r: &str, id: u64) -> Option<Value> {
+    let repos = s.repos.lock().unwrap();
+    repos.get(&format!("{o}/{r}"))?.releases.iter().find(|x| x["id"] == id).cloned()
+}
+
+async fn get_release(State(s): Srv, method: Method, Path((o, r, id)): Path<(String, String, u64)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("releases/{id}")) {
+        return e;
+    }
+    match find_release(&s, &o, &r, id) {
+        Some(v) => axum::Json(v).into_response(),
+        None => error(StatusCode::NOT_FOUND, "Not Found"),
+    }
+}
+
+async fn update_release(
+    State(s): Srv,
+    method: Method,
+    Path((o, r, id)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("releases/{id}")) {
+        return e;
+    }
+    let patch: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut repos = s.repos.lock().unwrap();
+    let Some(rel) =
+        repos.get_mut(&format!("{o}/{r}")).and_then(|repo| repo.releases.iter_mut().find(|x| x["id"] == id))
+    else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    if patch["draft"] == json!(false) && rel["draft"] == json!(true) {
+        rel["draft"] = json!(false);
+        rel["published_at"] = json!("2026-11-21T12:00:00Z");
+    }
+    if let Some(latest) = patch["make_latest"].as_str() {
+        rel["make_latest_requested"] = json!(latest);
+    }
+    let mut out = rel.clone();
+    out.as_object_mut().unwrap().remove("make_latest_requested");
+    axum::Json(out).into_response()
+}
+
+async fn delete_release(
+    State(s): Srv,
+    method: Method,
+    Path((o, r, id)): Path<(String, String, u64)>,
+    _h: HeaderMap,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("releases/{id}")) {
+        return e;
+    }
+    let mut repos = s.repos.lock().unwrap();
+    let Some(repo) = repos.get_mut(&format!("{o}/{r}")) else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let before = repo.releases.len();
+    repo.releases.retain(|x| x["id"] != id);
+    if repo.releases.len() == before {
+        error(StatusCode::NOT_FOUND, "Not Found")
+    } else {
+        StatusCode::NO_CONTENT.into_response()
+    }
+}
