@@ -4,6 +4,7 @@ mod approve;
 mod can_deploy;
 mod check;
 mod completions;
+mod environments;
 mod graph;
 mod plan;
 mod release;
@@ -85,6 +86,9 @@ pub enum Command {
     /// Calver/semver tags and the GitHub release lifecycle
     #[command(subcommand)]
     Release(release::Command),
+    /// Compare or apply GitHub environment protection from the config
+    #[command(subcommand)]
+    Environments(environments::Command),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -178,6 +182,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Approve(a) => approve::run(&ctx, a).await,
         Command::Release(c) => release::run(&ctx, c).await,
+        Command::Environments(c) => environments::run(&ctx, c).await,
         Command::Completions(a) => completions::run(a),
     }
 }

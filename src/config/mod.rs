@@ -113,7 +113,7 @@ pub struct Approvals {
     pub required_pos: Pos,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Reviewer {
     User(String),
     Team { org: String, slug: String },

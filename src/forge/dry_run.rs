@@ -4,7 +4,11 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use super::{Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Release, Tag, TagOutcome};
+use super::{
+    Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
+    TagOutcome,
+};
+use crate::config::Reviewer;
 use crate::effects::EffectLog;
 
 pub struct DryRun {
@@ -85,5 +89,28 @@ impl Forge for DryRun {
         self.log.push(format!("publish release `{}` ({}) and mark it latest", r.name, r.tag));
         r.draft = false;
         Ok(r)
+    }
+
+    async fn environment(&self, name: &str) -> Result<Option<Protection>, ForgeError> {
+        self.inner.environment(name).await
+    }
+
+    async fn apply_environment(
+        &self,
+        name: &str,
+        current: Option<&Protection>,
+        desired: &Protection,
+    ) -> Result<(), ForgeError> {
+        for c in desired.changes_from(current) {
+            self.log.push(match c.setting {
+                "environment" => format!("create environment `{name}`"),
+                setting => format!("set {setting} of `{name}`: {} → {}", c.forge, c.config),
+            });
+        }
+        Ok(())
+    }
+
+    async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
+        self.inner.reviewer(reviewer).await
     }
 }

@@ -7,7 +7,10 @@ use chrono::Utc;
 use serde::{Deserialize, Serialize};
 
 use super::state::StateDir;
-use super::{Approval, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Release, Tag, TagOutcome};
+use super::{
+    Approval, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+};
+use crate::config::Reviewer;
 
 const FILE: &str = "forge.json";
 
@@ -21,6 +24,8 @@ struct Records {
     releases: Vec<LocalRelease>,
     #[serde(default)]
     next_release_id: u64,
+    #[serde(default)]
+    environments: std::collections::BTreeMap<String, Protection>,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -164,5 +169,31 @@ impl Forge for LocalForge {
             what: format!("release {id}"),
             help: "check the release id or tag; drafts are listed only to tokens with push access".into(),
         })
+    }
+
+    async fn environment(&self, name: &str) -> Result<Option<Protection>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        Ok(r.environments.get(name).cloned())
+    }
+
+    async fn apply_environment(
+        &self,
+        name: &str,
+        _current: Option<&Protection>,
+        desired: &Protection,
+    ) -> Result<(), ForgeError> {
+        self.state.update(FILE, |r: &mut Records| {
+            r.environments.insert(name.to_owned(), desired.clone());
+        })
+    }
+
+    async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
+        let kind = match reviewer {
+            Reviewer::User(_) => "User",
+            Reviewer::Team { .. } => "Team",
+        };
+        let name = reviewer.to_string();
+        let id = u64::from_str_radix(&pseudo_sha(&name)[..12], 16).unwrap_or(0);
+        Ok(ReviewerRef { kind: kind.into(), id, name })
     }
 }

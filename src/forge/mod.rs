@@ -14,7 +14,9 @@ use miette::Diagnostic;
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 
+use crate::config::Reviewer;
 use crate::error::Exit;
+use crate::policy::environments::RefPolicy;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -152,6 +154,99 @@ pub struct NewRelease {
     pub target: Option<String>,
 }
 
+/// A user or team as GitHub identifies an environment reviewer. Two refer to
+/// the same reviewer when kind and id agree; the name is for people.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct ReviewerRef {
+    /// `User` or `Team`, as GitHub spells it.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub id: u64,
+    pub name: String,
+}
+
+impl PartialEq for ReviewerRef {
+    fn eq(&self, other: &Self) -> bool {
+        self.kind == other.kind && self.id == other.id
+    }
+}
+impl Eq for ReviewerRef {}
+
+/// The protection of one environment: what `environments sync` sets.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Protection {
+    /// Minutes.
+    pub wait_timer: u32,
+    pub prevent_self_review: bool,
+    pub reviewers: Vec<ReviewerRef>,
+    /// `None`: any ref may deploy; `Some`: only these patterns.
+    pub policies: Option<Vec<RefPolicy>>,
+}
+
+/// One difference between an environment on the forge and the config.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Change {
+    pub setting: &'static str,
+    pub forge: String,
+    pub config: String,
+}
+
+impl Protection {
+    /// What must change to turn `current` (None: the environment is missing)
+    /// into `self`.
+    pub fn changes_from(&self, current: Option<&Protection>) -> Vec<Change> {
+        let names = |r: &[ReviewerRef]| {
+            let mut v: Vec<String> = r.iter().map(|r| r.name.clone()).collect();
+            v.sort();
+            if v.is_empty() { "none".to_string() } else { v.join(", ") }
+        };
+        let pols = |p: &Option<Vec<RefPolicy>>| match p {
+            None => "any ref".to_string(),
+            Some(v) if v.is_empty() => "no ref".to_string(),
+            Some(v) => v
+                .iter()
+                .map(|p| if p.kind == "tag" { format!("tag:{}", p.name) } else { p.name.clone() })
+                .collect::<Vec<_>>()
+                .join(", "),
+        };
+        let empty = Protection { wait_timer: 0, prevent_self_review: false, reviewers: Vec::new(), policies: None };
+        let mut out = Vec::new();
+        if current.is_none() {
+            out.push(Change { setting: "environment", forge: "missing".into(), config: "present".into() });
+        }
+        let cur = current.unwrap_or(&empty);
+        if cur.wait_timer != self.wait_timer {
+            out.push(Change {
+                setting: "wait timer",
+                forge: format!("{}m", cur.wait_timer),
+                config: format!("{}m", self.wait_timer),
+            });
+        }
+        let same_reviewers =
+            cur.reviewers.len() == self.reviewers.len() && self.reviewers.iter().all(|r| cur.reviewers.contains(r));
+        if !same_reviewers {
+            out.push(Change { setting: "reviewers", forge: names(&cur.reviewers), config: names(&self.reviewers) });
+        }
+        if !self.reviewers.is_empty() && cur.prevent_self_review != self.prevent_self_review {
+            out.push(Change {
+                setting: "prevent self-review",
+                forge: cur.prevent_self_review.to_string(),
+                config: self.prevent_self_review.to_string(),
+            });
+        }
+        let sorted = |p: &Option<Vec<RefPolicy>>| {
+            p.clone().map(|mut v| {
+                v.sort();
+                v
+            })
+        };
+        if sorted(&cur.policies) != sorted(&self.policies) {
+            out.push(Change { setting: "deployment refs", forge: pols(&cur.policies), config: pols(&self.policies) });
+        }
+        out
+    }
+}
+
 /// The side effects stagegate has on a forge.
 #[async_trait]
 pub trait Forge: Send + Sync {
@@ -185,4 +280,19 @@ pub trait Forge: Send + Sync {
 
     /// Turns a draft into a published release marked latest.
     async fn publish_release(&self, id: u64) -> Result<Release, ForgeError>;
+
+    /// An environment's protection, or `None` when it does not exist.
+    async fn environment(&self, name: &str) -> Result<Option<Protection>, ForgeError>;
+
+    /// Creates or updates an environment to `desired` (branch policies created
+    /// and deleted to match). `current` is what `environment` returned.
+    async fn apply_environment(
+        &self,
+        name: &str,
+        current: Option<&Protection>,
+        desired: &Protection,
+    ) -> Result<(), ForgeError>;
+
+    /// The id GitHub knows a configured reviewer by.
+    async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError>;
 }

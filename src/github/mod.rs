@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod context;
+mod environments;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -18,8 +19,10 @@ use octocrab::Octocrab;
 use octocrab::service::middleware::retry::{RateLimitMetrics, RetryConfig};
 use secrecy::SecretString;
 
+use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Release, Tag, TagOutcome, UserType,
+    Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
+    TagOutcome, UserType,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -283,5 +286,22 @@ impl Forge for GitHubForge {
             .await
             .map_err(|e| error("publish a release", "contents: write", e))?;
         Ok(r.into())
+    }
+
+    async fn environment(&self, name: &str) -> Result<Option<Protection>, ForgeError> {
+        self.read_environment(name).await
+    }
+
+    async fn apply_environment(
+        &self,
+        name: &str,
+        _current: Option<&Protection>,
+        desired: &Protection,
+    ) -> Result<(), ForgeError> {
+        self.write_environment(name, desired).await
+    }
+
+    async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
+        self.reviewer_ref(reviewer).await
     }
 }

@@ -1,6 +1,7 @@
 //! Policy: what the config allows — promotion edges, branch rules, approvals.
 //! Pure functions of the config; no I/O, so `plan` answers in milliseconds.
 
+pub mod environments;
 pub mod graph;
 pub mod refs;
 

@@ -3,6 +3,7 @@
 mod approve;
 mod check;
 mod cli;
+mod environments;
 mod graph;
 mod plan;
 mod release;

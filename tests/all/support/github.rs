@@ -37,7 +37,9 @@ pub struct Fault {
 }
 
 #[derive(Default)]
-struct Repo {
+pub(super) struct Repo {
+    pub(super) environments: BTreeMap<String, Value>,
+    pub(super) policies: BTreeMap<String, Vec<Value>>,
     refs: BTreeMap<String, (String, &'static str)>,
     tag_objects: HashMap<String, Value>,
     releases: Vec<Value>,
@@ -46,10 +48,12 @@ struct Repo {
 }
 
 #[derive(Default)]
-struct Server {
-    repos: Mutex<HashMap<String, Repo>>,
-    ids: AtomicU64,
+pub(super) struct Server {
+    pub(super) repos: Mutex<HashMap<String, Repo>>,
+    pub(super) ids: AtomicU64,
     base: OnceLock<String>,
+    /// Reviewers by (type, id), as GET /users and /orgs/…/teams handed them out.
+    pub(super) reviewers: Mutex<HashMap<(String, u64), Value>>,
 }
 
 pub struct Harness {
@@ -109,6 +113,19 @@ impl Harness {
         }
     }
 
+    /// An environment of `repo` as the server holds it (GitHub's JSON shape).
+    pub fn environment(&self, repo: &str, name: &str) -> Option<Value> {
+        self.server.repos.lock().unwrap().get(repo)?.environments.get(name).cloned()
+    }
+
+    /// Changes an environment behind stagegate's back (someone in the UI).
+    pub fn tamper_environment(&self, repo: &str, name: &str, f: impl FnOnce(&mut Value)) {
+        let mut repos = self.server.repos.lock().unwrap();
+        if let Some(e) = repos.get_mut(repo).and_then(|r| r.environments.get_mut(name)) {
+            f(e);
+        }
+    }
+
     /// Violations Prism reported for requests on `repo`; `status_only` keeps out
     /// the warnings about undocumented statuses that injected faults cause.
     pub fn violations(&self, repo: &str) -> Vec<String> {
@@ -128,7 +145,7 @@ impl Harness {
     }
 }
 
-fn sha_of(s: &str) -> String {
+pub(super) fn sha_of(s: &str) -> String {
     use sha2::{Digest, Sha256};
     Sha256::digest(s.as_bytes()).iter().take(20).map(|b| format!("{b:02x}")).collect()
 }
@@ -254,7 +271,7 @@ async fn forward(State(s): State<ShimState>, req: Request) -> Response {
     r.body(axum::body::Body::from(bytes)).unwrap()
 }
 
-type Srv = State<Arc<Server>>;
+pub(super) type Srv = State<Arc<Server>>;
 
 fn routes(server: Arc<Server>) -> Router {
     Router::new()
@@ -265,17 +282,18 @@ fn routes(server: Arc<Server>) -> Router {
         .route("/repos/{owner}/{repo}/commits/{ref}", get(get_commit))
         .route("/repos/{owner}/{repo}/releases", get(list_releases).post(create_release))
         .route("/repos/{owner}/{repo}/releases/{id}", get(get_release).patch(update_release).delete(delete_release))
+        .merge(super::github_envs::routes())
         .with_state(server)
 }
 
-fn error(status: StatusCode, message: &str) -> Response {
+pub(super) fn error(status: StatusCode, message: &str) -> Response {
     (status, axum::Json(json!({"message": message, "documentation_url": "https://docs.github.com/rest"})))
         .into_response()
 }
 
 impl Server {
     /// Records the call; returns the response of a queued fault if one matches.
-    fn enter(&self, owner: &str, repo: &str, method: &Method, what: &str) -> Option<Response> {
+    pub(super) fn enter(&self, owner: &str, repo: &str, method: &Method, what: &str) -> Option<Response> {
         let mut repos = self.repos.lock().unwrap();
         let r = repos.entry(format!("{owner}/{repo}")).or_default();
         r.calls.push(format!("{method} {what}"));
@@ -290,11 +308,11 @@ impl Server {
         None
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(super) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base.get().map_or("http://127.0.0.1", String::as_str))
     }
 
-    fn user(&self, login: &str) -> Value {
+    pub(super) fn user(&self, login: &str) -> Value {
         let u = self.url(&format!("/users/{login}"));
         json!({
             "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "avatar_url": format!("{u}/avatar"),

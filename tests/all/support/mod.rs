@@ -1,6 +1,7 @@
 //! Shared helpers: run the real binary in an isolated directory.
 
 pub mod github;
+mod github_envs;
 
 use std::path::{Path, PathBuf};
 
