@@ -12,6 +12,16 @@ if [ ! -x tests/prism/node_modules/.bin/prism ] || [ tests/prism/package-lock.js
   npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
 fi
 
+# Workflow linters, for action.yml, the templates, what `init` writes and .github/.
+if ! command -v zizmor >/dev/null || [ "$(zizmor --version)" != "zizmor 1.32.0" ]; then
+  echo "== installing zizmor (PyPI)"
+  python3 -m pip install --quiet --disable-pip-version-check "zizmor==1.32.0"
+fi
+if ! command -v action-validator >/dev/null; then
+  echo "== installing action-validator (crates.io)"
+  cargo install --locked --quiet action-validator --version 0.9.0
+fi
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

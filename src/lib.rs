@@ -12,6 +12,7 @@ pub mod effects;
 pub mod error;
 pub mod forge;
 pub mod github;
+pub mod init;
 pub mod output;
 pub mod plan;
 pub mod policy;

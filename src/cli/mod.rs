@@ -6,6 +6,7 @@ mod check;
 mod completions;
 mod environments;
 mod graph;
+mod init;
 mod plan;
 mod release;
 
@@ -89,6 +90,8 @@ pub enum Command {
     /// Compare or apply GitHub environment protection from the config
     #[command(subcommand)]
     Environments(environments::Command),
+    /// Write a starter config and the workflow templates; --check reports drift
+    Init(init::Args),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -183,6 +186,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Approve(a) => approve::run(&ctx, a).await,
         Command::Release(c) => release::run(&ctx, c).await,
         Command::Environments(c) => environments::run(&ctx, c).await,
+        Command::Init(a) => init::run(&ctx, a),
         Command::Completions(a) => completions::run(a),
     }
 }

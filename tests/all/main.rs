@@ -5,6 +5,8 @@ mod check;
 mod cli;
 mod environments;
 mod graph;
+mod init;
+mod lint;
 mod plan;
 mod release;
 mod support;

@@ -1,0 +1,161 @@
+//! `stagegate init`: write a starter config and the workflow templates into a
+//! repository; `init --check` reports drift between the config and the
+//! workflows. Files that differ from what init renders are never overwritten
+//! without `--force`, and a refusal writes nothing at all.
+
+use std::path::{Path, PathBuf};
+
+use serde_json::json;
+
+use super::Ctx;
+use crate::config::{self, Location};
+use crate::error::{Error, Exit};
+use crate::init;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Repository root to write into
+    #[arg(long, default_value = ".", value_name = "DIR")]
+    dir: PathBuf,
+    /// Overwrite files that differ from what init renders
+    #[arg(long)]
+    force: bool,
+    /// Only compare: exit 3 when a workflow is missing or differs from the config
+    #[arg(long)]
+    check: bool,
+    /// The stagegate action, pinned to a commit: OWNER/REPO@SHA [default: this build's]
+    #[arg(long, value_name = "OWNER/REPO@SHA")]
+    action: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+enum State {
+    Missing,
+    Same,
+    Differs,
+}
+
+fn state(path: &Path, text: &str) -> State {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes == text.as_bytes() => State::Same,
+        Ok(_) => State::Differs,
+        Err(_) => State::Missing,
+    }
+}
+
+fn write(path: &Path, text: &str) -> Result<(), Error> {
+    let io = |e: std::io::Error| {
+        Error::invalid(format!("cannot write {}: {e}", path.display()), "check that the directory is writable")
+    };
+    let dir = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(io)?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
+    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
+    tmp.persist(path).map_err(|e| io(e.error))?;
+    Ok(())
+}
+
+pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let action = args.action.clone().unwrap_or_else(init::default_action);
+    let action = if action.contains('#') || !init::is_pinned(&action) {
+        action
+    } else {
+        format!("{action} # v{}", env!("CARGO_PKG_VERSION"))
+    };
+    if !init::is_pinned(&action) {
+        eprintln!(
+            "{} `{action}` is not pinned to a commit; pass --action OWNER/REPO@SHA so the workflows cannot change under you",
+            ctx.out.warn("warning:")
+        );
+    }
+    // The config: -c FILE, else the repository's, else the starter one (written too).
+    let (config_rel, config_path, mut files) = match &ctx.config {
+        Location::Explicit(p) => (p.display().to_string(), p.clone(), Vec::new()),
+        Location::Default => {
+            let p = args.dir.join(config::DEFAULT_PATH);
+            let starter = (!p.exists()).then(|| (p.clone(), config::EMBEDDED_DEFAULT.to_string(), "starter config"));
+            (config::DEFAULT_PATH.to_string(), p, starter.into_iter().collect())
+        }
+    };
+    let loaded = if files.is_empty() {
+        config::load(&Location::Explicit(config_path.clone()))
+            .map_err(|source| Error::ConfigRead { path: config_path.display().to_string(), source })?
+    } else {
+        config::parse_bytes(&config_rel, config::EMBEDDED_DEFAULT.as_bytes())
+    };
+    let Some(cfg) = loaded.config.as_ref() else {
+        super::check::print_diagnostics(&loaded, true);
+        return Err(Error::ConfigInvalid { file: loaded.source.name.clone(), errors: loaded.errors() });
+    };
+    for f in init::render(cfg, &config_rel, &action) {
+        files.push((args.dir.join(&f.path), f.text, "workflow"));
+    }
+
+    let states: Vec<(PathBuf, String, &str, State)> =
+        files.into_iter().map(|(p, text, kind)| (p.clone(), text.clone(), kind, state(&p, &text))).collect();
+    let differing: Vec<&PathBuf> = states.iter().filter(|s| s.3 == State::Differs).map(|s| &s.0).collect();
+    let drift = states.iter().any(|s| s.3 != State::Same);
+    let report: Vec<_> = states
+        .iter()
+        .map(|(p, _, kind, st)| json!({"path": p.display().to_string(), "kind": kind, "state": st}))
+        .collect();
+
+    if args.check {
+        if ctx.out.json() {
+            ctx.out.emit(&json!({"drift": drift, "files": report}));
+        } else {
+            for (p, _, _, st) in &states {
+                match st {
+                    State::Same => {}
+                    State::Missing => println!("{} {} is missing", ctx.out.bad("✗"), p.display()),
+                    State::Differs => {
+                        println!("{} {} differs from what the config implies", ctx.out.bad("✗"), p.display())
+                    }
+                }
+            }
+            if drift {
+                println!("`stagegate init` writes missing files; `--force` replaces the ones that differ");
+            } else {
+                println!("{} {} files match the config", ctx.out.good("✓"), states.len());
+            }
+        }
+        return Ok(if drift { Exit::Refused } else { Exit::Success });
+    }
+
+    if !differing.is_empty() && !args.force {
+        if ctx.out.json() {
+            ctx.out.emit(&json!({"written": false, "refused": differing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(), "files": report}));
+        }
+        for p in &differing {
+            eprintln!("{} {} has changes init would overwrite", ctx.out.bad("✗"), p.display());
+        }
+        eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
+        return Ok(Exit::Refused);
+    }
+    for (p, text, kind, st) in &states {
+        if *st == State::Same {
+            if !ctx.out.json() {
+                println!("= {} is up to date", p.display());
+            }
+            continue;
+        }
+        if ctx.dry_run {
+            ctx.log.push(format!("write {} ({kind})", p.display()));
+            continue;
+        }
+        write(p, text)?;
+        if !ctx.out.json() {
+            let verb = if *st == State::Missing { "wrote" } else { "replaced" };
+            println!("{} {verb} {} ({kind})", ctx.out.good("✓"), p.display());
+        }
+    }
+    if ctx.out.json() {
+        ctx.out.emit(&json!({"written": !ctx.dry_run, "files": report, "effects": ctx.log.entries()}));
+    } else {
+        for e in ctx.log.entries() {
+            println!("would {e}");
+        }
+    }
+    Ok(Exit::Success)
+}

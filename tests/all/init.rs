@@ -1,0 +1,161 @@
+//! `stagegate init`: snapshot of the templates, drift detection, refusal to
+//! overwrite changes.
+
+use std::path::Path;
+
+use crate::support::{Sandbox, example, repo_root, run, run_json};
+
+/// The action reference the committed templates were rendered with.
+pub const TEMPLATE_ACTION: &str = "stagegate/stagegate@0000000000000000000000000000000000000000";
+
+fn init(sb: &Sandbox, dir: &Path, extra: &[&str]) -> (i32, String, String) {
+    let mut c = sb.cmd();
+    c.arg("init").arg("--dir").arg(dir).args(["--action", TEMPLATE_ACTION]).args(extra);
+    run(c)
+}
+
+fn workflows(dir: &Path) -> Vec<(String, String)> {
+    let mut v: Vec<(String, String)> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .map(|p| (p.file_name().unwrap().to_string_lossy().into_owned(), std::fs::read_to_string(&p).unwrap()))
+        .collect();
+    v.sort();
+    v
+}
+
+/// `workflows-templates/` is what `init` renders for the seed-002 config.
+/// `STAGEGATE_BLESS=1 cargo test init::templates` rewrites it after a deliberate change.
+#[test]
+fn templates_match_what_init_renders() {
+    let sb = Sandbox::new();
+    let (code, _, err) = init(&sb, sb.path(), &[]);
+    assert_eq!(code, 0, "{err}");
+    let rendered = workflows(&sb.path().join(".github/workflows"));
+    let committed_dir = repo_root().join("workflows-templates");
+    if std::env::var_os("STAGEGATE_BLESS").is_some() {
+        let _ = std::fs::remove_dir_all(&committed_dir);
+        std::fs::create_dir_all(&committed_dir).unwrap();
+        for (name, text) in &rendered {
+            std::fs::write(committed_dir.join(name), text).unwrap();
+        }
+    }
+    let committed = workflows(&committed_dir);
+    let names = |v: &[(String, String)]| v.iter().map(|(n, _)| n.clone()).collect::<Vec<_>>();
+    assert_eq!(names(&rendered), names(&committed));
+    for ((name, got), (_, want)) in rendered.iter().zip(&committed) {
+        assert_eq!(got, want, "{name} differs from workflows-templates/{name}; STAGEGATE_BLESS=1 updates it");
+    }
+    assert_eq!(
+        names(&rendered),
+        [
+            "create-release.yml",
+            "deploy-dev-int.yml",
+            "journal-import.yml",
+            "journal-upload.yml",
+            "promote-release.yml",
+            "release.yml",
+            "rollback.yml",
+            "sync-environments.yml"
+        ]
+    );
+}
+
+#[test]
+fn init_into_an_empty_repository_then_check_reports_no_drift() {
+    let sb = Sandbox::new();
+    let (code, out, _) = init(&sb, sb.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(out.contains("wrote ") && out.contains(".github/stagegate.yml (starter config)"), "{out}");
+    let (code, out, _) = init(&sb, sb.path(), &["--check"]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("8 files match the config"), "{out}");
+    let (code, out, _) = init(&sb, sb.path(), &[]);
+    assert_eq!(code, 0);
+    assert!(!out.contains("wrote"), "a second init writes nothing: {out}");
+}
+
+#[test]
+fn init_refuses_to_overwrite_changes_without_force() {
+    let sb = Sandbox::new();
+    assert_eq!(init(&sb, sb.path(), &[]).0, 0);
+    let wf = sb.path().join(".github/workflows/rollback.yml");
+    std::fs::write(&wf, "# my own edits\n").unwrap();
+    let other = sb.path().join(".github/workflows/release.yml");
+    std::fs::remove_file(&other).unwrap();
+
+    let (code, _, err) = init(&sb, sb.path(), &[]);
+    assert_eq!(code, 3);
+    assert!(
+        err.contains("rollback.yml has changes init would overwrite") && err.contains("nothing was written"),
+        "{err}"
+    );
+    assert_eq!(std::fs::read_to_string(&wf).unwrap(), "# my own edits\n");
+    assert!(!other.exists(), "a refusal writes nothing at all");
+
+    let mut c = sb.cmd();
+    c.arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION, "--check"]);
+    let (code, json, _) = run_json(c);
+    assert_eq!(code, 3);
+    let states: Vec<(String, String)> = json["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["state"] != "same")
+        .map(|f| {
+            (
+                f["path"].as_str().unwrap().rsplit('/').next().unwrap().to_string(),
+                f["state"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        states,
+        [("release.yml".to_string(), "missing".to_string()), ("rollback.yml".to_string(), "differs".to_string())]
+    );
+
+    assert_eq!(init(&sb, sb.path(), &["--force"]).0, 0);
+    assert_eq!(init(&sb, sb.path(), &["--check"]).0, 0);
+}
+
+#[test]
+fn workflows_follow_the_config() {
+    let sb = Sandbox::new();
+    assert_eq!(init(&sb, sb.path(), &[]).0, 0);
+    let cfg = sb.path().join(".github/stagegate.yml");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("required: 2\n", "required: 3\n");
+    std::fs::write(&cfg, text).unwrap();
+    let (code, out, _) = init(&sb, sb.path(), &["--check"]);
+    assert_eq!(code, 3, "a third approval needs a third approval job: {out}");
+    assert!(out.contains("promote-release.yml differs"), "{out}");
+    assert_eq!(init(&sb, sb.path(), &["--force"]).0, 0);
+    let promote = std::fs::read_to_string(sb.path().join(".github/workflows/promote-release.yml")).unwrap();
+    assert!(promote.contains("environment: prod-approval-3"), "{promote}");
+    assert!(promote.contains("needs: [plan, approve-prod-1, approve-prod-2, approve-prod-3]"), "{promote}");
+}
+
+#[test]
+fn init_shapes_workflows_from_another_model() {
+    let sb = Sandbox::new();
+    let mut c = sb.cmd();
+    c.arg("-c").arg(example("etna.yml")).arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("starter config"), "an explicit config is used, not replaced: {out}");
+    let files = workflows(&sb.path().join(".github/workflows"));
+    let names: Vec<&str> = files.iter().map(|(n, _)| n.as_str()).collect();
+    assert!(names.contains(&"deploy-preview.yml") && names.contains(&"deploy-feature.yml"), "{names:?}");
+    let release = &files.iter().find(|(n, _)| n == "release.yml").unwrap().1;
+    assert!(release.contains("environment: staging") && release.contains("refs/tags/"), "{release}");
+}
+
+#[test]
+fn an_unpinned_action_is_warned_about() {
+    let sb = Sandbox::new();
+    let mut c = sb.cmd();
+    c.arg("init").arg("--dir").arg(sb.path()).args(["--action", "stagegate/stagegate@v1"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0);
+    assert!(err.contains("is not pinned to a commit"), "{err}");
+}

@@ -1,0 +1,83 @@
+//! zizmor and action-validator on everything that is a workflow or an action:
+//! action.yml, workflows-templates/, what `init` writes, and .github/.
+//! Zero findings, zero errors.
+
+use std::path::Path;
+use std::process::Command;
+
+use crate::init::TEMPLATE_ACTION;
+use crate::support::{Sandbox, example, repo_root};
+
+fn tool(name: &str) -> Command {
+    let found = Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
+    assert!(found, "{name} is not installed: run `bash scripts/test.sh`, which installs it");
+    Command::new(name)
+}
+
+fn zizmor(paths: &[&Path]) {
+    let out = tool("zizmor").args(["--offline", "--strict-collection", "--no-progress"]).args(paths).output().unwrap();
+    let text = format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    assert!(out.status.success(), "zizmor found problems in {paths:?}:\n{text}");
+    assert!(text.contains("No findings"), "{text}");
+}
+
+/// action-validator resolves `paths:` globs with `git ls-files`, so it runs in a git checkout.
+fn action_validator(repo: &Path, files: &[&Path]) {
+    for f in files {
+        let out = tool("action-validator").arg(f).current_dir(repo).output().unwrap();
+        assert!(
+            out.status.success(),
+            "action-validator rejected {}:\n{}{}",
+            f.display(),
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+fn git_repo(dir: &Path) {
+    for args in [&["init", "-q"][..], &["add", "-A"]] {
+        let ok = Command::new("git").args(args).current_dir(dir).status().unwrap().success();
+        assert!(ok, "git {args:?}");
+    }
+}
+
+fn yml_files(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut v: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "yml"))
+        .collect();
+    v.sort();
+    v
+}
+
+#[test]
+fn the_action_templates_and_ci_pass_zizmor_and_action_validator() {
+    let root = repo_root();
+    let action = root.join("action.yml");
+    let github_dir = root.join(".github");
+    let templates = yml_files(&root.join("workflows-templates"));
+    let mut all: Vec<&Path> = vec![action.as_path(), github_dir.as_path()];
+    all.extend(templates.iter().map(|p| p.as_path()));
+    zizmor(&all);
+    let ci_file = root.join(".github/workflows/ci.yml");
+    action_validator(&root, &[&action, &ci_file]);
+}
+
+#[test]
+fn what_init_writes_passes_both_linters_for_every_example() {
+    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+        let sb = Sandbox::new();
+        sb.write(".github/stagegate.yml", std::fs::read(example(cfg)).unwrap());
+        let mut c = sb.cmd();
+        c.arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+        assert!(c.output().unwrap().status.success(), "{cfg}");
+        git_repo(sb.path());
+        let dir = sb.path().join(".github");
+        zizmor(&[&dir]);
+        let files = yml_files(&dir.join("workflows"));
+        assert!(files.len() >= 6, "{cfg}: {files:?}");
+        action_validator(sb.path(), &files.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    }
+}
