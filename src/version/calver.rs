@@ -23,6 +23,12 @@ enum Token {
     Build,
 }
 
+impl Token {
+    fn name(&self) -> &'static str {
+        TOKENS.iter().find(|(_, t)| t == self).map_or("a literal", |(n, _)| n)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Format {
     tokens: Vec<Token>,
@@ -72,6 +78,23 @@ impl Format {
             i += c.len_utf8();
         }
         let f = Format { tokens };
+        // A variable-width number next to another number without a separator is
+        // ambiguous: `YYYYMMDD` renders 2026-1-11 and 2026-11-1 both as 2026111.
+        for pair in f.tokens.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            let numeric = |t: &Token| !matches!(t, Token::Lit(_));
+            let variable = |t: &Token| matches!(t, Token::ShortYear | Token::Month | Token::Day | Token::Build);
+            if numeric(a) && numeric(b) && (variable(a) || variable(b)) {
+                return Err(FormatError {
+                    message: format!(
+                        "{} and {} touch without a separator, so different days can render the same version",
+                        a.name(),
+                        b.name()
+                    ),
+                    offset: 0,
+                });
+            }
+        }
         if !f.tokens.contains(&Token::Build) {
             return Err(FormatError {
                 message: "the format has no `BUILD`, so two releases on one day would get the same tag".into(),
@@ -160,6 +183,9 @@ mod tests {
         assert!(Format::parse("0M.0D.BUILD").unwrap_err().message.contains("year"));
         assert!(Format::parse("YY.BUILD.BUILD").is_err());
         assert!(Format::parse("YY.0M.0D.build").is_err());
+        assert!(Format::parse("YYYYMMDD.BUILD").unwrap_err().message.contains("without a separator"));
+        assert!(Format::parse("YYYY0M0D.BUILD").is_ok(), "fixed-width tokens may touch");
+        assert!(Format::parse("YY.0M.0DBUILD").is_err(), "BUILD is variable width");
     }
 
     #[test]

@@ -8,5 +8,6 @@ mod graph;
 mod init;
 mod lint;
 mod plan;
+mod properties;
 mod release;
 mod support;
