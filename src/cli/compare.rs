@@ -1,0 +1,181 @@
+//! `stagegate compare A B`: what A has that B has not, how their configs
+//! differ, health now, and a readiness score for promoting A's release to B
+//! (weights in `run::readiness`): ≥ 90 ready, 75–89 caution, < 75 not ready (exit 3).
+
+use serde_json::json;
+
+use super::{Ctx, known_env};
+use crate::actions;
+use crate::config::{Environment, duration};
+use crate::error::{Error, Exit};
+use crate::forge::{Deployment, DeploymentState};
+use crate::gates::{freeze, soak};
+use crate::output::table;
+use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::run::readiness::{self, Verdict, check};
+use crate::run::{health, history};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The environment a release would come from
+    from: String,
+    /// The environment it would go to
+    to: String,
+}
+
+/// The settings that decide what may run where, side by side where they differ.
+fn config_diff(a: &Environment, b: &Environment) -> Vec<(String, String, String)> {
+    let list = |v: Vec<String>| if v.is_empty() { "—".to_string() } else { v.join(", ") };
+    let texts = |v: &[crate::config::Text]| list(v.iter().map(|t| t.value.clone()).collect());
+    let fields = |e: &Environment| {
+        [
+            ("branches", texts(&e.branches)),
+            ("tags", texts(&e.tags)),
+            ("approvals", e.approvals.required.to_string()),
+            ("reviewers", list(e.approvals.reviewers.iter().map(ToString::to_string).collect())),
+            ("wait_timer", e.approvals.wait_timer.map_or("—".into(), duration::format)),
+            ("freeze", texts(&e.freeze)),
+            ("soak", e.soak.map_or("—".into(), duration::format)),
+            ("health checks", e.health.len().to_string()),
+        ]
+    };
+    fields(a)
+        .into_iter()
+        .zip(fields(b))
+        .filter(|((_, x), (_, y))| x != y)
+        .map(|((k, x), (_, y))| (k.to_string(), x, y))
+        .collect()
+}
+
+/// Releases that ran successfully in A since B's current one, and never in B.
+fn pending(a: &[Deployment], b: &[Deployment]) -> Vec<String> {
+    let b_current = history::current(b).map(|d| d.request.release.as_str());
+    let mut out: Vec<String> = Vec::new();
+    for d in a.iter().filter(|d| d.succeeded_at().is_some()) {
+        if Some(d.request.release.as_str()) == b_current {
+            break;
+        }
+        if history::good_of_release(b, &d.request.release).is_none() && !out.contains(&d.request.release) {
+            out.push(d.request.release.clone());
+        }
+    }
+    out
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let cfg = ctx.load_config()?;
+    let policy = Policy::new(&cfg);
+    let a = known_env(&policy, &args.from)?;
+    let b = known_env(&policy, &args.to)?;
+    let forge = ctx.forge()?;
+    let (a_deps, b_deps) = (forge.deployments(&a.name).await?, forge.deployments(&b.name).await?);
+    let (a_cur, b_cur) = (history::current(&a_deps), history::current(&b_deps));
+    let t = cfg.steps.health_check_timeout;
+    let (a_health, b_health) = (health::probe_all(&a.health, t, t).await, health::probe_all(&b.health, t, t).await);
+
+    let mut checks = Vec::new();
+    checks.push(match a_cur {
+        Some(c) => check("source-release", true, format!("{} runs {}", a.name, c.request.release)),
+        None => check("source-release", false, format!("nothing is deployed successfully in {}", a.name)),
+    });
+    checks.push(match policy.edge_refusal(&a.name, &b.name) {
+        None => check("path", true, format!("{} → {} is an allowed promotion", a.name, b.name)),
+        Some(why) => check("path", false, why),
+    });
+    let git_ref = a_cur.and_then(|c| c.request.git_ref.as_deref()).and_then(|r| GitRef::parse(r).ok());
+    checks.push(match git_ref.map(|r| (policy.ref_verdict(&b.name, &r), r)) {
+        Some((RefVerdict::Allowed(p), r)) => check("ref", true, format!("{r} matches `{p}` in {}", b.name)),
+        Some((RefVerdict::Refused(why), _)) => check("ref", false, why),
+        None => check("ref", false, "no ref recorded for the source release"),
+    });
+    checks.push(match a_health.iter().find(|p| !p.ok) {
+        _ if a_health.is_empty() => check("source-health", true, format!("{} has no health checks", a.name)),
+        None => check("source-health", true, format!("{} health check(s) of {} pass", a_health.len(), a.name)),
+        Some(p) => check("source-health", false, p.describe()),
+    });
+    checks.push(match freeze::decide(b, ctx.now(), None) {
+        freeze::Decision::Refused(why) => check("not-frozen", false, why),
+        _ => check("not-frozen", true, format!("{} is not frozen", b.name)),
+    });
+    checks.push(match (b.soak, a_cur) {
+        (None, _) => check("soak", true, format!("{} asks for no soak time", b.name)),
+        (Some(s), Some(c)) => match soak::check(c, &a.name, s, ctx.now()) {
+            Ok(d) => check("soak", true, d),
+            Err(why) => check("soak", false, why),
+        },
+        (Some(_), None) => check("soak", false, format!("nothing has soaked in {}", a.name)),
+    });
+    let release = a_cur.map(|c| c.request.release.as_str());
+    let failed = |d: &&Deployment| matches!(d.state(), DeploymentState::Failure | DeploymentState::Error);
+    let failed_here = b_deps.iter().filter(failed).find(|d| Some(d.request.release.as_str()) == release);
+    checks.push(match (failed_here, b_deps.first().filter(failed)) {
+        (Some(d), _) => check(
+            "no-failures",
+            false,
+            format!("{} failed in {} before (deployment {})", d.request.release, b.name, d.id),
+        ),
+        (None, Some(d)) => check(
+            "no-failures",
+            false,
+            format!("the last deployment to {} ({}) ended in {}", b.name, d.request.release, d.state()),
+        ),
+        (None, None) => check("no-failures", true, format!("no failed deployment of it in {}", b.name)),
+    });
+    let order = ["source-release", "path", "ref", "source-health", "no-failures", "not-frozen", "soak"];
+    checks.sort_by_key(|c| order.iter().position(|n| *n == c.name));
+    checks.push(match history::running(&b_deps).next() {
+        Some(d) => check("target-idle", false, format!("deployment {} to {} is {}", d.id, b.name, d.state())),
+        None => check("target-idle", true, format!("nothing is deploying to {}", b.name)),
+    });
+    let score = readiness::score(&checks);
+    let verdict = Verdict::of(score);
+    let pending = pending(&a_deps, &b_deps);
+    let diff = config_diff(a, b);
+
+    actions::set_output("score", &score.to_string());
+    if ctx.out.json() {
+        let rel = |d: Option<&Deployment>| {
+            d.map(|d| json!({"release": d.request.release, "sha": d.request.sha, "ref": d.request.git_ref, "deployed_at": d.updated_at().to_rfc3339()}))
+        };
+        ctx.out.emit(&json!({
+            "from": a.name, "to": b.name,
+            "releases": { "from": rel(a_cur), "to": rel(b_cur) },
+            "pending": pending,
+            "config": diff.iter().map(|(k, x, y)| json!({"key": k, "from": x, "to": y})).collect::<Vec<_>>(),
+            "health": { "from": a_health, "to": b_health },
+            "score": score, "verdict": verdict, "checks": checks,
+        }));
+    } else {
+        let o = &ctx.out;
+        let name = |d: Option<&Deployment>| d.map_or(o.dim("—"), |d| d.request.release.clone());
+        println!("{}  {}   {}  {}", o.bold(&a.name), name(a_cur), o.bold(&b.name), name(b_cur));
+        if !pending.is_empty() {
+            println!("in {} but not in {}: {}", a.name, b.name, pending.join(", "));
+        }
+        if !diff.is_empty() {
+            println!();
+            let rows: Vec<Vec<String>> = diff.iter().map(|(k, x, y)| vec![k.clone(), x.clone(), y.clone()]).collect();
+            println!("{}", table(&["SETTING", &a.name.to_uppercase(), &b.name.to_uppercase()], &rows));
+        }
+        println!();
+        let rows: Vec<Vec<String>> = checks
+            .iter()
+            .map(|c| {
+                let pts = if c.passed { format!("{}/{}", c.weight, c.weight) } else { format!("0/{}", c.weight) };
+                vec![if c.passed { o.good("✓") } else { o.bad("✗") }, c.name.to_string(), pts, c.detail.clone()]
+            })
+            .collect();
+        println!("{}", table(&["", "CHECK", "POINTS", "DETAIL"], &rows));
+        println!();
+        let line = format!("readiness {score}/100: {}", verdict.describe());
+        println!(
+            "{}",
+            match verdict {
+                Verdict::Ready => o.good(&line),
+                Verdict::Caution => o.warn(&line),
+                Verdict::NotReady => o.bad(&line),
+            }
+        );
+    }
+    Ok(if verdict == Verdict::NotReady { Exit::Refused } else { Exit::Success })
+}
