@@ -27,7 +27,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-if ! python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 47811))' 2>/dev/null; then
+if ! python3 -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 47811))' 2>/dev/null; then
   echo "demo: port 47811 on 127.0.0.1 is taken (another demo running?); the demo's health checks need it" >&2
   exit 1
 fi

@@ -3,6 +3,11 @@
 mod approve;
 mod check;
 mod cli;
+mod compare;
+mod demo;
+mod freeze;
+mod gate;
 mod graph;
 mod plan;
+mod promote;
 mod support;
