@@ -10,13 +10,16 @@
 
 use std::time::Instant;
 
+use super::audit::FreezeOverride;
 use super::flow::Executed;
+use super::lock::EnvLock;
 use super::preflight::Halt;
 use super::report::{Outcome, Report};
 use super::{Runner, StepStatus, Target, history};
 use crate::config::Environment;
 use crate::error::Error;
 use crate::forge::Deployment;
+use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy, RefVerdict};
 
 pub struct DeployRequest {
@@ -76,6 +79,40 @@ async fn finish(
     Ok(report)
 }
 
+/// `check-env`, `check-ref`, `check-target`, `check-freeze` of a deploy.
+async fn deploy_checks(
+    r: &mut Runner<'_>,
+    policy: &Policy<'_>,
+    req: &DeployRequest,
+    deps: &[Deployment],
+) -> Result<(Option<EnvLock>, Option<FreezeOverride>), Halt> {
+    let env = policy.env(&req.env).expect("the caller checked the environment");
+    let since = Instant::now();
+    if env.approvals.required > 0 {
+        let from = policy.graph.predecessors(&env.name);
+        let why = format!(
+            "{} needs {} approval(s): it is reached by promotion (from {}), not by a direct deploy; use `stagegate promote`",
+            env.name,
+            env.approvals.required,
+            if from.is_empty() { "nowhere".to_string() } else { from.join(", ") }
+        );
+        return r.refuse("check-env", since, why);
+    }
+    r.record("check-env", StepStatus::Ok, since, format!("{} takes direct deploys (no approvals)", env.name));
+    let since = Instant::now();
+    match policy.ref_verdict(&req.env, &req.git_ref) {
+        RefVerdict::Allowed(p) => {
+            let detail = format!("{} may deploy to {} (matches `{p}`)", req.git_ref, req.env);
+            r.record("check-ref", StepStatus::Ok, since, detail);
+        }
+        RefVerdict::Refused(why) => return r.refuse("check-ref", since, why),
+    }
+    let holder = format!("deploy {} to {} by {}", req.release, req.env, req.actor);
+    let lock = r.check_target(&req.env, &holder, deps).await?;
+    let freeze_override = r.check_freeze(env, req.override_reason.as_deref())?;
+    Ok((lock, freeze_override))
+}
+
 pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, Error> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
     let deps = r.forge.deployments(&req.env).await?;
@@ -90,37 +127,8 @@ pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest
         run_id: req.run_id.clone(),
         previous_release: previous.as_ref().map(|p| p.request.release.clone()),
     };
-    let since = Instant::now();
-    if env.approvals.required > 0 {
-        let from = policy.graph.predecessors(&env.name);
-        let why = format!(
-            "{} needs {} approval(s): it is reached by promotion (from {}), not by a direct deploy; use `stagegate promote`",
-            env.name,
-            env.approvals.required,
-            if from.is_empty() { "nowhere".to_string() } else { from.join(", ") }
-        );
-        let halt = r.refuse::<()>("check-env", since, why).expect_err("refuse always halts");
-        return halted(r, "deploy", target, halt);
-    }
-    r.record("check-env", StepStatus::Ok, since, format!("{} takes direct deploys (no approvals)", env.name));
-    let since = Instant::now();
-    match policy.ref_verdict(&req.env, &req.git_ref) {
-        RefVerdict::Allowed(p) => {
-            let detail = format!("{} may deploy to {} (matches `{p}`)", req.git_ref, req.env);
-            r.record("check-ref", StepStatus::Ok, since, detail);
-        }
-        RefVerdict::Refused(why) => {
-            let halt = r.refuse::<()>("check-ref", since, why).expect_err("refuse always halts");
-            return halted(r, "deploy", target, halt);
-        }
-    }
-    let holder = format!("deploy {} to {} by {}", req.release, req.env, req.actor);
-    let lock = match r.check_target(&req.env, &holder, &deps).await {
-        Ok(l) => l,
-        Err(h) => return halted(r, "deploy", target, h),
-    };
-    let freeze_override = match r.check_freeze(env, req.override_reason.as_deref()) {
-        Ok(o) => o,
+    let (lock, freeze_override) = match deploy_checks(r, policy, req, &deps).await {
+        Ok(checked) => checked,
         Err(h) => return halted(r, "deploy", target, h),
     };
     let mut report = finish(r, "deploy", env, target, previous.as_ref(), "backup", "deployment").await?;
@@ -129,16 +137,41 @@ pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest
     Ok(report)
 }
 
+/// `check-release`, `check-target`, `gate` of a rollback; the deployment to
+/// return to.
+async fn rollback_checks(
+    r: &mut Runner<'_>,
+    env: &Environment,
+    req: &RollbackRequest,
+    deps: &[Deployment],
+) -> Result<(Deployment, Option<EnvLock>, Option<Verdict>), Halt> {
+    let current = history::current(deps).map(|c| c.request.release.clone());
+    let chosen = match &req.to {
+        Some(id) => history::good_of_release(deps, id),
+        None => history::previous_good(deps, current.as_deref().unwrap_or("")),
+    };
+    let since = Instant::now();
+    let Some(chosen) = chosen.cloned() else {
+        let why = match &req.to {
+            Some(id) => format!("{id} never ran successfully in {}: promote it instead", req.env),
+            None => format!("{} has no earlier successful release to roll back to", req.env),
+        };
+        return r.refuse("check-release", since, why);
+    };
+    let now = current.map_or("nothing".into(), |c| format!("{c} now"));
+    let detail = format!("roll {} back to {} (deployment {}; {now})", req.env, chosen.request.release, chosen.id);
+    r.record("check-release", StepStatus::Ok, since, detail);
+    let holder = format!("rollback of {} to {} by {}", req.env, chosen.request.release, req.actor);
+    let lock = r.check_target(&req.env, &holder, deps).await?;
+    let gate =
+        if env.approvals.required > 0 { Some(r.check_gate(env, &req.run_id, &req.actors, deps).await?) } else { None };
+    Ok((chosen, lock, gate))
+}
+
 pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, Error> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
     let deps = r.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
-    let current_release = current.as_ref().map(|c| c.request.release.clone());
-    let chosen = match &req.to {
-        Some(id) => history::good_of_release(&deps, id),
-        None => history::previous_good(&deps, current_release.as_deref().unwrap_or("")),
-    }
-    .cloned();
     let mut target = Target {
         env: req.env.clone(),
         from: None,
@@ -147,40 +180,15 @@ pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackReq
         git_ref: None,
         actor: req.actor.clone(),
         run_id: req.run_id.clone(),
-        previous_release: current_release.clone(),
+        previous_release: current.as_ref().map(|c| c.request.release.clone()),
     };
-    let since = Instant::now();
-    let Some(chosen) = chosen else {
-        let why = match &req.to {
-            Some(id) => format!("{id} never ran successfully in {}: promote it instead", req.env),
-            None => format!("{} has no earlier successful release to roll back to", req.env),
-        };
-        let halt = r.refuse::<()>("check-release", since, why).expect_err("refuse always halts");
-        return halted(r, "rollback", target, halt);
+    let (chosen, lock, gate) = match rollback_checks(r, env, req, &deps).await {
+        Ok(checked) => checked,
+        Err(h) => return halted(r, "rollback", target, h),
     };
     target.release = chosen.request.release.clone();
     target.sha = chosen.request.sha.clone();
     target.git_ref = chosen.request.git_ref.clone();
-    let now = current_release.map_or("nothing".into(), |c| format!("{c} now"));
-    let detail = format!("roll {} back to {} (deployment {}; {now})", req.env, target.release, chosen.id);
-    r.record("check-release", StepStatus::Ok, since, detail);
-    let holder = format!("rollback of {} to {} by {}", req.env, target.release, req.actor);
-    let lock = match r.check_target(&req.env, &holder, &deps).await {
-        Ok(l) => l,
-        Err(h) => return halted(r, "rollback", target, h),
-    };
-    let gate = if env.approvals.required > 0 {
-        match r.check_gate(env, &req.run_id, &req.actors, &deps).await {
-            Ok(v) => Some(v),
-            Err(h) => {
-                let mut report = halted(r, "rollback", target, h)?;
-                report.gate = None;
-                return Ok(report);
-            }
-        }
-    } else {
-        None
-    };
     let mut report = finish(r, "rollback", env, target, current.as_ref(), "rollback", "rollback").await?;
     report.gate = gate;
     drop(lock);

@@ -287,3 +287,77 @@ fn status_text_is_a_table_with_health() {
     let (_, out, _) = run(sb.sg(&["status"]));
     assert!(out.contains("down: GET http://127.0.0.1:"), "{out}");
 }
+
+#[test]
+fn a_run_that_died_mid_deploy_does_not_block_the_next_one() {
+    let wait = "[ $STAGEGATE_ENV = dev ] || { touch started; while [ ! -f go ]; do sleep 0.1; done; }";
+    let sb = Sandbox::for_runs(&format!("  verify: '{wait}'\n{SHORT_TIMEOUTS}"));
+    deploy_dev(&sb, "1.0.0");
+    let mut first = sb
+        .sg_spawnable(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !sb.path().join("started").exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().unwrap(); // SIGKILL: no chance to record anything
+    first.wait().unwrap();
+    std::fs::write(sb.path().join("go"), "").unwrap();
+    assert_eq!(env_status(&status(&sb), "staging")["state"], "in_progress");
+
+    let (code, out, _) = run(sb.sg(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"]));
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("was abandoned by a run that died; marked error"), "{out}");
+    let s = status(&sb);
+    assert_eq!(
+        (env_status(&s, "staging")["release"].as_str(), env_status(&s, "staging")["state"].as_str()),
+        (Some("1.0.0"), Some("success"))
+    );
+}
+
+#[test]
+fn soak_time_in_the_source_is_enforced() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    let cfg = std::fs::read_to_string(sb.path().join("stagegate.yml")).unwrap();
+    sb.write("stagegate.yml", cfg.replace("  staging:\n", "  staging:\n    soak: 2h\n"));
+    let mut cmd = sb.sg(&["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.0.0"]);
+    cmd.env("STAGEGATE_NOW", "2026-11-16T09:00:00Z");
+    assert_eq!(run(cmd).0, 0);
+    let promote = |now: &str| {
+        let mut cmd = sb.sg(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"]);
+        cmd.env("STAGEGATE_NOW", now);
+        run(cmd)
+    };
+    let (code, out, _) = promote("2026-11-16T10:00:00Z");
+    assert_eq!(code, 3, "{out}");
+    assert!(
+        out.contains(
+            "1.0.0 has been healthy in dev for 1h; the soak time is 2h, so it may move on at 2026-11-16 11:00:00 UTC"
+        ),
+        "{out}"
+    );
+    let (code, out, _) = promote("2026-11-16T11:00:00Z");
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("1.0.0 has been healthy in dev for 2h (soak 2h)"), "{out}");
+}
+
+#[test]
+fn under_actions_hook_output_is_grouped_and_the_run_is_summarised() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    let summary = sb.write("summary.md", "");
+    let output = sb.write("output.txt", "");
+    let mut cmd = sb.sg(&["deploy", "--env", "dev", "--ref", "main", "--release", "1.0.0"]);
+    cmd.env("GITHUB_ACTIONS", "true")
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .args(["--forge", "local"]);
+    let (code, out, _) = run(cmd);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("::group::deploy hook: sh deploy.sh\n") && out.contains("::endgroup::"), "{out}");
+    let md = std::fs::read_to_string(summary).unwrap();
+    assert!(md.contains("### stagegate deploy: 1.0.0 to dev") && md.contains("| deploy | Ok |"), "{md}");
+    assert_eq!(std::fs::read_to_string(output).unwrap(), "outcome=succeeded\n");
+}
