@@ -39,8 +39,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         for r in &v.reasons {
             println!("  - {r}");
         }
-        if let Some(open) = v.opens_at {
-            println!("  wait timer opens at {}", open.format("%Y-%m-%d %H:%M:%S UTC"));
+        if let Some(open) = v.opens_at.filter(|_| v.passed) {
+            println!("  the wait timer opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC"));
         }
         println!();
         println!("{}", gates::render(o, &v));
