@@ -157,6 +157,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             let rows: Vec<Vec<String>> = diff.iter().map(|(k, x, y)| vec![k.clone(), x.clone(), y.clone()]).collect();
             println!("{}", table(&["SETTING", &a.name.to_uppercase(), &b.name.to_uppercase()], &rows));
         }
+        let health = |name: &str, probes: &[health::Probe]| match probes.iter().find(|p| !p.ok) {
+            _ if probes.is_empty() => format!("{name} has no health checks"),
+            None => format!("{name} {}", o.good("healthy")),
+            Some(p) => format!("{name} {}", o.bad(&format!("down: {}", p.describe()))),
+        };
+        println!("health now: {}; {}", health(&a.name, &a_health), health(&b.name, &b_health));
         println!();
         let rows: Vec<Vec<String>> = checks
             .iter()

@@ -142,6 +142,8 @@ impl Ctx {
             fixed_now: self.fixed_now,
             steps: Vec::new(),
             started: std::time::Instant::now(),
+            gate: None,
+            freeze_override: None,
         })
     }
 

@@ -10,7 +10,6 @@
 
 use std::time::Instant;
 
-use super::audit::FreezeOverride;
 use super::flow::Executed;
 use super::lock::EnvLock;
 use super::preflight::Halt;
@@ -19,7 +18,6 @@ use super::{Runner, StepStatus, Target, history};
 use crate::config::Environment;
 use crate::error::Error;
 use crate::forge::Deployment;
-use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy, RefVerdict};
 
 pub struct DeployRequest {
@@ -85,7 +83,7 @@ async fn deploy_checks(
     policy: &Policy<'_>,
     req: &DeployRequest,
     deps: &[Deployment],
-) -> Result<(Option<EnvLock>, Option<FreezeOverride>), Halt> {
+) -> Result<Option<EnvLock>, Halt> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
     let since = Instant::now();
     if env.approvals.required > 0 {
@@ -109,8 +107,8 @@ async fn deploy_checks(
     }
     let holder = format!("deploy {} to {} by {}", req.release, req.env, req.actor);
     let lock = r.check_target(&req.env, &holder, deps).await?;
-    let freeze_override = r.check_freeze(env, req.override_reason.as_deref())?;
-    Ok((lock, freeze_override))
+    r.check_freeze(env, req.override_reason.as_deref())?;
+    Ok(lock)
 }
 
 pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, Error> {
@@ -127,12 +125,11 @@ pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest
         run_id: req.run_id.clone(),
         previous_release: previous.as_ref().map(|p| p.request.release.clone()),
     };
-    let (lock, freeze_override) = match deploy_checks(r, policy, req, &deps).await {
+    let lock = match deploy_checks(r, policy, req, &deps).await {
         Ok(checked) => checked,
         Err(h) => return halted(r, "deploy", target, h),
     };
-    let mut report = finish(r, "deploy", env, target, previous.as_ref(), "backup", "deployment").await?;
-    report.freeze_override = freeze_override;
+    let report = finish(r, "deploy", env, target, previous.as_ref(), "backup", "deployment").await?;
     drop(lock);
     Ok(report)
 }
@@ -144,7 +141,7 @@ async fn rollback_checks(
     env: &Environment,
     req: &RollbackRequest,
     deps: &[Deployment],
-) -> Result<(Deployment, Option<EnvLock>, Option<Verdict>), Halt> {
+) -> Result<(Deployment, Option<EnvLock>), Halt> {
     let current = history::current(deps).map(|c| c.request.release.clone());
     let chosen = match &req.to {
         Some(id) => history::good_of_release(deps, id),
@@ -163,9 +160,10 @@ async fn rollback_checks(
     r.record("check-release", StepStatus::Ok, since, detail);
     let holder = format!("rollback of {} to {} by {}", req.env, chosen.request.release, req.actor);
     let lock = r.check_target(&req.env, &holder, deps).await?;
-    let gate =
-        if env.approvals.required > 0 { Some(r.check_gate(env, &req.run_id, &req.actors, deps).await?) } else { None };
-    Ok((chosen, lock, gate))
+    if env.approvals.required > 0 {
+        r.check_gate(env, &req.run_id, &req.actors, deps).await?;
+    }
+    Ok((chosen, lock))
 }
 
 pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, Error> {
@@ -182,15 +180,14 @@ pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackReq
         run_id: req.run_id.clone(),
         previous_release: current.as_ref().map(|c| c.request.release.clone()),
     };
-    let (chosen, lock, gate) = match rollback_checks(r, env, req, &deps).await {
+    let (chosen, lock) = match rollback_checks(r, env, req, &deps).await {
         Ok(checked) => checked,
         Err(h) => return halted(r, "rollback", target, h),
     };
     target.release = chosen.request.release.clone();
     target.sha = chosen.request.sha.clone();
     target.git_ref = chosen.request.git_ref.clone();
-    let mut report = finish(r, "rollback", env, target, current.as_ref(), "rollback", "rollback").await?;
-    report.gate = gate;
+    let report = finish(r, "rollback", env, target, current.as_ref(), "rollback", "rollback").await?;
     drop(lock);
     Ok(report)
 }

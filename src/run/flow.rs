@@ -51,7 +51,16 @@ impl Runner<'_> {
             return Ok(());
         }
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
-        let probe = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline).await;
+        // Once a hook has run, tokio owns SIGINT: listen for it here too, so
+        // Ctrl-C during a long startup wait stops the wait (and rolls back).
+        let probe = tokio::select! {
+            p = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline) => p,
+            _ = tokio::signal::ctrl_c() => {
+                let why = format!("health check of {} interrupted (Ctrl-C)", check.http);
+                self.record(&name, StepStatus::Failed, since, why.clone());
+                return Err(why);
+            }
+        };
         if probe.ok {
             self.record(&name, StepStatus::Ok, since, probe.describe());
             Ok(())

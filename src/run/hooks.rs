@@ -66,12 +66,15 @@ pub struct Sink {
 }
 
 impl Sink {
+    /// Prints one line. A closed stdout (`stagegate promote | head`) must not
+    /// stop a run half-way, so write errors are ignored here.
     pub fn line(&self, s: &str) {
-        if self.to_stderr {
-            eprintln!("{s}");
+        use std::io::Write;
+        let _ = if self.to_stderr {
+            writeln!(std::io::stderr().lock(), "{s}")
         } else {
-            println!("{s}");
-        }
+            writeln!(std::io::stdout().lock(), "{s}")
+        };
     }
 }
 

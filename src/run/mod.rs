@@ -134,6 +134,10 @@ pub struct Runner<'c> {
     pub fixed_now: Option<DateTime<Utc>>,
     pub steps: Vec<StepRecord>,
     pub started: Instant,
+    /// The gate's verdict once evaluated, passed or not, for the report.
+    pub gate: Option<crate::gates::approvals::Verdict>,
+    /// A freeze overridden with `--override-freeze --reason`, for the report and audit.
+    pub freeze_override: Option<audit::FreezeOverride>,
 }
 
 impl<'c> Runner<'c> {

@@ -114,17 +114,18 @@ impl Runner<'_> {
     }
 
     /// `check-freeze`: refuses inside a window unless overridden where allowed.
-    pub fn check_freeze(&mut self, env: &Environment, reason: Option<&str>) -> Result<Option<FreezeOverride>, Halt> {
+    pub fn check_freeze(&mut self, env: &Environment, reason: Option<&str>) -> Result<(), Halt> {
         let since = Instant::now();
         match freeze::decide(env, self.now(), reason) {
             freeze::Decision::Clear => {
                 self.record("check-freeze", StepStatus::Ok, since, format!("{} is not frozen", env.name));
-                Ok(None)
+                Ok(())
             }
             freeze::Decision::Overridden { window, reason } => {
                 let detail = format!("freeze `{window}` overridden: {reason}");
                 self.record("check-freeze", StepStatus::Ok, since, detail);
-                Ok(Some(FreezeOverride { window, reason }))
+                self.freeze_override = Some(FreezeOverride { window, reason });
+                Ok(())
             }
             freeze::Decision::Refused(why) => self.refuse("check-freeze", since, why),
         }
@@ -137,9 +138,10 @@ impl Runner<'_> {
         run_id: &str,
         actors: &[String],
         deps: &[Deployment],
-    ) -> Result<Verdict, Halt> {
+    ) -> Result<(), Halt> {
         let since = Instant::now();
         let v = gate_verdict(self.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
+        self.gate = Some(v.clone());
         let table = crate::gates::render(&self.out, &v);
         if !v.passed {
             self.sink().line(&table);
@@ -161,6 +163,6 @@ impl Runner<'_> {
                 format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC")),
             );
         }
-        Ok(v)
+        Ok(())
     }
 }

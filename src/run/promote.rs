@@ -7,14 +7,12 @@
 
 use std::time::Instant;
 
-use super::audit::FreezeOverride;
 use super::flow::Executed;
 use super::preflight::Halt;
 use super::report::{Outcome, Report};
 use super::{Runner, StepStatus, Target, health, history};
 use crate::error::Error;
 use crate::forge::Deployment;
-use crate::gates::approvals::Verdict;
 use crate::gates::soak;
 use crate::plan;
 use crate::policy::{GitRef, Policy, RefVerdict};
@@ -28,14 +26,6 @@ pub struct Request {
     pub actors: Vec<String>,
     pub run_id: String,
     pub override_reason: Option<String>,
-}
-
-/// What pre-flight found and the steps after it need.
-#[derive(Default)]
-struct Checked {
-    gate: Option<Verdict>,
-    freeze_override: Option<FreezeOverride>,
-    lock: Option<super::lock::EnvLock>,
 }
 
 pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, Error> {
@@ -56,7 +46,8 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
         run_id: req.run_id.clone(),
         previous_release: previous.as_ref().map(|p| p.request.release.clone()),
     };
-    let mut checked = Checked::default();
+    // Held from `check-target` to the end of the run.
+    let mut lock = None;
     let mut execution = Vec::new();
     for step in plan.steps.iter().filter(|s| s.when == "always") {
         let result = match step.name.as_str() {
@@ -65,15 +56,11 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
             "check-source" => check_source(r, policy, req, &from_deps).await,
             "check-target" => {
                 let holder = format!("promote {} → {} of {} by {}", req.from, req.to, req.release, req.actor);
-                r.check_target(&req.to, &holder, &to_deps).await.map(|l| checked.lock = l)
+                r.check_target(&req.to, &holder, &to_deps).await.map(|l| lock = l)
             }
-            "check-freeze" => {
-                r.check_freeze(target_env, req.override_reason.as_deref()).map(|o| checked.freeze_override = o)
-            }
+            "check-freeze" => r.check_freeze(target_env, req.override_reason.as_deref()),
             "check-soak" => check_soak(r, policy, req, &from_deps),
-            "gate" => {
-                r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await.map(|v| checked.gate = Some(v))
-            }
+            "gate" => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
             "wait-timer" => Ok(()),
             other => {
                 execution.push(other);
@@ -83,8 +70,7 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
         match result {
             Ok(()) => {}
             Err(Halt::Refused(why)) => {
-                let mut report = r.report("promote", Outcome::Refused, target, format!("promotion refused: {why}"));
-                report.gate = checked.gate;
+                let report = r.report("promote", Outcome::Refused, target, format!("promotion refused: {why}"));
                 return Ok(report);
             }
             Err(Halt::Failed(e)) => return Err(e),
@@ -94,9 +80,7 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
         r.execute(target_env, &target, previous.as_ref(), &execution, "promotion").await?;
     let mut report = r.report("promote", outcome, target, message);
     report.deployment_id = deployment_id;
-    report.gate = checked.gate;
-    report.freeze_override = checked.freeze_override;
-    drop(checked.lock);
+    drop(lock);
     Ok(report)
 }
 

@@ -65,8 +65,8 @@ impl Runner<'_> {
             message,
             total_seconds: (self.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             steps: std::mem::take(&mut self.steps),
-            gate: None,
-            freeze_override: None,
+            gate: self.gate.take(),
+            freeze_override: self.freeze_override.take(),
             effects: Vec::new(),
         }
     }

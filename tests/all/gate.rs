@@ -133,6 +133,8 @@ fn promoting_to_prod_needs_the_gate_and_uses_up_its_approvals() {
     let (code, out, _) = run(promote());
     assert_eq!(code, 3);
     assert!(out.contains("prod needs 2 distinct approval(s) from allowed humans; 0 counted"), "{out}");
+    let (code, json, _) = run_json(promote());
+    assert_eq!((code, json["outcome"].as_str(), json["gate"]["state"].as_str()), (3, Some("refused"), Some("missing")));
     let hooks = sb.hook_log().len();
     approve(&sb, "prod-approval-1", "alice", &[]);
     approve(&sb, "prod-approval-2", "bob", &[]);
