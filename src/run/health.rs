@@ -9,8 +9,10 @@ use tokio::time::Instant;
 
 use crate::config::HealthCheck;
 
-/// Pause between tries of a failing check.
-const RETRY_EVERY: Duration = Duration::from_secs(1);
+/// Pause between tries of a failing check: short at first (a service that
+/// is starting answers soon), then doubling up to a couple of seconds.
+const FIRST_RETRY: Duration = Duration::from_millis(250);
+const MAX_RETRY: Duration = Duration::from_secs(2);
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Probe {
@@ -82,6 +84,7 @@ pub async fn probe_all(checks: &[HealthCheck], default_timeout: Duration, cap: D
 /// Retries one check until it answers as expected or `deadline` passes.
 pub async fn wait_for(check: &HealthCheck, default_timeout: Duration, deadline: Instant) -> Probe {
     let client = client();
+    let mut pause = FIRST_RETRY;
     let mut probe =
         Probe { url: check.http.clone(), expect: check.expect, status: None, error: None, ok: false, tries: 0 };
     loop {
@@ -90,9 +93,12 @@ pub async fn wait_for(check: &HealthCheck, default_timeout: Duration, deadline: 
         (probe.status, probe.error) = once(&client, check, timeout).await;
         probe.tries += 1;
         probe.ok = probe.status == Some(check.expect);
-        if probe.ok || Instant::now() + RETRY_EVERY > deadline {
+        let left = deadline.saturating_duration_since(Instant::now());
+        if probe.ok || left.is_zero() {
             return probe;
         }
-        tokio::time::sleep(RETRY_EVERY).await;
+        // The last try comes right at the deadline.
+        tokio::time::sleep(pause.min(left)).await;
+        pause = (pause * 2).min(MAX_RETRY);
     }
 }
