@@ -133,6 +133,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let diff = config_diff(a, b);
 
     actions::set_output("score", &score.to_string());
+    actions::summary(&summary_markdown(a, b, score, verdict, &checks));
     if ctx.out.json() {
         let rel = |d: Option<&Deployment>| {
             d.map(|d| json!({"release": d.request.release, "sha": d.request.sha, "ref": d.request.git_ref, "deployed_at": d.updated_at().to_rfc3339()}))
@@ -184,4 +185,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         );
     }
     Ok(if verdict == Verdict::NotReady { Exit::Refused } else { Exit::Success })
+}
+
+fn summary_markdown(
+    a: &Environment,
+    b: &Environment,
+    score: u32,
+    verdict: Verdict,
+    checks: &[readiness::Check],
+) -> String {
+    let icon = match verdict {
+        Verdict::Ready => "✅",
+        Verdict::Caution => "⚠️",
+        Verdict::NotReady => "❌",
+    };
+    let mut md = format!(
+        "### stagegate compare: {} → {}\n\n{icon} readiness {score}/100: {}\n\n| | check | points | detail |\n|---|---|---|---|\n",
+        a.name,
+        b.name,
+        verdict.describe()
+    );
+    for c in checks {
+        let pts = if c.passed { c.weight } else { 0 };
+        let mark = if c.passed { "✅" } else { "❌" };
+        md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, c.detail.replace('|', "\\|")));
+    }
+    md
 }

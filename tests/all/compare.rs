@@ -83,10 +83,15 @@ fn below_75_is_not_ready_and_exits_3() {
     let (code, score, verdict, failed) = compare(&sb, SATURDAY);
     assert_eq!((code, score, verdict.as_str()), (3, 65, "not_ready"));
     assert_eq!(failed, ["ref", "not-frozen", "soak"]);
+    let output = sb.write("output.txt", "");
+    let summary = sb.write("summary.md", "");
     let mut cmd = sb.sg(&["compare", "dev", "staging"]);
-    cmd.env("STAGEGATE_NOW", SATURDAY);
+    cmd.env("STAGEGATE_NOW", SATURDAY).env("GITHUB_OUTPUT", &output).env("GITHUB_STEP_SUMMARY", &summary);
     let (code, out, _) = run(cmd);
     assert_eq!(code, 3);
+    assert_eq!(std::fs::read_to_string(output).unwrap(), "score=65\n");
+    let md = std::fs::read_to_string(summary).unwrap();
+    assert!(md.contains("❌ readiness 65/100: not ready for promotion") && md.contains("| ❌ | soak | 0/10 |"), "{md}");
     assert!(out.contains("readiness 65/100: not ready for promotion"), "{out}");
     assert!(out.contains("in dev but not in staging: 1.0.0"), "{out}");
     assert!(out.lines().any(|l| l.starts_with("branches") && l.contains("main, release/*")), "{out}");
