@@ -25,6 +25,17 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// As in JSON and the `outcome` output: `succeeded`, `rolled_back`, …
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Succeeded => "succeeded",
+            Outcome::Refused => "refused",
+            Outcome::RolledBack => "rolled_back",
+            Outcome::Failed => "failed",
+            Outcome::Planned => "planned",
+        }
+    }
+
     pub fn exit(self) -> Exit {
         match self {
             Outcome::Succeeded | Outcome::Planned => Exit::Success,
@@ -76,6 +87,7 @@ impl Runner<'_> {
 /// summary; returns the exit code.
 pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -> Result<Exit, crate::error::Error> {
     report.effects = log.entries();
+    let outcome = report.outcome.as_str();
     if !report.dry_run {
         let t = &report.target;
         let entry = audit::Entry {
@@ -94,17 +106,14 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
                 .flat_map(|g| g.reviews.iter().filter(|x| x.counted).map(|x| x.user.clone()))
                 .collect(),
             freeze_override: report.freeze_override.clone(),
-            outcome: serde_json::to_value(report.outcome)
-                .ok()
-                .and_then(|v| v.as_str().map(String::from))
-                .unwrap_or_default(),
+            outcome: outcome.to_owned(),
             message: report.message.clone(),
             steps: report.steps.clone(),
         };
         audit::append(&r.state, &entry)?;
     }
     actions::summary(&markdown(&report));
-    actions::set_output("outcome", &format!("{:?}", report.outcome).to_lowercase());
+    actions::set_output("outcome", outcome);
     if r.out.json() {
         r.out.emit(&report);
     } else {

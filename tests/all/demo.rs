@@ -13,6 +13,7 @@ fn the_readme_demo_promotes_refuses_and_rolls_back() {
     assert_eq!(code, 0, "{out}\n{err}");
     for want in [
         "✓ 26.11.21.1 is live in active",
+        "    │ deploying 26.11.21.1 (refs/heads/release/v1) to active",
         "✗ promotion refused: promotion dev-int → prod is not an allowed path",
         "✗ promotion refused: staging needs 1 distinct approval(s) from allowed humans; 0 counted",
         "1/1 approved: alice (member of @acme/qa-leads)",
