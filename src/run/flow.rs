@@ -94,12 +94,18 @@ impl Runner<'_> {
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
         self.forge.set_deployment_status(d.id, DeploymentState::Success, &what, at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
-            let why = format!("replaced by {} (deployment {})", d.request.release, d.id);
+            let why = if self.dry_run {
+                format!("replaced by {}", d.request.release)
+            } else {
+                format!("replaced by {} (deployment {})", d.request.release, d.id)
+            };
             self.forge.set_deployment_status(old.id, DeploymentState::Inactive, &why, at).await?;
         }
-        let status = if self.dry_run { StepStatus::Planned } else { StepStatus::Ok };
-        let id = if self.dry_run { String::new() } else { format!(" (deployment {})", d.id) };
-        self.record(name, status, since, format!("{what}{id}"));
+        if self.dry_run {
+            self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
+        } else {
+            self.record(name, StepStatus::Ok, since, format!("{what} (deployment {})", d.id));
+        }
         Ok(())
     }
 
@@ -171,7 +177,12 @@ impl Runner<'_> {
     ) -> Result<Executed, ForgeError> {
         // A rollback run is not rolled back again when it fails.
         let is_rollback = steps.first() == Some(&"rollback");
-        let d = self.start(t, &format!("{what} of {} to {}", t.release, t.env), None).await?;
+        let description = if is_rollback {
+            format!("rollback of {} to {}", t.env, t.release)
+        } else {
+            format!("{what} of {} to {}", t.release, t.env)
+        };
+        let d = self.start(t, &description, None).await?;
         let hooks = self.cfg.steps.clone();
         let mut checks = env.health.iter();
         let mut deployed = Instant::now();
@@ -205,6 +216,11 @@ impl Runner<'_> {
         }
         let id = (!self.dry_run).then_some(d.id);
         let Some(why) = failure else {
+            if self.dry_run {
+                let message =
+                    format!("dry run: the checks pass; nothing was changed ({description} would run the steps above)");
+                return Ok(Executed { outcome: Outcome::Planned, message, deployment_id: None });
+            }
             let message = format!(
                 "{} is live in {} ({what} took {:.1}s)",
                 t.release,

@@ -228,6 +228,7 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
         run(sb.sg(&["--dry-run", "promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"]));
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("would run `sh deploy.sh`"), "{out}");
+    assert!(out.contains("✓ dry run: the checks pass; nothing was changed"), "{out}");
     assert!(out.contains("would create a deployment of 1.0.0 to staging"), "{out}");
     assert_eq!(sb.hook_log().len(), 2, "no hook ran");
     assert_eq!(std::fs::read(sb.path().join(".stagegate/forge.json")).unwrap(), before);
