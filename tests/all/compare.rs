@@ -1,31 +1,13 @@
 //! `stagegate compare A B`: the readiness score at its documented thresholds
 //! (≥ 90 ready, 75–89 caution, < 75 not ready with exit 3).
 
-use crate::support::{DEPLOY_HOOK, Sandbox, health_server, run, run_json};
+use crate::support::{DEPLOY_HOOK, SHORT_TIMEOUTS, Sandbox, health_server, run, run_config_with, run_json};
 
 fn sandbox() -> Sandbox {
     let sb = Sandbox::new();
     let port = health_server(sb.path());
-    sb.write(
-        "stagegate.yml",
-        format!(
-            r#"version: 1
-environments:
-  dev: {{ branches: [main, "release/*"], auto_deploy: true }}
-  staging:
-    branches: ["release/*"]
-    freeze: ["SAT 00:00 - SUN 00:00 UTC"]
-    soak: 1h
-    health:
-      - {{ http: "http://127.0.0.1:{port}/healthz", expect: 200 }}
-promotions:
-  - {{ from: dev, to: staging }}
-steps:
-  deploy: sh deploy.sh
-  timeouts: {{ startup: 2s, health_check: 1s, hook: 10s }}
-"#
-        ),
-    );
+    let staging = "    freeze: [\"SAT 00:00 - SUN 00:00 UTC\"]\n    soak: 1h\n";
+    sb.write("stagegate.yml", run_config_with(port, staging, SHORT_TIMEOUTS));
     sb.write("deploy.sh", DEPLOY_HOOK);
     sb
 }

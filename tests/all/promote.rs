@@ -192,14 +192,14 @@ fn a_hook_that_hangs_is_killed_at_its_timeout_with_its_children() {
     assert_eq!(env_status(&s, "dev")["state"], "failure");
 }
 
-#[test]
-fn two_concurrent_promotions_to_one_environment_one_is_refused() {
-    // Staging's verify hook says it started, then waits for the file `go`.
+/// A sandbox whose staging verify hook says it started (file `started`), then
+/// waits for the file `go`; and a promotion to staging spawned until it is
+/// inside that hook.
+fn promotion_held_in_verify() -> (Sandbox, std::process::Child) {
     let wait = "[ $STAGEGATE_ENV = dev ] || { touch started; while [ ! -f go ]; do sleep 0.1; done; }";
     let sb = Sandbox::for_runs(&format!("  verify: '{wait}'\n{SHORT_TIMEOUTS}"));
     deploy_dev(&sb, "1.0.0");
-
-    let first = sb
+    let child = sb
         .sg_spawnable(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"])
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
@@ -209,7 +209,13 @@ fn two_concurrent_promotions_to_one_environment_one_is_refused() {
     while !sb.path().join("started").exists() && Instant::now() < deadline {
         std::thread::sleep(Duration::from_millis(20));
     }
-    assert!(sb.path().join("started").exists(), "the first promotion reached its verify hook");
+    assert!(sb.path().join("started").exists(), "the promotion reached its verify hook");
+    (sb, child)
+}
+
+#[test]
+fn two_concurrent_promotions_to_one_environment_one_is_refused() {
+    let (sb, first) = promotion_held_in_verify();
     let (code, out, _) = run(sb.sg(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"]));
     std::fs::write(sb.path().join("go"), "").unwrap();
     let first = first.wait_with_output().unwrap();
@@ -291,19 +297,7 @@ fn status_text_is_a_table_with_health() {
 
 #[test]
 fn a_run_that_died_mid_deploy_does_not_block_the_next_one() {
-    let wait = "[ $STAGEGATE_ENV = dev ] || { touch started; while [ ! -f go ]; do sleep 0.1; done; }";
-    let sb = Sandbox::for_runs(&format!("  verify: '{wait}'\n{SHORT_TIMEOUTS}"));
-    deploy_dev(&sb, "1.0.0");
-    let mut first = sb
-        .sg_spawnable(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while !sb.path().join("started").exists() && Instant::now() < deadline {
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    let (sb, mut first) = promotion_held_in_verify();
     first.kill().unwrap(); // SIGKILL: no chance to record anything
     first.wait().unwrap();
     std::fs::write(sb.path().join("go"), "").unwrap();

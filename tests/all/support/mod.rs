@@ -101,13 +101,18 @@ pub fn health_server(dir: &Path) -> u16 {
 /// `port`, prod behind two approvals; hooks log to `hooks.log` in the sandbox,
 /// and the deploy hook makes the app healthy unless the release id contains `bad`.
 pub fn run_config(port: u16, extra_steps: &str) -> String {
+    run_config_with(port, "", extra_steps)
+}
+
+/// `run_config` with more keys for staging (`staging_extra`, indented 4).
+pub fn run_config_with(port: u16, staging_extra: &str, extra_steps: &str) -> String {
     format!(
         r#"version: 1
 environments:
   dev: {{ branches: [main, "release/*"], auto_deploy: true }}
   staging:
     branches: ["release/*"]
-    health:
+{staging_extra}    health:
       - {{ http: "http://127.0.0.1:{port}/healthz", expect: 200 }}
   prod:
     branches: ["release/*"]
