@@ -8,11 +8,10 @@ use super::{Ctx, known_env};
 use crate::actions;
 use crate::config::{Environment, duration};
 use crate::error::{Error, Exit};
-use crate::forge::{Deployment, DeploymentState};
-use crate::gates::{freeze, soak};
+use crate::forge::Deployment;
 use crate::output::table;
-use crate::policy::{GitRef, Policy, RefVerdict};
-use crate::run::readiness::{self, Verdict, check};
+use crate::policy::Policy;
+use crate::run::readiness::{self, Verdict};
 use crate::run::{health, history};
 
 #[derive(Debug, clap::Args)]
@@ -73,59 +72,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let t = cfg.steps.health_check_timeout;
     let (a_health, b_health) = (health::probe_all(&a.health, t, t).await, health::probe_all(&b.health, t, t).await);
 
-    let mut checks = Vec::new();
-    checks.push(match a_cur {
-        Some(c) => check("source-release", true, format!("{} runs {}", a.name, c.request.release)),
-        None => check("source-release", false, format!("nothing is deployed successfully in {}", a.name)),
-    });
-    checks.push(match policy.edge_refusal(&a.name, &b.name) {
-        None => check("path", true, format!("{} → {} is an allowed promotion", a.name, b.name)),
-        Some(why) => check("path", false, why),
-    });
-    let git_ref = a_cur.and_then(|c| c.request.git_ref.as_deref()).and_then(|r| GitRef::parse(r).ok());
-    checks.push(match git_ref.map(|r| (policy.ref_verdict(&b.name, &r), r)) {
-        Some((RefVerdict::Allowed(p), r)) => check("ref", true, format!("{r} matches `{p}` in {}", b.name)),
-        Some((RefVerdict::Refused(why), _)) => check("ref", false, why),
-        None => check("ref", false, "no ref recorded for the source release"),
-    });
-    checks.push(match a_health.iter().find(|p| !p.ok) {
-        _ if a_health.is_empty() => check("source-health", true, format!("{} has no health checks", a.name)),
-        None => check("source-health", true, format!("{} health check(s) of {} pass", a_health.len(), a.name)),
-        Some(p) => check("source-health", false, p.describe()),
-    });
-    checks.push(match freeze::decide(b, ctx.now(), None) {
-        freeze::Decision::Refused(why) => check("not-frozen", false, why),
-        _ => check("not-frozen", true, format!("{} is not frozen", b.name)),
-    });
-    checks.push(match (b.soak, a_cur) {
-        (None, _) => check("soak", true, format!("{} asks for no soak time", b.name)),
-        (Some(s), Some(c)) => match soak::check(c, &a.name, s, ctx.now()) {
-            Ok(d) => check("soak", true, d),
-            Err(why) => check("soak", false, why),
-        },
-        (Some(_), None) => check("soak", false, format!("nothing has soaked in {}", a.name)),
-    });
-    let release = a_cur.map(|c| c.request.release.as_str());
-    let failed = |d: &&Deployment| matches!(d.state(), DeploymentState::Failure | DeploymentState::Error);
-    let failed_here = b_deps.iter().filter(failed).find(|d| Some(d.request.release.as_str()) == release);
-    checks.push(match (failed_here, b_deps.first().filter(failed)) {
-        (Some(d), _) => check(
-            "no-failures",
-            false,
-            format!("{} failed in {} before (deployment {})", d.request.release, b.name, d.id),
-        ),
-        (None, Some(d)) => check(
-            "no-failures",
-            false,
-            format!("the last deployment to {} ({}) ended in {}", b.name, d.request.release, d.state()),
-        ),
-        (None, None) => check("no-failures", true, format!("no failed deployment of it in {}", b.name)),
-    });
-    let order = ["source-release", "path", "ref", "source-health", "no-failures", "not-frozen", "soak"];
-    checks.sort_by_key(|c| order.iter().position(|n| *n == c.name));
-    checks.push(match history::running(&b_deps).next() {
-        Some(d) => check("target-idle", false, format!("deployment {} to {} is {}", d.id, b.name, d.state())),
-        None => check("target-idle", true, format!("nothing is deploying to {}", b.name)),
+    let checks = readiness::assess(&readiness::Input {
+        policy: &policy,
+        from: a,
+        to: b,
+        from_deployments: &a_deps,
+        to_deployments: &b_deps,
+        from_health: &a_health,
+        now: ctx.now(),
     });
     let score = readiness::score(&checks);
     let verdict = Verdict::of(score);
