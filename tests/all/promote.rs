@@ -356,3 +356,16 @@ fn under_actions_hook_output_is_grouped_and_the_run_is_summarised() {
     assert!(md.contains("### stagegate deploy: 1.0.0 to dev") && md.contains("| deploy | Ok |"), "{md}");
     assert_eq!(std::fs::read_to_string(output).unwrap(), "outcome=succeeded\n");
 }
+
+#[test]
+fn ctrl_c_during_a_hook_kills_the_hook_and_rolls_back() {
+    let (sb, first) = promotion_held_in_verify();
+    let kill = std::process::Command::new("kill").args(["-INT", &first.id().to_string()]).status().unwrap();
+    assert!(kill.success());
+    let out = first.wait_with_output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{text}");
+    assert!(text.contains("verify hook") && text.contains("was interrupted (Ctrl-C) and killed"), "{text}");
+    assert!(sb.hook_log().last().unwrap().starts_with("rollback staging"), "{:?}", sb.hook_log());
+    assert_eq!(env_status(&status(&sb), "staging")["state"], "failure");
+}
