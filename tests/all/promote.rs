@@ -197,7 +197,9 @@ fn a_hook_that_hangs_is_killed_at_its_timeout_with_its_children() {
 /// inside that hook.
 fn promotion_held_in_verify() -> (Sandbox, std::process::Child) {
     let wait = "[ $STAGEGATE_ENV = dev ] || { touch started; while [ ! -f go ]; do sleep 0.1; done; }";
-    let sb = Sandbox::for_runs(&format!("  verify: '{wait}'\n{SHORT_TIMEOUTS}"));
+    // A long hook timeout: the hook waits for the test, however loaded the machine.
+    let timeouts = "  timeouts: { startup: 2s, health_check: 1s, hook: 2m }\n";
+    let sb = Sandbox::for_runs(&format!("  verify: '{wait}'\n{timeouts}"));
     deploy_dev(&sb, "1.0.0");
     let child = sb
         .sg_spawnable(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"])
