@@ -44,6 +44,15 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 );
             }
         }
+        if env.freeze_override && env.freeze.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    env.pos,
+                    format!("`{}` allows freeze overrides but has no freeze windows", env.name),
+                )
+                .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
+            );
+        }
         let a = &env.approvals;
         let users = a.reviewers.iter().filter(|r| matches!(r, Reviewer::User(_))).count();
         let has_team = a.reviewers.iter().any(|r| matches!(r, Reviewer::Team { .. }));

@@ -124,3 +124,17 @@ fn check_points_at_a_broken_window_and_unknown_override_values() {
     );
     assert!(diags.iter().any(|(l, _, m)| *l == 7 && m.contains("invalid duration `30` for `soak`")), "{diags:?}");
 }
+
+#[test]
+fn an_override_without_windows_is_a_warning() {
+    let sb = Sandbox::new();
+    let cfg =
+        sb.write("w.yml", "version: 1\nenvironments:\n  prod:\n    auto_deploy: true\n    freeze_override: allowed\n");
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0);
+    let d = &json["diagnostics"][0];
+    assert_eq!((d["severity"].as_str(), d["line"].as_u64()), (Some("warning"), Some(3)));
+    assert!(d["message"].as_str().unwrap().contains("allows freeze overrides but has no freeze windows"));
+}
