@@ -76,6 +76,14 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Forge(#[from] crate::forge::ForgeError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Run(#[from] crate::run::RunError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Gate(#[from] crate::gates::GateError),
 }
 
 impl Error {
@@ -83,6 +91,8 @@ impl Error {
         match self {
             Error::ConfigRead { .. } | Error::ConfigInvalid { .. } | Error::Input(_) => Exit::Invalid,
             Error::Forge(e) => e.exit(),
+            Error::Run(e) => e.exit(),
+            Error::Gate(e) => e.exit(),
         }
     }
 

@@ -3,7 +3,10 @@
 
 use serde::Serialize;
 
+use chrono::{DateTime, Utc};
+
 use crate::config::duration;
+use crate::gates::freeze;
 use crate::policy::{GitRef, Policy, RefVerdict};
 
 #[derive(Debug, Clone, Serialize)]
@@ -72,6 +75,16 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         Step::new("check-source", format!("{release_text} is deployed and healthy in {from}")),
         Step::new("check-target", format!("no other deployment to {to} is in progress")),
     ];
+    if !target.freeze.is_empty() {
+        let windows: Vec<&str> = target.freeze.iter().map(|w| w.value.as_str()).collect();
+        steps.push(Step::new("check-freeze", format!("{to} is not inside a freeze window ({})", windows.join("; "))));
+    }
+    if let Some(soak) = target.soak {
+        steps.push(Step::new(
+            "check-soak",
+            format!("{release_text} has been healthy in {from} for at least {}", duration::format(soak)),
+        ));
+    }
     let a = &target.approvals;
     if a.required > 0 {
         let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
@@ -121,5 +134,25 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         approvals_required: a.required,
         reasons,
         steps,
+    }
+}
+
+impl Plan {
+    /// Refuses the plan when `now` falls inside one of the target's freeze
+    /// windows, saying when it ends — unless overridden where allowed.
+    pub fn check_freeze(&mut self, policy: &Policy, now: DateTime<Utc>, override_reason: Option<&str>) {
+        let Some(target) = policy.env(&self.to) else { return };
+        let text = match freeze::decide(target, now, override_reason) {
+            freeze::Decision::Clear => return,
+            freeze::Decision::Overridden { window, reason } => format!("freeze `{window}` overridden: {reason}"),
+            freeze::Decision::Refused(why) => {
+                self.reasons.push(why.clone());
+                self.allowed = false;
+                why
+            }
+        };
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == "check-freeze") {
+            step.description = text;
+        }
     }
 }

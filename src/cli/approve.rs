@@ -1,6 +1,5 @@
 //! `stagegate approve --env E --as USER`: record a review on the local forge.
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::{Ctx, known_env};
@@ -66,7 +65,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         user: user.clone(),
         state: if args.reject { ApprovalState::Rejected } else { ApprovalState::Approved },
         comment: args.comment,
-        at: Utc::now(),
+        at: ctx.now(),
     };
     let forge = ctx.forge()?;
     forge.record_approval(&approval).await?;

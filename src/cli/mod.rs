@@ -3,16 +3,24 @@
 mod approve;
 mod can_deploy;
 mod check;
+mod compare;
 mod completions;
+mod deploy;
 mod environments;
+mod gate;
 mod graph;
 mod init;
 mod plan;
+mod promote;
 mod release;
+mod rollback;
+mod status;
+mod team;
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use chrono::{DateTime, Utc};
 use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
@@ -25,6 +33,7 @@ use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
+use crate::run::Runner;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -64,6 +73,11 @@ pub struct Cli {
     #[arg(long, global = true, env = "STAGEGATE_STATE_DIR", value_name = "DIR", default_value = ".stagegate")]
     pub state_dir: PathBuf,
 
+    /// Pretend it is this time (RFC 3339), for tests and demos of freeze
+    /// windows, wait timers and soak times
+    #[arg(long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME")]
+    pub now: Option<DateTime<Utc>>,
+
     #[command(subcommand)]
     pub command: Command,
 }
@@ -82,6 +96,18 @@ pub enum Command {
     CanDeploy(can_deploy::Args),
     /// Validate a promotion and print the ordered steps it would run
     Plan(plan::Args),
+    /// Run a promotion: pre-flight, gate, backup, deploy, verify, record; roll back on failure
+    Promote(promote::Args),
+    /// Deploy a ref directly (auto DEV-INT on push; manual FUTURE/ACTIVE)
+    Deploy(deploy::Args),
+    /// Redeploy the previous good release of an environment (or the one given)
+    Rollback(rollback::Args),
+    /// What is deployed where: release, sha, when, by whom, state, health
+    Status(status::Args),
+    /// Differences between two environments and a readiness score
+    Compare(compare::Args),
+    /// Check that the approvals of this run satisfy an environment's policy
+    Gate(gate::Args),
     /// Record an approval or rejection (local forge: for dry runs, demos and tests)
     Approve(approve::Args),
     /// Calver/semver tags and the GitHub release lifecycle
@@ -92,6 +118,8 @@ pub enum Command {
     Environments(environments::Command),
     /// Write a starter config and the workflow templates; --check reports drift
     Init(init::Args),
+    /// Show or set a team's members (local forge: what `@org/team` reviewers resolve to)
+    Team(team::Args),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -106,6 +134,7 @@ pub struct Ctx {
     pub log: EffectLog,
     token: Option<SecretString>,
     repo: Option<String>,
+    pub fixed_now: Option<DateTime<Utc>>,
 }
 
 impl Ctx {
@@ -121,7 +150,29 @@ impl Ctx {
             log: EffectLog::default(),
             token: cli.github_token.clone(),
             repo: cli.repo.clone(),
+            fixed_now: cli.now,
         }
+    }
+
+    /// The time: `--now`/`STAGEGATE_NOW` when given (tests), else the clock.
+    pub fn now(&self) -> DateTime<Utc> {
+        self.fixed_now.unwrap_or_else(Utc::now)
+    }
+
+    /// A runner for deploy, promote and rollback.
+    pub fn runner<'c>(&self, cfg: &'c Config) -> Result<Runner<'c>, Error> {
+        Ok(Runner {
+            cfg,
+            forge: self.forge()?,
+            state: self.state.clone(),
+            out: self.out,
+            dry_run: self.dry_run,
+            fixed_now: self.fixed_now,
+            steps: Vec::new(),
+            started: std::time::Instant::now(),
+            gate: None,
+            freeze_override: None,
+        })
     }
 
     /// Reads and validates the config, whatever its diagnostics.
@@ -183,10 +234,74 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Graph(a) => graph::run(&ctx, a),
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
+        Command::Promote(a) => promote::run(&ctx, a).await,
+        Command::Deploy(a) => deploy::run(&ctx, a).await,
+        Command::Rollback(a) => rollback::run(&ctx, a).await,
+        Command::Status(a) => status::run(&ctx, a).await,
+        Command::Compare(a) => compare::run(&ctx, a).await,
+        Command::Gate(a) => gate::run(&ctx, a).await,
         Command::Approve(a) => approve::run(&ctx, a).await,
         Command::Release(c) => release::run(&ctx, c).await,
         Command::Environments(c) => environments::run(&ctx, c).await,
         Command::Init(a) => init::run(&ctx, a),
+        Command::Team(a) => team::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
+    }
+}
+
+/// Who runs a command, and in which workflow run.
+#[derive(Debug, clap::Args)]
+pub struct Who {
+    /// Workflow run whose approvals count
+    #[arg(long, env = "GITHUB_RUN_ID", default_value = "local")]
+    pub run_id: String,
+    /// Who runs this [default: $GITHUB_ACTOR, else $USER]
+    #[arg(long, env = "GITHUB_ACTOR")]
+    pub actor: Option<String>,
+}
+
+impl Who {
+    pub fn actor(&self) -> Result<String, Error> {
+        let actor = self
+            .actor
+            .clone()
+            .or_else(|| std::env::var("USER").ok())
+            .filter(|a| !a.is_empty())
+            .unwrap_or_else(|| "unknown".into());
+        crate::run::check_hook_safe("actor", &actor)?;
+        crate::run::check_hook_safe("run id", &self.run_id)?;
+        Ok(actor)
+    }
+
+    /// The actor and the triggering actor: neither may approve their own run.
+    pub fn actors(&self) -> Result<Vec<String>, Error> {
+        let mut v = vec![self.actor()?];
+        if let Ok(t) = std::env::var("GITHUB_TRIGGERING_ACTOR")
+            && !t.is_empty()
+        {
+            v.push(t);
+        }
+        Ok(v)
+    }
+}
+
+/// `--override-freeze --reason TEXT`.
+#[derive(Debug, clap::Args)]
+pub struct FreezeOverride {
+    /// Run inside a freeze window (only where `freeze_override: allowed`)
+    #[arg(long)]
+    pub override_freeze: bool,
+    /// Why the freeze is overridden (recorded in the audit trail)
+    #[arg(long, value_name = "TEXT")]
+    pub reason: Option<String>,
+}
+
+impl FreezeOverride {
+    pub fn reason(&self) -> Result<Option<String>, Error> {
+        match (&self.override_freeze, &self.reason) {
+            (false, _) => Ok(None),
+            (true, Some(r)) if !r.trim().is_empty() => Ok(Some(r.trim().to_string())),
+            (true, _) => Err(crate::gates::GateError::OverrideWithoutReason.into()),
+        }
     }
 }

@@ -1,6 +1,6 @@
 //! `stagegate plan --from A --to B`: is the promotion allowed, and what would run.
 
-use super::{Ctx, known_env};
+use super::{Ctx, FreezeOverride, known_env};
 use crate::actions;
 use crate::error::{Error, Exit, InputError, check_release_id};
 use crate::output::table;
@@ -21,6 +21,8 @@ pub struct Args {
     /// Git ref to check against the target's branch rules
     #[arg(long = "ref", value_name = "REF")]
     git_ref: Option<String>,
+    #[command(flatten)]
+    freeze: FreezeOverride,
 }
 
 pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
@@ -32,7 +34,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         check_release_id(r)?;
     }
     let git_ref = args.git_ref.as_deref().map(GitRef::parse).transpose().map_err(InputError::BadRef)?;
-    let plan = plan::build(&policy, &args.from, &args.to, args.release.as_deref(), git_ref.as_ref());
+    let mut plan = plan::build(&policy, &args.from, &args.to, args.release.as_deref(), git_ref.as_ref());
+    plan.check_freeze(&policy, ctx.now(), args.freeze.reason()?.as_deref());
 
     actions::set_output("allowed", if plan.allowed { "true" } else { "false" });
     actions::summary(&summary_markdown(&policy, &plan));

@@ -96,6 +96,12 @@ pub struct Environment {
     pub auto_deploy: bool,
     pub approvals: Approvals,
     pub freeze: Vec<Text>,
+    /// `freeze_override: allowed`: `--override-freeze --reason` may promote or
+    /// deploy inside a freeze window (recorded in the audit trail).
+    pub freeze_override: bool,
+    /// Minimum time a release must have been healthy in the source environment
+    /// before it may be promoted here.
+    pub soak: Option<Duration>,
     pub health: Vec<HealthCheck>,
     /// A ServiceNow change must be approved before promoting here.
     pub change_required: bool,

@@ -270,7 +270,18 @@ impl Walker<'_> {
     }
 
     fn environment(&mut self, name: Text, node: &Node) -> Environment {
-        const KEYS: &[&str] = &["branches", "tags", "auto_deploy", "approvals", "freeze", "health", "change", "url"];
+        const KEYS: &[&str] = &[
+            "branches",
+            "tags",
+            "auto_deploy",
+            "approvals",
+            "freeze",
+            "freeze_override",
+            "soak",
+            "health",
+            "change",
+            "url",
+        ];
         let mut env = Environment {
             name: name.value.clone(),
             pos: name.pos,
@@ -279,6 +290,8 @@ impl Walker<'_> {
             auto_deploy: false,
             approvals: Approvals { pos: name.pos, required_pos: name.pos, ..Approvals::default() },
             freeze: Vec::new(),
+            freeze_override: false,
+            soak: None,
             health: Vec::new(),
             change_required: false,
             url: None,
@@ -295,6 +308,19 @@ impl Walker<'_> {
             env.approvals = self.approvals(n, &what);
         }
         env.freeze = f.get("freeze").map(|n| self.strings(n, "freeze")).unwrap_or_default();
+        if let Some(n) = f.get("freeze_override") {
+            match self.string(n, "freeze_override").map(|t| t.value).as_deref() {
+                Some("allowed") => env.freeze_override = true,
+                Some("never") => {}
+                Some(other) => self.error(
+                    n.pos,
+                    format!("unknown `freeze_override` value `{other}`"),
+                    "use `allowed` (with --override-freeze --reason) or `never`",
+                ),
+                None => {}
+            }
+        }
+        env.soak = self.duration(&f, "soak");
         if let Some(n) = f.get("health") {
             env.health = self.health(n);
         }

@@ -36,6 +36,23 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 }
             }
         }
+        for w in &env.freeze {
+            if let Err(e) = crate::gates::freeze::parse(&w.value) {
+                diags.push(
+                    Diagnostic::error(inner_span(w, e.offset, e.len), format!("invalid freeze window: {}", e.message))
+                        .help("e.g. \"FRI 16:00 - MON 08:00 Europe/London\" or \"2026-12-24 00:00 - 2026-12-27 00:00 UTC\""),
+                );
+            }
+        }
+        if env.freeze_override && env.freeze.is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    env.pos,
+                    format!("`{}` allows freeze overrides but has no freeze windows", env.name),
+                )
+                .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
+            );
+        }
         let a = &env.approvals;
         let users = a.reviewers.iter().filter(|r| matches!(r, Reviewer::User(_))).count();
         let has_team = a.reviewers.iter().any(|r| matches!(r, Reviewer::Team { .. }));
@@ -155,19 +172,24 @@ fn release(cfg: &Config, diags: &mut Vec<Diagnostic>) {
         return;
     }
     if let Err(e) = calver::Format::parse(&r.format.value) {
-        let mut pos = r.format.pos;
-        // Point inside the string when the value is on its own line and unquoted
-        // or quoted: the offset within the format is shifted by a quote if any.
-        if r.format.pos.len > r.format.value.len() {
-            pos.offset += 1;
-            pos.column += 1;
-        }
-        pos.offset += e.offset;
-        pos.column += e.offset;
-        pos.len = r.format.value.len().saturating_sub(e.offset).max(1);
+        let pos = inner_span(&r.format, e.offset, r.format.value.len().saturating_sub(e.offset));
         diags.push(
             Diagnostic::error(pos, format!("invalid calver format `{}`: {}", r.format.value, e.message))
                 .help("use calver.org tokens YYYY YY 0Y MM 0M DD 0D plus BUILD, e.g. \"YY.0M.0D.BUILD\""),
         );
     }
+}
+
+/// The span of `len` bytes at `offset` inside a one-line string value, shifted
+/// past its opening quote when it is quoted.
+fn inner_span(t: &Text, offset: usize, len: usize) -> Pos {
+    let mut pos = t.pos;
+    if t.pos.len > t.value.len() {
+        pos.offset += 1;
+        pos.column += 1;
+    }
+    pos.offset += offset;
+    pos.column += offset;
+    pos.len = len.max(1);
+    pos
 }

@@ -3,10 +3,11 @@
 use std::sync::Arc;
 
 use async_trait::async_trait;
+use chrono::{DateTime, Utc};
 
 use super::{
-    Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
-    TagOutcome,
+    Approval, ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment, NewRelease,
+    NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -112,5 +113,36 @@ impl Forge for DryRun {
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
         self.inner.reviewer(reviewer).await
+    }
+
+    async fn team_members(&self, org: &str, slug: &str) -> Result<Vec<String>, ForgeError> {
+        self.inner.team_members(org, slug).await
+    }
+
+    async fn set_team_members(&self, org: &str, slug: &str, members: &[String]) -> Result<(), ForgeError> {
+        self.log.push(format!("set the members of @{org}/{slug} to: {}", members.join(", ")));
+        Ok(())
+    }
+
+    /// Returns a deployment with id 0: nothing is created.
+    async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
+        self.log.push(format!("create a deployment of {} to {}", new.release, new.environment));
+        Ok(Deployment { id: 0, request: new.clone(), statuses: Vec::new() })
+    }
+
+    async fn set_deployment_status(
+        &self,
+        id: u64,
+        state: DeploymentState,
+        description: &str,
+        _at: DateTime<Utc>,
+    ) -> Result<(), ForgeError> {
+        let which = if id == 0 { "the new deployment".to_string() } else { format!("deployment {id}") };
+        self.log.push(format!("set {which} to {state}: {description}"));
+        Ok(())
+    }
+
+    async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.deployments(environment).await
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod api;
 pub mod context;
+mod deployments;
 mod environments;
 
 use std::sync::Arc;
@@ -21,8 +22,8 @@ use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, Forge, ForgeError, ForgeKind, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
-    TagOutcome, UserType,
+    Approval, ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment, NewRelease,
+    NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -303,5 +304,34 @@ impl Forge for GitHubForge {
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
         self.reviewer_ref(reviewer).await
+    }
+
+    async fn team_members(&self, org: &str, slug: &str) -> Result<Vec<String>, ForgeError> {
+        self.gh_team_members(org, slug).await
+    }
+
+    async fn set_team_members(&self, _org: &str, _slug: &str, _members: &[String]) -> Result<(), ForgeError> {
+        Err(ForgeError::LocalOnly {
+            what: "setting team members".into(),
+            help: "on GitHub, teams are managed in the organisation's settings".into(),
+        })
+    }
+
+    async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
+        self.gh_create_deployment(new).await
+    }
+
+    async fn set_deployment_status(
+        &self,
+        id: u64,
+        state: DeploymentState,
+        description: &str,
+        _at: chrono::DateTime<Utc>,
+    ) -> Result<(), ForgeError> {
+        self.gh_set_status(id, state, description).await
+    }
+
+    async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.gh_deployments(environment).await
     }
 }

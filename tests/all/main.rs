@@ -3,11 +3,16 @@
 mod approve;
 mod check;
 mod cli;
+mod compare;
+mod demo;
 mod environments;
+mod freeze;
+mod gate;
 mod graph;
 mod init;
 mod lint;
 mod plan;
+mod promote;
 mod properties;
 mod release;
 mod support;

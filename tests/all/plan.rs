@@ -72,7 +72,9 @@ fn the_plan_has_the_documented_shape_and_order() {
             "check-target",
             "gate",
             "wait-timer",
+            "backup",
             "deploy",
+            "verify",
             "record",
             "rollback"
         ]
@@ -140,7 +142,8 @@ fn text_output_is_a_readable_table() {
     assert_eq!(code, 0);
     assert!(out.starts_with("✓ active → staging is allowed  (release 26.11.21.1)"), "{out}");
     assert!(out.contains("approvals required: 1"));
-    assert!(out.lines().any(|l| l.starts_with("5  gate")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("5   gate")), "{out}");
+    assert!(out.lines().any(|l| l.starts_with("8   health") && l.contains("127.0.0.1:47811/staging/healthz")), "{out}");
     assert!(!out.contains('\x1b'), "no colour when not on a terminal");
 }
 

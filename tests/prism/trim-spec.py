@@ -32,6 +32,7 @@ PATHS = [
     "/repos/{owner}/{repo}/actions/runs/{run_id}/approvals",
     "/repos/{owner}/{repo}/actions/runs/{run_id}/pending_deployments",
     "/orgs/{org}/teams/{team_slug}",
+    "/orgs/{org}/teams/{team_slug}/members",
     "/orgs/{org}/teams/{team_slug}/memberships/{username}",
     "/users/{username}",
 ]

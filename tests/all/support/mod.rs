@@ -89,3 +89,103 @@ pub fn run_json(mut cmd: Command) -> (i32, serde_json::Value, String) {
         .unwrap_or_else(|e| panic!("stdout is not one JSON document ({e}):\n{out}\nstderr:\n{err}"));
     (code, v, err)
 }
+
+/// A tiny health endpoint for promotion tests: answers 200 while the file
+/// `healthy` exists in `dir` (hooks create and remove it), 503 otherwise.
+pub fn health_server(dir: &Path) -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a local port");
+    let port = listener.local_addr().unwrap().port();
+    let flag = dir.join("healthy");
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut s) = stream else { continue };
+            let mut buf = [0u8; 2048];
+            let _ = s.read(&mut buf);
+            let status = if flag.exists() { "200 OK" } else { "503 Service Unavailable" };
+            let _ = write!(s, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    port
+}
+
+/// A config for run tests: dev → staging → prod, staging health-checked on
+/// `port`, prod behind two approvals; hooks log to `hooks.log` in the sandbox,
+/// and the deploy hook makes the app healthy unless the release id contains `bad`.
+pub fn run_config(port: u16, extra_steps: &str) -> String {
+    run_config_with(port, "", extra_steps)
+}
+
+/// `run_config` with more keys for staging (`staging_extra`, indented 4).
+pub fn run_config_with(port: u16, staging_extra: &str, extra_steps: &str) -> String {
+    format!(
+        r#"version: 1
+environments:
+  dev: {{ branches: [main, "release/*"], auto_deploy: true }}
+  staging:
+    branches: ["release/*"]
+{staging_extra}    health:
+      - {{ http: "http://127.0.0.1:{port}/healthz", expect: 200 }}
+  prod:
+    branches: ["release/*"]
+    approvals: {{ required: 2, reviewers: ["@alice", "@bob", "@acme/sre"], prevent_self_review: true }}
+promotions:
+  - {{ from: dev, to: staging }}
+  - {{ from: staging, to: prod }}
+steps:
+  backup: echo "backup $STAGEGATE_ENV $STAGEGATE_PREVIOUS_RELEASE" >> hooks.log
+  deploy: sh deploy.sh
+  rollback: echo "rollback $STAGEGATE_ENV to $STAGEGATE_RELEASE" >> hooks.log
+{extra_steps}"#
+    )
+}
+
+pub const DEPLOY_HOOK: &str = r#"echo "deploy $STAGEGATE_ENV $STAGEGATE_RELEASE" >> hooks.log
+case "$STAGEGATE_RELEASE" in
+  *bad*) rm -f healthy ;;
+  *) touch healthy ;;
+esac
+"#;
+
+impl Sandbox {
+    /// A sandbox with `run_config` as `stagegate.yml` and the deploy hook.
+    pub fn for_runs(extra_steps: &str) -> Sandbox {
+        let sb = Sandbox::new();
+        let port = health_server(sb.path());
+        sb.write("stagegate.yml", run_config(port, extra_steps));
+        sb.write("deploy.sh", DEPLOY_HOOK);
+        sb
+    }
+
+    /// `stagegate -c stagegate.yml …` as actor `mallory`.
+    pub fn sg(&self, args: &[&str]) -> Command {
+        let mut c = self.cmd();
+        c.env("GITHUB_ACTOR", "mallory").arg("-c").arg("stagegate.yml").args(args);
+        c
+    }
+
+    /// The hooks' log, one line per hook run.
+    pub fn hook_log(&self) -> Vec<String> {
+        std::fs::read_to_string(self.path().join("hooks.log"))
+            .map(|s| s.lines().map(String::from).collect())
+            .unwrap_or_default()
+    }
+}
+
+pub const SHORT_TIMEOUTS: &str = "  timeouts: { startup: 2s, health_check: 1s, hook: 10s }\n";
+
+impl Sandbox {
+    /// `sg` as a plain `std::process::Command`, to spawn in the background.
+    pub fn sg_spawnable(&self, args: &[&str]) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("stagegate"));
+        c.current_dir(self.path());
+        for (k, _) in std::env::vars_os() {
+            let k = k.to_string_lossy().to_string();
+            if k.starts_with("GITHUB_") || k.starts_with("STAGEGATE_") {
+                c.env_remove(&k);
+            }
+        }
+        c.env("NO_COLOR", "1").env("GITHUB_ACTOR", "mallory").arg("-c").arg("stagegate.yml").args(args);
+        c
+    }
+}

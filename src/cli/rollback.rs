@@ -1,0 +1,38 @@
+//! `stagegate rollback --env E [--to ID]`: redeploy an earlier good release.
+
+use super::{Ctx, Who, known_env};
+use crate::error::{Error, Exit, check_release_id};
+use crate::policy::Policy;
+use crate::run::{check_hook_safe, direct, report};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Environment to roll back
+    #[arg(long)]
+    env: String,
+    /// Release to return to [default: the previous successful one]
+    #[arg(long, value_name = "ID")]
+    to: Option<String>,
+    #[command(flatten)]
+    who: Who,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let cfg = ctx.load_config()?;
+    let policy = Policy::new(&cfg);
+    known_env(&policy, &args.env)?;
+    if let Some(id) = &args.to {
+        check_release_id(id)?;
+        check_hook_safe("release id", id)?;
+    }
+    let req = direct::RollbackRequest {
+        env: args.env,
+        to: args.to,
+        actor: args.who.actor()?,
+        actors: args.who.actors()?,
+        run_id: args.who.run_id.clone(),
+    };
+    let mut runner = ctx.runner(&cfg)?;
+    let report = direct::rollback(&mut runner, &policy, &req).await?;
+    report::finish(&runner, report, &ctx.log)
+}

@@ -1,0 +1,83 @@
+//! `stagegate status`: what is deployed where — release, sha, when, by whom,
+//! the state of the latest deployment, and health now.
+
+use serde_json::{Value, json};
+
+use super::Ctx;
+use crate::error::{Error, Exit};
+use crate::forge::DeploymentState;
+use crate::output::table;
+use crate::policy::Policy;
+use crate::run::{health, history};
+
+/// `status` asks each health check once, and waits at most this long.
+const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// Do not probe the health checks
+    #[arg(long)]
+    no_health: bool,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let cfg = ctx.load_config()?;
+    let policy = Policy::new(&cfg);
+    let forge = ctx.forge()?;
+    let mut envs = Vec::new();
+    let mut rows = Vec::new();
+    for name in policy.graph.ordered() {
+        let env = policy.env(name).expect("graph names come from the config");
+        let deps = forge.deployments(name).await?;
+        let current = history::current(&deps);
+        let latest = deps.first();
+        let probes = if args.no_health || env.health.is_empty() {
+            None
+        } else {
+            Some(health::probe_all(&env.health, cfg.steps.health_check_timeout, PROBE_CAP).await)
+        };
+        let state = match (current, latest) {
+            (_, None) => None,
+            (Some(c), Some(l)) if c.id == l.id => Some(DeploymentState::Success.to_string()),
+            (_, Some(l)) => Some(format!("{} ({})", l.state(), l.request.release)),
+        };
+        let health_text = match &probes {
+            None => "—".to_string(),
+            Some(p) if p.iter().all(|x| x.ok) => ctx.out.good("healthy"),
+            Some(p) => {
+                ctx.out.bad(&format!("down: {}", p.iter().find(|x| !x.ok).map(|x| x.describe()).unwrap_or_default()))
+            }
+        };
+        let dash = || ctx.out.dim("—");
+        rows.push(vec![
+            ctx.out.bold(name),
+            current.map_or_else(dash, |c| c.request.release.clone()),
+            current.and_then(|c| c.request.sha.as_deref()).map_or_else(dash, |s| s.chars().take(12).collect()),
+            current.map_or_else(dash, |c| c.updated_at().format("%Y-%m-%d %H:%M").to_string()),
+            current.map_or_else(dash, |c| c.request.creator.clone()),
+            state.clone().unwrap_or_else(dash),
+            health_text,
+        ]);
+        envs.push(json!({
+            "name": name,
+            "release": current.map(|c| &c.request.release),
+            "sha": current.and_then(|c| c.request.sha.as_ref()),
+            "ref": current.and_then(|c| c.request.git_ref.as_ref()),
+            "deployed_at": current.map(|c| c.updated_at().to_rfc3339()),
+            "deployed_by": current.map(|c| &c.request.creator),
+            "deployment_id": current.map(|c| c.id),
+            "state": latest.map(|l| l.state()),
+            "latest": latest.filter(|l| current.is_none_or(|c| c.id != l.id)).map(|l| json!({
+                "id": l.id, "release": l.request.release, "state": l.state(), "at": l.updated_at().to_rfc3339(),
+                "description": l.statuses.last().map(|s| s.description.clone()),
+            })),
+            "health": probes.as_ref().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
+        }));
+    }
+    if ctx.out.json() {
+        ctx.out.emit(&json!({ "environments": envs }));
+    } else {
+        println!("{}", table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows));
+    }
+    Ok(Exit::Success)
+}

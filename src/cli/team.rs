@@ -1,0 +1,75 @@
+//! `stagegate team @org/slug [--add USER…] [--remove USER…]`: the local forge's
+//! team membership, which `@org/team` reviewers resolve to offline (on GitHub
+//! the organisation's teams answer).
+
+use serde_json::json;
+
+use super::Ctx;
+use crate::config::Reviewer;
+use crate::error::{Error, Exit, InputError};
+use crate::forge::{ForgeError, ForgeKind};
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The team, as in `reviewers:` (`@acme/sre`)
+    team: String,
+    /// Logins to add
+    #[arg(long, num_args = 1.., value_name = "USER")]
+    add: Vec<String>,
+    /// Logins to remove
+    #[arg(long, num_args = 1.., value_name = "USER")]
+    remove: Vec<String>,
+}
+
+fn login(s: &str) -> Result<String, Error> {
+    let bare = s.trim_start_matches('@');
+    match Reviewer::parse(bare) {
+        Some(Reviewer::User(u)) => Ok(u.to_lowercase()),
+        _ => Err(InputError::Invalid {
+            message: format!("`{s}` is not a GitHub login"),
+            help: Some("a login is letters, digits and `-`, e.g. --add alice".into()),
+        }
+        .into()),
+    }
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let Some(Reviewer::Team { org, slug }) = Reviewer::parse(&args.team) else {
+        return Err(Error::invalid(format!("`{}` is not a team", args.team), "write a team as @org/team-slug"));
+    };
+    let add = args.add.iter().map(|u| login(u)).collect::<Result<Vec<_>, _>>()?;
+    let remove = args.remove.iter().map(|u| login(u)).collect::<Result<Vec<_>, _>>()?;
+    let forge = ctx.forge()?;
+    let mut members = forge.team_members(&org, &slug).await?;
+    let changing = !add.is_empty() || !remove.is_empty();
+    if changing {
+        if ctx.forge_kind != ForgeKind::Local {
+            return Err(ForgeError::LocalOnly {
+                what: "changing a team".into(),
+                help: "on GitHub, teams are managed in the organisation's settings".into(),
+            }
+            .into());
+        }
+        members.retain(|m| !remove.contains(m));
+        for a in add {
+            if !members.contains(&a) {
+                members.push(a);
+            }
+        }
+        members.sort();
+        forge.set_team_members(&org, &slug, &members).await?;
+    }
+    let team = format!("@{org}/{slug}");
+    if ctx.out.json() {
+        ctx.out.emit(&json!({"team": team, "members": members, "dry_run": ctx.dry_run, "effects": ctx.log.entries()}));
+    } else if ctx.dry_run && changing {
+        for e in ctx.log.entries() {
+            println!("would {e}");
+        }
+    } else if members.is_empty() {
+        println!("{team} has no members");
+    } else {
+        println!("{team}: {}", members.join(", "));
+    }
+    Ok(Exit::Success)
+}

@@ -1,0 +1,181 @@
+//! Deployments, their statuses and team membership on GitHub.
+//!
+//! stagegate keeps its own record of a deployment (release, source environment,
+//! run, rollback link) in the deployment's `payload.stagegate`, so reading the
+//! history back needs no other store. History is the newest
+//! [`HISTORY`] deployments of an environment, their statuses fetched in
+//! parallel: enough for "what runs there now" and "the previous good release",
+//! at a bounded number of requests.
+
+use chrono::{DateTime, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::GitHubForge;
+use super::api::{error, seg};
+use crate::forge::{Deployment, DeploymentState, DeploymentStatus, ForgeError, NewDeployment};
+
+const HISTORY: usize = 20;
+const PERM: &str = "deployments: write";
+
+#[derive(Deserialize)]
+struct GhDeployment {
+    id: u64,
+    #[serde(rename = "ref")]
+    git_ref: String,
+    sha: String,
+    environment: String,
+    #[serde(default)]
+    payload: Value,
+    description: Option<String>,
+    creator: Option<Login>,
+    created_at: DateTime<Utc>,
+}
+
+#[derive(Deserialize)]
+struct Login {
+    login: String,
+}
+
+#[derive(Deserialize)]
+struct GhStatus {
+    state: String,
+    #[serde(default)]
+    description: String,
+    created_at: DateTime<Utc>,
+}
+
+fn state_of(s: &str) -> DeploymentState {
+    match s {
+        "success" => DeploymentState::Success,
+        "failure" => DeploymentState::Failure,
+        "error" => DeploymentState::Error,
+        "inactive" => DeploymentState::Inactive,
+        "in_progress" => DeploymentState::InProgress,
+        _ => DeploymentState::Pending,
+    }
+}
+
+impl GhDeployment {
+    /// stagegate's own record from the payload, else what GitHub knows.
+    fn request(&self) -> NewDeployment {
+        if let Ok(mut r) = serde_json::from_value::<NewDeployment>(self.payload["stagegate"].clone()) {
+            r.at = self.created_at;
+            return r;
+        }
+        NewDeployment {
+            environment: self.environment.clone(),
+            release: self.git_ref.clone(),
+            git_ref: Some(self.git_ref.clone()),
+            sha: Some(self.sha.clone()),
+            creator: self.creator.as_ref().map_or_else(|| "unknown".into(), |c| c.login.clone()),
+            description: self.description.clone().unwrap_or_default(),
+            run_id: String::new(),
+            from: None,
+            rollback_of: None,
+            at: self.created_at,
+        }
+    }
+}
+
+impl GitHubForge {
+    pub(super) async fn gh_team_members(&self, org: &str, slug: &str) -> Result<Vec<String>, ForgeError> {
+        let path = format!("/orgs/{}/teams/{}/members", seg(org), seg(slug));
+        let members: Vec<Login> =
+            match self.get_all(&path, &format!("list the members of @{org}/{slug}"), "members: read").await {
+                Ok(m) => m,
+                Err(ForgeError::GitHub { status: 404, .. }) => return Ok(Vec::new()),
+                Err(e) => return Err(e),
+            };
+        Ok(members.into_iter().map(|m| m.login.to_lowercase()).collect())
+    }
+
+    pub(super) async fn gh_create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
+        let git_ref = new.sha.clone().or_else(|| new.git_ref.clone()).unwrap_or_else(|| new.release.clone());
+        let body = json!({
+            "ref": git_ref,
+            "environment": new.environment,
+            "description": truncate(&new.description, 140),
+            "auto_merge": false,
+            "required_contexts": [],
+            "payload": {"stagegate": new},
+        });
+        let created: GhDeployment = self
+            .octo
+            .post(self.repo_path("deployments"), Some(&body))
+            .await
+            .map_err(|e| error(&format!("create a deployment to {}", new.environment), PERM, e))?;
+        Ok(Deployment { id: created.id, request: new.clone(), statuses: Vec::new() })
+    }
+
+    pub(super) async fn gh_set_status(
+        &self,
+        id: u64,
+        state: DeploymentState,
+        description: &str,
+    ) -> Result<(), ForgeError> {
+        let mut body = json!({
+            "state": state.as_str(),
+            "description": truncate(description, 140),
+            "auto_inactive": false,
+        });
+        if let Some(url) = self.run_url() {
+            body["log_url"] = json!(url);
+        }
+        let _: Value = self
+            .octo
+            .post(self.repo_path(&format!("deployments/{id}/statuses")), Some(&body))
+            .await
+            .map_err(|e| error(&format!("set deployment {id} to {state}"), PERM, e))?;
+        Ok(())
+    }
+
+    pub(super) async fn gh_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        let path = self.repo_path(&format!("deployments?environment={}&per_page={HISTORY}", seg(environment)));
+        let list: Vec<GhDeployment> =
+            self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await?;
+        let mut tasks = tokio::task::JoinSet::new();
+        for (i, d) in list.iter().enumerate() {
+            let octo = self.octo.clone();
+            let path = self.repo_path(&format!("deployments/{}/statuses?per_page=100", d.id));
+            tasks.spawn(async move { (i, octo.get::<Vec<GhStatus>, _, ()>(path, None).await) });
+        }
+        let mut statuses: Vec<Vec<DeploymentStatus>> = vec![Vec::new(); list.len()];
+        while let Some(joined) = tasks.join_next().await {
+            let Ok((i, result)) = joined else { continue };
+            let mut s: Vec<DeploymentStatus> = result
+                .map_err(|e| error("read deployment statuses", "deployments: read", e))?
+                .into_iter()
+                .map(|s| DeploymentStatus {
+                    state: state_of(&s.state),
+                    description: s.description,
+                    created_at: s.created_at,
+                })
+                .collect();
+            s.reverse(); // GitHub lists newest first; the record keeps oldest first.
+            statuses[i] = s;
+        }
+        Ok(list
+            .into_iter()
+            .zip(statuses)
+            .map(|(d, statuses)| Deployment { id: d.id, request: d.request(), statuses })
+            .collect())
+    }
+
+    /// The Actions run's page, for deployment statuses' `log_url`.
+    fn run_url(&self) -> Option<String> {
+        let run = self.ctx.run_id.as_deref().filter(|r| r.bytes().all(|b| b.is_ascii_digit()))?;
+        let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
+        Some(format!("{}/{}/{}/actions/runs/{run}", server.trim_end_matches('/'), self.ctx.owner, self.ctx.repo))
+    }
+}
+
+/// GitHub limits deployment and status descriptions to 140 characters.
+fn truncate(s: &str, max: usize) -> String {
+    if s.chars().count() <= max {
+        return s.to_string();
+    }
+    let mut out: String = s.chars().take(max - 1).collect();
+    out.push('…');
+    out
+}

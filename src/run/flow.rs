@@ -1,0 +1,250 @@
+//! The steps every run shares once pre-flight has passed: start the
+//! deployment record, deploy and verify, record success — or roll back.
+//!
+//! Records are written so that none is left half-done: the new deployment is
+//! `in_progress` while hooks run, then `success` (and the one it replaced
+//! `inactive`) or `failure`; a rollback is a deployment of its own.
+
+use std::time::Instant;
+
+use super::{Runner, StepStatus, Target, health};
+use crate::config::{Environment, HealthCheck};
+use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
+use crate::run::report::Outcome;
+
+impl Runner<'_> {
+    /// Creates the deployment record and marks it in progress.
+    pub async fn start(
+        &mut self,
+        t: &Target,
+        description: &str,
+        rollback_of: Option<u64>,
+    ) -> Result<Deployment, ForgeError> {
+        let at = self.now();
+        let d = self
+            .forge
+            .create_deployment(&NewDeployment {
+                environment: t.env.clone(),
+                release: t.release.clone(),
+                git_ref: t.git_ref.clone(),
+                sha: t.sha.clone(),
+                creator: t.actor.clone(),
+                description: description.to_owned(),
+                run_id: t.run_id.clone(),
+                from: t.from.clone(),
+                rollback_of,
+                at,
+            })
+            .await?;
+        self.forge.set_deployment_status(d.id, DeploymentState::InProgress, description, at).await?;
+        Ok(d)
+    }
+
+    /// One health check as step `{prefix}health`, retried until `startup`
+    /// after `deployed`.
+    pub async fn health(&mut self, check: &HealthCheck, prefix: &str, deployed: Instant) -> Result<(), String> {
+        let since = Instant::now();
+        let name = format!("{prefix}health");
+        if self.dry_run {
+            let what = format!("would GET {} expecting {}", check.http, check.expect);
+            self.record(&name, StepStatus::Planned, since, what);
+            return Ok(());
+        }
+        let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
+        // Once a hook has run, tokio owns SIGINT: listen for it here too, so
+        // Ctrl-C during a long startup wait stops the wait (and rolls back).
+        let probe = tokio::select! {
+            p = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline) => p,
+            _ = tokio::signal::ctrl_c() => {
+                let why = format!("health check of {} interrupted (Ctrl-C)", check.http);
+                self.record(&name, StepStatus::Failed, since, why.clone());
+                return Err(why);
+            }
+        };
+        if probe.ok {
+            self.record(&name, StepStatus::Ok, since, probe.describe());
+            Ok(())
+        } else {
+            let why = format!("health check failed: {}", probe.describe());
+            self.record(&name, StepStatus::Failed, since, why.clone());
+            Err(why)
+        }
+    }
+
+    /// Deploy hook, health checks, verify hook.
+    pub async fn deploy_and_verify(&mut self, env: &Environment, t: &Target, prefix: &str) -> Result<(), String> {
+        let steps = self.cfg.steps.clone();
+        self.hook(&format!("{prefix}deploy"), steps.deploy.as_deref(), t, "deploy").await?;
+        let deployed = Instant::now();
+        for check in &env.health {
+            self.health(check, prefix, deployed).await?;
+        }
+        self.hook(&format!("{prefix}verify"), steps.verify.as_deref(), t, "verify").await
+    }
+
+    /// Marks `d` successful and the deployment it replaced inactive.
+    pub async fn succeed(
+        &mut self,
+        name: &str,
+        d: &Deployment,
+        replaced: Option<&Deployment>,
+    ) -> Result<(), ForgeError> {
+        let since = Instant::now();
+        let at = self.now();
+        let what = format!("{} is live in {}", d.request.release, d.request.environment);
+        self.forge.set_deployment_status(d.id, DeploymentState::Success, &what, at).await?;
+        if let Some(old) = replaced.filter(|o| o.id != d.id) {
+            let why = if self.dry_run {
+                format!("replaced by {}", d.request.release)
+            } else {
+                format!("replaced by {} (deployment {})", d.request.release, d.id)
+            };
+            self.forge.set_deployment_status(old.id, DeploymentState::Inactive, &why, at).await?;
+        }
+        if self.dry_run {
+            self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
+        } else {
+            self.record(name, StepStatus::Ok, since, format!("{what} (deployment {})", d.id));
+        }
+        Ok(())
+    }
+
+    pub async fn fail(&mut self, d: &Deployment, why: &str) -> Result<(), ForgeError> {
+        let at = self.now();
+        self.forge.set_deployment_status(d.id, DeploymentState::Failure, why, at).await
+    }
+
+    /// After a failure once the deploy started: the rollback hook, then a
+    /// redeploy of `previous` (when there is one) verified again. Returns what
+    /// happened, in words, and whether the environment is healthy again.
+    pub async fn roll_back(
+        &mut self,
+        env: &Environment,
+        failed: &Target,
+        previous: Option<&Deployment>,
+        failed_id: u64,
+    ) -> Result<(String, bool), ForgeError> {
+        // With nothing to go back to, the rollback hook restores its backup; it
+        // gets an empty STAGEGATE_RELEASE.
+        let restore = Target {
+            release: previous.map_or(String::new(), |p| p.request.release.clone()),
+            sha: previous.and_then(|p| p.request.sha.clone()),
+            git_ref: previous.and_then(|p| p.request.git_ref.clone()),
+            previous_release: Some(failed.release.clone()),
+            ..failed.clone()
+        };
+        let rollback = self.cfg.steps.rollback.clone();
+        if let Err(why) = self.hook("rollback", rollback.as_deref(), &restore, "rollback").await {
+            return Ok((format!("the rollback hook failed too ({why}); {} needs a person", env.name), false));
+        }
+        let Some(prev) = previous else {
+            return Ok((format!("{} had no earlier successful release to redeploy", env.name), false));
+        };
+        let description = format!("rollback of {} to {}", failed.release, prev.request.release);
+        let d = self.start(&restore, &description, Some(failed_id)).await?;
+        match self.deploy_and_verify(env, &restore, "rollback-").await {
+            Ok(()) => {
+                self.succeed("rollback-record", &d, Some(prev)).await?;
+                Ok((format!("rolled back to {} (healthy again)", prev.request.release), true))
+            }
+            Err(why) => {
+                self.fail(&d, &why).await?;
+                Ok((format!("the rollback to {} failed too: {why}", prev.request.release), false))
+            }
+        }
+    }
+}
+
+/// How the execution part of a run ended.
+pub struct Executed {
+    pub outcome: Outcome,
+    pub message: String,
+    pub deployment_id: Option<u64>,
+}
+
+impl Runner<'_> {
+    /// Runs the execution steps of a run, in the plan's order: `backup`,
+    /// `deploy`, each `health`, `verify`, `record`. The deployment record is
+    /// created before the first of them; a failure once `deploy` has started
+    /// rolls back to `previous`.
+    pub async fn execute(
+        &mut self,
+        env: &Environment,
+        t: &Target,
+        previous: Option<&Deployment>,
+        steps: &[&str],
+        what: &str,
+    ) -> Result<Executed, ForgeError> {
+        // A rollback run is not rolled back again when it fails.
+        let is_rollback = steps.first() == Some(&"rollback");
+        let description = if is_rollback {
+            format!("rollback of {} to {}", t.env, t.release)
+        } else {
+            format!("{what} of {} to {}", t.release, t.env)
+        };
+        let d = self.start(t, &description, None).await?;
+        let hooks = self.cfg.steps.clone();
+        let mut checks = env.health.iter();
+        let mut deployed = Instant::now();
+        let mut started_deploy = false;
+        let mut failure = None;
+        for step in steps {
+            let result = match *step {
+                "backup" => self.hook("backup", hooks.backup.as_deref(), t, "backup").await,
+                "rollback" => self.hook("rollback", hooks.rollback.as_deref(), t, "rollback").await,
+                "deploy" => {
+                    started_deploy = true;
+                    let r = self.hook("deploy", hooks.deploy.as_deref(), t, "deploy").await;
+                    deployed = Instant::now();
+                    r
+                }
+                "health" => match checks.next() {
+                    Some(c) => self.health(c, "", deployed).await,
+                    None => Ok(()),
+                },
+                "verify" => self.hook("verify", hooks.verify.as_deref(), t, "verify").await,
+                "record" => {
+                    self.succeed("record", &d, previous).await?;
+                    Ok(())
+                }
+                _ => Ok(()),
+            };
+            if let Err(why) = result {
+                failure = Some(why);
+                break;
+            }
+        }
+        let id = (!self.dry_run).then_some(d.id);
+        let Some(why) = failure else {
+            if self.dry_run {
+                let message =
+                    format!("dry run: the checks pass; nothing was changed ({description} would run the steps above)");
+                return Ok(Executed { outcome: Outcome::Planned, message, deployment_id: None });
+            }
+            let message = format!(
+                "{} is live in {} ({what} took {:.1}s)",
+                t.release,
+                t.env,
+                self.started.elapsed().as_secs_f64()
+            );
+            return Ok(Executed { outcome: Outcome::Succeeded, message, deployment_id: id });
+        };
+        self.fail(&d, &why).await?;
+        let kept = previous.map_or("nothing".to_string(), |p| p.request.release.clone());
+        if is_rollback {
+            let message = format!("{what} of {} to {} failed: {why}; {} needs a person", t.release, t.env, t.env);
+            return Ok(Executed { outcome: Outcome::Failed, message, deployment_id: id });
+        }
+        if !started_deploy {
+            let message = format!(
+                "{what} of {} to {} failed before deploying: {why}; {} still runs {kept}",
+                t.release, t.env, t.env
+            );
+            return Ok(Executed { outcome: Outcome::Failed, message, deployment_id: id });
+        }
+        let (rolled, healthy) = self.roll_back(env, t, previous, d.id).await?;
+        let outcome = if healthy { Outcome::RolledBack } else { Outcome::Failed };
+        let message = format!("{what} of {} to {} failed: {why}; {rolled}", t.release, t.env);
+        Ok(Executed { outcome, message, deployment_id: id })
+    }
+}

@@ -1,0 +1,168 @@
+//! Pre-flight checks, each a step that either passes with a detail or refuses
+//! the run (exit 3) before anything has changed: the target is free, not
+//! frozen, approved.
+
+use std::time::Instant;
+
+use chrono::{DateTime, Utc};
+
+use super::audit::FreezeOverride;
+use super::lock::{self, Acquire, EnvLock};
+use super::{RunError, Runner, StepStatus, history};
+use crate::config::{Environment, Reviewer};
+use crate::error::Error;
+use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
+use crate::gates::approvals::{self, Teams, Verdict};
+use crate::gates::freeze;
+
+/// Why a run stopped early.
+pub enum Halt {
+    /// Refused by policy (exit 3); the step is recorded with this reason.
+    Refused(String),
+    /// Could not check (state not readable, …).
+    Failed(Error),
+}
+
+impl<E: Into<Error>> From<E> for Halt {
+    fn from(e: E) -> Halt {
+        Halt::Failed(e.into())
+    }
+}
+
+/// Reads the run's reviews and team membership, and evaluates the gate.
+pub async fn gate_verdict(
+    forge: &dyn Forge,
+    env: &Environment,
+    run_id: &str,
+    actors: &[String],
+    deployments: &[Deployment],
+    now: DateTime<Utc>,
+) -> Result<Verdict, ForgeError> {
+    let reviews = approvals::unused(forge.approvals(run_id).await?, deployments, run_id);
+    let mut teams = Teams::new();
+    for r in &env.approvals.reviewers {
+        if let Reviewer::Team { org, slug } = r {
+            let members = forge.team_members(org, slug).await?;
+            teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
+        }
+    }
+    Ok(approvals::evaluate(&approvals::Input {
+        env: &env.name,
+        policy: &env.approvals,
+        approvals: &reviews,
+        actors,
+        teams: &teams,
+        now,
+    }))
+}
+
+impl Runner<'_> {
+    pub fn refuse<T>(&mut self, name: &str, since: Instant, reason: String) -> Result<T, Halt> {
+        self.record(name, StepStatus::Refused, since, reason.clone());
+        Err(Halt::Refused(reason))
+    }
+
+    /// `check-target`: takes the environment's lock (not in a dry run) and
+    /// makes sure no deployment to it is in progress. On the local forge a
+    /// deployment left `in_progress` while nobody holds the lock belongs to a
+    /// run that died: it is marked `error`, not waited for.
+    pub async fn check_target(
+        &mut self,
+        env: &str,
+        holder: &str,
+        deps: &[Deployment],
+    ) -> Result<Option<EnvLock>, Halt> {
+        let since = Instant::now();
+        let held = if self.dry_run {
+            None
+        } else {
+            match lock::acquire(&self.state, env, holder)
+                .map_err(|source| RunError::Io { action: format!("lock {env}"), source })?
+            {
+                Acquire::Held(l) => Some(l),
+                Acquire::Busy(who) => {
+                    let who = if who.is_empty() { String::new() } else { format!(": {who}") };
+                    return self.refuse("check-target", since, format!("another run is deploying to {env}{who}"));
+                }
+            }
+        };
+        let mut notes = Vec::new();
+        for d in history::running(deps) {
+            if self.forge.kind() == ForgeKind::Local && held.is_some() {
+                let why = "abandoned: the run that started it ended without finishing";
+                self.forge.set_deployment_status(d.id, DeploymentState::Error, why, self.now()).await?;
+                notes.push(format!(
+                    "deployment {} ({}) was abandoned by a run that died; marked error",
+                    d.id, d.request.release
+                ));
+            } else {
+                let why = format!(
+                    "deployment {} of {} to {env} is still {} (started {} by {})",
+                    d.id,
+                    d.request.release,
+                    d.state(),
+                    d.request.at.format("%Y-%m-%d %H:%M:%S UTC"),
+                    d.request.creator
+                );
+                return self.refuse("check-target", since, why);
+            }
+        }
+        let detail =
+            if notes.is_empty() { format!("no other deployment to {env} is in progress") } else { notes.join("; ") };
+        self.record("check-target", StepStatus::Ok, since, detail);
+        Ok(held)
+    }
+
+    /// `check-freeze`: refuses inside a window unless overridden where allowed.
+    pub fn check_freeze(&mut self, env: &Environment, reason: Option<&str>) -> Result<(), Halt> {
+        let since = Instant::now();
+        match freeze::decide(env, self.now(), reason) {
+            freeze::Decision::Clear => {
+                self.record("check-freeze", StepStatus::Ok, since, format!("{} is not frozen", env.name));
+                Ok(())
+            }
+            freeze::Decision::Overridden { window, reason } => {
+                let detail = format!("freeze `{window}` overridden: {reason}");
+                self.record("check-freeze", StepStatus::Ok, since, detail);
+                self.freeze_override = Some(FreezeOverride { window, reason });
+                Ok(())
+            }
+            freeze::Decision::Refused(why) => self.refuse("check-freeze", since, why),
+        }
+    }
+
+    /// `gate` (and `wait-timer`): the approvals of this run.
+    pub async fn check_gate(
+        &mut self,
+        env: &Environment,
+        run_id: &str,
+        actors: &[String],
+        deps: &[Deployment],
+    ) -> Result<(), Halt> {
+        let since = Instant::now();
+        let v = gate_verdict(self.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
+        self.gate = Some(v.clone());
+        let table = crate::gates::render(&self.out, &v);
+        if !v.passed {
+            self.sink().line(&table);
+            return self.refuse("gate", since, v.reasons.join("; "));
+        }
+        let who: Vec<String> =
+            v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
+        self.record(
+            "gate",
+            StepStatus::Ok,
+            since,
+            format!("{}/{} approved: {}", v.counted, v.required, who.join(", ")),
+        );
+        if let Some(open) = v.opens_at {
+            self.record(
+                "wait-timer",
+                StepStatus::Ok,
+                since,
+                format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC")),
+            );
+        }
+        Ok(())
+    }
+}

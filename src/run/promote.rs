@@ -1,0 +1,162 @@
+//! `promote --from A --to B --release ID`: the plan's steps, in order, for real.
+//!
+//! Pre-flight (path, release and its ref, source current and healthy, target
+//! free, freeze, soak, gate) refuses before anything changes; then backup,
+//! deploy, health, verify, record — or, on a failure once the deploy has
+//! started, rollback.
+
+use std::time::Instant;
+
+use super::flow::Executed;
+use super::preflight::Halt;
+use super::report::{Outcome, Report};
+use super::{Runner, StepStatus, Target, health, history};
+use crate::error::Error;
+use crate::forge::Deployment;
+use crate::gates::soak;
+use crate::plan;
+use crate::policy::{GitRef, Policy, RefVerdict};
+
+pub struct Request {
+    pub from: String,
+    pub to: String,
+    pub release: String,
+    pub actor: String,
+    /// The actor and the triggering actor (never count as reviewers).
+    pub actors: Vec<String>,
+    pub run_id: String,
+    pub override_reason: Option<String>,
+}
+
+pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, Error> {
+    let target_env = policy.env(&req.to).expect("the caller checked the environment");
+    let from_deps = r.forge.deployments(&req.from).await?;
+    let to_deps = r.forge.deployments(&req.to).await?;
+    let source = history::of_release(&from_deps, &req.release).cloned();
+    let git_ref = source.as_ref().and_then(|d| d.request.git_ref.as_deref()).and_then(|s| GitRef::parse(s).ok());
+    let plan = plan::build(policy, &req.from, &req.to, Some(&req.release), git_ref.as_ref());
+    let previous = history::current(&to_deps).cloned();
+    let target = Target {
+        env: req.to.clone(),
+        from: Some(req.from.clone()),
+        release: req.release.clone(),
+        sha: source.as_ref().and_then(|d| d.request.sha.clone()),
+        git_ref: source.as_ref().and_then(|d| d.request.git_ref.clone()),
+        actor: req.actor.clone(),
+        run_id: req.run_id.clone(),
+        previous_release: previous.as_ref().map(|p| p.request.release.clone()),
+    };
+    // Held from `check-target` to the end of the run.
+    let mut lock = None;
+    let mut execution = Vec::new();
+    for step in plan.steps.iter().filter(|s| s.when == "always") {
+        let result = match step.name.as_str() {
+            "check-path" => check_path(r, policy, req),
+            "check-ref" => check_ref(r, policy, req, source.as_ref(), git_ref.as_ref()),
+            "check-source" => check_source(r, policy, req, &from_deps).await,
+            "check-target" => {
+                let holder = format!("promote {} → {} of {} by {}", req.from, req.to, req.release, req.actor);
+                r.check_target(&req.to, &holder, &to_deps).await.map(|l| lock = l)
+            }
+            "check-freeze" => r.check_freeze(target_env, req.override_reason.as_deref()),
+            "check-soak" => check_soak(r, policy, req, &from_deps),
+            "gate" => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
+            "wait-timer" => Ok(()),
+            other => {
+                execution.push(other);
+                Ok(())
+            }
+        };
+        match result {
+            Ok(()) => {}
+            Err(Halt::Refused(why)) => {
+                let report = r.report("promote", Outcome::Refused, target, format!("promotion refused: {why}"));
+                return Ok(report);
+            }
+            Err(Halt::Failed(e)) => return Err(e),
+        }
+    }
+    let Executed { outcome, message, deployment_id } =
+        r.execute(target_env, &target, previous.as_ref(), &execution, "promotion").await?;
+    let mut report = r.report("promote", outcome, target, message);
+    report.deployment_id = deployment_id;
+    drop(lock);
+    Ok(report)
+}
+
+fn check_path(r: &mut Runner, policy: &Policy, req: &Request) -> Result<(), Halt> {
+    let since = Instant::now();
+    match policy.edge_refusal(&req.from, &req.to) {
+        Some(why) => r.refuse("check-path", since, why),
+        None => {
+            r.record("check-path", StepStatus::Ok, since, format!("{} → {} is an allowed promotion", req.from, req.to));
+            Ok(())
+        }
+    }
+}
+
+fn check_ref(
+    r: &mut Runner,
+    policy: &Policy,
+    req: &Request,
+    source: Option<&Deployment>,
+    git_ref: Option<&GitRef>,
+) -> Result<(), Halt> {
+    let since = Instant::now();
+    let Some(_) = source else {
+        let why = format!(
+            "release {} is unknown in {}: it was never deployed there (deploy or promote it to {} first)",
+            req.release, req.from, req.from
+        );
+        return r.refuse("check-ref", since, why);
+    };
+    let Some(git_ref) = git_ref else {
+        return r.refuse("check-ref", since, format!("the git ref of release {} is not recorded", req.release));
+    };
+    match policy.ref_verdict(&req.to, git_ref) {
+        RefVerdict::Allowed(p) => {
+            r.record("check-ref", StepStatus::Ok, since, format!("{git_ref} may deploy to {} (matches `{p}`)", req.to));
+            Ok(())
+        }
+        RefVerdict::Refused(why) => r.refuse("check-ref", since, why),
+    }
+}
+
+/// The release must be what A runs now, successfully, and A must answer its
+/// health checks now.
+async fn check_source(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
+    let since = Instant::now();
+    let from = &req.from;
+    match history::current(deps) {
+        Some(d) if d.request.release == req.release => {}
+        Some(d) => {
+            let why = format!("{from} runs {} now, not {}: promote what {from} runs", d.request.release, req.release);
+            return r.refuse("check-source", since, why);
+        }
+        None => return r.refuse("check-source", since, format!("nothing is deployed successfully in {from}")),
+    }
+    let env = policy.env(from).expect("checked");
+    let steps = &r.cfg.steps;
+    let probes = health::probe_all(&env.health, steps.health_check_timeout, steps.health_check_timeout).await;
+    if let Some(bad) = probes.iter().find(|p| !p.ok) {
+        return r.refuse("check-source", since, format!("{from} is not healthy now: {}", bad.describe()));
+    }
+    let health = if probes.is_empty() { String::new() } else { format!(", {} health check(s) pass", probes.len()) };
+    r.record("check-source", StepStatus::Ok, since, format!("{} is live in {from}{health}", req.release));
+    Ok(())
+}
+
+fn check_soak(r: &mut Runner, policy: &Policy, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
+    let since = Instant::now();
+    let soak = policy.env(&req.to).and_then(|e| e.soak).unwrap_or_default();
+    let Some(current) = history::current(deps) else {
+        return r.refuse("check-soak", since, format!("nothing is deployed in {}", req.from));
+    };
+    match soak::check(current, &req.from, soak, r.now()) {
+        Ok(detail) => {
+            r.record("check-soak", StepStatus::Ok, since, detail);
+            Ok(())
+        }
+        Err(why) => r.refuse("check-soak", since, why),
+    }
+}
