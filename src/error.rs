@@ -76,6 +76,26 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Forge(#[from] crate::forge::ForgeError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ServiceNow(#[from] crate::gates::servicenow::ServiceNowError),
+}
+
+impl From<crate::journal::store::StoreError> for Error {
+    fn from(e: crate::journal::store::StoreError) -> Self {
+        Error::Journal(e.into())
+    }
+}
+
+impl From<crate::journal::kv::KvError> for Error {
+    fn from(e: crate::journal::kv::KvError) -> Self {
+        Error::Journal(e.into())
+    }
 }
 
 impl Error {
@@ -83,6 +103,8 @@ impl Error {
         match self {
             Error::ConfigRead { .. } | Error::ConfigInvalid { .. } | Error::Input(_) => Exit::Invalid,
             Error::Forge(e) => e.exit(),
+            Error::Journal(e) => e.exit(),
+            Error::ServiceNow(e) => e.exit(),
         }
     }
 

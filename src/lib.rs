@@ -11,6 +11,8 @@ pub mod config;
 pub mod effects;
 pub mod error;
 pub mod forge;
+pub mod gates;
+pub mod journal;
 pub mod output;
 pub mod plan;
 pub mod policy;
