@@ -5,6 +5,7 @@ mod can_deploy;
 mod check;
 mod completions;
 mod graph;
+mod journal;
 mod plan;
 
 use std::path::PathBuf;
@@ -68,6 +69,8 @@ pub enum Command {
     Plan(plan::Args),
     /// Record an approval or rejection (local forge: for dry runs, demos and tests)
     Approve(approve::Args),
+    /// The journal pipeline: upload, versions, seed, watch, promote, status
+    Journal(journal::Args),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -153,6 +156,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
         Command::Plan(a) => plan::run(&ctx, a),
         Command::Approve(a) => approve::run(&ctx, a).await,
+        Command::Journal(a) => journal::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -22,12 +22,13 @@ impl Progress {
         Progress { label: String::new(), bar: None, total: AtomicU64::new(0), done: AtomicU64::new(0), logged: None }
     }
 
-    /// A bar on a terminal stderr, else log lines; `quiet` keeps both away.
+    /// A bar on a terminal stderr, else log lines; `quiet` keeps both away, and
+    /// transfers under 1 MiB are over before either would help.
     pub fn new(label: impl Into<String>, total: u64, quiet: bool) -> Progress {
         let label = label.into();
         let mut p = Progress::hidden();
         p.total.store(total, Ordering::Relaxed);
-        if quiet {
+        if quiet || total < 1 << 20 {
             return p;
         }
         if std::io::stderr().is_terminal() {

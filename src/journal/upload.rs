@@ -27,7 +27,6 @@ use crate::config::Journal;
 #[derive(Debug, Clone)]
 pub struct Request {
     pub cluster: String,
-    pub mandators: Vec<String>,
     pub change: Option<String>,
     /// No progress bar or log lines.
     pub quiet: bool,
