@@ -62,14 +62,12 @@ pub enum JournalError {
     #[diagnostic(code(stagegate::journal::refused), help("{help}"))]
     Refused { message: String, help: String },
 
-    #[error(
-        "the download of {version} does not match its manifest (sha256 {actual}, expected {expected}); it was not imported"
-    )]
+    #[error("the download of {version} does not match its manifest ({detail}); it was not imported")]
     #[diagnostic(
         code(stagegate::journal::checksum),
         help("the stored object is damaged or was replaced; upload the journal again and re-seed or promote")
     )]
-    Checksum { version: String, expected: String, actual: String },
+    Checksum { version: String, detail: String },
 
     #[error("the import of {version} into lane `{lane}` failed: {detail}")]
     #[diagnostic(

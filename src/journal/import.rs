@@ -17,7 +17,7 @@ use serde::Serialize;
 use super::JournalError;
 use super::lanes::{ImportState, Lanes, State, is_stale, owner};
 use super::progress::Progress;
-use super::store::Store;
+use super::store::{Store, StoreError};
 use super::upload::manifest;
 use crate::effects::EffectLog;
 
@@ -143,10 +143,18 @@ impl Importer {
             )
             .await;
         progress.finish();
-        let got = got?;
-        if got.sha256 != m.sha256 || got.size != m.size {
+        let detail = match got {
+            Ok(got) if got.sha256 == m.sha256 && got.size == m.size => None,
+            Ok(got) => Some(format!("sha256 {}, expected {}", got.sha256, m.sha256)),
+            Err(StoreError::Integrity { detail, .. }) => Some(detail),
+            Err(e) => {
+                let _ = std::fs::remove_dir_all(&dir);
+                return Err(e.into());
+            }
+        };
+        if let Some(detail) = detail {
             let _ = std::fs::remove_dir_all(&dir);
-            return Err(JournalError::Checksum { version: version.into(), expected: m.sha256, actual: got.sha256 });
+            return Err(JournalError::Checksum { version: version.into(), detail });
         }
         let outcome = self.run(version, &dest).await;
         let _ = std::fs::remove_dir_all(&dir);

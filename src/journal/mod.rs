@@ -18,3 +18,16 @@ pub mod upload;
 
 pub use error::JournalError;
 pub use layout::{Latest, Manifest, VersionId};
+
+/// Many HTTP clients' Display hides the cause ("error sending request",
+/// "streaming error"); messages here show the whole chain.
+pub fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut s = e.to_string();
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        s.push_str(": ");
+        s.push_str(&c.to_string());
+        cur = c.source();
+    }
+    s
+}

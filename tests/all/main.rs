@@ -4,5 +4,6 @@ mod approve;
 mod check;
 mod cli;
 mod graph;
+mod journal_flow;
 mod plan;
 mod support;

@@ -65,7 +65,10 @@ impl Consul {
     }
 
     async fn send(&self, req: RequestBuilder, what: &str) -> Result<Response, KvError> {
-        let resp = req.send().await.map_err(|e| KvError::Http { url: self.base.clone(), message: error_chain(&e) })?;
+        let resp = req
+            .send()
+            .await
+            .map_err(|e| KvError::Http { url: self.base.clone(), message: crate::journal::error_chain(&e) })?;
         match resp.status() {
             StatusCode::FORBIDDEN => Err(KvError::Denied { what: what.into() }),
             _ => Ok(resp),
@@ -77,18 +80,6 @@ impl Consul {
         let body = resp.text().await.unwrap_or_default();
         KvError::Status { what: what.into(), status, body: body.trim().chars().take(500).collect() }
     }
-}
-
-/// reqwest's Display hides the cause ("error sending request"); show it all.
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut s = e.to_string();
-    let mut cur = e.source();
-    while let Some(c) = cur {
-        s.push_str(": ");
-        s.push_str(&c.to_string());
-        cur = c.source();
-    }
-    s
 }
 
 #[async_trait]

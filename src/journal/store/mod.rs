@@ -32,6 +32,13 @@ pub enum StoreError {
     )]
     S3 { op: &'static str, key: String, message: String },
 
+    #[error("the download of `{key}` failed its integrity check: {detail}")]
+    #[diagnostic(
+        code(stagegate::store::integrity),
+        help("the stored object is damaged or was replaced; upload the journal again")
+    )]
+    Integrity { key: String, detail: String },
+
     #[error("`{key}` in the store is damaged: {detail}")]
     #[diagnostic(
         code(stagegate::store::corrupt),

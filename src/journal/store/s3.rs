@@ -45,7 +45,6 @@ pub fn install_crypto() {
 impl S3Store {
     /// `rest` is `BUCKET[/PREFIX]` from `s3://BUCKET/PREFIX`.
     pub async fn connect(rest: &str, opts: Option<&S3>) -> Result<S3Store, StoreError> {
-        use aws_config::meta::region::RegionProviderChain;
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         install_crypto();
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
@@ -54,11 +53,18 @@ impl S3Store {
         }
         let http =
             aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
-        let explicit = opts.and_then(|o| o.region.clone()).map(aws_config::Region::new);
-        let region = RegionProviderChain::first_try(explicit).or_default_provider().or_else("us-east-1");
-        let sdk =
-            aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http).region(region).load().await;
+        // The loader's own chain (env, profile, IMDS) finds the region unless the
+        // config names one; it must use our HTTP client, so no separate chain here.
+        let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).http_client(http);
+        if let Some(region) = opts.and_then(|o| o.region.clone()) {
+            loader = loader.region(aws_config::Region::new(region));
+        }
+        let sdk = loader.load().await;
         let mut b = aws_sdk_s3::config::Builder::from(&sdk);
+        if sdk.region().is_none() {
+            // S3-compatible servers rarely care; SigV4 needs some region.
+            b = b.region(aws_config::Region::new("us-east-1"));
+        }
         if let Some(o) = opts {
             if let Some(ep) = &o.endpoint {
                 b = b.endpoint_url(ep);
@@ -275,8 +281,15 @@ impl Store for S3Store {
         let mut hasher = Sha256::new();
         let mut size = 0u64;
         while let Some(chunk) = body.next().await {
-            let chunk =
-                chunk.map_err(|e| StoreError::S3 { op: "GetObject", key: key.into(), message: e.to_string() })?;
+            let chunk = chunk.map_err(|e| {
+                let message = crate::journal::error_chain(&e);
+                // The SDK checks the CRC S3 stored at upload, before our sha256 can.
+                if message.contains("checksum mismatch") {
+                    StoreError::Integrity { key: key.into(), detail: message }
+                } else {
+                    StoreError::S3 { op: "GetObject", key: key.into(), message }
+                }
+            })?;
             hasher.update(&chunk);
             f.write_all(&chunk).await.map_err(StoreError::io("write", dest))?;
             size += chunk.len() as u64;

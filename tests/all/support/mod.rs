@@ -1,5 +1,11 @@
 //! Shared helpers: run the real binary in an isolated directory.
 
+pub mod consul;
+pub mod http;
+pub mod journal;
+pub mod s3;
+pub mod servicenow;
+
 use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
@@ -39,7 +45,12 @@ impl Sandbox {
     /// `stagegate` run in the sandbox, with the Actions environment removed so a
     /// developer's or CI's variables cannot change the outcome.
     pub fn cmd(&self) -> Command {
-        let mut c = Command::cargo_bin("stagegate").expect("binary built");
+        Command::from_std(self.std_cmd())
+    }
+
+    /// [`Sandbox::cmd`] as a `std::process::Command`, for spawning in the background.
+    pub fn std_cmd(&self) -> std::process::Command {
+        let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("stagegate"));
         c.current_dir(self.path());
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().to_string();
