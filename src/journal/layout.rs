@@ -140,7 +140,7 @@ impl Latest {
 pub const JOURNALS: &str = "journals/";
 pub const LATEST: &str = "latest.json";
 pub const MANIFEST: &str = "manifest.json";
-pub const CLAIM: &str = "claim.json";
+pub const SEQUENCE: &str = "sequence/";
 
 pub fn object_key(v: &VersionId, file: &str) -> String {
     format!("{JOURNALS}{v}/{file}")
@@ -148,9 +148,16 @@ pub fn object_key(v: &VersionId, file: &str) -> String {
 pub fn manifest_key(v: &VersionId) -> String {
     format!("{JOURNALS}{v}/{MANIFEST}")
 }
-/// Written create-only to allocate a version's N before anything else.
-pub fn claim_key(v: &VersionId) -> String {
-    format!("{JOURNALS}{v}/{CLAIM}")
+/// Written create-only to allocate N of a day before anything else; one key
+/// per (date, N) whatever the cluster, so N is unique across clusters.
+pub fn sequence_key(v: &VersionId) -> String {
+    format!("{SEQUENCE}{}{}.json", VersionId::day_prefix(v.date), v.n)
+}
+
+/// The N a `sequence/` key allocated.
+pub fn sequence_n(key: &str) -> Option<u32> {
+    let rest = key.strip_prefix(SEQUENCE)?.strip_suffix(".json")?;
+    rest.split_once('.')?.1.parse().ok()
 }
 
 /// The version a key under `journals/` belongs to.

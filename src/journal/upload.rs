@@ -1,8 +1,9 @@
 //! Uploading a journal: who may, which version id it gets, and the order of
 //! writes that keeps the store consistent.
 //!
-//! 1. claim `journals/<version>/claim.json` create-only — the N of
-//!    `YYYYMMDD.N.<cluster>` is taken by whoever creates it first;
+//! 1. claim `sequence/<YYYYMMDD>.<N>.json` create-only — the N of
+//!    `YYYYMMDD.N.<cluster>` is taken by whoever creates it first, whatever
+//!    the cluster;
 //! 2. stream the journal to `journals/<version>/<file>`;
 //! 3. write the manifest (only now is the version listed);
 //! 4. fold it into `latest.json` with a conditional write, retried on conflict.
@@ -69,14 +70,14 @@ pub async fn hash_file(path: &Path, progress: &Progress) -> Result<Transferred, 
 /// Takes the next free N of `date` for `cluster`: one past the highest N in
 /// use, then upwards while someone else's create-only claim wins.
 async fn claim(store: &dyn Store, date: NaiveDate, cluster: &str, file: &str) -> Result<VersionId, StoreError> {
-    let day = format!("{}{}", layout::JOURNALS, VersionId::day_prefix(date));
+    let day = format!("{}{}", layout::SEQUENCE, VersionId::day_prefix(date));
     let keys = store.list(&day).await?;
-    let mut n = keys.iter().filter_map(|k| layout::version_of_key(k)).map(|v| v.n).max().unwrap_or(0) + 1;
+    let mut n = keys.iter().filter_map(|k| layout::sequence_n(k)).max().unwrap_or(0) + 1;
     loop {
         let v = VersionId { date, n, cluster: cluster.to_string() };
         let body =
             json!({"version": v.to_string(), "file": file, "claimed_at": Utc::now(), "owner": super::lanes::owner()});
-        if store.put(&layout::claim_key(&v), body.to_string().into_bytes(), Cond::Absent).await? {
+        if store.put(&layout::sequence_key(&v), body.to_string().into_bytes(), Cond::Absent).await? {
             return Ok(v);
         }
         n += 1;

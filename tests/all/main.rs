@@ -5,5 +5,6 @@ mod check;
 mod cli;
 mod graph;
 mod journal_flow;
+mod journal_upload;
 mod plan;
 mod support;

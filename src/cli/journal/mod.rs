@@ -65,9 +65,12 @@ fn open_kv(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Kv>, Error> {
     Ok(kv::open(&cfg.journal, ctx.dry_run, &ctx.log)?)
 }
 
-/// `30s`, `5m`, `1h` on the command line.
+/// `250ms`, `30s`, `5m`, `1h` on the command line.
 fn duration(s: &str) -> Result<Duration, String> {
-    crate::config::duration::parse(s)
+    match s.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
+        _ => crate::config::duration::parse(s),
+    }
 }
 
 /// Prints a dry run's plan as text.

@@ -85,6 +85,11 @@ impl Pipeline {
         self.secret = "not-the-secret".into();
     }
 
+    /// Commands from now on sign with the right secret key again.
+    pub fn right_secret(&mut self) {
+        self.secret = SECRET_KEY.into();
+    }
+
     /// `stagegate -c stagegate.yml …` with the peers' addresses and
     /// credentials, and nothing of the developer's AWS setup.
     pub fn cmd(&self) -> Command {
