@@ -4,6 +4,7 @@ mod approve;
 mod check;
 mod cli;
 mod graph;
+mod journal_consul;
 mod journal_flow;
 mod journal_upload;
 mod plan;

@@ -31,6 +31,9 @@ pub const PART_CONCURRENCY: usize = 4;
 /// S3 allows 10 000 parts; larger files get larger parts.
 const MAX_PARTS: u64 = 10_000;
 
+/// An uploaded part and its length, or why it failed.
+type PartResult = Result<(CompletedPart, u64), StoreError>;
+
 pub struct S3Store {
     client: Client,
     bucket: String,
@@ -223,7 +226,7 @@ impl S3Store {
     /// One finished part task: the part, or why it failed.
     fn joined(
         key: &str,
-        joined: Option<Result<Result<(CompletedPart, u64), StoreError>, tokio::task::JoinError>>,
+        joined: Option<Result<PartResult, tokio::task::JoinError>>,
         progress: &Progress,
     ) -> Result<CompletedPart, StoreError> {
         match joined {

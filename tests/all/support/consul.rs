@@ -70,10 +70,6 @@ impl Consul {
         Consul { addr: server.url(), token: token.map(str::to_string), server: Some((server, shared)) }
     }
 
-    pub fn is_real(&self) -> bool {
-        self.server.is_none()
-    }
-
     /// A snapshot restore: every index goes back to a low number, as after
     /// `consul snapshot restore` of an old snapshot. Only on the test server.
     pub fn restore_snapshot(&self) {

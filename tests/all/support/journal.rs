@@ -24,7 +24,6 @@ impl Backend {
 
 pub struct Pipeline {
     pub sb: Sandbox,
-    pub backend: Backend,
     pub s3: Option<S3Peer>,
     pub consul: Option<Consul>,
     pub config: PathBuf,
@@ -73,7 +72,7 @@ impl Pipeline {
         // Empty AWS config files: nothing of the developer's profiles leaks in.
         sb.write("aws-config", "");
         sb.write("aws-credentials", "");
-        Pipeline { sb, backend, s3, consul, config, prefix, secret: SECRET_KEY.into() }
+        Pipeline { sb, s3, consul, config, prefix, secret: SECRET_KEY.into() }
     }
 
     pub fn path(&self) -> &Path {
