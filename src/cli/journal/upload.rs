@@ -15,15 +15,22 @@ use crate::journal::upload::{Request, authorize, upload};
 pub struct Args {
     /// The journal file; it is never changed or removed
     file: PathBuf,
+    #[command(flatten)]
+    writer: Writer,
+}
+
+/// Who uploads, shared by `upload` and `watch-dir`.
+#[derive(Debug, clap::Args)]
+pub struct Writer {
     /// The modelling cluster uploading (must be listed under journal.writers)
     #[arg(long)]
-    cluster: String,
+    pub cluster: String,
     /// Mandators whose changes the journal carries [default: all of the cluster's]
     #[arg(long, value_delimiter = ',')]
-    mandators: Vec<String>,
+    pub mandators: Vec<String>,
     /// The approved ServiceNow change (required with change_approval: servicenow)
     #[arg(long, value_name = "CHG")]
-    change: Option<String>,
+    pub change: Option<String>,
 }
 
 /// With `change_approval: servicenow`, the change must be approved and in its window.
@@ -39,10 +46,11 @@ pub async fn approve_change(cfg: &Config, change: Option<&str>) -> Result<(), Er
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
-    let mandators = authorize(&cfg.journal, &args.cluster, &args.mandators)?;
-    approve_change(&cfg, args.change.as_deref()).await?;
+    let w = args.writer;
+    let mandators = authorize(&cfg.journal, &w.cluster, &w.mandators)?;
+    approve_change(&cfg, w.change.as_deref()).await?;
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: args.cluster, change: args.change, quiet: false };
+    let req = Request { cluster: w.cluster, change: w.change, quiet: false };
     let m = upload(store.clone(), &cfg.journal, &args.file, &req, mandators).await?;
     if ctx.out.json() {
         ctx.out.emit(&json!({

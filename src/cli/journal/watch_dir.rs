@@ -14,7 +14,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 
-use super::upload::approve_change;
+use super::upload::{Writer, approve_change};
 use super::{Ctx, duration, open_store};
 use crate::error::{Error, Exit};
 use crate::journal::JournalError;
@@ -28,15 +28,8 @@ const REGISTRY: &str = "journal-uploads.json";
 pub struct Args {
     /// The directory the modelling cluster exports journals to
     dir: PathBuf,
-    /// The modelling cluster (must be listed under journal.writers)
-    #[arg(long)]
-    cluster: String,
-    /// Mandators the journals carry [default: all of the cluster's]
-    #[arg(long, value_delimiter = ',')]
-    mandators: Vec<String>,
-    /// The approved ServiceNow change (required with change_approval: servicenow)
-    #[arg(long, value_name = "CHG")]
-    change: Option<String>,
+    #[command(flatten)]
+    writer: Writer,
     /// How long a file must stay unchanged before it is uploaded
     #[arg(long, value_parser = duration, default_value = "2s")]
     interval: Duration,
@@ -82,12 +75,12 @@ fn scan(dir: &Path) -> Result<HashMap<PathBuf, Signature>, JournalError> {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
-    let mandators = authorize(&cfg.journal, &args.cluster, &args.mandators)?;
+    let mandators = authorize(&cfg.journal, &args.writer.cluster, &args.writer.mandators)?;
     if !args.dir.is_dir() {
         return Err(JournalError::BadFile(args.dir.display().to_string()).into());
     }
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: args.cluster.clone(), change: args.change.clone(), quiet: false };
+    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false };
     let mut previous = scan(&args.dir)?;
     let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
@@ -114,7 +107,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 remember(ctx, &key, u)?;
                 continue;
             }
-            if let Err(e) = approve_change(&cfg, args.change.as_deref()).await {
+            if let Err(e) = approve_change(&cfg, args.writer.change.as_deref()).await {
                 failed.insert(key, e.to_string());
                 continue;
             }
