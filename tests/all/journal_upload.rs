@@ -4,7 +4,7 @@
 use std::process::Stdio;
 
 use crate::support::journal::{Backend, Options, Pipeline};
-use crate::support::servicenow::{self, ServiceNow, change};
+use crate::support::servicenow::{ServiceNow, change};
 
 fn versions(p: &Pipeline) -> Vec<String> {
     let (code, v, err) = p.json(&["journal", "versions"]);
@@ -240,35 +240,34 @@ fn servicenow_change_approval_gates_uploads() {
     let path = file.to_str().unwrap();
     let upload = |change: Option<&str>, password: &str| {
         let mut c = p.cmd();
-        c.env("SERVICENOW_USER", servicenow::USER).env("SERVICENOW_PASSWORD", password).env_remove("SERVICENOW_TOKEN");
+        c.env("SERVICENOW_USER", &sn.user).env("SERVICENOW_PASSWORD", password).env_remove("SERVICENOW_TOKEN");
         c.args(["journal", "upload", path, "--cluster", "dev-modelling"]);
         if let Some(ch) = change {
             c.args(["--change", ch]);
         }
         crate::support::run_json(c)
     };
-    let message = |v: &serde_json::Value| v["error"]["message"].as_str().unwrap_or_default().to_string();
-    let (code, v, _) = upload(None, servicenow::PASSWORD);
+    let refused = |case: &str, local: &str, why: &str| {
+        let Some(number) = sn.number(case, local) else { return };
+        let (code, v, _) = upload(Some(&number), &sn.password);
+        assert_eq!(code, 3, "{case}: {v}");
+        assert!(v["error"]["message"].as_str().unwrap().contains(why), "{case}: {v}");
+    };
+    let (code, v, _) = upload(None, &sn.password);
     assert_eq!((code, v["error"]["code"].as_str()), (3, Some("stagegate::servicenow::change_required")));
-    let (code, v, _) = upload(Some("CHG0000002"), servicenow::PASSWORD);
-    assert_eq!(code, 3);
-    assert!(message(&v).contains("not approved"), "{v}");
-    let (code, v, _) = upload(Some("CHG0000003"), servicenow::PASSWORD);
-    assert_eq!(code, 3);
-    assert!(message(&v).contains("may be implemented only from"), "{v}");
-    let (code, v, _) = upload(Some("CHG0000004"), servicenow::PASSWORD);
-    assert_eq!(code, 3, "{v}");
-    let (code, v, _) = upload(Some("CHG0009999"), servicenow::PASSWORD);
-    assert_eq!(code, 3);
-    assert!(message(&v).contains("does not exist"), "{v}");
-    let (code, v, err) = upload(Some("CHG0000001"), "wrong-password");
-    assert_eq!(code, 1);
-    assert!(message(&v).contains("User Not Authenticated"), "{v}");
-    assert!(!err.contains("wrong-password") && !v.to_string().contains("wrong-password"));
+    refused("requested", "CHG0000002", "not approved");
+    refused("future", "CHG0000003", "may be implemented only from");
+    refused("closed", "CHG0000004", "not scheduled or implementing");
+    refused("missing", "CHG0009999", "does not exist");
     assert!(versions(&p).is_empty());
-    let (code, v, err) = upload(Some("CHG0000001"), servicenow::PASSWORD);
+    let Some(approved) = sn.number("approved", "CHG0000001") else { return };
+    let (code, v, err) = upload(Some(&approved), "wrong-password");
+    assert_eq!(code, 1);
+    assert!(v["error"]["code"] == "stagegate::servicenow::auth", "{v}");
+    assert!(!err.contains("wrong-password") && !v.to_string().contains("wrong-password"));
+    let (code, v, err) = upload(Some(&approved), &sn.password);
     assert_eq!(code, 0, "{err}");
     let (_, list, _) = p.json(&["journal", "versions"]);
-    assert_eq!(list["versions"][0]["change"], "CHG0000001");
+    assert_eq!(list["versions"][0]["change"], approved.as_str());
     assert_eq!(list["versions"][0]["version"], v["version"]);
 }

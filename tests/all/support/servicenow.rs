@@ -1,7 +1,9 @@
 //! A ServiceNow Table API test server for `change_request`: basic or bearer
 //! auth (401 with ServiceNow's failure body otherwise), `sysparm_query=number=X`,
 //! `{"result": [...]}` with string values. `STAGEGATE_TEST_SERVICENOW_URL`
-//! points the same tests at a real instance instead.
+//! points the same tests at a real instance instead: credentials then come from
+//! `SERVICENOW_USER`/`SERVICENOW_PASSWORD`, and the change numbers for each case
+//! from `STAGEGATE_TEST_SERVICENOW_CHANGE_<CASE>` (cases without one are skipped).
 
 use std::sync::Arc;
 
@@ -15,6 +17,8 @@ pub const PASSWORD: &str = "s3cret-pass";
 
 pub struct ServiceNow {
     pub url: String,
+    pub user: String,
+    pub password: String,
     _server: Option<Server>,
 }
 
@@ -27,7 +31,13 @@ pub fn change(number: &str, approval: &str, state: &str, start: &str, end: &str)
 impl ServiceNow {
     pub fn start(changes: Vec<Value>) -> ServiceNow {
         if let Some(url) = std::env::var("STAGEGATE_TEST_SERVICENOW_URL").ok().filter(|u| !u.is_empty()) {
-            return ServiceNow { url, _server: None };
+            let var = |k: &str| std::env::var(k).unwrap_or_default();
+            return ServiceNow {
+                url,
+                user: var("SERVICENOW_USER"),
+                password: var("SERVICENOW_PASSWORD"),
+                _server: None,
+            };
         }
         let changes = Arc::new(changes);
         let server = serve_fn(move |req| {
@@ -53,6 +63,15 @@ impl ServiceNow {
                 respond(200, &[("Content-Type", "application/json".into())], json!({"result": result}).to_string())
             }
         });
-        ServiceNow { url: server.url(), _server: Some(server) }
+        ServiceNow { url: server.url(), user: USER.into(), password: PASSWORD.into(), _server: Some(server) }
+    }
+
+    /// The change number for a test case: the test server's own, or on a real
+    /// instance `STAGEGATE_TEST_SERVICENOW_CHANGE_<CASE>` (None: skip the case).
+    pub fn number(&self, case: &str, local: &str) -> Option<String> {
+        if self._server.is_some() {
+            return Some(local.to_string());
+        }
+        std::env::var(format!("STAGEGATE_TEST_SERVICENOW_CHANGE_{}", case.to_uppercase())).ok()
     }
 }
