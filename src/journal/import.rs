@@ -98,6 +98,7 @@ impl Importer {
         let result = self.import(&version).await;
         let (state, detail) = match &result {
             Ok(()) => (State::Imported, None),
+            Err(JournalError::ImportFailed { detail, .. }) => (State::Failed, Some(detail.clone())),
             Err(e) => (State::Failed, Some(e.to_string())),
         };
         self.finish(&claimed, state, detail.clone()).await?;
