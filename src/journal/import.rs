@@ -95,7 +95,11 @@ impl Importer {
             }
             // Someone else changed the state between our read and write: look again.
         };
-        let result = self.import(&version).await;
+        // While the import runs, the claim is refreshed so no one takes it over.
+        let result = tokio::select! {
+            r = self.import(&version) => r,
+            never = self.heartbeat(&claimed) => match never {},
+        };
         let (state, detail) = match &result {
             Ok(()) => (State::Imported, None),
             Err(JournalError::ImportFailed { detail, .. }) => (State::Failed, Some(detail.clone())),
@@ -129,8 +133,32 @@ impl Importer {
         Ok(())
     }
 
+    /// Refreshes our claim's time every third of the stale timeout; runs until
+    /// cancelled. A claim that is no longer ours is left alone.
+    async fn heartbeat(&self, claim: &ImportState) -> std::convert::Infallible {
+        let every = (self.stale_after / 3).max(Duration::from_secs(1));
+        loop {
+            tokio::time::sleep(every).await;
+            if self.dry_run {
+                continue;
+            }
+            match self.lanes.state(&self.lane).await {
+                Ok((Some(current), index)) if current.owner == claim.owner && current.version == claim.version => {
+                    let fresh = ImportState { at: Utc::now(), ..current };
+                    if let Err(e) = self.lanes.set_state(&self.lane, &fresh, index).await {
+                        eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version);
+                    }
+                }
+                Ok(_) => eprintln!("lane {}: the claim on {} is no longer ours", self.lane, claim.version),
+                Err(e) => eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version),
+            }
+        }
+    }
+
     async fn import(&self, version: &str) -> Result<(), JournalError> {
         let m = manifest(self.store.as_ref(), version).await?;
+        // The manifest names a file we create: it must not point elsewhere.
+        super::layout::check_name(&m.file, "journal file name")?;
         let dir = self.work_dir.join(&self.lane).join(version);
         std::fs::create_dir_all(&dir).map_err(JournalError::io("create", &dir))?;
         let dest = dir.join(&m.file);

@@ -206,3 +206,29 @@ pub struct Promotion {
     pub previous: Option<String>,
     pub changed: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn claim(owner: &str, minutes_ago: i64) -> ImportState {
+        ImportState {
+            version: "20261121.1.dev-modelling".into(),
+            state: State::Importing,
+            owner: owner.into(),
+            at: Utc::now() - chrono::Duration::minutes(minutes_ago),
+            detail: None,
+        }
+    }
+
+    #[test]
+    fn claims_elsewhere_go_stale_by_age_and_here_by_a_dead_owner() {
+        let timeout = Duration::from_secs(30 * 60);
+        assert!(!is_stale(&claim("other-host:1", 5), timeout));
+        assert!(is_stale(&claim("other-host:1", 45), timeout));
+        if std::path::Path::new("/proc/self").exists() {
+            assert!(!is_stale(&claim(&format!("{}:1", hostname()), 45), timeout), "pid 1 is alive");
+            assert!(is_stale(&claim(&format!("{}:{}", hostname(), u32::MAX - 1), 0), timeout));
+        }
+    }
+}
