@@ -200,18 +200,9 @@ fn a_watcher_recovers_when_the_index_goes_backwards() {
     let mut c = p.std_cmd();
     c.args(["journal", "watch", "--lane", "dev", "--exec", &cmd]);
     let watcher = c.stdout(std::process::Stdio::null()).stderr(std::process::Stdio::piped()).spawn().unwrap();
-    let wait_for = |n: usize| {
-        let deadline = std::time::Instant::now() + Duration::from_secs(60);
-        while p.imports().len() < n && std::time::Instant::now() < deadline {
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        p.imports()
-    };
-    assert_eq!(wait_for(1), [format!("dev {v2} B")]);
+    assert_eq!(p.wait_for_imports(1), [format!("dev {v2} B")]);
     // Let the watcher record the import and go back to its blocking query.
-    while p.lanes()[0].2.as_deref() != Some("imported") {
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    p.wait_until_imported("dev", &v2);
     std::thread::sleep(Duration::from_millis(500));
     // The cluster is restored from an old snapshot: indexes drop to 1. The
     // watcher must start over from 0 and still see the next change.
@@ -221,7 +212,7 @@ fn a_watcher_recovers_when_the_index_goes_backwards() {
         let api = Api { prefix: p.prefix.clone(), ..Api::new(c) };
         assert!(api.put("journal_version/dev", &v1, None).await);
     });
-    let imports = wait_for(2);
+    let imports = p.wait_for_imports(2);
     let _ = std::process::Command::new("kill").arg("-TERM").arg(watcher.id().to_string()).status();
     let out = watcher.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);

@@ -4,7 +4,6 @@
 //! promotions.
 
 use std::process::{Child, Stdio};
-use std::time::{Duration, Instant};
 
 use crate::support::journal::{Backend, Pipeline};
 
@@ -12,18 +11,6 @@ fn spawn(p: &Pipeline, args: &[&str]) -> Child {
     let mut c = p.std_cmd();
     c.args(args).stdout(Stdio::piped()).stderr(Stdio::piped());
     c.spawn().expect("spawns")
-}
-
-/// Waits, up to a generous bound, for the import log to reach `n` lines.
-fn wait_for_imports(p: &Pipeline, n: usize) -> Vec<String> {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let imports = p.imports();
-        if imports.len() >= n || Instant::now() > deadline {
-            return imports;
-        }
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 fn lane(p: &Pipeline, name: &str) -> (Option<String>, Option<String>) {
@@ -107,11 +94,13 @@ fn daemon_watchers_follow_seed_and_promotion() {
         let v2 = p.upload("b.jnl", "B", "dev-modelling");
         let v3 = p.upload("c.jnl", "C", "dev-modelling");
         assert_eq!(p.run(&["journal", "seed"]).0, 0);
-        let mut imports = wait_for_imports(&p, 3);
+        let mut imports = p.wait_for_imports(3);
         imports.sort();
         assert_eq!(imports, [format!("dev {v3} C"), format!("dit {v1} A"), format!("qa {v2} B")], "{backend:?}");
+        // The import command has run; promotion waits for the watcher to record it.
+        p.wait_until_imported("dev", &v3);
         assert_eq!(p.run(&["journal", "promote", "--from", "dev", "--to", "qa"]).0, 0);
-        let imports = wait_for_imports(&p, 4);
+        let imports = p.wait_for_imports(4);
         assert_eq!(imports.last().unwrap(), &format!("qa {v3} C"), "{backend:?}");
         for w in &mut watchers {
             let _ = std::process::Command::new("kill").arg("-TERM").arg(w.id().to_string()).status();

@@ -86,14 +86,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let mut errors = 0u32;
     let mut stop = std::pin::pin!(shutdown());
     loop {
-        let step = async {
-            let read = watch.next().await.map_err(JournalError::from)?;
-            let version = read.entry.map(|e| String::from_utf8_lossy(&e.value).trim().to_string());
-            importer.handle(version.filter(|v| !v.is_empty())).await
-        };
-        let result = tokio::select! {
-            r = step => r,
+        // Stop only between steps: an import under way is finished and recorded.
+        let read = tokio::select! {
+            r = watch.next() => r,
             () = &mut stop => break,
+        };
+        let result = match read {
+            Ok(read) => {
+                let version = read.entry.map(|e| String::from_utf8_lossy(&e.value).trim().to_string());
+                importer.handle(version.filter(|v| !v.is_empty())).await
+            }
+            Err(e) => Err(JournalError::from(e)),
         };
         match result {
             Ok(o) => {

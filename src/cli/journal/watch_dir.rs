@@ -100,7 +100,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) || previous.get(path) != Some(&sig) {
                 continue; // already uploaded as it is, or not stable yet
             }
-            let sha = hash_file(path, &Progress::hidden()).await.map_err(JournalError::from)?;
+            let sha = match hash_file(path, &Progress::hidden()).await {
+                Ok(sha) => sha,
+                Err(e) => {
+                    failed.insert(key, e.to_string());
+                    continue;
+                }
+            };
             if let Some(u) = known.filter(|u| u.sha256 == sha.sha256) {
                 // Touched but not changed: remember the new signature only.
                 let u = Uploaded { size: sig.0, mtime_ns: sig.1, ..u.clone() };
@@ -127,6 +133,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 }
             }
         }
+        // A failed file that is gone is no longer this watcher's to report.
+        failed.retain(|k, _| now.contains_key(Path::new(k)));
         previous = now;
         if args.once {
             break;

@@ -3,6 +3,7 @@
 //! `file://` pair. Tests loop over [`Backend::ALL`] so both pass the same suite.
 
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
 
@@ -176,6 +177,24 @@ impl Pipeline {
             "printf '%s %s %s\\n' \"$STAGEGATE_LANE\" \"$STAGEGATE_JOURNAL_VERSION\" \"$(cat \"$STAGEGATE_JOURNAL_FILE\")\" >> {}",
             self.path().join("imports.log").display()
         )
+    }
+
+    /// Waits, up to a generous bound, for the import log to reach `n` lines.
+    pub fn wait_for_imports(&self, n: usize) -> Vec<String> {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while self.imports().len() < n && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        self.imports()
+    }
+
+    /// Waits, up to a generous bound, until `lane` has recorded `imported` for `version`.
+    pub fn wait_until_imported(&self, lane: &str, version: &str) {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let want = (lane.to_string(), Some(version.to_string()), Some("imported".to_string()));
+        while !self.lanes().contains(&want) && Instant::now() < deadline {
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// Every import the import command saw, in order.
