@@ -20,9 +20,11 @@ pub enum Exit {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  the operation failed (deploy or health check failed, upload failed after retries)
-  2  invalid input (bad config, bad flag, unknown environment, malformed id)
-  3  refused by policy (path or branch not allowed, approvals missing, freeze window)";
+  1  the operation failed (deploy or health check failed, upload failed after retries,
+     download not matching its manifest, import failed)
+  2  invalid input (bad config, bad flag, unknown environment or lane, malformed id)
+  3  refused by policy (path or branch not allowed, approvals missing, freeze window,
+     cluster not a journal writer, change not approved, promotion race lost)";
 
 /// Errors of the command line itself: what the user typed.
 #[derive(Debug, Error, Diagnostic)]
