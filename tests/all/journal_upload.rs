@@ -42,6 +42,17 @@ fn upload_reports_version_sha256_and_size() {
 }
 
 #[test]
+fn aws_endpoint_url_is_honoured_and_the_config_wins_over_it() {
+    let p = Pipeline::with(Backend::Remote, Options { endpoint_in_config: false, ..Options::default() });
+    let v = p.upload("model.jnl", "via AWS_ENDPOINT_URL", "dev-modelling");
+    assert!(p.object_path(&v, "model.jnl").exists());
+    let p = Pipeline::new(Backend::Remote);
+    let mut c = p.cmd();
+    c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").args(["journal", "versions"]);
+    assert_eq!(crate::support::run(c).0, 0, "journal.s3.endpoint overrides AWS_ENDPOINT_URL");
+}
+
+#[test]
 fn a_read_only_cluster_cannot_upload() {
     for backend in Backend::ALL {
         let p = Pipeline::new(backend);

@@ -59,7 +59,14 @@ impl Consul {
     fn request(&self, method: Method, path: &str) -> RequestBuilder {
         let req = self.http.request(method, format!("{}{path}", self.base));
         match &self.token {
-            Some(t) => req.header("X-Consul-Token", t.expose_secret()),
+            Some(t) => match reqwest::header::HeaderValue::from_str(t.expose_secret()) {
+                Ok(mut v) => {
+                    // Kept out of any debug output of the request.
+                    v.set_sensitive(true);
+                    req.header("X-Consul-Token", v)
+                }
+                Err(_) => req,
+            },
             None => req,
         }
     }

@@ -36,11 +36,13 @@ pub struct Pipeline {
 pub struct Options {
     pub retries: u32,
     pub extra: String,
+    /// S3 endpoint in `journal.s3` (else only in `AWS_ENDPOINT_URL`).
+    pub endpoint_in_config: bool,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { retries: 2, extra: String::new() }
+        Options { retries: 2, extra: String::new(), endpoint_in_config: true }
     }
 }
 
@@ -57,10 +59,13 @@ impl Pipeline {
             Backend::Remote => {
                 let s3 = S3Peer::start(&sb.path().join("s3"));
                 let consul = consul();
-                let store = format!(
-                    "s3://{BUCKET}/safer-payments\n  s3: {{ endpoint: \"{}\", path_style: true, region: us-east-1 }}",
-                    s3.server.url()
-                );
+                let endpoint = if opts.endpoint_in_config {
+                    format!("endpoint: \"{}\", ", s3.server.url())
+                } else {
+                    String::new()
+                };
+                let store =
+                    format!("s3://{BUCKET}/safer-payments\n  s3: {{ {endpoint}path_style: true, region: us-east-1 }}");
                 let kv = format!("consul://{}", consul.addr.trim_start_matches("http://"));
                 (Some(s3), Some(consul), store, kv)
             }
@@ -100,8 +105,11 @@ impl Pipeline {
     pub fn std_cmd(&self) -> std::process::Command {
         let mut c = self.sb.std_cmd();
         c.arg("-c").arg(&self.config);
-        for k in ["AWS_PROFILE", "AWS_ENDPOINT_URL", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"] {
+        for k in ["AWS_PROFILE", "AWS_ENDPOINT_URL_S3", "AWS_REGION", "AWS_DEFAULT_REGION", "AWS_SESSION_TOKEN"] {
             c.env_remove(k);
+        }
+        if let Some(s3) = &self.s3 {
+            c.env("AWS_ENDPOINT_URL", s3.server.url());
         }
         c.env("AWS_ACCESS_KEY_ID", ACCESS_KEY)
             .env("AWS_SECRET_ACCESS_KEY", &self.secret)
