@@ -16,4 +16,5 @@ pub mod journal;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod tls;
 pub mod version;

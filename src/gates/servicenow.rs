@@ -149,7 +149,7 @@ impl ServiceNow {
             (None, Some(user), Some(p)) => Credentials::Basic { user, password: SecretString::from(p) },
             _ => return Err(ServiceNowError::NoCredentials),
         };
-        crate::journal::store::s3::install_crypto();
+        crate::tls::install();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
             .build()

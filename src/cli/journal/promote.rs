@@ -25,7 +25,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             "version": p.version, "from": p.from, "to": p.to, "previous": p.previous,
             "changed": p.changed, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
         }));
-    } else if ctx.dry_run {
+    } else if ctx.dry_run && p.changed {
         print_effects(ctx);
     } else if p.changed {
         let was = p.previous.as_deref().unwrap_or("nothing");

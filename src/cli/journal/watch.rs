@@ -43,6 +43,7 @@ pub struct Args {
 fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
     let text = match o {
         Outcome::Unassigned => format!("{lane}: no version assigned yet"),
+        Outcome::Imported { version } if ctx.dry_run => format!("{lane}: would import {version}"),
         Outcome::Imported { version } => format!("{lane}: {} {version}", ctx.out.good("imported")),
         Outcome::AlreadyImported { version } => format!("{lane}: {version} already imported"),
         Outcome::PreviouslyFailed { version } => {

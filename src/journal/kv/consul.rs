@@ -48,7 +48,7 @@ impl Consul {
     }
 
     pub fn new(base: String, token: Option<SecretString>) -> Result<Consul, KvError> {
-        crate::journal::store::s3::install_crypto();
+        crate::tls::install();
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .build()

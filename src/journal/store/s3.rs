@@ -40,16 +40,11 @@ pub struct S3Store {
     prefix: String,
 }
 
-/// Installs ring as rustls' process-wide provider; the SDK and reqwest both use it.
-pub fn install_crypto() {
-    let _ = rustls::crypto::ring::default_provider().install_default();
-}
-
 impl S3Store {
     /// `rest` is `BUCKET[/PREFIX]` from `s3://BUCKET/PREFIX`.
     pub async fn connect(rest: &str, opts: Option<&S3>) -> Result<S3Store, StoreError> {
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
-        install_crypto();
+        crate::tls::install();
         let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
         if bucket.is_empty() {
             return Err(StoreError::Url(format!("s3://{rest}")));
