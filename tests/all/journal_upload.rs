@@ -126,6 +126,34 @@ fn a_large_journal_goes_up_in_parts_and_comes_back_whole() {
 }
 
 #[test]
+fn a_failed_multipart_upload_leaves_nothing_behind() {
+    let p = Pipeline::with(Backend::Remote, Options { retries: 1, fail_part: Some(2), ..Options::default() });
+    let data = vec![7u8; 24 << 20];
+    let file = p.sb.write("big.jnl", &data);
+    let (code, v, err) = p.json(&["journal", "upload", file.to_str().unwrap(), "--cluster", "dev-modelling"]);
+    assert_eq!(code, 1, "{err}");
+    assert!(v["error"]["message"].as_str().unwrap().contains("UploadPart"), "{v}");
+    assert_eq!(std::fs::read(&file).unwrap(), data, "the local file stays");
+    assert!(versions(&p).is_empty());
+    // No object, and no part or pending upload left in the server's directory.
+    let root = &p.s3.as_ref().unwrap().root;
+    let mut left = Vec::new();
+    let mut stack = vec![root.clone()];
+    while let Some(dir) = stack.pop() {
+        for e in std::fs::read_dir(dir).unwrap() {
+            let e = e.unwrap();
+            let name = e.file_name().to_string_lossy().into_owned();
+            if e.file_type().unwrap().is_dir() {
+                stack.push(e.path());
+            } else if name.starts_with(".upload") || name == "big.jnl" {
+                left.push(e.path());
+            }
+        }
+    }
+    assert!(left.is_empty(), "{left:?}");
+}
+
+#[test]
 fn concurrent_uploads_are_all_in_the_version_endpoint() {
     // The file store's create-only and conditional writes are atomic; s3s-fs
     // checks preconditions without a lock, so this race runs on files only.
