@@ -29,6 +29,18 @@ pub enum JournalError {
         source: StoreError,
     },
 
+    #[error("`{file}` is stored as {version}, but the version endpoint latest.json could not be updated: {source}")]
+    #[diagnostic(
+        code(stagegate::journal::endpoint_failed),
+        help("the journal is safe and listed by `journal versions`; latest.json catches up with the next upload")
+    )]
+    EndpointFailed {
+        file: String,
+        version: String,
+        #[source]
+        source: StoreError,
+    },
+
     #[error("`{0}` is not a journal file that can be read")]
     #[diagnostic(code(stagegate::journal::bad_file), help("give the path of a regular, readable file"))]
     BadFile(String),
@@ -100,6 +112,7 @@ impl JournalError {
             | JournalError::UnknownLane { .. }
             | JournalError::NoVersions => Exit::Invalid,
             JournalError::UploadFailed { .. }
+            | JournalError::EndpointFailed { .. }
             | JournalError::UnknownVersion(_)
             | JournalError::Checksum { .. }
             | JournalError::ImportFailed { .. }

@@ -153,9 +153,13 @@ pub async fn upload(
     .await;
     let m = result.map_err(|(attempts, e)| failed(attempts, e))?;
     // The journal is stored and listed; the version endpoint follows.
-    with_retries(cfg.retries, "update latest.json", |_| update_latest(store.as_ref(), &m))
-        .await
-        .map_err(|(attempts, e)| failed(attempts, e))?;
+    with_retries(cfg.retries, "update latest.json", |_| update_latest(store.as_ref(), &m)).await.map_err(
+        |(_, source)| JournalError::EndpointFailed {
+            file: path.display().to_string(),
+            version: m.version.clone(),
+            source,
+        },
+    )?;
     Ok(m)
 }
 
