@@ -91,6 +91,8 @@ pub struct Manifest {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LatestEntry {
     pub version: String,
+    #[serde(default)]
+    pub cluster: String,
     pub file: String,
     pub sha256: String,
     pub size: u64,
@@ -101,6 +103,7 @@ impl From<&Manifest> for LatestEntry {
     fn from(m: &Manifest) -> Self {
         LatestEntry {
             version: m.version.clone(),
+            cluster: m.cluster.clone(),
             file: m.file.clone(),
             sha256: m.sha256.clone(),
             size: m.size,

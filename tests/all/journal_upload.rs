@@ -178,6 +178,7 @@ fn concurrent_uploads_are_all_in_the_version_endpoint() {
     let latest: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(p.path().join("store/latest.json")).unwrap()).unwrap();
     assert_eq!(latest["latest"]["version"], list[0].as_str());
+    assert!(list[0].ends_with(latest["latest"]["cluster"].as_str().unwrap()));
     for cluster in ["dev-modelling", "prod-modelling"] {
         let newest = list.iter().find(|v| v.ends_with(cluster)).unwrap();
         assert_eq!(latest["clusters"][cluster]["version"], newest.as_str());
