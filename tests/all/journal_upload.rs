@@ -42,7 +42,7 @@ fn upload_reports_version_sha256_and_size() {
 }
 
 #[test]
-fn aws_endpoint_url_is_honoured_and_the_config_wins_over_it() {
+fn endpoint_precedence_flag_then_config_then_aws_endpoint_url() {
     let p = Pipeline::with(Backend::Remote, Options { endpoint_in_config: false, ..Options::default() });
     let v = p.upload("model.jnl", "via AWS_ENDPOINT_URL", "dev-modelling");
     assert!(p.object_path(&v, "model.jnl").exists());
@@ -50,6 +50,9 @@ fn aws_endpoint_url_is_honoured_and_the_config_wins_over_it() {
     let mut c = p.cmd();
     c.env("AWS_ENDPOINT_URL", "http://127.0.0.1:9").args(["journal", "versions"]);
     assert_eq!(crate::support::run(c).0, 0, "journal.s3.endpoint overrides AWS_ENDPOINT_URL");
+    // --endpoint-url wins over both.
+    let (code, _, err) = p.run(&["journal", "versions", "--endpoint-url", "http://127.0.0.1:9"]);
+    assert_eq!(code, 1, "{err}");
 }
 
 #[test]

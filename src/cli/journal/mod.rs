@@ -21,8 +21,29 @@ use crate::journal::store::{self, Store};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    #[command(flatten)]
+    common: Common,
     #[command(subcommand)]
     command: Command,
+}
+
+/// Options of every journal command.
+#[derive(Debug, Clone, clap::Args)]
+pub struct Common {
+    /// S3 endpoint for S3-compatible servers; wins over journal.s3.endpoint and AWS_ENDPOINT_URL
+    #[arg(long, global = true, value_name = "URL")]
+    endpoint_url: Option<String>,
+}
+
+impl Common {
+    /// The config, with the command line's overrides applied.
+    fn load(&self, ctx: &Ctx) -> Result<Config, Error> {
+        let mut cfg = ctx.load_config()?;
+        if let Some(url) = &self.endpoint_url {
+            cfg.journal.s3.get_or_insert_with(Default::default).endpoint = Some(url.clone());
+        }
+        Ok(cfg)
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -45,13 +66,13 @@ enum Command {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     match args.command {
-        Command::Upload(a) => upload::run(ctx, a).await,
-        Command::WatchDir(a) => watch_dir::run(ctx, a).await,
-        Command::Versions(a) => versions::run(ctx, a).await,
-        Command::Seed(a) => seed::run(ctx, a).await,
-        Command::Watch(a) => watch::run(ctx, a).await,
-        Command::Promote(a) => promote::run(ctx, a).await,
-        Command::Status(a) => status::run(ctx, a).await,
+        Command::Upload(a) => upload::run(ctx, &args.common, a).await,
+        Command::WatchDir(a) => watch_dir::run(ctx, &args.common, a).await,
+        Command::Versions(a) => versions::run(ctx, &args.common, a).await,
+        Command::Seed(a) => seed::run(ctx, &args.common, a).await,
+        Command::Watch(a) => watch::run(ctx, &args.common, a).await,
+        Command::Promote(a) => promote::run(ctx, &args.common, a).await,
+        Command::Status(a) => status::run(ctx, &args.common, a).await,
     }
 }
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Ctx, open_kv, print_effects};
+use super::{Common, Ctx, open_kv, print_effects};
 use crate::error::{Error, Exit};
 use crate::journal::lanes::Lanes;
 
@@ -16,8 +16,8 @@ pub struct Args {
     to: String,
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let p = lanes.promote(&args.from, &args.to).await?;
     if ctx.out.json() {

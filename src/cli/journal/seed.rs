@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Ctx, open_kv, open_store, print_effects};
+use super::{Common, Ctx, open_kv, open_store, print_effects};
 use crate::error::{Error, Exit};
 use crate::journal::lanes::Lanes;
 use crate::journal::upload::versions;
@@ -10,8 +10,8 @@ use crate::journal::upload::versions;
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub async fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let store = open_store(ctx, &cfg).await?;
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let list = versions(store.as_ref()).await?;

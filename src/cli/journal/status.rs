@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Ctx, age, open_kv};
+use super::{Common, Ctx, age, open_kv};
 use crate::error::{Error, Exit};
 use crate::journal::lanes::Lanes;
 use crate::output::table;
@@ -10,8 +10,8 @@ use crate::output::table;
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub async fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let mut docs = Vec::new();
     let mut rows = Vec::new();

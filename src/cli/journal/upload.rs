@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use chrono::Utc;
 use serde_json::json;
 
-use super::{Ctx, open_store, print_effects};
+use super::{Common, Ctx, open_store, print_effects};
 use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
@@ -44,8 +44,8 @@ pub async fn approve_change(cfg: &Config, change: Option<&str>) -> Result<(), Er
     Ok(())
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let w = args.writer;
     let mandators = authorize(&cfg.journal, &w.cluster, &w.mandators)?;
     approve_change(&cfg, w.change.as_deref()).await?;

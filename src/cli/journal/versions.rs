@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{Ctx, open_store};
+use super::{Common, Ctx, open_store};
 use crate::error::{Error, Exit};
 use crate::journal::upload::versions;
 use crate::output::table;
@@ -10,8 +10,8 @@ use crate::output::table;
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-pub async fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let store = open_store(ctx, &cfg).await?;
     let list = versions(store.as_ref()).await?;
     if ctx.out.json() {

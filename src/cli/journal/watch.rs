@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use super::{Ctx, duration, open_kv, open_store, print_effects};
+use super::{Common, Ctx, duration, open_kv, open_store, print_effects};
 use crate::error::{Error, Exit, InputError};
 use crate::journal::JournalError;
 use crate::journal::import::{Importer, Outcome};
@@ -55,8 +55,8 @@ fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
     if ctx.out.json() { eprintln!("{text}") } else { println!("{text}") }
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let Some(command) = args.exec.clone().or_else(|| cfg.journal.import.clone()) else {
         return Err(InputError::Invalid {
             message: "no import command".into(),

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use super::upload::{Writer, approve_change};
-use super::{Ctx, duration, open_store};
+use super::{Common, Ctx, duration, open_store};
 use crate::error::{Error, Exit};
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
@@ -73,8 +73,8 @@ fn scan(dir: &Path) -> Result<HashMap<PathBuf, Signature>, JournalError> {
     Ok(out)
 }
 
-pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
-    let cfg = ctx.load_config()?;
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
     let mandators = authorize(&cfg.journal, &args.writer.cluster, &args.writer.mandators)?;
     if !args.dir.is_dir() {
         return Err(JournalError::BadFile(args.dir.display().to_string()).into());
