@@ -72,7 +72,9 @@ impl Importer {
             if let Some(s) = state.as_ref().filter(|s| s.version == version) {
                 match s.state {
                     State::Imported => return Ok(Outcome::AlreadyImported { version }),
-                    State::Failed if !self.retry_failed => return Ok(Outcome::PreviouslyFailed { version }),
+                    State::Failed if !self.retry_failed && !s.retry => {
+                        return Ok(Outcome::PreviouslyFailed { version });
+                    }
                     State::Importing if s.owner != me && !is_stale(s, self.stale_after) => {
                         return Ok(Outcome::Busy { version, owner: s.owner.clone() });
                     }
@@ -89,6 +91,7 @@ impl Importer {
                 owner: me.clone(),
                 at: Utc::now(),
                 detail: None,
+                retry: false,
             };
             if self.lanes.set_state(&self.lane, &claim, index).await? {
                 break claim;
@@ -100,22 +103,38 @@ impl Importer {
             r = self.import(&version) => r,
             never = self.heartbeat(&claimed) => match never {},
         };
-        let (state, detail) = match &result {
-            Ok(()) => (State::Imported, None),
-            Err(JournalError::ImportFailed { detail, .. }) => (State::Failed, Some(detail.clone())),
-            Err(e) => (State::Failed, Some(e.to_string())),
-        };
-        self.finish(&claimed, state, detail.clone()).await?;
         match result {
-            Ok(()) => Ok(Outcome::Imported { version }),
-            Err(e @ JournalError::Checksum { .. }) => Err(e),
-            Err(e) => Ok(Outcome::Failed { version, detail: detail.unwrap_or_else(|| e.to_string()) }),
+            Ok(()) => {
+                self.finish(&claimed, State::Imported, None, false).await?;
+                Ok(Outcome::Imported { version })
+            }
+            // The command ran and failed: recorded for good (--retry-failed to run it again).
+            Err(JournalError::ImportFailed { detail, .. }) => {
+                self.finish(&claimed, State::Failed, Some(detail.clone()), false).await?;
+                Ok(Outcome::Failed { version, detail })
+            }
+            // A damaged object does not heal by downloading it again.
+            Err(e @ JournalError::Checksum { .. }) => {
+                self.finish(&claimed, State::Failed, Some(e.to_string()), false).await?;
+                Err(e)
+            }
+            // The command never ran (store unreachable, disk full): try again later.
+            Err(e) => {
+                self.finish(&claimed, State::Failed, Some(e.to_string()), true).await?;
+                Err(e)
+            }
         }
     }
 
     /// Records the result, but only over our own claim.
-    async fn finish(&self, claim: &ImportState, state: State, detail: Option<String>) -> Result<(), JournalError> {
-        let done = ImportState { state, at: Utc::now(), detail, ..claim.clone() };
+    async fn finish(
+        &self,
+        claim: &ImportState,
+        state: State,
+        detail: Option<String>,
+        retry: bool,
+    ) -> Result<(), JournalError> {
+        let done = ImportState { state, at: Utc::now(), detail, retry, ..claim.clone() };
         if self.dry_run {
             return Ok(self.lanes.set_state(&self.lane, &done, 0).await.map(|_| ())?);
         }

@@ -42,6 +42,10 @@ pub struct ImportState {
     pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub detail: Option<String>,
+    /// A failure before the import command ran (the download could not be
+    /// had): the next watcher pass tries again, as nothing was imported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub retry: bool,
 }
 
 /// This process, as an importer: `host:pid`.
@@ -218,6 +222,7 @@ mod tests {
             owner: owner.into(),
             at: Utc::now() - chrono::Duration::minutes(minutes_ago),
             detail: None,
+            retry: false,
         }
     }
 

@@ -136,6 +136,23 @@ fn a_corrupted_download_is_never_imported() {
 }
 
 #[test]
+fn a_download_that_cannot_be_had_is_tried_again() {
+    let mut p = Pipeline::new(Backend::Remote);
+    let v1 = p.upload("one.jnl", "1", "dev-modelling");
+    assert_eq!(p.run(&["journal", "seed"]).0, 0);
+    p.wrong_secret();
+    let (code, _, err) = watch_once(&p, "dev");
+    assert_eq!(code, 1, "{err}");
+    p.right_secret();
+    assert_eq!(lane(&p, "dev"), (Some(v1.clone()), Some("failed".into())));
+    assert!(p.imports().is_empty());
+    // The import never ran, so the next pass downloads and imports it.
+    assert_eq!(watch_once(&p, "dev").0, 0);
+    assert_eq!(p.imports(), [format!("dev {v1} 1")]);
+    assert_eq!(lane(&p, "dev"), (Some(v1), Some("imported".into())));
+}
+
+#[test]
 fn a_restarted_watcher_does_not_import_twice() {
     for backend in Backend::ALL {
         let p = Pipeline::new(backend);

@@ -113,6 +113,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                 // A live claim elsewhere does not change the lane key: look again soon.
                 if busy {
                     tokio::time::sleep(Duration::from_secs(5)).await;
+                    watch.refresh();
                 }
             }
             Err(e) if args.once => return Err(e.into()),
@@ -122,6 +123,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                 eprintln!("{:?}", miette::Report::new(e));
                 eprintln!("{}: retrying in {}s", args.lane, wait.as_secs());
                 tokio::time::sleep(wait).await;
+                watch.refresh();
             }
         }
     }

@@ -134,8 +134,10 @@ impl Watch {
         Watch { kv, key: key.into(), index: 0, wait, min_interval: Duration::from_millis(50), last: None }
     }
 
-    pub fn index(&self) -> u64 {
-        self.index
+    /// The next read returns at once instead of blocking: for looking again
+    /// when something other than the key (a claim, an outage) has changed.
+    pub fn refresh(&mut self) {
+        self.index = 0;
     }
 
     /// The next answer; the first is immediate, later ones block.
