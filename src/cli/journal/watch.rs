@@ -112,8 +112,10 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                 }
                 // A live claim elsewhere does not change the lane key: look again soon.
                 if busy {
-                    tokio::time::sleep(Duration::from_secs(5)).await;
-                    watch.refresh();
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(5)) => watch.refresh(),
+                        () = &mut stop => break,
+                    }
                 }
             }
             Err(e) if args.once => return Err(e.into()),
@@ -122,8 +124,10 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                 let wait = backoff(errors).max(Duration::from_secs(1));
                 eprintln!("{:?}", miette::Report::new(e));
                 eprintln!("{}: retrying in {}s", args.lane, wait.as_secs());
-                tokio::time::sleep(wait).await;
-                watch.refresh();
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => watch.refresh(),
+                    () = &mut stop => break,
+                }
             }
         }
     }
