@@ -20,9 +20,11 @@ pub enum Exit {
 pub const EXIT_CODES_HELP: &str = "\
 Exit codes:
   0  success
-  1  the operation failed (deploy or health check failed, upload failed after retries)
-  2  invalid input (bad config, bad flag, unknown environment, malformed id)
-  3  refused by policy (path or branch not allowed, approvals missing, freeze window)";
+  1  the operation failed (deploy or health check failed, upload failed after retries,
+     download not matching its manifest, import failed)
+  2  invalid input (bad config, bad flag, unknown environment or lane, malformed id)
+  3  refused by policy (path or branch not allowed, approvals missing, freeze window,
+     cluster not a journal writer, change not approved, promotion race lost)";
 
 /// Errors of the command line itself: what the user typed.
 #[derive(Debug, Error, Diagnostic)]
@@ -84,6 +86,26 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Gate(#[from] crate::gates::GateError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Journal(#[from] crate::journal::JournalError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ServiceNow(#[from] crate::gates::servicenow::ServiceNowError),
+}
+
+impl From<crate::journal::store::StoreError> for Error {
+    fn from(e: crate::journal::store::StoreError) -> Self {
+        Error::Journal(e.into())
+    }
+}
+
+impl From<crate::journal::kv::KvError> for Error {
+    fn from(e: crate::journal::kv::KvError) -> Self {
+        Error::Journal(e.into())
+    }
 }
 
 impl Error {
@@ -93,6 +115,8 @@ impl Error {
             Error::Forge(e) => e.exit(),
             Error::Run(e) => e.exit(),
             Error::Gate(e) => e.exit(),
+            Error::Journal(e) => e.exit(),
+            Error::ServiceNow(e) => e.exit(),
         }
     }
 

@@ -5,6 +5,7 @@ use stagegate::cli::{Cli, run};
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
+    stagegate::tls::install();
     let cli = Cli::parse();
     let json = cli.output == stagegate::output::Format::Json;
     tracing_subscriber::fmt()

@@ -10,6 +10,7 @@ mod environments;
 mod gate;
 mod graph;
 mod init;
+mod journal;
 mod plan;
 mod promote;
 mod release;
@@ -120,6 +121,8 @@ pub enum Command {
     Init(init::Args),
     /// Show or set a team's members (local forge: what `@org/team` reviewers resolve to)
     Team(team::Args),
+    /// The journal pipeline: upload, versions, seed, watch, promote, status
+    Journal(journal::Args),
     /// Print shell completions
     Completions(completions::Args),
 }
@@ -245,6 +248,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Environments(c) => environments::run(&ctx, c).await,
         Command::Init(a) => init::run(&ctx, a),
         Command::Team(a) => team::run(&ctx, a).await,
+        Command::Journal(a) => journal::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod approvals;
 pub mod freeze;
+pub mod servicenow;
 pub mod soak;
 
 use miette::Diagnostic;

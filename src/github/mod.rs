@@ -59,7 +59,7 @@ pub struct GitHubForge {
 
 impl GitHubForge {
     pub fn new(ctx: Context, token: Option<SecretString>) -> Result<GitHubForge, ForgeError> {
-        let _ = rustls::crypto::ring::default_provider().install_default();
+        crate::tls::install();
         let token = token.ok_or_else(|| {
             ForgeError::Setup(
                 "no GitHub token: GITHUB_TOKEN is not set".into(),

@@ -38,6 +38,7 @@ impl Probe {
 }
 
 fn client() -> reqwest::Client {
+    crate::tls::install();
     reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .user_agent(concat!("stagegate/", env!("CARGO_PKG_VERSION")))

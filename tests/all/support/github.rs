@@ -205,6 +205,7 @@ fn start() -> Harness {
                 let mut child = cmd.spawn().expect("Prism starts");
                 std::thread::spawn(move || child.wait());
                 let prism = format!("http://127.0.0.1:{prism_port}");
+                stagegate::tls::install();
                 let client = reqwest::Client::new();
                 let mut up = false;
                 for _ in 0..300 {

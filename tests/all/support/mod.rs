@@ -1,7 +1,12 @@
 //! Shared helpers: run the real binary in an isolated directory.
 
+pub mod consul;
 pub mod github;
 mod github_envs;
+pub mod http;
+pub mod journal;
+pub mod s3;
+pub mod servicenow;
 
 use std::path::{Path, PathBuf};
 
@@ -41,6 +46,11 @@ impl Sandbox {
 
     /// `stagegate` run in the sandbox, with the Actions environment removed so a
     /// developer's or CI's variables cannot change the outcome.
+    pub fn cmd(&self) -> Command {
+        Command::from_std(self.std_cmd())
+    }
+
+    /// [`Sandbox::cmd`] as a `std::process::Command`, for spawning in the background.
     pub fn std_cmd(&self) -> std::process::Command {
         let mut c = std::process::Command::new(assert_cmd::cargo::cargo_bin("stagegate"));
         c.current_dir(self.path());
@@ -52,10 +62,6 @@ impl Sandbox {
         }
         c.env("NO_COLOR", "1");
         c
-    }
-
-    pub fn cmd(&self) -> Command {
-        Command::from_std(self.std_cmd())
     }
 
     /// `stagegate -c examples/seed-environments.yml …` as a std command.

@@ -1,0 +1,159 @@
+//! `stagegate journal watch --lane L --exec CMD [--once]`: the lane's importer.
+//!
+//! Blocks on the lane key (Consul blocking queries, or the file KV's index) and
+//! on every answer hands the assigned version to the [`Importer`]. As a daemon
+//! it survives KV outages with backoff and stops on Ctrl-C/SIGTERM, printing
+//! what it did; with `--once` it handles the current assignment and exits.
+
+use std::time::Duration;
+
+use serde_json::json;
+
+use super::{Common, Ctx, duration, open_kv, open_store, print_effects};
+use crate::error::{Error, Exit, InputError};
+use crate::journal::JournalError;
+use crate::journal::import::{Importer, Outcome};
+use crate::journal::kv::Watch;
+use crate::journal::lanes::Lanes;
+use crate::journal::retry::backoff;
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The lane to import for (one of journal.lanes)
+    #[arg(long)]
+    lane: String,
+    /// Import command, run as `sh -c CMD` with STAGEGATE_JOURNAL_FILE,
+    /// STAGEGATE_JOURNAL_VERSION and STAGEGATE_LANE [default: journal.import]
+    #[arg(long, value_name = "CMD")]
+    exec: Option<String>,
+    /// Handle the current assignment and exit (for scheduled workflows)
+    #[arg(long)]
+    once: bool,
+    /// A claim older than this whose owner cannot be checked is taken over
+    #[arg(long, value_parser = duration, default_value = "30m")]
+    stale_after: Duration,
+    /// Import again a version whose import failed
+    #[arg(long)]
+    retry_failed: bool,
+    /// Longest a blocking query waits before asking again
+    #[arg(long, value_parser = duration, default_value = "5m")]
+    wait: Duration,
+}
+
+fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
+    let text = match o {
+        Outcome::Unassigned => format!("{lane}: no version assigned yet"),
+        Outcome::Imported { version } if ctx.dry_run => format!("{lane}: would import {version}"),
+        Outcome::Imported { version } => format!("{lane}: {} {version}", ctx.out.good("imported")),
+        Outcome::AlreadyImported { version } => format!("{lane}: {version} already imported"),
+        Outcome::PreviouslyFailed { version } => {
+            format!("{lane}: {version} {} before; not retried (use --retry-failed)", ctx.out.bad("failed"))
+        }
+        Outcome::Busy { version, owner } => format!("{lane}: {version} is being imported by {owner}"),
+        Outcome::Failed { version, detail } => format!("{lane}: {} {version}: {detail}", ctx.out.bad("failed")),
+    };
+    if ctx.out.json() { eprintln!("{text}") } else { println!("{text}") }
+}
+
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
+    let Some(command) = args.exec.clone().or_else(|| cfg.journal.import.clone()) else {
+        return Err(InputError::Invalid {
+            message: "no import command".into(),
+            help: Some("pass --exec CMD or set journal.import in the config".into()),
+        }
+        .into());
+    };
+    let kv = open_kv(ctx, &cfg)?;
+    let lanes = Lanes::new(kv.clone(), &cfg.journal);
+    lanes.check(&args.lane)?;
+    let key = lanes.key(&args.lane);
+    let importer = Importer {
+        lanes,
+        store: open_store(ctx, &cfg).await?,
+        lane: args.lane.clone(),
+        command,
+        // Absolute, so the import command may change directory.
+        work_dir: std::path::absolute(ctx.state.root().join("journal-downloads"))
+            .map_err(JournalError::io("resolve", ctx.state.root()))?,
+        stale_after: args.stale_after,
+        retry_failed: args.retry_failed,
+        dry_run: ctx.dry_run,
+        log: ctx.log.clone(),
+        quiet: false,
+    };
+    let mut watch = Watch::new(kv, key, args.wait);
+    let mut outcomes = Vec::new();
+    let mut errors = 0u32;
+    let mut stop = std::pin::pin!(shutdown());
+    loop {
+        // Stop only between steps: an import under way is finished and recorded.
+        let read = tokio::select! {
+            r = watch.next() => r,
+            () = &mut stop => break,
+        };
+        let result = match read {
+            Ok(read) => {
+                let version = read.entry.map(|e| String::from_utf8_lossy(&e.value).trim().to_string());
+                importer.handle(version.filter(|v| !v.is_empty())).await
+            }
+            Err(e) => Err(JournalError::from(e)),
+        };
+        match result {
+            Ok(o) => {
+                errors = 0;
+                line(ctx, &args.lane, &o);
+                let busy = matches!(o, Outcome::Busy { .. });
+                if outcomes.last() != Some(&o) {
+                    outcomes.push(o);
+                }
+                if args.once {
+                    break;
+                }
+                // A live claim elsewhere does not change the lane key: look again soon.
+                if busy {
+                    tokio::select! {
+                        () = tokio::time::sleep(Duration::from_secs(5)) => watch.refresh(),
+                        () = &mut stop => break,
+                    }
+                }
+            }
+            Err(e) if args.once => return Err(e.into()),
+            Err(e) => {
+                errors += 1;
+                let wait = backoff(errors).max(Duration::from_secs(1));
+                eprintln!("{:?}", miette::Report::new(e));
+                eprintln!("{}: retrying in {}s", args.lane, wait.as_secs());
+                tokio::select! {
+                    () = tokio::time::sleep(wait) => watch.refresh(),
+                    () = &mut stop => break,
+                }
+            }
+        }
+    }
+    let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. }));
+    if ctx.out.json() {
+        ctx.out.emit(&json!({
+            "lane": args.lane, "outcomes": outcomes, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
+        }));
+    } else if ctx.dry_run {
+        print_effects(ctx);
+    }
+    Ok(if failed && args.once { Exit::Failed } else { Exit::Success })
+}
+
+/// Ctrl-C or SIGTERM: stop between two steps.
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        if let Ok(mut term) = signal(SignalKind::terminate()) {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = term.recv() => {},
+            }
+            return;
+        }
+    }
+    let _ = tokio::signal::ctrl_c().await;
+}

@@ -1,0 +1,171 @@
+//! `stagegate journal watch-dir DIR --cluster C`: the "watch script" of seed 001.
+//!
+//! A journal is uploaded once it is stable (same size and modification time
+//! over one interval), so a file still being exported is never sent half
+//! written. What was uploaded is remembered in the state dir, keyed by path and
+//! (size, mtime), so a restart does not upload again; a changed file is uploaded
+//! as a new version. A failed upload leaves the file where it is and is tried
+//! again on a later scan. The source directory is only ever read.
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+use super::upload::{Writer, approve_change};
+use super::{Common, Ctx, duration, open_store};
+use crate::error::{Error, Exit};
+use crate::journal::JournalError;
+use crate::journal::layout::valid_name;
+use crate::journal::progress::Progress;
+use crate::journal::upload::{Request, authorize, hash_file, upload};
+
+const REGISTRY: &str = "journal-uploads.json";
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The directory the modelling cluster exports journals to
+    dir: PathBuf,
+    #[command(flatten)]
+    writer: Writer,
+    /// How long a file must stay unchanged before it is uploaded
+    #[arg(long, value_parser = duration, default_value = "2s")]
+    interval: Duration,
+    /// Scan twice (one interval apart), upload what is stable, and exit
+    #[arg(long)]
+    once: bool,
+}
+
+/// Size and modification time (ns): what "unchanged" means here.
+type Signature = (u64, u128);
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+struct Registry {
+    files: BTreeMap<String, Uploaded>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Uploaded {
+    size: u64,
+    mtime_ns: u128,
+    sha256: String,
+    version: String,
+}
+
+fn scan(dir: &Path) -> Result<HashMap<PathBuf, Signature>, JournalError> {
+    let mut out = HashMap::new();
+    for entry in std::fs::read_dir(dir).map_err(JournalError::io("read", dir))? {
+        let entry = entry.map_err(JournalError::io("read", dir))?;
+        let name = entry.file_name().to_string_lossy().into_owned();
+        // Hidden and partial files are the exporter's business, not journals yet.
+        if !valid_name(&name) || name.ends_with(".tmp") || name.ends_with(".part") {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else { continue };
+        if !meta.is_file() {
+            continue;
+        }
+        let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
+        out.insert(entry.path(), (meta.len(), mtime));
+    }
+    Ok(out)
+}
+
+pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
+    let cfg = common.load(ctx)?;
+    let mandators = authorize(&cfg.journal, &args.writer.cluster, &args.writer.mandators)?;
+    if !args.dir.is_dir() {
+        return Err(JournalError::BadFile(args.dir.display().to_string()).into());
+    }
+    let store = open_store(ctx, &cfg).await?;
+    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false };
+    let mut previous = scan(&args.dir)?;
+    let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
+    let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
+    loop {
+        tokio::select! {
+            () = tokio::time::sleep(args.interval) => {},
+            _ = &mut stop => break,
+        }
+        let now = scan(&args.dir)?;
+        let registry: Registry = ctx.state.read(REGISTRY)?;
+        let mut paths: Vec<&PathBuf> = now.keys().collect();
+        paths.sort();
+        for path in paths {
+            let sig = now[path];
+            let key = path.display().to_string();
+            let known = registry.files.get(&key);
+            if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) || previous.get(path) != Some(&sig) {
+                continue; // already uploaded as it is, or not stable yet
+            }
+            let sha = match hash_file(path, &Progress::hidden()).await {
+                Ok(sha) => sha,
+                Err(e) => {
+                    failed.insert(key, e.to_string());
+                    continue;
+                }
+            };
+            if let Some(u) = known.filter(|u| u.sha256 == sha.sha256) {
+                // Touched but not changed: remember the new signature only.
+                let u = Uploaded { size: sig.0, mtime_ns: sig.1, ..u.clone() };
+                remember(ctx, &key, u)?;
+                continue;
+            }
+            if let Err(e) = approve_change(&cfg, args.writer.change.as_deref()).await {
+                failed.insert(key, e.to_string());
+                continue;
+            }
+            match upload(store.clone(), &cfg.journal, path, &req, mandators.clone()).await {
+                Ok(m) => {
+                    eprintln!("uploaded {} as {}", path.display(), m.version);
+                    let u =
+                        Uploaded { size: sig.0, mtime_ns: sig.1, sha256: m.sha256.clone(), version: m.version.clone() };
+                    remember(ctx, &key, u)?;
+                    failed.remove(&key);
+                    uploaded.push(json!({"file": key, "version": m.version, "sha256": m.sha256, "size": m.size}));
+                }
+                Err(e) => {
+                    let message = e.to_string();
+                    eprintln!("{:?}", miette::Report::new(e));
+                    failed.insert(key, message);
+                }
+            }
+        }
+        // A failed file that is gone is no longer this watcher's to report.
+        failed.retain(|k, _| now.contains_key(Path::new(k)));
+        previous = now;
+        if args.once {
+            break;
+        }
+    }
+    let failed: Vec<_> = failed.into_iter().map(|(f, e)| json!({"file": f, "error": e})).collect();
+    if ctx.out.json() {
+        ctx.out.emit(
+            &json!({"uploaded": uploaded, "failed": failed, "dry_run": ctx.dry_run, "effects": ctx.log.entries()}),
+        );
+    } else {
+        for e in ctx.log.entries() {
+            println!("would {e}");
+        }
+        for f in &failed {
+            println!(
+                "{} {} (kept, tried again on the next scan)",
+                ctx.out.bad("not uploaded:"),
+                f["file"].as_str().unwrap_or_default()
+            );
+        }
+    }
+    Ok(if failed.is_empty() { Exit::Success } else { Exit::Failed })
+}
+
+fn remember(ctx: &Ctx, key: &str, u: Uploaded) -> Result<(), Error> {
+    if ctx.dry_run {
+        return Ok(());
+    }
+    ctx.state.update(REGISTRY, |r: &mut Registry| {
+        r.files.insert(key.to_string(), u);
+    })?;
+    Ok(())
+}
