@@ -147,7 +147,7 @@ pub fn evaluate(input: &Input) -> Verdict {
     let mut reasons = Vec::new();
     let opens_at = match (nth_at, p.wait_timer) {
         (Some(at), Some(t)) => Some(at + chrono::Duration::from_std(t).unwrap_or(chrono::Duration::MAX)),
-        (Some(at), None) => Some(at),
+        (Some(_), None) => None,
         _ => None,
     };
     let state = if !rejections.is_empty() {

@@ -46,9 +46,16 @@ pub async fn gate_verdict(
             teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
         }
     }
+    // On GitHub the environment's wait timer is GitHub's own protection rule
+    // (`environments sync` sets it): the job starts only once it has run out,
+    // and the review history carries no times to measure it by.
+    let mut policy = env.approvals.clone();
+    if forge.kind() == ForgeKind::Github {
+        policy.wait_timer = None;
+    }
     Ok(approvals::evaluate(&approvals::Input {
         env: &env.name,
-        policy: &env.approvals,
+        policy: &policy,
         approvals: &reviews,
         actors,
         teams: &teams,

@@ -8,6 +8,7 @@ mod demo;
 mod environments;
 mod freeze;
 mod gate;
+mod github_gate;
 mod graph;
 mod init;
 mod journal_consul;

@@ -38,6 +38,10 @@ pub struct Fault {
 
 #[derive(Default)]
 pub(super) struct Repo {
+    pub(super) deployments: Vec<Value>,
+    pub(super) statuses: HashMap<u64, Vec<Value>>,
+    /// Run id → GitHub's review history of that run.
+    pub(super) approvals: HashMap<String, Vec<Value>>,
     pub(super) environments: BTreeMap<String, Value>,
     pub(super) policies: BTreeMap<String, Vec<Value>>,
     refs: BTreeMap<String, (String, &'static str)>,
@@ -54,6 +58,8 @@ pub(super) struct Server {
     base: OnceLock<String>,
     /// Reviewers by (type, id), as GET /users and /orgs/…/teams handed them out.
     pub(super) reviewers: Mutex<HashMap<(String, u64), Value>>,
+    /// `org/slug` → member logins.
+    pub(super) teams: Mutex<HashMap<String, Vec<String>>>,
 }
 
 pub struct Harness {
@@ -111,6 +117,57 @@ impl Harness {
         for t in tags {
             r.refs.insert(format!("refs/tags/{t}"), (sha_of(t), "commit"));
         }
+    }
+
+    /// Sets a team's members (`org/slug`), as the organisation would.
+    pub fn set_team(&self, team: &str, members: &[&str]) {
+        self.server.teams.lock().unwrap().insert(team.to_owned(), members.iter().map(|m| m.to_string()).collect());
+    }
+
+    /// Records a review of `environments` in run `run_id`, as GitHub does when a
+    /// reviewer approves (or rejects) pending deployments.
+    pub fn review(&self, repo: &str, run_id: &str, environments: &[&str], login: &str, bot: bool, approved: bool) {
+        let mut user = self.server.user(login);
+        if bot {
+            user["type"] = serde_json::json!("Bot");
+        }
+        let envs: Vec<Value> = environments
+            .iter()
+            .map(|e| serde_json::json!({"id": sha_of(e).len(), "node_id": "EN_node", "name": e, "url": self.server.url(&format!("/repos/{repo}/environments/{e}")), "html_url": "https://github.example", "created_at": "2026-11-21T00:00:00Z", "updated_at": "2026-11-21T00:00:00Z"}))
+            .collect();
+        let review = serde_json::json!({
+            "environments": envs, "state": if approved { "approved" } else { "rejected" }, "user": user, "comment": ""
+        });
+        self.server
+            .repos
+            .lock()
+            .unwrap()
+            .entry(repo.to_owned())
+            .or_default()
+            .approvals
+            .entry(run_id.to_owned())
+            .or_default()
+            .push(review);
+    }
+
+    /// Deployments of `repo` with their statuses (oldest first), as the server holds them.
+    pub fn deployments(&self, repo: &str) -> Vec<(Value, Vec<String>)> {
+        let repos = self.server.repos.lock().unwrap();
+        let Some(r) = repos.get(repo) else { return vec![] };
+        r.deployments
+            .iter()
+            .map(|d| {
+                let id = d["id"].as_u64().unwrap();
+                let states = r
+                    .statuses
+                    .get(&id)
+                    .into_iter()
+                    .flatten()
+                    .map(|s| s["state"].as_str().unwrap_or("?").to_owned())
+                    .collect();
+                (d.clone(), states)
+            })
+            .collect()
     }
 
     /// An environment of `repo` as the server holds it (GitHub's JSON shape).
@@ -284,6 +341,7 @@ fn routes(server: Arc<Server>) -> Router {
         .route("/repos/{owner}/{repo}/releases", get(list_releases).post(create_release))
         .route("/repos/{owner}/{repo}/releases/{id}", get(get_release).patch(update_release).delete(delete_release))
         .merge(super::github_envs::routes())
+        .merge(super::github_deploy::routes())
         .with_state(server)
 }
 
@@ -314,7 +372,11 @@ impl Server {
     }
 
     pub(super) fn user(&self, login: &str) -> Value {
-        let u = self.url(&format!("/users/{login}"));
+        let encoded: String = login
+            .bytes()
+            .map(|b| if b.is_ascii_alphanumeric() || b == b'-' { (b as char).to_string() } else { format!("%{b:02X}") })
+            .collect();
+        let u = self.url(&format!("/users/{encoded}"));
         json!({
             "login": login, "id": 1, "node_id": "MDQ6VXNlcjE=", "avatar_url": format!("{u}/avatar"),
             "gravatar_id": "", "url": u, "html_url": u, "followers_url": format!("{u}/followers"),

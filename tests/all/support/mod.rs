@@ -2,6 +2,7 @@
 
 pub mod consul;
 pub mod github;
+mod github_deploy;
 mod github_envs;
 pub mod http;
 pub mod journal;

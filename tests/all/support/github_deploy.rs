@@ -1,0 +1,132 @@
+//! GitHub test server, continued: deployments and their statuses, a run's
+//! review history, team members — what `promote`, `status` and `gate` read
+//! and write on GitHub.
+
+use std::collections::HashMap;
+use std::sync::atomic::Ordering;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{Method, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use serde_json::{Value, json};
+
+use super::github::{Server, Srv, error, sha_of};
+
+pub(super) fn routes() -> Router<std::sync::Arc<Server>> {
+    Router::new()
+        .route("/repos/{owner}/{repo}/deployments", get(list).post(create))
+        .route("/repos/{owner}/{repo}/deployments/{id}/statuses", get(list_statuses).post(create_status))
+        .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(approvals))
+        .route("/orgs/{org}/teams/{slug}/members", get(members))
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+async fn list(
+    State(s): Srv,
+    method: Method,
+    Path((o, r)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "deployments") {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let mut all: Vec<Value> = repos.get(&format!("{o}/{r}")).map(|repo| repo.deployments.clone()).unwrap_or_default();
+    if let Some(env) = q.get("environment") {
+        all.retain(|d| d["environment"] == json!(env));
+    }
+    all.reverse();
+    let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
+    all.truncate(per);
+    axum::Json(all).into_response()
+}
+
+async fn create(State(s): Srv, method: Method, Path((o, r)): Path<(String, String)>, body: Bytes) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "deployments") {
+        return e;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let id = 5000 + s.ids.fetch_add(1, Ordering::Relaxed);
+    let git_ref = v["ref"].as_str().unwrap_or_default().to_string();
+    let sha = if git_ref.len() == 40 { git_ref.clone() } else { sha_of(&git_ref) };
+    let u = s.url(&format!("/repos/{o}/{r}/deployments/{id}"));
+    let at = now();
+    let d = json!({
+        "url": u, "id": id, "node_id": "DE_node", "sha": sha, "ref": git_ref, "task": v["task"].as_str().unwrap_or("deploy"),
+        "payload": v.get("payload").cloned().unwrap_or(json!({})), "original_environment": v["environment"],
+        "environment": v["environment"].as_str().unwrap_or("production"), "description": v["description"],
+        "creator": s.user("stagegate-bot"), "created_at": at, "updated_at": at,
+        "statuses_url": format!("{u}/statuses"), "repository_url": s.url(&format!("/repos/{o}/{r}")),
+        "transient_environment": false, "production_environment": false
+    });
+    s.repos.lock().unwrap().entry(format!("{o}/{r}")).or_default().deployments.push(d.clone());
+    (StatusCode::CREATED, axum::Json(d)).into_response()
+}
+
+async fn list_statuses(State(s): Srv, method: Method, Path((o, r, id)): Path<(String, String, u64)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("deployments/{id}/statuses")) {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let mut all = repos.get(&format!("{o}/{r}")).and_then(|repo| repo.statuses.get(&id)).cloned().unwrap_or_default();
+    all.reverse();
+    axum::Json(all).into_response()
+}
+
+async fn create_status(
+    State(s): Srv,
+    method: Method,
+    Path((o, r, id)): Path<(String, String, u64)>,
+    body: Bytes,
+) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("deployments/{id}/statuses")) {
+        return e;
+    }
+    let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let mut repos = s.repos.lock().unwrap();
+    let repo = repos.entry(format!("{o}/{r}")).or_default();
+    let Some(dep) = repo.deployments.iter().find(|d| d["id"] == id).cloned() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let du = s.url(&format!("/repos/{o}/{r}/deployments/{id}"));
+    let log = v["log_url"].as_str().map(str::to_owned).unwrap_or_else(|| du.clone());
+    let at = now();
+    let status = json!({
+        "url": format!("{du}/statuses/{}", s.ids.fetch_add(1, Ordering::Relaxed)), "id": s.ids.fetch_add(1, Ordering::Relaxed),
+        "node_id": "DS_node", "state": v["state"], "creator": s.user("stagegate-bot"),
+        "description": v["description"].as_str().unwrap_or(""), "environment": dep["environment"],
+        "target_url": log, "log_url": log, "created_at": at, "updated_at": at,
+        "deployment_url": du, "repository_url": s.url(&format!("/repos/{o}/{r}"))
+    });
+    repo.statuses.entry(id).or_default().push(status.clone());
+    (StatusCode::CREATED, axum::Json(status)).into_response()
+}
+
+async fn approvals(State(s): Srv, method: Method, Path((o, r, run_id)): Path<(String, String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("actions/runs/{run_id}/approvals")) {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let all = repos.get(&format!("{o}/{r}")).and_then(|repo| repo.approvals.get(&run_id)).cloned().unwrap_or_default();
+    axum::Json(all).into_response()
+}
+
+async fn members(
+    State(s): Srv,
+    Path((org, slug)): Path<(String, String)>,
+    Query(q): Query<HashMap<String, String>>,
+) -> Response {
+    let Some(logins) = s.teams.lock().unwrap().get(&format!("{org}/{slug}")).cloned() else {
+        return error(StatusCode::NOT_FOUND, "Not Found");
+    };
+    let page: usize = q.get("page").and_then(|v| v.parse().ok()).unwrap_or(1);
+    let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
+    let users: Vec<Value> = logins.iter().skip((page - 1) * per).take(per).map(|l| s.user(l)).collect();
+    axum::Json(users).into_response()
+}
