@@ -13,6 +13,9 @@ if [ ! -x tests/prism/node_modules/.bin/prism ] || [ tests/prism/package-lock.js
 fi
 
 # Workflow linters, for action.yml, the templates, what `init` writes and .github/.
+# pip puts zizmor in Python's scripts directory; make sure that is on PATH.
+PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.cargo/bin:$PATH"
+export PATH
 if ! command -v zizmor >/dev/null || [ "$(zizmor --version)" != "zizmor 1.32.0" ]; then
   echo "== installing zizmor (PyPI)"
   python3 -m pip install --quiet --disable-pip-version-check "zizmor==1.32.0"

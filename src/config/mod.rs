@@ -279,10 +279,22 @@ pub enum Location {
 }
 
 /// Reads and validates a config. `Err` only when the file cannot be read at all.
+/// Largest config stagegate reads: a 1,000-environment config is ~300 KiB.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
+/// Reads at most `MAX_CONFIG_BYTES + 1` bytes, so a huge file is refused
+/// without being loaded into memory.
+fn read_capped(p: &Path) -> std::io::Result<Vec<u8>> {
+    use std::io::Read;
+    let mut bytes = Vec::new();
+    std::fs::File::open(p)?.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 pub fn load(location: &Location) -> std::io::Result<Loaded> {
     let (name, bytes) = match location {
-        Location::Explicit(p) => (p.display().to_string(), std::fs::read(p)?),
-        Location::Default => match std::fs::read(DEFAULT_PATH) {
+        Location::Explicit(p) => (p.display().to_string(), read_capped(p)?),
+        Location::Default => match read_capped(Path::new(DEFAULT_PATH)) {
             Ok(b) => (DEFAULT_PATH.to_string(), b),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 ("<embedded default config>".to_string(), EMBEDDED_DEFAULT.as_bytes().to_vec())
@@ -300,6 +312,16 @@ pub fn default_is_embedded() -> bool {
 
 /// Parses and validates config text; never panics, whatever the bytes.
 pub fn parse_bytes(name: &str, bytes: &[u8]) -> Loaded {
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        let pos = Pos { offset: 0, len: 0, line: 1, column: 1 };
+        let diag = Diagnostic::error(pos, format!("the config is larger than {} MiB", MAX_CONFIG_BYTES >> 20))
+            .help("a config describes environments and paths; split out or remove what does not belong in it");
+        return Loaded {
+            source: Source { name: name.into(), text: String::new() },
+            config: None,
+            diagnostics: vec![diag],
+        };
+    }
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_owned(),
         Err(e) => {

@@ -133,17 +133,31 @@ impl Pipeline {
         c
     }
 
-    /// `cmd()` with arguments.
+    /// `cmd()` with arguments. No output may show the S3 secret or the Consul token.
     pub fn run(&self, args: &[&str]) -> (i32, String, String) {
         let mut c = self.cmd();
         c.args(args);
-        super::run(c)
+        let (code, out, err) = super::run(c);
+        self.assert_no_secret(&[&out, &err]);
+        (code, out, err)
     }
 
     pub fn json(&self, args: &[&str]) -> (i32, serde_json::Value, String) {
         let mut c = self.cmd();
         c.args(args);
-        super::run_json(c)
+        let (code, json, err) = super::run_json(c);
+        self.assert_no_secret(&[&json.to_string(), &err]);
+        (code, json, err)
+    }
+
+    pub fn assert_no_secret(&self, texts: &[&str]) {
+        let token = self.consul.as_ref().and_then(|c| c.token.clone());
+        for t in texts {
+            assert!(!t.contains(&self.secret) && !t.contains(SECRET_KEY), "the S3 secret key leaked:\n{t}");
+            if let Some(tok) = &token {
+                assert!(!t.contains(tok.as_str()), "the Consul token leaked:\n{t}");
+            }
+        }
     }
 
     /// Writes a journal file into the sandbox and uploads it; returns the version.
