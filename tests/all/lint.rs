@@ -8,10 +8,20 @@ use std::process::Command;
 use crate::init::TEMPLATE_ACTION;
 use crate::support::{Sandbox, example, repo_root};
 
+/// The tool from PATH, else from Python's scripts directory (where pip puts
+/// zizmor) or cargo's bin directory.
 fn tool(name: &str) -> Command {
-    let found = Command::new(name).arg("--version").output().is_ok_and(|o| o.status.success());
-    assert!(found, "{name} is not installed: run `bash scripts/test.sh`, which installs it");
-    Command::new(name)
+    let scripts = Command::new("python3")
+        .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let cargo_bin = std::env::var("HOME").map(|h| format!("{h}/.cargo/bin")).unwrap_or_default();
+    let candidates = [name.to_string(), format!("{scripts}/{name}"), format!("{cargo_bin}/{name}")];
+    let found = candidates.iter().find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
+    let path =
+        found.unwrap_or_else(|| panic!("{name} is not installed: run `bash scripts/test.sh`, which installs it"));
+    Command::new(path)
 }
 
 fn zizmor(paths: &[&Path]) {
