@@ -74,7 +74,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         Location::Explicit(p) => (p.display().to_string(), p.clone(), Vec::new()),
         Location::Default => {
             let p = args.dir.join(config::DEFAULT_PATH);
-            let starter = (!p.exists()).then(|| (p.clone(), config::EMBEDDED_DEFAULT.to_string(), "starter config"));
+            let starter = (!p.exists()).then(|| (p.clone(), config::STARTER.to_string(), "starter config"));
             (config::DEFAULT_PATH.to_string(), p, starter.into_iter().collect())
         }
     };
@@ -82,7 +82,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         config::load(&Location::Explicit(config_path.clone()))
             .map_err(|source| Error::ConfigRead { path: config_path.display().to_string(), source })?
     } else {
-        config::parse_bytes(&config_rel, config::EMBEDDED_DEFAULT.as_bytes())
+        config::parse_bytes(&config_rel, config::STARTER.as_bytes())
     };
     let Some(cfg) = loaded.config.as_ref() else {
         super::check::print_diagnostics(&loaded, true);

@@ -22,6 +22,11 @@ pub use node::Pos;
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/seed-environments.yml");
 pub const DEFAULT_PATH: &str = ".github/stagegate.yml";
 
+/// What `stagegate init` writes as `.github/stagegate.yml`: the same model as
+/// the embedded default, with the demo's hooks and health checks replaced by
+/// commented examples for the user's own.
+pub const STARTER: &str = include_str!("../../examples/starter.yml");
+
 #[derive(Debug, Clone)]
 pub struct Config {
     pub version: u32,

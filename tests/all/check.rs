@@ -102,7 +102,7 @@ fn warnings_do_not_fail_the_check() {
 
 #[test]
 fn shipped_examples_are_valid_without_warnings() {
-    for name in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+    for name in ["seed-environments.yml", "starter.yml", "etna.yml", "journal.yml"] {
         let sb = Sandbox::new();
         let mut cmd = sb.cmd();
         cmd.arg("-c").arg(example(name)).arg("check");

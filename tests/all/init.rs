@@ -124,7 +124,7 @@ fn workflows_follow_the_config() {
     let sb = Sandbox::new();
     assert_eq!(init(&sb, sb.path(), &[]).0, 0);
     let cfg = sb.path().join(".github/stagegate.yml");
-    let text = std::fs::read_to_string(&cfg).unwrap().replace("required: 2\n", "required: 3\n");
+    let text = std::fs::read_to_string(&cfg).unwrap().replace("required: 2 ", "required: 3 ");
     std::fs::write(&cfg, text).unwrap();
     let (code, out, _) = init(&sb, sb.path(), &["--check"]);
     assert_eq!(code, 3, "a third approval needs a third approval job: {out}");
