@@ -85,6 +85,12 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
             format!("{release_text} has been healthy in {from} for at least {}", duration::format(soak)),
         ));
     }
+    if target.change_required {
+        steps.push(Step::new(
+            "check-change",
+            format!("an approved ServiceNow change for {to}, inside its window (--change)"),
+        ));
+    }
     let a = &target.approvals;
     if a.required > 0 {
         let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();

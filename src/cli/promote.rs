@@ -16,6 +16,9 @@ pub struct Args {
     /// Release to promote (tag or version)
     #[arg(long)]
     release: String,
+    /// ServiceNow change request approving this promotion (targets with `change: required`)
+    #[arg(long, value_name = "CHG")]
+    change: Option<String>,
     #[command(flatten)]
     who: Who,
     #[command(flatten)]
@@ -37,6 +40,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         actors: args.who.actors()?,
         run_id: args.who.run_id.clone(),
         override_reason: args.freeze.reason()?,
+        change: args.change,
     };
     let mut runner = ctx.runner(&cfg)?;
     let report = promote::promote(&mut runner, &policy, &req).await?;

@@ -138,6 +138,41 @@ impl Runner<'_> {
         }
     }
 
+    /// `check-change`: the ServiceNow change named by `--change` is approved and
+    /// its implement window is open. Not found, not approved, outside the
+    /// window: refused (exit 3); ServiceNow unreachable or refusing the
+    /// credentials: failed (exit 1).
+    pub async fn check_change(
+        &mut self,
+        env: &str,
+        change: Option<&str>,
+        policy: &crate::policy::Policy<'_>,
+    ) -> Result<(), Halt> {
+        use crate::gates::servicenow::ServiceNow;
+        let since = Instant::now();
+        let Some(number) = change else {
+            return self.refuse(
+                "check-change",
+                since,
+                format!("{env} requires an approved ServiceNow change: pass --change CHG…"),
+            );
+        };
+        let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
+        let checked = match ServiceNow::from_env(instance) {
+            Ok(sn) => sn.check_change(number, self.now()).await,
+            Err(e) => Err(e),
+        };
+        match checked {
+            Ok(c) => {
+                let detail = format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date);
+                self.record("check-change", StepStatus::Ok, since, detail);
+                Ok(())
+            }
+            Err(e) if e.exit() == crate::error::Exit::Refused => self.refuse("check-change", since, e.to_string()),
+            Err(e) => Err(Halt::Failed(e.into())),
+        }
+    }
+
     /// `gate` (and `wait-timer`): the approvals of this run.
     pub async fn check_gate(
         &mut self,

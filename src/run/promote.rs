@@ -26,6 +26,8 @@ pub struct Request {
     pub actors: Vec<String>,
     pub run_id: String,
     pub override_reason: Option<String>,
+    /// The ServiceNow change (`--change CHG…`) for targets with `change: required`.
+    pub change: Option<String>,
 }
 
 pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, Error> {
@@ -60,6 +62,7 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
             }
             "check-freeze" => r.check_freeze(target_env, req.override_reason.as_deref()),
             "check-soak" => check_soak(r, policy, req, &from_deps),
+            "check-change" => r.check_change(&req.to, req.change.as_deref(), policy).await,
             "gate" => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
             "wait-timer" => Ok(()),
             other => {

@@ -1,6 +1,7 @@
 //! One integration-test binary, so the dependency tree links once.
 
 mod approve;
+mod change;
 mod check;
 mod cli;
 mod compare;
