@@ -85,6 +85,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let verdict = Verdict::of(score);
     let pending = pending(&a_deps, &b_deps);
     let diff = config_diff(a, b);
+    // The commits A's release brings, when both environments name a commit and
+    // the forge knows commits (GitHub's compare API; offline: unknown).
+    let sha = |d: Option<&Deployment>| d.and_then(|d| d.request.sha.clone());
+    let commits = match (sha(a_cur), sha(b_cur)) {
+        (Some(x), Some(y)) if x == y => Some(Vec::new()),
+        (Some(x), Some(y)) => forge.commits_between(&y, &x).await?,
+        _ => None,
+    };
 
     actions::set_output("score", &score.to_string());
     actions::summary(&summary_markdown(a, b, score, verdict, &checks));
@@ -96,6 +104,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             "from": a.name, "to": b.name,
             "releases": { "from": rel(a_cur), "to": rel(b_cur) },
             "pending": pending,
+            "commits": commits,
             "config": diff.iter().map(|(k, x, y)| json!({"key": k, "from": x, "to": y})).collect::<Vec<_>>(),
             "health": { "from": a_health, "to": b_health },
             "score": score, "verdict": verdict, "checks": checks,
@@ -106,6 +115,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         println!("{}  {}   {}  {}", o.bold(&a.name), name(a_cur), o.bold(&b.name), name(b_cur));
         if !pending.is_empty() {
             println!("in {} but not in {}: {}", a.name, b.name, pending.join(", "));
+        }
+        if let Some(c) = commits.as_ref().filter(|c| !c.is_empty()) {
+            println!("{} commit(s) in {} that {} does not have:", c.len(), a.name, b.name);
+            for commit in c.iter().take(10) {
+                println!("  {} {}", o.dim(&commit.sha[..commit.sha.len().min(7)]), commit.title);
+            }
+            if c.len() > 10 {
+                println!("  … and {} more", c.len() - 10);
+            }
         }
         if !diff.is_empty() {
             println!();

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Approval, ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment, NewRelease,
-    NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment,
+    NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -144,5 +144,9 @@ impl Forge for DryRun {
 
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.inner.deployments(environment).await
+    }
+
+    async fn commits_between(&self, base: &str, head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
+        self.inner.commits_between(base, head).await
     }
 }

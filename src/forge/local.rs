@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use super::state::StateDir;
 use super::{
-    Approval, Deployment, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind, NewDeployment, NewRelease,
-    NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, CommitSummary, Deployment, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
+    NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 
@@ -253,5 +253,9 @@ impl Forge for LocalForge {
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         let r: Records = self.state.read(FILE)?;
         Ok(r.deployments.into_iter().rev().filter(|d| d.request.environment == environment).collect())
+    }
+
+    async fn commits_between(&self, _base: &str, _head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
+        Ok(None)
     }
 }

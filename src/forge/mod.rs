@@ -345,6 +345,14 @@ impl Protection {
     }
 }
 
+/// One commit of a comparison, for people.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CommitSummary {
+    pub sha: String,
+    /// The first line of the message.
+    pub title: String,
+}
+
 /// The side effects stagegate has on a forge.
 #[async_trait]
 pub trait Forge: Send + Sync {
@@ -413,6 +421,10 @@ pub trait Forge: Send + Sync {
         description: &str,
         at: DateTime<Utc>,
     ) -> Result<(), ForgeError>;
+
+    /// Commits in `head` that `base` lacks (GitHub's compare API), or `None`
+    /// where the forge knows no commits (the local forge).
+    async fn commits_between(&self, base: &str, head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError>;
 
     /// An environment's deployments with their statuses, newest first
     /// (GitHub: `GET …/deployments?environment=` then each one's statuses).

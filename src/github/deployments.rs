@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use super::GitHubForge;
 use super::api::{error, seg};
-use crate::forge::{Deployment, DeploymentState, DeploymentStatus, ForgeError, NewDeployment};
+use crate::forge::{CommitSummary, Deployment, DeploymentState, DeploymentStatus, ForgeError, NewDeployment};
 
 const HISTORY: usize = 20;
 const PERM: &str = "deployments: write";
@@ -159,6 +159,30 @@ impl GitHubForge {
             .into_iter()
             .zip(statuses)
             .map(|(d, statuses)| Deployment { id: d.id, request: d.request(), statuses })
+            .collect())
+    }
+
+    /// `GET …/compare/{base}...{head}`: the commits `head` has that `base` lacks
+    /// (GitHub lists up to 250; enough to say what a promotion brings).
+    pub(super) async fn gh_compare(&self, base: &str, head: &str) -> Result<Vec<CommitSummary>, ForgeError> {
+        #[derive(Deserialize)]
+        struct Comparison {
+            commits: Vec<C>,
+        }
+        #[derive(Deserialize)]
+        struct C {
+            sha: String,
+            commit: M,
+        }
+        #[derive(Deserialize)]
+        struct M {
+            message: String,
+        }
+        let path = self.repo_path(&format!("compare/{}...{}", seg(base), seg(head)));
+        let c: Comparison = self.get(&path, &format!("compare {base}...{head}"), "contents: read").await?;
+        Ok(c.commits
+            .into_iter()
+            .map(|c| CommitSummary { sha: c.sha, title: c.commit.message.lines().next().unwrap_or("").to_owned() })
             .collect())
     }
 

@@ -22,8 +22,8 @@ use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment, NewRelease,
-    NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment,
+    NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -333,5 +333,9 @@ impl Forge for GitHubForge {
 
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.gh_deployments(environment).await
+    }
+
+    async fn commits_between(&self, base: &str, head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
+        self.gh_compare(base, head).await.map(Some)
     }
 }

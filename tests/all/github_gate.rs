@@ -157,3 +157,36 @@ fn deployments_and_statuses_are_recorded_on_github() {
     let v = h.schema_violations(&r);
     assert!(v.is_empty(), "Prism: {v:#?}");
 }
+
+#[test]
+fn compare_lists_the_commits_a_promotion_would_bring() {
+    let h = github();
+    let r = repo("compare");
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "c.yml",
+        "version: 1\nenvironments:\n  active: { branches: [\"release/*\"] }\n  staging: { branches: [\"release/*\"] }\npromotions:\n  - { from: active, to: staging }\n",
+    );
+    let (old, new) = ("1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222");
+    for (env, release, sha) in [("staging", "26.11.20.1", old), ("active", "26.11.21.1", new)] {
+        let mut c = sb.cmd();
+        gh_env(&mut c, &r, "300", "eve");
+        c.arg("-c").arg(&cfg).args(["deploy", "--env", env, "--ref", "release/v1", "--release", release, "--sha", sha]);
+        let (code, _, err) = run(c);
+        assert_eq!(code, 0, "{err}");
+    }
+    h.seed_compare(&r, old, new, &["feat: faster checkout\n\nbody", "fix: rounding in totals"]);
+    let mut c = sb.cmd();
+    gh_env(&mut c, &r, "301", "eve");
+    c.arg("-c").arg(&cfg).args(["compare", "active", "staging"]);
+    let (_, json, err) = run_json(c);
+    let titles: Vec<&str> = json["commits"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{json:#}\n{err}"))
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(titles, ["feat: faster checkout", "fix: rounding in totals"]);
+    let v = h.schema_violations(&r);
+    assert!(v.is_empty(), "Prism: {v:#?}");
+}

@@ -38,6 +38,8 @@ pub struct Fault {
 
 #[derive(Default)]
 pub(super) struct Repo {
+    /// `base...head` → commit messages `head` has that `base` lacks.
+    pub(super) comparisons: HashMap<String, Vec<String>>,
     pub(super) deployments: Vec<Value>,
     pub(super) statuses: HashMap<u64, Vec<Value>>,
     /// Run id → GitHub's review history of that run.
@@ -117,6 +119,13 @@ impl Harness {
         for t in tags {
             r.refs.insert(format!("refs/tags/{t}"), (sha_of(t), "commit"));
         }
+    }
+
+    /// What `GET compare/{base}...{head}` answers for `repo`.
+    pub fn seed_compare(&self, repo: &str, base: &str, head: &str, messages: &[&str]) {
+        let mut repos = self.server.repos.lock().unwrap();
+        let r = repos.entry(repo.to_owned()).or_default();
+        r.comparisons.insert(format!("{base}...{head}"), messages.iter().map(|m| m.to_string()).collect());
     }
 
     /// Sets a team's members (`org/slug`), as the organisation would.
@@ -388,6 +397,18 @@ impl Server {
         })
     }
 
+    /// A commit in GitHub's `commit` shape.
+    pub(super) fn commit(&self, o: &str, r: &str, sha: &str, message: &str) -> Value {
+        let u = self.url(&format!("/repos/{o}/{r}/commits/{sha}"));
+        let person = json!({"name": "dev", "email": "dev@example.com", "date": "2026-11-21T00:00:00Z"});
+        json!({
+            "url": u, "sha": sha, "node_id": "C_node", "html_url": u, "comments_url": format!("{u}/comments"),
+            "commit": {"url": u, "author": person, "committer": person, "message": message, "comment_count": 0,
+                       "tree": {"sha": sha, "url": u}},
+            "author": null, "committer": null, "parents": []
+        })
+    }
+
     fn git_ref(&self, owner: &str, repo: &str, name: &str, sha: &str, kind: &str) -> Value {
         json!({
             "ref": name, "node_id": "REF_node",
@@ -484,15 +505,7 @@ async fn get_commit(State(s): Srv, method: Method, Path((o, r, git_ref)): Path<(
         return e;
     }
     let sha = if git_ref.len() == 40 { git_ref.clone() } else { sha_of(&git_ref) };
-    let u = s.url(&format!("/repos/{o}/{r}/commits/{sha}"));
-    let person = json!({"name": "dev", "email": "dev@example.com", "date": "2026-11-21T00:00:00Z"});
-    axum::Json(json!({
-        "url": u, "sha": sha, "node_id": "C_node", "html_url": u, "comments_url": format!("{u}/comments"),
-        "commit": {"url": u, "author": person, "committer": person, "message": "commit", "comment_count": 0,
-                   "tree": {"sha": sha, "url": u}},
-        "author": null, "committer": null, "parents": []
-    }))
-    .into_response()
+    axum::Json(s.commit(&o, &r, &sha, "commit")).into_response()
 }
 
 fn release_json(s: &Server, o: &str, r: &str, id: u64, v: &Value) -> Value {

@@ -21,6 +21,7 @@ pub(super) fn routes() -> Router<std::sync::Arc<Server>> {
         .route("/repos/{owner}/{repo}/deployments/{id}/statuses", get(list_statuses).post(create_status))
         .route("/repos/{owner}/{repo}/actions/runs/{run_id}/approvals", get(approvals))
         .route("/orgs/{org}/teams/{slug}/members", get(members))
+        .route("/repos/{owner}/{repo}/compare/{basehead}", get(compare))
 }
 
 fn now() -> String {
@@ -129,4 +130,28 @@ async fn members(
     let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
     let users: Vec<Value> = logins.iter().skip((page - 1) * per).take(per).map(|l| s.user(l)).collect();
     axum::Json(users).into_response()
+}
+
+async fn compare(State(s): Srv, method: Method, Path((o, r, basehead)): Path<(String, String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("compare/{basehead}")) {
+        return e;
+    }
+    let Some((base, head)) = basehead.split_once("...") else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    let messages = s
+        .repos
+        .lock()
+        .unwrap()
+        .get(&format!("{o}/{r}"))
+        .and_then(|repo| repo.comparisons.get(&basehead).cloned())
+        .unwrap_or_default();
+    let commits: Vec<Value> =
+        messages.iter().enumerate().map(|(i, m)| s.commit(&o, &r, &sha_of(&format!("{head}{i}")), m)).collect();
+    let u = s.url(&format!("/repos/{o}/{r}/compare/{basehead}"));
+    axum::Json(json!({
+        "url": u, "html_url": u, "permalink_url": u, "diff_url": format!("{u}.diff"), "patch_url": format!("{u}.patch"),
+        "base_commit": s.commit(&o, &r, base, "base"), "merge_base_commit": s.commit(&o, &r, base, "base"),
+        "status": if commits.is_empty() { "identical" } else { "ahead" }, "ahead_by": commits.len(), "behind_by": 0,
+        "total_commits": commits.len(), "commits": commits, "files": []
+    }))
+    .into_response()
 }
