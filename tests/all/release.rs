@@ -312,3 +312,22 @@ fn dry_run_tags_nothing() {
     assert!(h.tags(&repo).is_empty());
     assert!(h.calls(&repo).iter().all(|c| c.starts_with("GET")));
 }
+
+#[test]
+fn a_429_on_a_mutation_waits_and_creates_exactly_once() {
+    let h = github();
+    let repo = h.repo("throttled");
+    let sb = Sandbox::new();
+    let throttled =
+        Fault { status: 429, retry_after: Some(1), message: "API rate limit exceeded", method: Some(Method::POST) };
+    h.inject(&repo, throttled, 2);
+    let mut c = gh(&sb, &repo);
+    c.args(["release", "tag", "--sha", SHA, "--date", "2026-11-21"]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("waiting 1 s"), "{err}");
+    assert_eq!(h.tags(&repo), ["26.11.21.1"], "exactly one tag");
+    let refs_created = h.calls(&repo).iter().filter(|c| *c == "POST git/refs").count();
+    assert_eq!(refs_created, 1, "the ref was created once: {:?}", h.calls(&repo));
+    assert!(h.schema_violations(&repo).is_empty());
+}
