@@ -5,6 +5,12 @@ use stagegate::cli::{Cli, run};
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
+    // Rust ignores SIGPIPE, so `stagegate status | head` would panic on the
+    // closed pipe; end quietly instead, as other command-line tools do.
+    #[cfg(unix)]
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
+    }
     stagegate::tls::install();
     let cli = Cli::parse();
     let json = cli.output == stagegate::output::Format::Json;

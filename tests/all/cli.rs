@@ -125,3 +125,15 @@ fn completions_are_generated() {
         assert!(out.contains("can-deploy"), "{shell}");
     }
 }
+
+#[test]
+fn a_closed_stdout_ends_quietly_without_a_panic() {
+    let sb = Sandbox::new();
+    let mut c = sb.std_cmd();
+    c.args(["completions", "bash"]).stdout(std::process::Stdio::piped()).stderr(std::process::Stdio::piped());
+    let mut child = c.spawn().unwrap();
+    drop(child.stdout.take()); // the reader goes away, like `| head -1`
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+}
