@@ -220,9 +220,26 @@ on:
 
 permissions: {{}}
 
-jobs:
+{job}"#,
+        header = c.header(&format!("Deploy every push to {} automatically.", env.name)),
+        name = env.name,
+        branches = branches.join(", "),
+        job = deploy_job(
+            c,
+            &format!("Deploy to {}", env.name),
+            &env.name,
+            &c.step("      ", "Deploy", None, "deploy", &[("ENV", &q(&env.name)), ("REF", "${{ github.ref }}")], &[])
+        ),
+    )
+}
+
+/// The one job of a workflow that deploys to `name`: per-environment
+/// concurrency, least privilege, checkout without credentials, then `step`.
+fn deploy_job(c: &Ctx, title: &str, name: &str, step: &str) -> String {
+    format!(
+        r#"jobs:
   deploy:
-    name: Deploy to {name}
+    name: {title}
     runs-on: ubuntu-latest
     environment: {name}
     concurrency:
@@ -233,11 +250,7 @@ jobs:
       deployments: write
     steps:
 {checkout}{step}"#,
-        header = c.header(&format!("Deploy every push to {} automatically.", env.name)),
-        name = env.name,
-        branches = branches.join(", "),
         checkout = c.checkout("      "),
-        step = c.step("      ", "Deploy", None, "deploy", &[("ENV", &q(&env.name)), ("REF", "${{ github.ref }}")], &[]),
     )
 }
 
@@ -301,29 +314,20 @@ on:
 
 permissions: {{}}
 
-jobs:
-  deploy:
-    name: Deploy the release to {name}
-    runs-on: ubuntu-latest
-    environment: {name}
-    concurrency:
-      group: stagegate-{name}
-      cancel-in-progress: false
-    permissions:
-      contents: read
-      deployments: write
-    steps:
-{checkout}{step}"#,
+{job}"#,
         header = c.header(&format!("Deploy a published release to {}.", env.name)),
-        name = env.name,
-        checkout = c.checkout("      "),
-        step = c.step(
-            "      ",
-            "Deploy",
-            None,
-            "deploy",
-            &[("ENV", &q(&env.name)), ("REF", git_ref), ("RELEASE", "${{ github.event.release.tag_name }}")],
-            &[]
+        job = deploy_job(
+            c,
+            &format!("Deploy the release to {}", env.name),
+            &env.name,
+            &c.step(
+                "      ",
+                "Deploy",
+                None,
+                "deploy",
+                &[("ENV", &q(&env.name)), ("REF", git_ref), ("RELEASE", "${{ github.event.release.tag_name }}")],
+                &[]
+            )
         ),
     )
 }
