@@ -12,6 +12,7 @@ mod github_gate;
 mod graph;
 mod init;
 mod journal_consul;
+mod journal_faults;
 mod journal_flow;
 mod journal_upload;
 mod lint;
