@@ -145,4 +145,8 @@ impl Forge for DryRun {
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.inner.deployments(environment).await
     }
+
+    async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.recent_deployments(environment).await
+    }
 }

@@ -334,4 +334,8 @@ impl Forge for GitHubForge {
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.gh_deployments(environment).await
     }
+
+    async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.gh_recent_deployments(environment).await
+    }
 }
