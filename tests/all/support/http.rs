@@ -77,6 +77,8 @@ where
                     _ = &mut rx => break,
                     accepted = listener.accept() => {
                         let Ok((socket, _)) = accepted else { continue };
+                        // As Consul (Go) and S3 do: no Nagle delay on small answers.
+                        let _ = socket.set_nodelay(true);
                         let conn = hyper::server::conn::http1::Builder::new()
                             .title_case_headers(true)
                             .serve_connection(TokioIo::new(socket), service.clone());
