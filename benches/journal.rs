@@ -85,6 +85,8 @@ fn self_cpu() -> f64 {
 /// Runs `cmd` to completion; peak RSS from the kernel's rusage of the child.
 /// With `BENCH_VERBOSE` set, also prints its CPU time and that of this process
 /// (the in-process server) meanwhile: where the time goes.
+// The child is reaped by `wait4` (for its rusage), which clippy cannot see.
+#[allow(clippy::zombie_processes)]
 fn measure(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
     let err_path = dir.join("stderr.txt");
     let err = File::create(&err_path).expect("stderr file");
