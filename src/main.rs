@@ -5,12 +5,24 @@ use stagegate::cli::{Cli, run};
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
-    // Rust ignores SIGPIPE, so `stagegate status | head` would panic on the
-    // closed pipe; end quietly instead, as other command-line tools do.
-    #[cfg(unix)]
-    unsafe {
-        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
-    }
+    // `stagegate status | head`: once the reader has gone, printing fails and
+    // `println!` panics. End quietly instead (exit 1: the output could not be
+    // written). SIGPIPE itself stays ignored, as Rust sets it: with the default
+    // action, a write to a TCP connection the peer closed (an S3 or Consul
+    // server going away mid-request) would kill the process without a word.
+    let default_hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let message = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| info.payload().downcast_ref::<&str>().copied())
+            .unwrap_or("");
+        if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
+            std::process::exit(Exit::Failed as i32);
+        }
+        default_hook(info);
+    }));
     stagegate::tls::install();
     let cli = Cli::parse();
     let json = cli.output == stagegate::output::Format::Json;

@@ -1,5 +1,7 @@
 //! `stagegate completions SHELL`.
 
+use std::io::Write;
+
 use clap::CommandFactory;
 use clap_complete::Shell;
 
@@ -13,6 +15,12 @@ pub struct Args {
 
 pub fn run(args: Args) -> Result<Exit, Error> {
     let mut cmd = super::Cli::command();
-    clap_complete::generate(args.shell, &mut cmd, "stagegate", &mut std::io::stdout());
-    Ok(Exit::Success)
+    // Rendered into memory first: clap_complete panics when its writer fails,
+    // and stdout fails as soon as the reader goes away (`| head`).
+    let mut script = Vec::new();
+    clap_complete::generate(args.shell, &mut cmd, "stagegate", &mut script);
+    Ok(match std::io::stdout().write_all(&script) {
+        Ok(()) => Exit::Success,
+        Err(_) => Exit::Failed,
+    })
 }

@@ -149,4 +149,8 @@ impl Forge for DryRun {
     async fn commits_between(&self, base: &str, head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
         self.inner.commits_between(base, head).await
     }
+
+    async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.recent_deployments(environment).await
+    }
 }

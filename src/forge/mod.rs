@@ -429,4 +429,14 @@ pub trait Forge: Send + Sync {
     /// An environment's deployments with their statuses, newest first
     /// (GitHub: `GET …/deployments?environment=` then each one's statuses).
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError>;
+
+    /// The history down to and including the newest successful deployment
+    /// (all of it when none succeeded), newest first: what a promotion needs —
+    /// what runs now, what is still running after it, this run's own
+    /// deployments — at fewer requests where reading history costs some
+    /// (GitHub: one status list per deployment). Deployments older than the
+    /// newest success are left out, also ones left `in_progress` by a dead run.
+    async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.deployments(environment).await
+    }
 }

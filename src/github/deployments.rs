@@ -5,7 +5,8 @@
 //! history back needs no other store. History is the newest
 //! [`HISTORY`] deployments of an environment, their statuses fetched in
 //! parallel: enough for "what runs there now" and "the previous good release",
-//! at a bounded number of requests.
+//! at a bounded number of requests. A promotion needs only the history down to
+//! the newest successful deployment, which is usually the newest one.
 
 use chrono::{DateTime, Utc};
 use serde::Deserialize;
@@ -16,6 +17,8 @@ use super::api::{error, seg};
 use crate::forge::{CommitSummary, Deployment, DeploymentState, DeploymentStatus, ForgeError, NewDeployment};
 
 const HISTORY: usize = 20;
+/// Status lists read at once when looking for the newest successful deployment.
+const BATCH: usize = 4;
 const PERM: &str = "deployments: write";
 
 #[derive(Deserialize)]
@@ -131,9 +134,40 @@ impl GitHubForge {
     }
 
     pub(super) async fn gh_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        let list = self.gh_list_deployments(environment).await?;
+        self.with_statuses(list).await
+    }
+
+    /// The history down to the newest successful deployment (all of it when
+    /// none succeeded): statuses are read newest first, the newest alone, then
+    /// [`BATCH`] at a time, and reading stops there. After a successful run the
+    /// newest deployment is the successful one, so a promotion reads one status
+    /// list per environment instead of [`HISTORY`].
+    pub(super) async fn gh_recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        let mut left = self.gh_list_deployments(environment).await?.into_iter();
+        let mut out: Vec<Deployment> = Vec::new();
+        let mut batch = 1;
+        loop {
+            let chunk: Vec<GhDeployment> = left.by_ref().take(batch).collect();
+            if chunk.is_empty() {
+                return Ok(out);
+            }
+            out.extend(self.with_statuses(chunk).await?);
+            if let Some(i) = out.iter().position(|d| d.state() == DeploymentState::Success) {
+                out.truncate(i + 1);
+                return Ok(out);
+            }
+            batch = BATCH;
+        }
+    }
+
+    async fn gh_list_deployments(&self, environment: &str) -> Result<Vec<GhDeployment>, ForgeError> {
         let path = self.repo_path(&format!("deployments?environment={}&per_page={HISTORY}", seg(environment)));
-        let list: Vec<GhDeployment> =
-            self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await?;
+        self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await
+    }
+
+    /// Reads the statuses of `list` in parallel, keeping its order.
+    async fn with_statuses(&self, list: Vec<GhDeployment>) -> Result<Vec<Deployment>, ForgeError> {
         let mut tasks = tokio::task::JoinSet::new();
         for (i, d) in list.iter().enumerate() {
             let octo = self.octo.clone();

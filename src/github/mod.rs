@@ -338,4 +338,8 @@ impl Forge for GitHubForge {
     async fn commits_between(&self, base: &str, head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
         self.gh_compare(base, head).await.map(Some)
     }
+
+    async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        self.gh_recent_deployments(environment).await
+    }
 }

@@ -29,6 +29,17 @@ fn repo(name: &str) -> String {
     h.repo(name)
 }
 
+/// Two environments, `active → staging`, staging behind one approval.
+const ACTIVE_STAGING: &str = "version: 1\nenvironments:\n  active: { branches: [\"release/*\"] }\n  staging:\n    branches: [\"release/*\"]\n    approvals: { required: 1, reviewers: [\"@acme/eng-managers\"] }\npromotions:\n  - { from: active, to: staging }\n";
+
+/// `stagegate -c CONFIG ARGS` as run `run_id` of `repo`, started by eve.
+fn on_github(sb: &Sandbox, cfg: &std::path::Path, repo: &str, run_id: &str, args: &[&str]) -> (i32, String, String) {
+    let mut c = sb.cmd();
+    gh_env(&mut c, repo, run_id, "eve");
+    c.arg("-c").arg(cfg).args(args);
+    run(c)
+}
+
 fn gate(repo: &str, actor: &str, extra_env: &[(&str, &str)]) -> (i32, serde_json::Value) {
     let sb = Sandbox::new();
     let mut c = gh(&sb, repo, "77", actor);
@@ -110,16 +121,8 @@ fn deployments_and_statuses_are_recorded_on_github() {
     let h = github();
     let r = repo("deploys");
     let sb = Sandbox::new();
-    let cfg = sb.write(
-        "c.yml",
-        "version: 1\nenvironments:\n  active: { branches: [\"release/*\"] }\n  staging:\n    branches: [\"release/*\"]\n    approvals: { required: 1, reviewers: [\"@acme/eng-managers\"] }\npromotions:\n  - { from: active, to: staging }\n",
-    );
-    let step = |run_id: &str, args: &[&str]| {
-        let mut c = sb.cmd();
-        gh_env(&mut c, &r, run_id, "eve");
-        c.arg("-c").arg(&cfg).args(args);
-        run(c)
-    };
+    let cfg = sb.write("c.yml", ACTIVE_STAGING);
+    let step = |run_id: &str, args: &[&str]| on_github(&sb, &cfg, &r, run_id, args);
     for (run_id, release) in [("100", "26.11.21.1"), ("101", "26.11.21.2")] {
         let (code, _, err) =
             step(run_id, &["deploy", "--env", "active", "--ref", "refs/heads/release/v1", "--release", release]);
@@ -187,6 +190,41 @@ fn compare_lists_the_commits_a_promotion_would_bring() {
         .map(|c| c["title"].as_str().unwrap())
         .collect();
     assert_eq!(titles, ["feat: faster checkout", "fix: rounding in totals"]);
+}
+
+/// A promotion costs a bounded number of GitHub requests, however long the
+/// environments' history: a user running one per workflow step notices rate
+/// limits. 9 = 5 reads (each environment's deployments and its newest one's
+/// statuses, the run's approvals) + 4 writes (the deployment, `in_progress`,
+/// `success`, the replaced one `inactive`); see BENCHMARKS.md.
+#[test]
+fn a_promotion_makes_at_most_9_github_requests_whatever_the_history() {
+    let h = github();
+    let r = repo("promote-calls");
+    let sb = Sandbox::new();
+    let cfg = sb.write("c.yml", ACTIVE_STAGING);
+    let step = |run_id: &str, args: &[&str]| {
+        let (code, out, err) = on_github(&sb, &cfg, &r, run_id, args);
+        assert_eq!(code, 0, "{args:?}: {out}\n{err}");
+    };
+    // Weeks of history: every release deployed to active, then promoted to staging.
+    let mut counts = Vec::new();
+    for n in 1..=8 {
+        let release = format!("26.11.{n:02}.1");
+        step(
+            &format!("1{n}0"),
+            &["deploy", "--env", "active", "--ref", "refs/heads/release/v1", "--release", &release],
+        );
+        h.review(&r, &format!("1{n}1"), &["staging"], "carol", false, true);
+        let before = h.calls(&r).len();
+        step(&format!("1{n}1"), &["promote", "--from", "active", "--to", "staging", "--release", &release]);
+        let calls = h.calls(&r)[before..].to_vec();
+        assert!(calls.len() <= 9, "promote of {release}: {} GitHub requests: {calls:#?}", calls.len());
+        counts.push(calls.len());
+    }
+    // The first finds staging empty (no statuses to read, nothing to replace);
+    // every later one costs the same, however many deployments came before.
+    assert_eq!(counts, [7, 9, 9, 9, 9, 9, 9, 9]);
     let v = h.schema_violations(&r);
     assert!(v.is_empty(), "Prism: {v:#?}");
 }

@@ -181,6 +181,8 @@ fn a_restarted_watcher_does_not_import_twice() {
     }
 }
 
+/// Ten promotions at once, on each backend: one moves the version, the others
+/// find it moved (exit 0, nothing changed) or lose the check-and-set (exit 3).
 #[test]
 fn racing_promotions_have_exactly_one_winner() {
     for backend in Backend::ALL {
@@ -190,7 +192,7 @@ fn racing_promotions_have_exactly_one_winner() {
         let v3 = p.upload("3.jnl", "3", "dev-modelling");
         assert_eq!(p.run(&["journal", "seed"]).0, 0);
         assert_eq!(watch_once(&p, "dev").0, 0);
-        let racers: Vec<Child> = (0..6)
+        let racers: Vec<Child> = (0..10)
             .map(|_| spawn(&p, &["--output", "json", "journal", "promote", "--from", "dev", "--to", "qa"]))
             .collect();
         let mut winners = 0;

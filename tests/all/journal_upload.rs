@@ -4,6 +4,7 @@
 use std::process::Stdio;
 
 use crate::support::journal::{Backend, Options, Pipeline};
+use crate::support::s3::Faults;
 use crate::support::servicenow::{ServiceNow, change};
 
 fn versions(p: &Pipeline) -> Vec<String> {
@@ -130,7 +131,10 @@ fn a_large_journal_goes_up_in_parts_and_comes_back_whole() {
 
 #[test]
 fn a_failed_multipart_upload_leaves_nothing_behind() {
-    let p = Pipeline::with(Backend::Remote, Options { retries: 1, fail_part: Some(2), ..Options::default() });
+    let p = Pipeline::with(
+        Backend::Remote,
+        Options { retries: 1, faults: Faults { fail_part: Some(2), ..Faults::default() }, ..Options::default() },
+    );
     let data = vec![7u8; 24 << 20];
     let file = p.sb.write("big.jnl", &data);
     let (code, v, err) = p.json(&["journal", "upload", file.to_str().unwrap(), "--cluster", "dev-modelling"]);

@@ -14,6 +14,7 @@ mod graph;
 mod hostile;
 mod init;
 mod journal_consul;
+mod journal_faults;
 mod journal_flow;
 mod journal_upload;
 mod lint;

@@ -175,15 +175,17 @@ impl S3Store {
         let mut parts = Vec::new();
         let mut total = 0u64;
         for number in 1.. {
+            // A free slot first, then the next part read: at most
+            // PART_CONCURRENCY parts are in memory.
+            while tasks.len() >= PART_CONCURRENCY {
+                parts.push(Self::joined(key, tasks.join_next().await, progress)?);
+            }
             let chunk = Self::read_chunk(file, part_size, path).await?;
             if chunk.is_empty() {
                 break;
             }
             hasher.update(&chunk);
             total += chunk.len() as u64;
-            while tasks.len() >= PART_CONCURRENCY {
-                parts.push(Self::joined(key, tasks.join_next().await, progress)?);
-            }
             let (client, bucket, full, id) =
                 (self.client.clone(), self.bucket.clone(), full.clone(), upload_id.to_string());
             tasks.spawn(async move {
@@ -216,6 +218,65 @@ impl S3Store {
             .await
             .map_err(|e| Self::err("CompleteMultipartUpload", key, e))?;
         Ok(Transferred { sha256: hex::encode(hasher.finalize()), size: total })
+    }
+
+    /// A large object in [`PART_SIZE`] ranges, [`PART_CONCURRENCY`] in flight
+    /// (one stream is bound by one core on either side), hashed and written in
+    /// order: at most that many ranges are held, whatever the object's size.
+    async fn ranges(
+        &self,
+        key: &str,
+        total: u64,
+        out: &mut Sink,
+        dest: &Path,
+        progress: &Progress,
+    ) -> Result<(), StoreError> {
+        let parts = total.div_ceil(PART_SIZE as u64);
+        let full = Arc::new(self.key(key));
+        let mut tasks = JoinSet::new();
+        let mut ready: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
+        let (mut next_spawn, mut next_write) = (0u64, 0u64);
+        while next_write < parts {
+            while next_spawn < parts && next_spawn < next_write + PART_CONCURRENCY as u64 {
+                let start = next_spawn * PART_SIZE as u64;
+                let end = (start + PART_SIZE as u64).min(total) - 1;
+                let req = self
+                    .client
+                    .get_object()
+                    .bucket(&self.bucket)
+                    .key(full.as_str())
+                    .range(format!("bytes={start}-{end}"));
+                let key = key.to_string();
+                let part = next_spawn;
+                tasks.spawn(async move {
+                    let resp = req.send().await.map_err(|e| Self::err("GetObject", &key, e))?;
+                    // One buffer of the range's size, filled once: no copy of a copy.
+                    let mut buf = Vec::with_capacity((end + 1 - start) as usize);
+                    let mut body = resp.body;
+                    while let Some(chunk) = body.next().await {
+                        buf.extend_from_slice(&chunk.map_err(|e| body_error(&key, &e))?);
+                    }
+                    Ok::<_, StoreError>((part, buf))
+                });
+                next_spawn += 1;
+            }
+            if let Some(bytes) = ready.remove(&next_write) {
+                out.write(&bytes, dest, progress).await?;
+                next_write += 1;
+                continue;
+            }
+            match tasks.join_next().await {
+                Some(Ok(Ok((part, bytes)))) => {
+                    ready.insert(part, bytes);
+                }
+                Some(Ok(Err(e))) => return Err(e),
+                Some(Err(e)) => {
+                    return Err(StoreError::S3 { op: "GetObject", key: key.into(), message: e.to_string() });
+                }
+                None => return Err(StoreError::S3 { op: "GetObject", key: key.into(), message: "no range".into() }),
+            }
+        }
+        Ok(())
     }
 
     /// One finished part task: the part, or why it failed.
@@ -265,36 +326,38 @@ impl Store for S3Store {
     }
 
     async fn download(&self, key: &str, dest: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
-        let out = self
+        let head = self
             .client
-            .get_object()
+            .head_object()
             .bucket(&self.bucket)
             .key(self.key(key))
             .send()
             .await
-            .map_err(|e| Self::err("GetObject", key, e))?;
-        progress.set_total(out.content_length().unwrap_or(0).max(0) as u64);
-        let mut body = out.body;
-        let mut f = tokio::fs::File::create(dest).await.map_err(StoreError::io("create", dest))?;
-        let mut hasher = Sha256::new();
-        let mut size = 0u64;
-        while let Some(chunk) = body.next().await {
-            let chunk = chunk.map_err(|e| {
-                let message = crate::journal::error_chain(&e);
-                // The SDK checks the CRC S3 stored at upload, before our sha256 can.
-                if message.contains("checksum mismatch") {
-                    StoreError::Integrity { key: key.into(), detail: message }
-                } else {
-                    StoreError::S3 { op: "GetObject", key: key.into(), message }
-                }
-            })?;
-            hasher.update(&chunk);
-            f.write_all(&chunk).await.map_err(StoreError::io("write", dest))?;
-            size += chunk.len() as u64;
-            progress.inc(chunk.len() as u64);
+            .map_err(|e| Self::err("HeadObject", key, e))?;
+        let total = head.content_length().unwrap_or(0).max(0) as u64;
+        progress.set_total(total);
+        let f = tokio::fs::File::create(dest).await.map_err(StoreError::io("create", dest))?;
+        // The body arrives in small chunks; each write to a tokio file is a trip
+        // to the blocking pool, so they go out 1 MiB at a time.
+        let mut out = Sink { file: tokio::io::BufWriter::with_capacity(1 << 20, f), hasher: Sha256::new(), size: 0 };
+        if total <= PART_SIZE as u64 {
+            let resp = self
+                .client
+                .get_object()
+                .bucket(&self.bucket)
+                .key(self.key(key))
+                .send()
+                .await
+                .map_err(|e| Self::err("GetObject", key, e))?;
+            let mut body = resp.body;
+            while let Some(chunk) = body.next().await {
+                out.write(&chunk.map_err(|e| body_error(key, &e))?, dest, progress).await?;
+            }
+        } else {
+            self.ranges(key, total, &mut out, dest, progress).await?;
         }
-        f.flush().await.map_err(StoreError::io("write", dest))?;
-        Ok(Transferred { sha256: hex::encode(hasher.finalize()), size })
+        out.file.flush().await.map_err(StoreError::io("write", dest))?;
+        Ok(Transferred { sha256: hex::encode(out.hasher.finalize()), size: out.size })
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
@@ -341,5 +404,33 @@ impl Store for S3Store {
             }
         }
         Ok(keys)
+    }
+}
+
+/// Where a download goes: the file, hashed on the way.
+struct Sink {
+    file: tokio::io::BufWriter<tokio::fs::File>,
+    hasher: Sha256,
+    size: u64,
+}
+
+impl Sink {
+    async fn write(&mut self, chunk: &[u8], dest: &Path, progress: &Progress) -> Result<(), StoreError> {
+        self.hasher.update(chunk);
+        self.file.write_all(chunk).await.map_err(StoreError::io("write", dest))?;
+        self.size += chunk.len() as u64;
+        progress.inc(chunk.len() as u64);
+        Ok(())
+    }
+}
+
+/// A body that broke off, or failed the CRC S3 stored at upload (the SDK checks
+/// it before our sha256 can).
+fn body_error(key: &str, e: &dyn std::error::Error) -> StoreError {
+    let message = crate::journal::error_chain(e);
+    if message.contains("checksum mismatch") {
+        StoreError::Integrity { key: key.into(), detail: message }
+    } else {
+        StoreError::S3 { op: "GetObject", key: key.into(), message }
     }
 }

@@ -19,7 +19,7 @@ use http_body_util::Full;
 use hyper::{Method, Response};
 use serde_json::{Value, json};
 
-use super::http::{Req, Server, respond, serve_fn};
+use super::http::{Req, Server, rebind, respond, serve_fn_on};
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -65,9 +65,40 @@ impl Consul {
             changed: tokio::sync::Notify::new(),
             token: token.map(str::to_string),
         });
-        let s = shared.clone();
-        let server = serve_fn(move |req| handle(s.clone(), req));
+        let server = listen(super::http::ephemeral(), &shared);
         Consul { addr: server.url(), token: token.map(str::to_string), server: Some((server, shared)) }
+    }
+
+    fn test_server(&mut self) -> &mut (Server, Arc<Shared>) {
+        self.server.as_mut().expect("only the test server can be stopped and changed")
+    }
+
+    /// The agent goes down: every connection, blocked queries included, is cut.
+    pub fn stop(&mut self) {
+        self.test_server().0.stop();
+    }
+
+    /// The agent comes back on the same port with the data it had (plus what
+    /// [`Consul::set`] wrote while it was down), as after a restart.
+    pub fn start_again(&mut self) {
+        let (server, shared) = self.test_server();
+        let fresh = listen(rebind(server.addr), shared);
+        *server = fresh;
+    }
+
+    /// Writes `key` as another client would, also while the server is down.
+    pub fn set(&mut self, key: &str, value: &str) {
+        let shared = self.test_server().1.clone();
+        let mut st = shared.state.lock().unwrap();
+        st.index += 1;
+        let index = st.index;
+        let create_index = st.keys.get(key).map_or(index, |e| e.create_index);
+        st.keys.insert(
+            key.to_string(),
+            Entry { value: value.as_bytes().to_vec(), flags: 0, create_index, modify_index: index },
+        );
+        drop(st);
+        shared.changed.notify_waiters();
     }
 
     /// A snapshot restore: every index goes back to a low number, as after
@@ -84,6 +115,11 @@ impl Consul {
         drop(st);
         shared.changed.notify_waiters();
     }
+}
+
+fn listen(listener: std::net::TcpListener, shared: &Arc<Shared>) -> Server {
+    let s = shared.clone();
+    serve_fn_on(listener, move |req| handle(s.clone(), req))
 }
 
 fn denied() -> Response<Full<Bytes>> {

@@ -42,8 +42,19 @@ impl Drop for Server {
     }
 }
 
-/// Serves `make()`'s hyper service (built on the server's thread).
-pub fn serve<S, B, M>(make: M) -> Server
+/// An ephemeral port on 127.0.0.1.
+pub fn ephemeral() -> std::net::TcpListener {
+    std::net::TcpListener::bind("127.0.0.1:0").expect("bind")
+}
+
+/// The port a stopped peer had, to start it again where its clients expect it
+/// (std sets `SO_REUSEADDR`, so the old connections do not block the bind).
+pub fn rebind(addr: SocketAddr) -> std::net::TcpListener {
+    std::net::TcpListener::bind(addr).unwrap_or_else(|e| panic!("bind {addr} again: {e}"))
+}
+
+/// Serves `make()`'s hyper service (built on the server's thread) on `listener`.
+pub fn serve_on<S, B, M>(listener: std::net::TcpListener, make: M) -> Server
 where
     M: FnOnce() -> S + Send + 'static,
     S: hyper::service::Service<Request<Incoming>, Response = Response<B>> + Clone + Send + 'static,
@@ -53,7 +64,6 @@ where
     B::Data: Send,
     B::Error: Into<BoxError>,
 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
     listener.set_nonblocking(true).expect("nonblocking");
     let addr = listener.local_addr().expect("addr");
     let (tx, mut rx) = tokio::sync::oneshot::channel();
@@ -67,6 +77,8 @@ where
                     _ = &mut rx => break,
                     accepted = listener.accept() => {
                         let Ok((socket, _)) = accepted else { continue };
+                        // As Consul (Go) and S3 do: no Nagle delay on small answers.
+                        let _ = socket.set_nodelay(true);
                         let conn = hyper::server::conn::http1::Builder::new()
                             .title_case_headers(true)
                             .serve_connection(TokioIo::new(socket), service.clone());
@@ -125,14 +137,23 @@ pub fn decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Serves an async handler taking a [`Req`].
+/// Serves an async handler taking a [`Req`] on an ephemeral port.
 pub fn serve_fn<H, Fut>(handler: H) -> Server
 where
     H: Fn(Req) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
 {
+    serve_fn_on(ephemeral(), handler)
+}
+
+/// [`serve_fn`] on a given listener.
+pub fn serve_fn_on<H, Fut>(listener: std::net::TcpListener, handler: H) -> Server
+where
+    H: Fn(Req) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Response<Full<Bytes>>> + Send + 'static,
+{
     let handler = Arc::new(handler);
-    serve(move || {
+    serve_on(listener, move || {
         hyper::service::service_fn(move |req: Request<Incoming>| {
             let handler = handler.clone();
             async move {

@@ -9,7 +9,7 @@ use assert_cmd::Command;
 
 use super::Sandbox;
 use super::consul::{Consul, consul};
-use super::s3::{ACCESS_KEY, BUCKET, S3Peer, SECRET_KEY};
+use super::s3::{ACCESS_KEY, BUCKET, Faults, S3Peer, SECRET_KEY};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -38,13 +38,13 @@ pub struct Options {
     pub extra: String,
     /// S3 endpoint in `journal.s3` (else only in `AWS_ENDPOINT_URL`).
     pub endpoint_in_config: bool,
-    /// The S3 peer fails every upload of this part number.
-    pub fail_part: Option<u32>,
+    /// How the S3 peer misbehaves.
+    pub faults: Faults,
 }
 
 impl Default for Options {
     fn default() -> Self {
-        Options { retries: 2, extra: String::new(), endpoint_in_config: true, fail_part: None }
+        Options { retries: 2, extra: String::new(), endpoint_in_config: true, faults: Faults::default() }
     }
 }
 
@@ -59,7 +59,7 @@ impl Pipeline {
         let (s3, consul, store, kv) = match backend {
             Backend::Files => (None, None, "file://store".to_string(), "file://kv".to_string()),
             Backend::Remote => {
-                let s3 = S3Peer::start(&sb.path().join("s3"), opts.fail_part);
+                let s3 = S3Peer::with(&sb.path().join("s3"), opts.faults);
                 let consul = consul();
                 let endpoint = if opts.endpoint_in_config {
                     format!("endpoint: \"{}\", ", s3.server.url())
