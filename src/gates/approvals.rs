@@ -19,7 +19,7 @@ use crate::forge::{Approval, ApprovalState, Deployment, UserType};
 /// The environments whose approvals count for `env`: `env` itself when one
 /// approval is required, `env-approval-1 … N` when N > 1.
 pub fn approval_environments(env: &str, required: u32) -> Vec<String> {
-    if required <= 1 { vec![env.to_owned()] } else { (1..=required).map(|i| format!("{env}-approval-{i}")).collect() }
+    if required <= 1 { vec![env.to_owned()] } else { crate::policy::environments::approval_envs(env, required) }
 }
 
 /// Team membership as the forge answered it: `org/slug` (lower-case) → logins.
