@@ -19,5 +19,6 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod run;
+pub mod statefs;
 pub mod tls;
 pub mod version;

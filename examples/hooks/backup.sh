@@ -1,8 +1,9 @@
 #!/bin/sh
 # Demo backup hook: keeps what $STAGEGATE_ENV serves now, for rollback.sh.
 set -eu
-www="$STAGEGATE_STATE_DIR/demo/www/$STAGEGATE_ENV"
-backup="$STAGEGATE_STATE_DIR/demo/backup/$STAGEGATE_ENV"
+. "$(dirname "$0")/statedir.sh"
+www="$(state_path "demo/www/$STAGEGATE_ENV")" || exit 1
+backup="$(state_path "demo/backup/$STAGEGATE_ENV")" || exit 1
 rm -rf "$backup"
 mkdir -p "$backup"
 if [ -d "$www" ]; then

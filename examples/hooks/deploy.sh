@@ -4,8 +4,11 @@
 # runs. Context comes only from STAGEGATE_* variables.
 # DEMO_BREAK=<release id> makes that release fail to come up (no health page).
 set -eu
-www="$STAGEGATE_STATE_DIR/demo/www/$STAGEGATE_ENV"
+. "$(dirname "$0")/statedir.sh"
+www="$(state_path "demo/www/$STAGEGATE_ENV")" || exit 1
 mkdir -p "$www"
+state_path "demo/www/$STAGEGATE_ENV/release" > /dev/null || exit 1
+state_path "demo/www/$STAGEGATE_ENV/healthz" > /dev/null || exit 1
 echo "deploying $STAGEGATE_RELEASE ($STAGEGATE_REF) to $STAGEGATE_ENV"
 printf '%s\n' "$STAGEGATE_RELEASE" > "$www/release"
 if [ "${DEMO_BREAK:-}" = "$STAGEGATE_RELEASE" ]; then

@@ -2,8 +2,9 @@
 # Demo rollback hook: restores what backup.sh kept; stagegate then redeploys
 # the previous good release ($STAGEGATE_RELEASE) and verifies it again.
 set -eu
-www="$STAGEGATE_STATE_DIR/demo/www/$STAGEGATE_ENV"
-backup="$STAGEGATE_STATE_DIR/demo/backup/$STAGEGATE_ENV"
+. "$(dirname "$0")/statedir.sh"
+www="$(state_path "demo/www/$STAGEGATE_ENV")" || exit 1
+backup="$(state_path "demo/backup/$STAGEGATE_ENV")" || exit 1
 rm -rf "$www"
 mkdir -p "$www"
 if [ -d "$backup" ]; then

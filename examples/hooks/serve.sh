@@ -3,7 +3,10 @@
 # unless it already runs. It stops by itself after 10 idle minutes or when
 # its directory is removed; `scripts/demo.sh` stops it at the end.
 set -eu
-dir="$STAGEGATE_STATE_DIR/demo"
+. "$(dirname "$0")/statedir.sh"
+dir="$(state_path demo)" || exit 1
+state_path demo/server.pid > /dev/null || exit 1
+state_path demo/server.log > /dev/null || exit 1
 pidfile="$dir/server.pid"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   exit 0

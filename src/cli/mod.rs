@@ -164,6 +164,9 @@ impl Ctx {
 
     /// A runner for deploy, promote and rollback.
     pub fn runner<'c>(&self, cfg: &'c Config) -> Result<Runner<'c>, Error> {
+        // Hooks write under it, locks and the audit trail live in it: a link
+        // there is refused before anything runs.
+        crate::run::audit::check(&self.state)?;
         Ok(Runner {
             cfg,
             forge: self.forge()?,

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::state::StateDir;
+use super::state::{Document, StateDir};
 use super::{
     Approval, CommitSummary, Deployment, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
     NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
@@ -17,17 +17,15 @@ use crate::config::Reviewer;
 
 const FILE: &str = "forge.json";
 
+/// `forge.json`. Every field stagegate always writes is required and no
+/// other is allowed: a document of another shape is damaged, not empty.
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Records {
-    #[serde(default)]
     approvals: Vec<Approval>,
-    #[serde(default)]
     tags: Vec<LocalTag>,
-    #[serde(default)]
     releases: Vec<LocalRelease>,
-    #[serde(default)]
     next_release_id: u64,
-    #[serde(default)]
     environments: BTreeMap<String, Protection>,
     /// `org/slug` → logins (what GitHub's team membership answers).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
@@ -37,11 +35,36 @@ struct Records {
     deployments: Vec<Deployment>,
 }
 
+impl Document for Records {
+    fn check(&self) -> Result<(), String> {
+        for (i, d) in self.deployments.iter().enumerate() {
+            if d.id != i as u64 + 1 {
+                return Err(format!("deployment {} is at position {} (ids are 1, 2, 3, … in order)", d.id, i + 1));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for r in &self.releases {
+            if !ids.insert(r.release.id) {
+                return Err(format!("release id {} appears twice", r.release.id));
+            }
+            if r.release.id > self.next_release_id {
+                return Err(format!("release id {} is above next_release_id {}", r.release.id, self.next_release_id));
+            }
+        }
+        let mut names = std::collections::BTreeSet::new();
+        if let Some(t) = self.tags.iter().find(|t| !names.insert(t.name.as_str())) {
+            return Err(format!("tag {} appears twice", t.name));
+        }
+        Ok(())
+    }
+}
+
 fn team_key(org: &str, slug: &str) -> String {
     format!("{}/{}", org.to_lowercase(), slug.to_lowercase())
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct LocalTag {
     name: String,
     commit: String,

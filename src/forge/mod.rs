@@ -148,7 +148,12 @@ impl Deployment {
 #[derive(Debug, Error, Diagnostic)]
 pub enum ForgeError {
     #[error("cannot {action} `{path}`: {source}")]
-    #[diagnostic(code(stagegate::forge::io), help("check that the state directory is writable (--state-dir)"))]
+    #[diagnostic(
+        code(stagegate::forge::io),
+        help(
+            "check that the state directory is writable and holds only regular files and directories, no symbolic links (--state-dir)"
+        )
+    )]
     Io { action: &'static str, path: String, source: std::io::Error },
 
     #[error("the local state file `{path}` is damaged: {detail}")]

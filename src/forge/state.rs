@@ -1,14 +1,28 @@
 //! The local state directory (`.stagegate/`): JSON documents, each written
 //! atomically (temp file + rename) while holding an exclusive lock, so two
 //! processes never interleave a read-modify-write or leave a torn file.
+//!
+//! Every file and directory is opened through [`crate::statefs`]: a symbolic
+//! link or special file anywhere under the state dir is refused, never
+//! followed. A document that parses as JSON but is not what stagegate wrote
+//! (`[]`, unknown fields, broken invariants) is damaged state: refused, never
+//! overwritten.
 
-use std::fs::{self, File, OpenOptions};
-use std::io::Write;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use serde::{Serialize, de::DeserializeOwned};
 
 use super::ForgeError;
+use crate::statefs;
+
+/// A document kept in a state directory.
+pub trait Document: Serialize + DeserializeOwned + Default {
+    /// What must hold of a document stagegate wrote; `Err` says what does not.
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct StateDir {
@@ -20,6 +34,10 @@ pub struct Lock {
     _file: File,
 }
 
+fn io_err(action: &'static str) -> impl FnOnce((PathBuf, std::io::Error)) -> ForgeError {
+    move |(path, source)| ForgeError::Io { action, path: path.display().to_string(), source }
+}
+
 impl StateDir {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         StateDir { root: root.into() }
@@ -29,53 +47,68 @@ impl StateDir {
         &self.root
     }
 
-    fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> ForgeError {
-        let path = path.display().to_string();
-        move |source| ForgeError::Io { action, path, source }
+    /// Refuses a state dir that is a link or not a directory (a missing one is fine).
+    pub fn check(&self) -> Result<(), ForgeError> {
+        statefs::dirs(&self.root, Path::new(""), false).map(|_| ()).map_err(io_err("use"))
     }
 
     /// Takes the directory's exclusive lock, blocking until it is free.
     pub fn lock(&self) -> Result<Lock, ForgeError> {
-        fs::create_dir_all(&self.root).map_err(Self::io("create", &self.root))?;
-        let path = self.root.join(".lock");
-        let file =
-            OpenOptions::new().create(true).truncate(false).write(true).open(&path).map_err(Self::io("open", &path))?;
-        file.lock().map_err(Self::io("lock", &path))?;
+        let file = statefs::open_rw(&self.root, Path::new(".lock")).map_err(io_err("open"))?;
+        file.lock().map_err(|source| ForgeError::Io {
+            action: "lock",
+            path: self.root.join(".lock").display().to_string(),
+            source,
+        })?;
         Ok(Lock { _file: file })
     }
 
     /// Reads a document; a missing one is the default (empty) state.
-    pub fn read<T: DeserializeOwned + Default>(&self, name: &str) -> Result<T, ForgeError> {
+    pub fn read<T: Document>(&self, name: &str) -> Result<T, ForgeError> {
         let path = self.root.join(name);
-        match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes)
-                .map_err(|e| ForgeError::Corrupt { path: path.display().to_string(), detail: e.to_string() }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::default()),
-            Err(e) => Err(Self::io("read", &path)(e)),
-        }
+        let Some(bytes) = statefs::read(&self.root, Path::new(name)).map_err(io_err("read"))? else {
+            return Ok(T::default());
+        };
+        parse(&bytes).map_err(|detail| ForgeError::Corrupt { path: path.display().to_string(), detail })
     }
 
     /// Writes a document atomically. Call with the lock held.
-    pub fn write<T: Serialize>(&self, _lock: &Lock, name: &str, value: &T) -> Result<(), ForgeError> {
-        let path = self.root.join(name);
-        let mut tmp = tempfile::NamedTempFile::new_in(&self.root).map_err(Self::io("create a file in", &self.root))?;
-        let bytes = serde_json::to_vec_pretty(value).expect("state serializes");
-        tmp.write_all(&bytes).map_err(Self::io("write", tmp.path()))?;
-        tmp.write_all(b"\n").map_err(Self::io("write", tmp.path()))?;
-        tmp.as_file().sync_all().map_err(Self::io("sync", tmp.path()))?;
-        tmp.persist(&path).map_err(|e| Self::io("replace", &path)(e.error))?;
+    pub fn write<T: Document>(&self, _lock: &Lock, name: &str, value: &T) -> Result<(), ForgeError> {
+        let mut bytes = serde_json::to_vec_pretty(value).expect("state serializes");
+        bytes.push(b'\n');
+        statefs::write_atomic(&self.root, Path::new(name), &bytes, statefs::Replace::Any).map_err(io_err("write"))?;
         Ok(())
     }
 
     /// Read-modify-write under the lock.
-    pub fn update<T, R>(&self, name: &str, f: impl FnOnce(&mut T) -> R) -> Result<R, ForgeError>
-    where
-        T: Serialize + DeserializeOwned + Default,
-    {
+    pub fn update<T: Document, R>(&self, name: &str, f: impl FnOnce(&mut T) -> R) -> Result<R, ForgeError> {
         let lock = self.lock()?;
         let mut value: T = self.read(name)?;
         let out = f(&mut value);
         self.write(&lock, name, &value)?;
         Ok(out)
+    }
+}
+
+/// A document as stagegate writes it: one JSON object (never an array, a
+/// number or an empty file), of the document's shape, its invariants holding.
+pub fn parse<T: Document>(bytes: &[u8]) -> Result<T, String> {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    if !value.is_object() {
+        return Err(format!("expected a JSON object, found {}", json_kind(&value)));
+    }
+    let doc: T = serde_json::from_value(value).map_err(|e| e.to_string())?;
+    doc.check()?;
+    Ok(doc)
+}
+
+fn json_kind(v: &serde_json::Value) -> &'static str {
+    match v {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
     }
 }

@@ -88,6 +88,15 @@ pub enum JournalError {
     )]
     ImportFailed { version: String, lane: String, detail: String },
 
+    #[error("`{file}` changed while it was uploaded ({detail}); nothing was published")]
+    #[diagnostic(
+        code(stagegate::journal::changed),
+        help(
+            "the local file is untouched and the store holds nothing of it; upload it again once it is complete (`journal watch-dir` waits until a file is stable)"
+        )
+    )]
+    Changed { file: String, detail: String },
+
     #[error("cannot {action} `{path}`: {source}")]
     #[diagnostic(code(stagegate::journal::io), help("check the path and its permissions"))]
     Io { action: &'static str, path: String, source: std::io::Error },
@@ -116,6 +125,7 @@ impl JournalError {
             | JournalError::UnknownVersion(_)
             | JournalError::Checksum { .. }
             | JournalError::ImportFailed { .. }
+            | JournalError::Changed { .. }
             | JournalError::Io { .. } => Exit::Failed,
             JournalError::Store(e) => e.exit(),
             JournalError::Kv(e) => e.exit(),

@@ -179,8 +179,13 @@ impl Importer {
         // The manifest names a file we create: it must not point elsewhere.
         super::layout::check_name(&m.file, "journal file name")?;
         let dir = self.work_dir.join(&self.lane).join(version);
-        std::fs::create_dir_all(&dir).map_err(JournalError::io("create", &dir))?;
         let dest = dir.join(&m.file);
+        if !self.dry_run {
+            // Real directories only, and no link or special file where the journal lands.
+            let rel = std::path::Path::new(&self.lane).join(version);
+            crate::statefs::create_dir_all(&self.work_dir, &rel).map_err(|(p, e)| JournalError::io("create", &p)(e))?;
+            crate::statefs::absent_or_file(&dest).map_err(JournalError::io("download to", &dest))?;
+        }
         let progress = Progress::new(format!("download {version}"), m.size, self.quiet);
         let got = self
             .store

@@ -87,8 +87,34 @@ pub struct Manifest {
     pub mandators: Vec<String>,
 }
 
+impl Manifest {
+    /// A manifest belongs where it was read from: `journals/<version>/`.
+    /// Anything else (another version or cluster, a file name that could
+    /// point elsewhere, a malformed digest) is damage.
+    pub fn check_against(&self, v: &VersionId) -> Result<(), String> {
+        if self.version != v.to_string() {
+            return Err(format!("it says version `{}` but lives under {v}", self.version.escape_debug()));
+        }
+        if self.cluster != v.cluster {
+            return Err(format!(
+                "it says cluster `{}` but version {v} is of {}",
+                self.cluster.escape_debug(),
+                v.cluster
+            ));
+        }
+        if !valid_name(&self.file) || self.file == MANIFEST {
+            return Err(format!("`{}` is not a valid journal file name", self.file.escape_debug()));
+        }
+        if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
+            return Err(format!("`{}` is not a sha256", self.sha256.escape_debug()));
+        }
+        Ok(())
+    }
+}
+
 /// One entry of the version endpoint.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct LatestEntry {
     pub version: String,
     #[serde(default)]
@@ -114,10 +140,32 @@ impl From<&Manifest> for LatestEntry {
 
 /// The version endpoint (`latest.json`): the newest version overall and per cluster.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct Latest {
     pub latest: Option<LatestEntry>,
     #[serde(default)]
     pub clusters: BTreeMap<String, LatestEntry>,
+}
+
+impl crate::forge::state::Document for Latest {
+    fn check(&self) -> Result<(), String> {
+        let entries = self.latest.iter().map(|e| (None, e)).chain(self.clusters.iter().map(|(c, e)| (Some(c), e)));
+        for (key, e) in entries {
+            let ok = VersionId::parse(&e.version).is_some_and(|v| {
+                key.is_none_or(|k| *k == v.cluster) && (e.cluster.is_empty() || e.cluster == v.cluster)
+            });
+            if !ok {
+                return Err(format!(
+                    "entry `{}` does not match the cluster it is listed under",
+                    e.version.escape_debug()
+                ));
+            }
+        }
+        if self.latest.is_none() && !self.clusters.is_empty() {
+            return Err("it lists clusters but no latest version".into());
+        }
+        Ok(())
+    }
 }
 
 impl Latest {

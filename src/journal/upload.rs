@@ -91,8 +91,9 @@ pub async fn update_latest(store: &dyn Store, m: &Manifest) -> Result<Latest, St
         let current = store.get(layout::LATEST).await?;
         let (mut latest, cond) = match &current {
             Some(o) => {
-                let l: Latest = serde_json::from_slice(&o.bytes)
-                    .map_err(|e| StoreError::Corrupt { key: layout::LATEST.into(), detail: e.to_string() })?;
+                // Damaged (not what stagegate writes): refused, never overwritten.
+                let l: Latest = crate::forge::state::parse(&o.bytes)
+                    .map_err(|detail| StoreError::Corrupt { key: layout::LATEST.into(), detail })?;
                 (l, Cond::Match(o.etag.clone()))
             }
             None => (Latest::default(), Cond::Absent),
@@ -104,6 +105,96 @@ pub async fn update_latest(store: &dyn Store, m: &Manifest) -> Result<Latest, St
         }
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
+}
+
+/// What identifies a file's content without reading it: if any of these
+/// differ between the start and the end of an upload, the file changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Identity {
+    dev: u64,
+    ino: u64,
+    size: u64,
+    mtime_ns: i128,
+    ctime_ns: i128,
+}
+
+impl Identity {
+    fn of(path: &Path) -> std::io::Result<Identity> {
+        use std::os::unix::fs::MetadataExt;
+        let m = std::fs::metadata(path)?;
+        let ns = |s: i64, n: i64| i128::from(s) * 1_000_000_000 + i128::from(n);
+        Ok(Identity {
+            dev: m.dev(),
+            ino: m.ino(),
+            size: m.len(),
+            mtime_ns: ns(m.mtime(), m.mtime_nsec()),
+            ctime_ns: ns(m.ctime(), m.ctime_nsec()),
+        })
+    }
+
+    /// How `later` differs, in words; `None` when it does not.
+    fn changed(&self, later: &Identity, sent: u64) -> Option<String> {
+        if (self.dev, self.ino) != (later.dev, later.ino) {
+            Some("it was replaced by another file".into())
+        } else if self.size != later.size {
+            Some(format!("its size went from {} to {} bytes", self.size, later.size))
+        } else if sent != self.size {
+            Some(format!("{sent} bytes were read of its {}", self.size))
+        } else if (self.mtime_ns, self.ctime_ns) != (later.mtime_ns, later.ctime_ns) {
+            Some("it was modified".into())
+        } else {
+            None
+        }
+    }
+}
+
+/// One attempt: claim, stream, check the file did not change, manifest.
+/// `Ok(Err(_))` ends the retries: a changing file is not sent again.
+async fn attempt(
+    store: &dyn Store,
+    path: &Path,
+    file: &str,
+    req: &Request,
+    mandators: &[String],
+    label: &str,
+) -> Result<Result<Manifest, JournalError>, StoreError> {
+    let changed = |detail| Ok(Err(JournalError::Changed { file: path.display().to_string(), detail }));
+    let before = Identity::of(path).map_err(StoreError::io("read", path))?;
+    let v = claim(store, Utc::now().date_naive(), &req.cluster, file).await?;
+    let progress = Progress::new(label.to_string(), before.size, req.quiet);
+    let object_meta =
+        vec![("stagegate-version".to_string(), v.to_string()), ("stagegate-cluster".to_string(), req.cluster.clone())];
+    let key = layout::object_key(&v, file);
+    let t = store.upload(&key, path, &object_meta, &progress).await;
+    progress.finish();
+    let t = t?;
+    // The sha256 published must be that of what was stored: the bytes sent are
+    // those of the file as it was at the start, or the object goes again.
+    let after = Identity::of(path).map_err(StoreError::io("read", path));
+    let detail = match &after {
+        Ok(after) => before.changed(after, t.size),
+        Err(e) => Some(e.to_string()),
+    };
+    if let Some(detail) = detail {
+        // Nothing points at the object yet (no manifest): take it away.
+        if let Err(e) = store.delete(&key).await {
+            return changed(format!("{detail}; the unlisted object {key} could not be removed: {e}"));
+        }
+        return changed(detail);
+    }
+    let m = Manifest {
+        version: v.to_string(),
+        cluster: req.cluster.clone(),
+        file: file.to_string(),
+        size: t.size,
+        sha256: t.sha256,
+        uploaded_at: Utc::now(),
+        change: req.change.clone(),
+        mandators: mandators.to_vec(),
+    };
+    let bytes = serde_json::to_vec_pretty(&m).expect("serializes");
+    store.put(&layout::manifest_key(&v), bytes, Cond::Absent).await?;
+    Ok(Ok(m))
 }
 
 /// Uploads one journal; the caller has authorized it.
@@ -119,39 +210,11 @@ pub async fn upload(
     if !meta.is_file() || !layout::valid_name(&file) {
         return Err(JournalError::BadFile(path.display().to_string()));
     }
-    let (size, mandators) = (meta.len(), &mandators);
     let failed = |attempts, source| JournalError::UploadFailed { file: path.display().to_string(), attempts, source };
     let label = format!("upload {file}");
-    let result = with_retries(cfg.retries, &label, |_| {
-        let store = store.clone();
-        let (file, label) = (file.clone(), label.clone());
-        async move {
-            let v = claim(store.as_ref(), Utc::now().date_naive(), &req.cluster, &file).await?;
-            let progress = Progress::new(label, size, req.quiet);
-            let object_meta = vec![
-                ("stagegate-version".to_string(), v.to_string()),
-                ("stagegate-cluster".to_string(), req.cluster.clone()),
-            ];
-            let t = store.upload(&layout::object_key(&v, &file), path, &object_meta, &progress).await;
-            progress.finish();
-            let t = t?;
-            let m = Manifest {
-                version: v.to_string(),
-                cluster: req.cluster.clone(),
-                file,
-                size: t.size,
-                sha256: t.sha256,
-                uploaded_at: Utc::now(),
-                change: req.change.clone(),
-                mandators: mandators.to_vec(),
-            };
-            let bytes = serde_json::to_vec_pretty(&m).expect("serializes");
-            store.put(&layout::manifest_key(&v), bytes, Cond::Absent).await?;
-            Ok::<_, StoreError>(m)
-        }
-    })
-    .await;
-    let m = result.map_err(|(attempts, e)| failed(attempts, e))?;
+    let result =
+        with_retries(cfg.retries, &label, |_| attempt(store.as_ref(), path, &file, req, &mandators, &label)).await;
+    let m = result.map_err(|(attempts, e)| failed(attempts, e))??;
     // The journal is stored and listed; the version endpoint follows.
     with_retries(cfg.retries, "update latest.json", |_| update_latest(store.as_ref(), &m)).await.map_err(
         |(_, source)| JournalError::EndpointFailed {
@@ -163,30 +226,41 @@ pub async fn upload(
     Ok(m)
 }
 
-/// Every listed version, newest first.
+/// Every listed version, newest first. A manifest that disagrees with where
+/// it was read from is damaged: refused, never imported.
 pub async fn versions(store: &dyn Store) -> Result<Vec<Manifest>, JournalError> {
     let keys = store.list(layout::JOURNALS).await?;
     let mut found: Vec<(VersionId, String)> = keys
-        .into_iter()
+        .iter()
         .filter(|k| k.ends_with(&format!("/{}", layout::MANIFEST)))
-        .filter_map(|k| layout::version_of_key(&k).map(|v| (v, k)))
+        .filter_map(|k| layout::version_of_key(k).map(|v| (v, k.clone())))
         .collect();
     found.sort_by(|a, b| b.0.cmp(&a.0));
     let mut out = Vec::with_capacity(found.len());
-    for (_, key) in found {
+    for (v, key) in found {
         if let Some(o) = store.get(&key).await? {
-            let m: Manifest = serde_json::from_slice(&o.bytes)
-                .map_err(|e| StoreError::Corrupt { key: key.clone(), detail: e.to_string() })?;
-            out.push(m);
+            out.push(checked_manifest(&v, &key, &o.bytes, &keys)?);
         }
     }
     Ok(out)
 }
 
-/// The manifest of one version.
+fn checked_manifest(v: &VersionId, key: &str, bytes: &[u8], keys: &[String]) -> Result<Manifest, StoreError> {
+    let corrupt = |detail: String| StoreError::Corrupt { key: key.into(), detail };
+    let m: Manifest = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    m.check_against(v).map_err(corrupt)?;
+    let object = layout::object_key(v, &m.file);
+    if !keys.contains(&object) {
+        return Err(corrupt(format!("it names the file `{}`, which is not stored beside it", m.file)));
+    }
+    Ok(m)
+}
+
+/// The manifest of one version, checked against where it lives.
 pub async fn manifest(store: &dyn Store, version: &str) -> Result<Manifest, JournalError> {
     let v = VersionId::parse(version).ok_or_else(|| JournalError::BadName(version.into(), "journal version"))?;
     let key = layout::manifest_key(&v);
     let o = store.get(&key).await?.ok_or_else(|| JournalError::UnknownVersion(version.into()))?;
-    serde_json::from_slice(&o.bytes).map_err(|e| StoreError::Corrupt { key, detail: e.to_string() }.into())
+    let keys = store.list(&format!("{}{v}/", layout::JOURNALS)).await?;
+    Ok(checked_manifest(&v, &key, &o.bytes, &keys)?)
 }

@@ -1,9 +1,9 @@
 //! The audit trail: one JSON line per deploy, promote, rollback (refused ones
 //! too) in `<state>/audit.jsonl` — who, what, when, approvals, outcome, and a
-//! freeze override's reason. Appended under the state directory's lock.
+//! freeze override's reason. Appended under the state directory's lock, one
+//! whole line at a time.
 
-use std::fs::OpenOptions;
-use std::io::Write;
+use std::path::Path;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,6 +11,7 @@ use serde::Serialize;
 use super::StepRecord;
 use crate::forge::ForgeError;
 use crate::forge::state::StateDir;
+use crate::statefs;
 
 pub const FILE: &str = "audit.jsonl";
 
@@ -41,16 +42,31 @@ pub struct Entry {
     pub steps: Vec<StepRecord>,
 }
 
+/// Refuses an audit trail that is a link or special file before a run
+/// starts, so a run is never left without its audit line.
+pub fn check(state: &StateDir) -> Result<(), ForgeError> {
+    state.check()?;
+    let path = state.root().join(FILE);
+    statefs::absent_or_file(&path).map_err(|source| ForgeError::Io {
+        action: "append to",
+        path: path.display().to_string(),
+        source,
+    })
+}
+
+/// Appends one entry as one line, whole or not at all (see
+/// [`statefs::append_line`]); `audit.jsonl` is never followed through a link.
 pub fn append(state: &StateDir, entry: &Entry) -> Result<(), ForgeError> {
     let _lock = state.lock()?;
-    let path = state.root().join(FILE);
     let io = |action| {
-        let path = path.display().to_string();
-        move |source| ForgeError::Io { action, path, source }
+        move |(path, source): (std::path::PathBuf, std::io::Error)| ForgeError::Io {
+            action,
+            path: path.display().to_string(),
+            source,
+        }
     };
     let mut line = serde_json::to_vec(entry).expect("audit entries serialize");
     line.push(b'\n');
-    let mut f = OpenOptions::new().create(true).append(true).open(&path).map_err(io("open"))?;
-    f.write_all(&line).map_err(io("append to"))?;
-    f.sync_all().map_err(io("sync"))
+    let mut f = statefs::open_append(state.root(), Path::new(FILE)).map_err(io("open"))?;
+    statefs::append_line(&mut f, &line).map_err(|e| io("append to")((state.root().join(FILE), e)))
 }

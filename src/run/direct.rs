@@ -145,13 +145,19 @@ async fn rollback_checks(
     let current = history::current(deps).map(|c| c.request.release.clone());
     let chosen = match &req.to {
         Some(id) => history::good_of_release(deps, id),
-        None => history::previous_good(deps, current.as_deref().unwrap_or("")),
+        None => history::rollback_target(deps),
     };
     let since = Instant::now();
     let Some(chosen) = chosen.cloned() else {
         let why = match &req.to {
             Some(id) => format!("{id} never ran successfully in {}: promote it instead", req.env),
-            None => format!("{} has no earlier successful release to roll back to", req.env),
+            None => match &current {
+                Some(c) => format!(
+                    "{env} has no earlier successful release to roll back to: nothing older than {c} ran successfully in {env} without being rolled back from (choose one with --to ID)",
+                    env = req.env
+                ),
+                None => format!("{} has no earlier successful release to roll back to", req.env),
+            },
         };
         return r.refuse("check-release", since, why);
     };

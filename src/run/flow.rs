@@ -182,7 +182,9 @@ impl Runner<'_> {
         } else {
             format!("{what} of {} to {}", t.release, t.env)
         };
-        let d = self.start(t, &description, None).await?;
+        // A rollback records what it undoes, so the next one goes further back.
+        let undoes = if is_rollback { previous.map(|p| p.id) } else { None };
+        let d = self.start(t, &description, undoes).await?;
         let hooks = self.cfg.steps.clone();
         let mut checks = env.health.iter();
         let mut deployed = Instant::now();

@@ -68,6 +68,9 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     let lanes = Lanes::new(kv.clone(), &cfg.journal);
     lanes.check(&args.lane)?;
     let key = lanes.key(&args.lane);
+    // Downloads land under the state dir: no link on the way (the rest is checked as it is created).
+    crate::statefs::dirs(ctx.state.root(), std::path::Path::new("journal-downloads"), false)
+        .map_err(|(p, e)| JournalError::io("use", &p)(e))?;
     let importer = Importer {
         lanes,
         store: open_store(ctx, &cfg).await?,

@@ -17,6 +17,7 @@ use serde_json::json;
 use super::upload::{Writer, approve_change};
 use super::{Common, Ctx, duration, open_store};
 use crate::error::{Error, Exit};
+use crate::forge::state::Document;
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
@@ -42,11 +43,15 @@ pub struct Args {
 type Signature = (u64, u128);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Registry {
     files: BTreeMap<String, Uploaded>,
 }
 
+impl Document for Registry {}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Uploaded {
     size: u64,
     mtime_ns: u128,
@@ -54,21 +59,50 @@ struct Uploaded {
     version: String,
 }
 
-fn scan(dir: &Path) -> Result<HashMap<PathBuf, Signature>, JournalError> {
-    let mut out = HashMap::new();
+/// What a scan found: candidate journals by signature, and what it skipped, with why.
+struct Scan {
+    files: HashMap<PathBuf, Signature>,
+    skipped: BTreeMap<PathBuf, String>,
+}
+
+/// Why an entry of the export directory is not a journal to upload.
+fn skip_reason(name: &str, kind: std::fs::FileType) -> Option<&'static str> {
+    Some(if name.starts_with('.') {
+        "a hidden file (the exporter's, not a journal yet)"
+    } else if name.ends_with(".tmp") || name.ends_with(".part") {
+        "a partial file (.tmp or .part: still being exported)"
+    } else if kind.is_symlink() {
+        "a symbolic link (only regular files are uploaded)"
+    } else if kind.is_dir() {
+        "a directory (watch-dir does not descend)"
+    } else if !kind.is_file() {
+        "not a regular file"
+    } else if !valid_name(name) {
+        "not a valid journal file name (letters, digits, `-`, `_`, `.`; at most 128)"
+    } else {
+        return None;
+    })
+}
+
+fn scan(dir: &Path) -> Result<Scan, JournalError> {
+    let mut out = Scan { files: HashMap::new(), skipped: BTreeMap::new() };
     for entry in std::fs::read_dir(dir).map_err(JournalError::io("read", dir))? {
         let entry = entry.map_err(JournalError::io("read", dir))?;
         let name = entry.file_name().to_string_lossy().into_owned();
-        // Hidden and partial files are the exporter's business, not journals yet.
-        if !valid_name(&name) || name.ends_with(".tmp") || name.ends_with(".part") {
-            continue;
-        }
-        let Ok(meta) = entry.metadata() else { continue };
-        if !meta.is_file() {
+        let path = entry.path();
+        let meta = match std::fs::symlink_metadata(&path) {
+            Ok(m) => m,
+            Err(e) => {
+                out.skipped.insert(path, format!("cannot be read: {e}"));
+                continue;
+            }
+        };
+        if let Some(why) = skip_reason(&name, meta.file_type()) {
+            out.skipped.insert(path, why.to_string());
             continue;
         }
         let mtime = meta.modified().ok().and_then(|t| t.duration_since(UNIX_EPOCH).ok()).map_or(0, |d| d.as_nanos());
-        out.insert(entry.path(), (meta.len(), mtime));
+        out.files.insert(path, (meta.len(), mtime));
     }
     Ok(out)
 }
@@ -81,15 +115,23 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     }
     let store = open_store(ctx, &cfg).await?;
     let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false };
-    let mut previous = scan(&args.dir)?;
+    let mut previous = scan(&args.dir)?.files;
     let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
+    // Said once per file and reason, and in the final report.
+    let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             () = tokio::time::sleep(args.interval) => {},
             _ = &mut stop => break,
         }
-        let now = scan(&args.dir)?;
+        let Scan { files: now, skipped: skips } = scan(&args.dir)?;
+        for (path, why) in skips {
+            if skipped.get(&path) != Some(&why) {
+                eprintln!("skipped {}: {why}", path.display());
+                skipped.insert(path, why);
+            }
+        }
         let registry: Registry = ctx.state.read(REGISTRY)?;
         let mut paths: Vec<&PathBuf> = now.keys().collect();
         paths.sort();
@@ -97,9 +139,22 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             let sig = now[path];
             let key = path.display().to_string();
             let known = registry.files.get(&key);
-            if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) || previous.get(path) != Some(&sig) {
-                continue; // already uploaded as it is, or not stable yet
+            if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) {
+                skipped.remove(path);
+                continue; // already uploaded as it is
             }
+            if previous.get(path) != Some(&sig) {
+                let why = format!(
+                    "still changing (size or modification time moved within {:?}); uploaded once stable",
+                    args.interval
+                );
+                if skipped.get(path) != Some(&why) {
+                    eprintln!("skipped {}: {why}", path.display());
+                    skipped.insert(path.clone(), why);
+                }
+                continue;
+            }
+            skipped.remove(path);
             let sha = match hash_file(path, &Progress::hidden()).await {
                 Ok(sha) => sha,
                 Err(e) => {
@@ -135,16 +190,19 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         }
         // A failed file that is gone is no longer this watcher's to report.
         failed.retain(|k, _| now.contains_key(Path::new(k)));
+        skipped.retain(|p, _| p.symlink_metadata().is_ok());
         previous = now;
         if args.once {
             break;
         }
     }
     let failed: Vec<_> = failed.into_iter().map(|(f, e)| json!({"file": f, "error": e})).collect();
+    let skipped: Vec<_> =
+        skipped.into_iter().map(|(f, why)| json!({"file": f.display().to_string(), "reason": why})).collect();
     if ctx.out.json() {
-        ctx.out.emit(
-            &json!({"uploaded": uploaded, "failed": failed, "dry_run": ctx.dry_run, "effects": ctx.log.entries()}),
-        );
+        ctx.out.emit(&json!({
+            "uploaded": uploaded, "failed": failed, "skipped": skipped, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
+        }));
     } else {
         for e in ctx.log.entries() {
             println!("would {e}");

@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, Kv, KvError, MAX_TXN_OPS, Read, TxnOp};
-use crate::forge::state::StateDir;
+use crate::forge::state::{Document, StateDir};
 
 const DOC: &str = "kv.json";
 /// How often a blocking read looks for a change: short enough for a prompt
@@ -21,12 +21,24 @@ const DOC: &str = "kv.json";
 const POLL: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Doc {
     index: u64,
     keys: BTreeMap<String, Stored>,
 }
 
+impl Document for Doc {
+    /// Every key's modify index was taken from the store-wide counter.
+    fn check(&self) -> Result<(), String> {
+        match self.keys.iter().find(|(_, s)| s.modify_index == 0 || s.modify_index > self.index) {
+            Some((k, s)) => Err(format!("key {k} has modify index {}, outside 1..={}", s.modify_index, self.index)),
+            None => Ok(()),
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct Stored {
     /// Base64, as Consul returns values.
     value: String,

@@ -39,8 +39,14 @@ impl Store for DryRun {
         Ok(t)
     }
 
+    /// Downloads into a temporary file outside every state directory (the
+    /// download is a read: the plan checks it for real), removed at once;
+    /// `dest` is never created.
     async fn download(&self, key: &str, dest: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
-        self.inner.download(key, dest, progress).await
+        let tmp = tempfile::NamedTempFile::new().map_err(StoreError::io("create a temporary file for", dest))?;
+        let t = self.inner.download(key, tmp.path(), progress).await?;
+        self.log.push(format!("download {}/{key} to {}", self.inner.describe(), dest.display()));
+        Ok(t)
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
@@ -54,6 +60,11 @@ impl Store for DryRun {
         };
         self.log.push(format!("{how} {}/{key} ({} bytes)", self.inner.describe(), bytes.len()));
         Ok(true)
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        self.log.push(format!("delete {}/{key}", self.inner.describe()));
+        Ok(())
     }
 
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {

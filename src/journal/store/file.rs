@@ -2,8 +2,10 @@
 //! Every write lands in a temporary file in the target's directory and is then
 //! renamed into place, so a reader sees a whole object or none; conditional
 //! writes compare a content hash (the "ETag") under the directory's lock.
+//! Nothing under the root is followed through a symbolic link or opened as a
+//! special file ([`crate::statefs`]).
 
-use std::fs::{self, File, OpenOptions};
+use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
@@ -11,6 +13,11 @@ use sha2::{Digest, Sha256};
 
 use super::{Cond, Object, Store, StoreError, Transferred, copy_hashing};
 use crate::journal::progress::Progress;
+use crate::statefs;
+
+fn io(action: &'static str) -> impl FnOnce((PathBuf, std::io::Error)) -> StoreError {
+    move |(path, source)| StoreError::Io { action, path: path.display().to_string(), source }
+}
 
 pub struct FileStore {
     root: PathBuf,
@@ -31,22 +38,18 @@ impl FileStore {
         Ok(self.root.join(key))
     }
 
-    fn temp_beside(path: &Path) -> Result<tempfile::NamedTempFile, StoreError> {
-        let dir = path.parent().unwrap_or(Path::new("."));
-        fs::create_dir_all(dir).map_err(StoreError::io("create", dir))?;
-        tempfile::Builder::new().prefix(".tmp").tempfile_in(dir).map_err(StoreError::io("create a file in", dir))
+    /// A temporary file beside `key`'s path (its directories real, created
+    /// as needed); removed again unless persisted.
+    fn temp_beside(&self, key: &str) -> Result<tempfile::NamedTempFile, StoreError> {
+        let rel = Path::new(key).parent().unwrap_or(Path::new(""));
+        statefs::create_dir_all(&self.root, rel).map_err(io("create"))?;
+        let dir = self.root.join(rel);
+        tempfile::Builder::new().prefix(".tmp").tempfile_in(&dir).map_err(StoreError::io("create a file in", &dir))
     }
 
     fn lock(&self) -> Result<File, StoreError> {
-        fs::create_dir_all(&self.root).map_err(StoreError::io("create", &self.root))?;
-        let path = self.root.join(".lock");
-        let f = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(&path)
-            .map_err(StoreError::io("open", &path))?;
-        f.lock().map_err(StoreError::io("lock", &path))?;
+        let f = statefs::open_rw(&self.root, Path::new(".lock")).map_err(io("open"))?;
+        f.lock().map_err(StoreError::io("lock", &self.root.join(".lock")))?;
         Ok(f)
     }
 
@@ -54,28 +57,25 @@ impl FileStore {
         hex::encode(Sha256::digest(bytes))
     }
 
+    fn read_sync(&self, key: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        self.path(key)?;
+        statefs::read(&self.root, Path::new(key)).map_err(io("read"))
+    }
+
     fn put_sync(&self, key: &str, bytes: &[u8], cond: &Cond) -> Result<bool, StoreError> {
-        use std::io::Write;
-        let path = self.path(key)?;
-        let mut tmp = Self::temp_beside(&path)?;
-        tmp.write_all(bytes).map_err(StoreError::io("write", tmp.path()))?;
-        tmp.as_file().sync_all().map_err(StoreError::io("sync", tmp.path()))?;
+        self.path(key)?;
+        let rel = Path::new(key);
         match cond {
-            Cond::Absent => match tmp.persist_noclobber(&path) {
-                Ok(_) => Ok(true),
-                Err(e) if e.error.kind() == std::io::ErrorKind::AlreadyExists => Ok(false),
-                Err(e) => Err(StoreError::io("create", &path)(e.error)),
-            },
+            Cond::Absent => {
+                statefs::write_atomic(&self.root, rel, bytes, statefs::Replace::Never).map_err(io("create"))
+            }
             Cond::Match(etag) => {
                 let _lock = self.lock()?;
-                match fs::read(&path) {
-                    Ok(current) if &Self::etag(&current) == etag => {}
-                    Ok(_) => return Ok(false),
-                    Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(false),
-                    Err(e) => return Err(StoreError::io("read", &path)(e)),
+                match self.read_sync(key)? {
+                    Some(current) if &Self::etag(&current) == etag => {}
+                    _ => return Ok(false),
                 }
-                tmp.persist(&path).map_err(|e| StoreError::io("replace", &path)(e.error))?;
-                Ok(true)
+                statefs::write_atomic(&self.root, rel, bytes, statefs::Replace::Any).map_err(io("replace"))
             }
         }
     }
@@ -97,6 +97,13 @@ impl FileStore {
                 }
                 let key = format!("{rel}{name}");
                 let kind = entry.file_type().map_err(StoreError::io("list", &dir))?;
+                if kind.is_symlink() {
+                    let e = std::io::Error::new(
+                        std::io::ErrorKind::InvalidData,
+                        "it is a symbolic link; stagegate never follows links in its own directories",
+                    );
+                    return Err(StoreError::io("list", &entry.path())(e));
+                }
                 if kind.is_dir() {
                     // Only descend where the prefix can still match.
                     let sub = format!("{key}/");
@@ -126,29 +133,37 @@ impl Store for FileStore {
         progress: &Progress,
     ) -> Result<Transferred, StoreError> {
         let path = self.path(key)?;
-        let tmp = Self::temp_beside(&path)?;
+        let tmp = self.temp_beside(key)?;
         let src = tokio::fs::File::open(file).await.map_err(StoreError::io("open", file))?;
         let dst = tokio::fs::File::from_std(tmp.reopen().map_err(StoreError::io("open", tmp.path()))?);
         let t = copy_hashing(src, dst, progress).await.map_err(StoreError::io("copy to", &path))?;
         tmp.as_file().sync_all().map_err(StoreError::io("sync", tmp.path()))?;
+        statefs::absent_or_file(&path).map_err(StoreError::io("store", &path))?;
         tmp.persist(&path).map_err(|e| StoreError::io("store", &path)(e.error))?;
         Ok(t)
     }
 
     async fn download(&self, key: &str, dest: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
-        let path = self.path(key)?;
-        let src = tokio::fs::File::open(&path).await.map_err(StoreError::io("open", &path))?;
+        self.path(key)?;
+        let src = statefs::open_read(&self.root, Path::new(key))
+            .map_err(io("open"))?
+            .ok_or_else(|| StoreError::io("open", &self.root.join(key))(std::io::ErrorKind::NotFound.into()))?;
+        let src = tokio::fs::File::from_std(src);
         progress.set_total(src.metadata().await.map(|m| m.len()).unwrap_or(0));
-        let dst = tokio::fs::File::create(dest).await.map_err(StoreError::io("create", dest))?;
+        let dst = tokio::fs::File::from_std(statefs::create_file(dest).map_err(StoreError::io("create", dest))?);
         copy_hashing(src, dst, progress).await.map_err(StoreError::io("download to", dest))
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
+        Ok(self.read_sync(key)?.map(|bytes| Object { etag: Self::etag(&bytes), bytes }))
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path(key)?;
-        match tokio::fs::read(&path).await {
-            Ok(bytes) => Ok(Some(Object { etag: Self::etag(&bytes), bytes })),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
-            Err(e) => Err(StoreError::io("read", &path)(e)),
+        match fs::remove_file(&path) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(StoreError::io("delete", &path)(e)),
         }
     }
 

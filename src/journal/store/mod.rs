@@ -112,6 +112,10 @@ pub trait Store: Send + Sync {
     /// Writes a small document under a precondition; `Ok(false)` when it did not hold.
     async fn put(&self, key: &str, bytes: Vec<u8>, cond: Cond) -> Result<bool, StoreError>;
 
+    /// Removes `key` (absent is fine): only for an object nothing points at
+    /// yet, such as a journal whose upload turned out inconsistent.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
     /// Every key starting with `prefix`, in no particular order.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
 }

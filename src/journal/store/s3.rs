@@ -380,6 +380,11 @@ impl Store for S3Store {
         self.put_small(key, bytes, &[], Some(&cond)).await
     }
 
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let out = self.client.delete_object().bucket(&self.bucket).key(self.key(key)).send().await;
+        out.map(|_| ()).map_err(|e| Self::err("DeleteObject", key, e))
+    }
+
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
         let mut keys = Vec::new();
         let mut token = None;

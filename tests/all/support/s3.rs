@@ -30,7 +30,13 @@ pub struct Faults {
     /// When the `UploadPart` of this number arrives, the peer says so on the
     /// channel and never answers: the test then stops the server mid-upload.
     pub hang_at_part: Option<(u32, Sender<()>)>,
+    /// Called with the method and path of every request before it is served
+    /// (a test changes a file mid-upload from here).
+    pub before: Option<BeforeRequest>,
 }
+
+/// See [`Faults::before`].
+pub type BeforeRequest = Arc<dyn Fn(&hyper::Method, &str) + Send + Sync>;
 
 /// Seeded random faults, bounded: the same request (method and URI, so one
 /// part of one upload) is never failed twice in a row, unless the rate is 100%.
@@ -138,6 +144,9 @@ fn listen(listener: std::net::TcpListener, root: &Path, faults: Faults) -> Serve
             let failed_part = faults.fail_part.is_some_and(|n| is_part(&req, n));
             let hang = faults.hang_at_part.as_ref().filter(|(n, _)| is_part(&req, *n)).map(|(_, tx)| tx.clone());
             let chaos = faults.chaos.as_ref().and_then(|c| c.decide(&format!("{} {}", req.method(), req.uri())));
+            if let Some(before) = &faults.before {
+                before(req.method(), req.uri().path());
+            }
             let s3 = s3.clone();
             async move {
                 if let Some(tx) = hang {
