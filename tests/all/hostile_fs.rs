@@ -158,3 +158,29 @@ fn a_dry_run_of_the_journal_pipeline_writes_nothing() {
     }
     assert!(p.imports().is_empty(), "a dry run imported {v}");
 }
+
+#[test]
+fn the_demo_hooks_refuse_a_linked_state_path() {
+    for (hook, linked) in [("backup.sh", "demo"), ("rollback.sh", "demo/backup"), ("deploy.sh", "demo/www")] {
+        let sb = Sandbox::new();
+        let state = sb.path().join("state");
+        let outside = sb.path().join("outside");
+        std::fs::create_dir_all(&outside).unwrap();
+        let link = state.join(linked);
+        std::fs::create_dir_all(link.parent().unwrap()).unwrap();
+        symlink(&outside, &link).unwrap();
+        let out = std::process::Command::new("sh")
+            .arg(crate::support::example("hooks").join(hook))
+            .env("STAGEGATE_STATE_DIR", &state)
+            .env("STAGEGATE_ENV", "dev")
+            .env("STAGEGATE_RELEASE", "1.0.0")
+            .env("STAGEGATE_REF", "refs/heads/main")
+            .env("STAGEGATE_PREVIOUS_RELEASE", "")
+            .output()
+            .unwrap();
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert_eq!(out.status.code(), Some(1), "{hook}: {err}");
+        assert!(err.contains("symbolic link") && err.contains(linked), "{hook}: {err}");
+        assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "{hook} wrote through the link");
+    }
+}
