@@ -207,3 +207,16 @@ fn status_of(p: &Pipeline) -> Option<String> {
     let (_, v, _) = p.json(&["journal", "status"]);
     v["lanes"][0]["state"].as_str().map(str::to_string)
 }
+
+#[test]
+fn a_lock_file_that_is_a_symlink_is_refused_and_its_target_untouched() {
+    let sb = Sandbox::for_runs("");
+    let target = sb.write("precious.txt", "keep me");
+    std::fs::create_dir_all(sb.path().join(".stagegate/locks")).unwrap();
+    std::os::unix::fs::symlink(&target, sb.path().join(".stagegate/locks/dev.lock")).unwrap();
+    let (code, out, err) = run(sb.sg(&["deploy", "--env", "dev", "--ref", "main", "--release", "1.0.0"]));
+    assert_eq!(code, 1, "{out}\n{err}");
+    assert!(err.contains("dev.lock is a symbolic link"), "{err}");
+    assert_eq!(std::fs::read_to_string(target).unwrap(), "keep me");
+    assert!(sb.hook_log().is_empty(), "nothing ran");
+}

@@ -29,7 +29,9 @@ pub struct Args {
     /// Handle the current assignment and exit (for scheduled workflows)
     #[arg(long)]
     once: bool,
-    /// A claim older than this whose owner cannot be checked is taken over
+    /// A claim of an importer on another host that has not been refreshed for
+    /// this long is stale: taken over if its import command never started,
+    /// else marked interrupted (never imported again without --retry-failed)
     #[arg(long, value_parser = duration, default_value = "30m")]
     stale_after: Duration,
     /// Import again a version whose import failed, or was interrupted (its
