@@ -22,6 +22,8 @@ pub struct Args {
     #[command(flatten)]
     who: Who,
     #[command(flatten)]
+    wait: super::promote::WaitFor,
+    #[command(flatten)]
     freeze: FreezeOverride,
 }
 
@@ -72,7 +74,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         run_id: args.who.run_id.clone(),
         override_reason: args.freeze.reason()?,
     };
-    let mut runner = ctx.runner(&cfg)?;
-    let report = direct::deploy(&mut runner, &policy, &req).await?;
-    report::finish(&runner, report, &ctx.log)
+    let mut waiter = args.wait.waiter(ctx, &req.env);
+    loop {
+        waiter.until_free().await;
+        let mut runner = ctx.runner(&cfg)?;
+        let report = direct::deploy(&mut runner, &policy, &req).await?;
+        if !waiter.again(&report).await {
+            return report::finish(&runner, report, &ctx.log);
+        }
+    }
 }

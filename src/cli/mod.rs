@@ -142,6 +142,9 @@ pub struct Ctx {
 
 impl Ctx {
     pub fn new(cli: &Cli) -> Ctx {
+        if let Some(token) = &cli.github_token {
+            crate::run::child_env::handed(token);
+        }
         let forge_kind =
             cli.forge.unwrap_or(if crate::actions::active() { ForgeKind::Github } else { ForgeKind::Local });
         Ctx {

@@ -3,6 +3,7 @@
 use super::{Ctx, FreezeOverride, Who, known_env};
 use crate::error::{Error, Exit, check_release_id};
 use crate::policy::Policy;
+use crate::run::waiting::{MAX_WAIT, Waiter};
 use crate::run::{check_hook_safe, promote, report};
 
 #[derive(Debug, clap::Args)]
@@ -23,6 +24,32 @@ pub struct Args {
     who: Who,
     #[command(flatten)]
     freeze: FreezeOverride,
+    #[command(flatten)]
+    wait: WaitFor,
+}
+
+/// `--wait DURATION`, for promote, deploy and rollback.
+#[derive(Debug, clap::Args)]
+pub struct WaitFor {
+    /// While another run holds the target environment (or a hook of a run
+    /// that died still runs), wait up to DURATION (at most 6h) instead of
+    /// being refused, then run with every check made afresh
+    #[arg(long, value_name = "DURATION", value_parser = wait_duration)]
+    pub wait: Option<std::time::Duration>,
+}
+
+impl WaitFor {
+    pub fn waiter(&self, ctx: &Ctx, env: &str) -> Waiter {
+        Waiter::new(&ctx.state, env, self.wait, ctx.dry_run, crate::run::hooks::Sink { to_stderr: ctx.out.json() })
+    }
+}
+
+fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = crate::config::duration::parse(s)?;
+    if d.is_zero() || d > MAX_WAIT {
+        return Err(format!("`{s}` is not between 1s and 6h (a GitHub-hosted job runs at most 6 hours)"));
+    }
+    Ok(d)
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
@@ -42,7 +69,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         override_reason: args.freeze.reason()?,
         change: args.change,
     };
-    let mut runner = ctx.runner(&cfg)?;
-    let report = promote::promote(&mut runner, &policy, &req).await?;
-    report::finish(&runner, report, &ctx.log)
+    let mut waiter = args.wait.waiter(ctx, &req.to);
+    loop {
+        waiter.until_free().await;
+        let mut runner = ctx.runner(&cfg)?;
+        let report = promote::promote(&mut runner, &policy, &req).await?;
+        if !waiter.again(&report).await {
+            return report::finish(&runner, report, &ctx.log);
+        }
+    }
 }

@@ -15,6 +15,8 @@ pub struct Args {
     to: Option<String>,
     #[command(flatten)]
     who: Who,
+    #[command(flatten)]
+    wait: super::promote::WaitFor,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
@@ -32,7 +34,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         actors: args.who.actors()?,
         run_id: args.who.run_id.clone(),
     };
-    let mut runner = ctx.runner(&cfg)?;
-    let report = direct::rollback(&mut runner, &policy, &req).await?;
-    report::finish(&runner, report, &ctx.log)
+    let mut waiter = args.wait.waiter(ctx, &req.env);
+    loop {
+        waiter.until_free().await;
+        let mut runner = ctx.runner(&cfg)?;
+        let report = direct::rollback(&mut runner, &policy, &req).await?;
+        if !waiter.again(&report).await {
+            return report::finish(&runner, report, &ctx.log);
+        }
+    }
 }

@@ -5,13 +5,33 @@ use serde_json::{Value, json};
 
 use super::Ctx;
 use crate::error::{Error, Exit};
-use crate::forge::DeploymentState;
+use crate::forge::{DeploymentState, ForgeKind};
 use crate::output::table;
 use crate::policy::Policy;
+use crate::run::lock::{self, Busy};
 use crate::run::{health, history};
 
 /// `status` asks each health check once, and waits at most this long.
 const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// Whether the run of a deployment in progress still runs.
+enum RunNow {
+    Running,
+    /// It died, but a hook it started still runs.
+    HookLeft(String),
+    /// It died, and nothing of it runs: the deployment will never finish.
+    Died,
+}
+
+impl RunNow {
+    fn as_str(&self) -> &'static str {
+        match self {
+            RunNow::Running => "running",
+            RunNow::HookLeft(_) => "died, hook still running",
+            RunNow::Died => "died",
+        }
+    }
+}
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -36,10 +56,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         } else {
             Some(health::probe_all(&env.health, cfg.steps.health_check_timeout, PROBE_CAP).await)
         };
+        // A deployment in progress is only in progress while its run (or a
+        // hook it left behind) is: on the local forge the lock tells.
+        let run = latest.filter(|l| l.state().is_active() && forge.kind() == ForgeKind::Local).map(|_| {
+            match lock::inspect(&ctx.state, name) {
+                Some(Busy::Held { .. }) => RunNow::Running,
+                Some(Busy::HookRunning { hook, .. }) => RunNow::HookLeft(hook.step),
+                None => RunNow::Died,
+            }
+        });
+        let latest_state = |l: &crate::forge::Deployment| match &run {
+            Some(RunNow::Died) => "abandoned".to_string(),
+            _ => l.state().to_string(),
+        };
         let state = match (current, latest) {
             (_, None) => None,
             (Some(c), Some(l)) if c.id == l.id => Some(DeploymentState::Success.to_string()),
-            (_, Some(l)) => Some(format!("{} ({})", l.state(), l.request.release)),
+            (_, Some(l)) => Some(match &run {
+                Some(RunNow::Died) => format!("abandoned ({}): its run died", l.request.release),
+                Some(RunNow::HookLeft(step)) => {
+                    format!("in_progress ({}): its run died, its {step} hook still runs", l.request.release)
+                }
+                _ => format!("{} ({})", l.state(), l.request.release),
+            }),
         };
         let health_text = match &probes {
             None => "—".to_string(),
@@ -66,9 +105,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             "deployed_at": current.map(|c| c.updated_at().to_rfc3339()),
             "deployed_by": current.map(|c| &c.request.creator),
             "deployment_id": current.map(|c| c.id),
-            "state": latest.map(|l| l.state()),
+            "state": latest.map(latest_state),
             "latest": latest.filter(|l| current.is_none_or(|c| c.id != l.id)).map(|l| json!({
-                "id": l.id, "release": l.request.release, "state": l.state(), "at": l.updated_at().to_rfc3339(),
+                "id": l.id, "release": l.request.release, "state": latest_state(l), "at": l.updated_at().to_rfc3339(),
+                "run": run.as_ref().map(RunNow::as_str),
                 "description": l.statuses.last().map(|s| s.description.clone()),
             })),
             "health": probes.as_ref().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),

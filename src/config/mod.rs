@@ -184,6 +184,8 @@ pub struct Steps {
     pub health_check_timeout: Duration,
     /// Longest a hook may run before it is killed.
     pub hook_timeout: Duration,
+    /// Withheld credentials hooks get anyway: names or globs (`pass_env`).
+    pub pass_env: Vec<String>,
 }
 
 impl Default for Steps {
@@ -196,6 +198,7 @@ impl Default for Steps {
             startup_timeout: Duration::from_secs(300),
             health_check_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(1800),
+            pass_env: Vec::new(),
         }
     }
 }
@@ -212,6 +215,8 @@ pub struct Journal {
     pub import: Option<String>,
     pub retries: u32,
     pub change_approval: Option<String>,
+    /// Withheld credentials the import command gets anyway: names or globs (`pass_env`).
+    pub pass_env: Vec<String>,
 }
 
 impl Default for Journal {
@@ -227,6 +232,7 @@ impl Default for Journal {
             import: None,
             retries: 5,
             change_approval: None,
+            pass_env: Vec::new(),
         }
     }
 }

@@ -425,13 +425,14 @@ impl Walker<'_> {
     }
 
     fn steps(&mut self, node: &Node) -> Steps {
-        const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts"];
+        const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts", "pass_env"];
         let mut s = Steps::default();
         let Some(f) = self.fields(node, "steps", KEYS) else { return s };
         s.backup = self.opt_string(&f, "backup");
         s.deploy = self.opt_string(&f, "deploy");
         s.verify = self.opt_string(&f, "verify");
         s.rollback = self.opt_string(&f, "rollback");
+        s.pass_env = self.pass_env(&f);
         if let Some(n) = f.get("timeouts")
             && let Some(t) = self.fields(n, "steps.timeouts", &["startup", "health_check", "hook"])
         {
@@ -448,6 +449,25 @@ impl Walker<'_> {
         s
     }
 
+    /// `pass_env: [NAME, GLOB*]`: environment variable names, `*` and `?` allowed.
+    fn pass_env(&mut self, f: &Fields) -> Vec<String> {
+        let Some(n) = f.get("pass_env") else { return Vec::new() };
+        let names = self.strings(n, "pass_env");
+        for t in &names {
+            let ok = !t.value.is_empty()
+                && !t.value.starts_with(|c: char| c.is_ascii_digit())
+                && t.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '*' | '?'));
+            if !ok {
+                self.error(
+                    t.pos,
+                    format!("`{}` is not an environment variable name or glob", t.value.escape_debug()),
+                    "list names like CONSUL_HTTP_TOKEN or globs like AWS_*, using letters, digits, `_`, `*` and `?`",
+                );
+            }
+        }
+        names.into_iter().map(|t| t.value).collect()
+    }
+
     fn journal(&mut self, node: &Node) -> Journal {
         const KEYS: &[&str] = &[
             "store",
@@ -460,6 +480,7 @@ impl Walker<'_> {
             "import",
             "retries",
             "change_approval",
+            "pass_env",
         ];
         let mut j = Journal::default();
         let Some(f) = self.fields(node, "journal", KEYS) else { return j };
@@ -528,6 +549,7 @@ impl Walker<'_> {
             }
         }
         j.import = self.opt_string(&f, "import");
+        j.pass_env = self.pass_env(&f);
         if let Some((n, _)) = self.uint(&f, "retries", 100) {
             j.retries = n as u32;
         }

@@ -1,13 +1,16 @@
 //! One lane's importer: claim the assigned version, download it, verify its
 //! sha256 against the manifest, and only then run the import command.
 //!
-//! Exactly once per version per lane: the claim is a check-and-set on
-//! `<status_prefix>/<lane>`, a version already `imported` (or `failed`) is never
-//! run again, and a claim whose owner crashed is taken over.
+//! At most once per version per lane: the claim is a check-and-set on
+//! `<status_prefix>/<lane>`, a version already `imported` (or `failed`) is
+//! never run again. The claim is marked `launched` before the import command
+//! starts and records the command's process group: a claim whose watcher
+//! crashed before that is taken over; one whose command still runs blocks;
+//! one whose command ran and whose watcher died without reporting becomes
+//! `interrupted` — whether it completed is unknown, so it is never imported
+//! again without `--retry-failed`.
 
-use std::os::fd::AsFd;
 use std::path::PathBuf;
-use std::process::Stdio;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -15,11 +18,14 @@ use chrono::Utc;
 use serde::Serialize;
 
 use super::JournalError;
-use super::lanes::{ImportState, Lanes, State, is_stale, owner};
+use super::lanes::{ImportState, Lanes, State};
 use super::progress::Progress;
 use super::store::{Store, StoreError};
 use super::upload::manifest;
 use crate::effects::EffectLog;
+use crate::run::child_env::{self, Child};
+use crate::run::hooks::{Sink, gated_sh, open_gate, pump};
+use crate::run::liveness::{Alive, Process};
 
 pub struct Importer {
     pub lanes: Lanes,
@@ -30,7 +36,10 @@ pub struct Importer {
     /// Where downloads land while they are verified and imported.
     pub work_dir: PathBuf,
     pub stale_after: Duration,
+    /// Import again a version whose import failed or was interrupted.
     pub retry_failed: bool,
+    /// `journal.pass_env`: withheld credentials the command gets anyway.
+    pub pass_env: Vec<String>,
     pub dry_run: bool,
     pub log: EffectLog,
     pub quiet: bool,
@@ -61,38 +70,79 @@ pub enum Outcome {
         version: String,
         detail: String,
     },
+    /// Its import command ran, but the watcher running it died before it
+    /// reported: not imported again without --retry-failed.
+    Interrupted {
+        version: String,
+        detail: String,
+    },
+}
+
+/// What to do about a claim found on the lane.
+enum Found {
+    /// Return this outcome.
+    Done(Outcome),
+    /// Mark it interrupted (its import command ran, its importer is gone).
+    Interrupted(String),
+    /// Claim the version (nothing claimed it, or nothing of the claim ran).
+    Claim,
 }
 
 impl Importer {
+    /// Decides about the lane's current state for `version`.
+    fn judge(&self, s: &ImportState, version: &str) -> Found {
+        let version = version.to_owned();
+        match s.state {
+            State::Imported => Found::Done(Outcome::AlreadyImported { version }),
+            State::Failed if !self.retry_failed && !s.retry => Found::Done(Outcome::PreviouslyFailed { version }),
+            State::Interrupted if !self.retry_failed => {
+                Found::Done(Outcome::Interrupted { version, detail: s.detail.clone().unwrap_or_default() })
+            }
+            State::Importing if s.process.as_ref().is_some_and(Process::is_me) => Found::Claim,
+            State::Importing => {
+                if s.owner_alive(self.stale_after) != Alive::No {
+                    return Found::Done(Outcome::Busy { version, owner: s.owner.clone() });
+                }
+                let Some(launched) = s.launched else {
+                    // It died before running the import command: nothing was imported.
+                    eprintln!("lane {}: taking over the stale claim of {} on {version}", self.lane, s.owner);
+                    return Found::Claim;
+                };
+                match s.group.as_ref().map(|g| (g, g.group_alive())) {
+                    Some((g, Alive::Yes)) => Found::Done(Outcome::Busy {
+                        version,
+                        owner: format!("the import command of {} (its watcher died; process group {})", s.owner, g.pid),
+                    }),
+                    _ => Found::Interrupted(format!(
+                        "the watcher {} died while the import command it started at {} ran; whether the import completed is unknown",
+                        s.owner,
+                        launched.format("%Y-%m-%d %H:%M:%S UTC")
+                    )),
+                }
+            }
+            _ => Found::Claim,
+        }
+    }
+
     pub async fn handle(&self, version: Option<String>) -> Result<Outcome, JournalError> {
         let Some(version) = version else { return Ok(Outcome::Unassigned) };
-        let me = owner();
         let claimed = loop {
             let (state, index) = self.lanes.state(&self.lane).await?;
             if let Some(s) = state.as_ref().filter(|s| s.version == version) {
-                match s.state {
-                    State::Imported => return Ok(Outcome::AlreadyImported { version }),
-                    State::Failed if !self.retry_failed && !s.retry => {
-                        return Ok(Outcome::PreviouslyFailed { version });
-                    }
-                    State::Importing if s.owner != me && !is_stale(s, self.stale_after) => {
-                        return Ok(Outcome::Busy { version, owner: s.owner.clone() });
-                    }
-                    _ => {
-                        if s.state == State::Importing {
-                            eprintln!("lane {}: taking over the stale claim of {} on {version}", self.lane, s.owner);
+                match self.judge(s, &version) {
+                    Found::Done(o) => return Ok(o),
+                    Found::Interrupted(detail) => {
+                        let marked =
+                            ImportState { state: State::Interrupted, detail: Some(detail.clone()), ..s.clone() };
+                        if self.lanes.set_state(&self.lane, &marked, index).await? {
+                            return Ok(Outcome::Interrupted { version, detail });
                         }
+                        continue;
                     }
+                    Found::Claim => {}
                 }
             }
-            let claim = ImportState {
-                version: version.clone(),
-                state: State::Importing,
-                owner: me.clone(),
-                at: Utc::now(),
-                detail: None,
-                retry: false,
-            };
+            let claim = ImportState::claim(&version);
             if self.lanes.set_state(&self.lane, &claim, index).await? {
                 break claim;
             }
@@ -100,7 +150,7 @@ impl Importer {
         };
         // While the import runs, the claim is refreshed so no one takes it over.
         let result = tokio::select! {
-            r = self.import(&version) => r,
+            r = self.import(&claimed) => r,
             never = self.heartbeat(&claimed) => match never {},
         };
         match result {
@@ -139,7 +189,8 @@ impl Importer {
             return Ok(self.lanes.set_state(&self.lane, &done, 0).await.map(|_| ())?);
         }
         let (current, index) = self.lanes.state(&self.lane).await?;
-        if current.as_ref().is_some_and(|c| c.owner == claim.owner && c.version == claim.version) {
+        if let Some(c) = current.filter(|c| c.same_claim(claim)) {
+            let done = ImportState { launched: c.launched, group: c.group, ..done };
             self.lanes.set_state(&self.lane, &done, index).await?;
         } else {
             eprintln!(
@@ -162,7 +213,7 @@ impl Importer {
                 continue;
             }
             match self.lanes.state(&self.lane).await {
-                Ok((Some(current), index)) if current.owner == claim.owner && current.version == claim.version => {
+                Ok((Some(current), index)) if current.same_claim(claim) => {
                     let fresh = ImportState { at: Utc::now(), ..current };
                     if let Err(e) = self.lanes.set_state(&self.lane, &fresh, index).await {
                         eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version);
@@ -174,7 +225,8 @@ impl Importer {
         }
     }
 
-    async fn import(&self, version: &str) -> Result<(), JournalError> {
+    async fn import(&self, claim: &ImportState) -> Result<(), JournalError> {
+        let version = claim.version.as_str();
         let m = manifest(self.store.as_ref(), version).await?;
         // The manifest names a file we create: it must not point elsewhere.
         super::layout::check_name(&m.file, "journal file name")?;
@@ -209,12 +261,29 @@ impl Importer {
             let _ = std::fs::remove_dir_all(&dir);
             return Err(JournalError::Checksum { version: version.into(), detail });
         }
-        let outcome = self.run(version, &dest).await;
+        let outcome = self.run(claim, &dest).await;
         let _ = std::fs::remove_dir_all(&dir);
         outcome
     }
 
-    async fn run(&self, version: &str, file: &std::path::Path) -> Result<(), JournalError> {
+    /// Updates our claim (marks it launched, records the group), retrying
+    /// over heartbeats; `false` when the claim is no longer ours.
+    async fn note(&self, claim: &ImportState, update: impl Fn(&mut ImportState)) -> Result<bool, JournalError> {
+        for _ in 0..10 {
+            let (current, index) = self.lanes.state(&self.lane).await?;
+            let Some(mut c) = current.filter(|c| c.same_claim(claim) && c.state == State::Importing) else {
+                return Ok(false);
+            };
+            update(&mut c);
+            if self.lanes.set_state(&self.lane, &c, index).await? {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    async fn run(&self, claim: &ImportState, file: &std::path::Path) -> Result<(), JournalError> {
+        let version = claim.version.as_str();
         if self.dry_run {
             self.log.push(format!(
                 "run `{}` with STAGEGATE_JOURNAL_FILE={} STAGEGATE_JOURNAL_VERSION={version} STAGEGATE_LANE={}",
@@ -224,31 +293,50 @@ impl Importer {
             ));
             return Ok(());
         }
-        // The command's output goes to our stderr: stdout is for our one document.
-        let stdout = std::io::stderr().as_fd().try_clone_to_owned().map(Stdio::from).unwrap_or_else(|_| Stdio::null());
-        let status = tokio::process::Command::new("sh")
-            .arg("-c")
-            .arg(&self.command)
-            .env("STAGEGATE_JOURNAL_FILE", file)
+        let failed =
+            |detail: String| JournalError::ImportFailed { version: version.into(), lane: self.lane.clone(), detail };
+        let mut cmd = gated_sh(&self.command);
+        cmd.env("STAGEGATE_JOURNAL_FILE", file)
             .env("STAGEGATE_JOURNAL_VERSION", version)
-            .env("STAGEGATE_LANE", &self.lane)
-            .stdin(Stdio::null())
-            .stdout(stdout)
-            .status()
-            .await
-            .map_err(|e| JournalError::ImportFailed {
-                version: version.into(),
-                lane: self.lane.clone(),
-                detail: format!("cannot start `sh -c {}`: {e}", self.command),
-            })?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(JournalError::ImportFailed {
-                version: version.into(),
-                lane: self.lane.clone(),
-                detail: format!("the import command exited with {status}"),
+            .env("STAGEGATE_LANE", &self.lane);
+        child_env::scrub(&mut cmd, Child::Import, &self.pass_env);
+        let mut child = cmd.spawn().map_err(|e| failed(format!("cannot start `sh -c {}`: {e}", self.command)))?;
+        // Its output goes to our stderr (stdout is for our one document), line by line.
+        let sink = Sink { to_stderr: true };
+        let out = tokio::spawn(pump(child.stdout.take().expect("piped"), sink));
+        let err = tokio::spawn(pump(child.stderr.take().expect("piped"), sink));
+        // Durable before the command runs: the claim says it was launched, in
+        // which process group. Should we die from here on, a watcher started
+        // later leaves it alone while it runs, and never imports the version
+        // again without an operator saying so.
+        let group = child.id().map(Process::of);
+        let (now, recorded) = (Utc::now(), group.clone());
+        let noted = self
+            .note(claim, |c| {
+                c.launched = Some(now);
+                c.group = recorded.clone();
             })
+            .await;
+        if !matches!(noted, Ok(true)) {
+            // The gate stays shut: the command exits without running.
+            drop(child.stdin.take());
+            let _ = child.wait().await;
+            return Err(noted.err().unwrap_or_else(|| {
+                JournalError::refused(
+                    format!(
+                        "lane {}: the claim on {version} was taken over; the import command was not run",
+                        self.lane
+                    ),
+                    "another watcher holds the lane: check `stagegate journal status`",
+                )
+            }));
         }
+        open_gate(&mut child).await.map_err(|e| failed(format!("cannot start the import command: {e}")))?;
+        let status = child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}")))?;
+        for task in [out, err] {
+            // A process it left running may hold the pipe: stop listening soon.
+            let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
+        }
+        if status.success() { Ok(()) } else { Err(failed(format!("the import command exited with {status}"))) }
     }
 }

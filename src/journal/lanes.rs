@@ -13,6 +13,7 @@ use super::JournalError;
 use super::kv::{Kv, KvError, TxnOp};
 use super::layout::{self, Manifest};
 use crate::config::Journal;
+use crate::run::liveness::{Alive, Process, hostname};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -20,6 +21,10 @@ pub enum State {
     Importing,
     Imported,
     Failed,
+    /// The import command started, but its watcher died before it reported:
+    /// whether it completed is unknown. Never imported again without
+    /// `--retry-failed`.
+    Interrupted,
 }
 
 impl State {
@@ -28,6 +33,7 @@ impl State {
             State::Importing => "importing",
             State::Imported => "imported",
             State::Failed => "failed",
+            State::Interrupted => "interrupted",
         }
     }
 }
@@ -37,7 +43,7 @@ impl State {
 pub struct ImportState {
     pub version: String,
     pub state: State,
-    /// `host:pid` of the importer, to tell a live claim from a crashed one.
+    /// `host:pid` of the importer, for people.
     pub owner: String,
     pub at: DateTime<Utc>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -46,21 +52,53 @@ pub struct ImportState {
     /// had): the next watcher pass tries again, as nothing was imported.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub retry: bool,
+    /// The importer (host, pid, start time, boot), to tell a live claim from
+    /// a crashed one even when its pid has been reused.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Process>,
+    /// Written just before the import command starts: from then on, a claim
+    /// whose importer died is never silently imported again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub launched: Option<DateTime<Utc>>,
+    /// The import command's process group, once it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<Process>,
+}
+
+impl ImportState {
+    /// A new claim of `version` by this process.
+    pub fn claim(version: &str) -> ImportState {
+        ImportState {
+            version: version.to_owned(),
+            state: State::Importing,
+            owner: owner(),
+            at: Utc::now(),
+            detail: None,
+            retry: false,
+            process: Some(Process::me()),
+            launched: None,
+            group: None,
+        }
+    }
+
+    /// The same claim (same version, same importer), whatever its state now.
+    pub fn same_claim(&self, other: &ImportState) -> bool {
+        self.version == other.version && self.owner == other.owner && self.process == other.process
+    }
+
+    /// Whether the importer holding the claim still runs.
+    pub fn owner_alive(&self, timeout: Duration) -> Alive {
+        match self.process.as_ref().map(Process::alive) {
+            Some(Alive::Unknown) | None if !is_stale(self, timeout) => Alive::Unknown,
+            Some(Alive::Unknown) | None => Alive::No,
+            Some(a) => a,
+        }
+    }
 }
 
 /// This process, as an importer: `host:pid`.
 pub fn owner() -> String {
     format!("{}:{}", hostname(), std::process::id())
-}
-
-fn hostname() -> String {
-    std::fs::read_to_string("/proc/sys/kernel/hostname")
-        .ok()
-        .or_else(|| std::env::var("HOSTNAME").ok())
-        .or_else(|| std::env::var("COMPUTERNAME").ok())
-        .map(|h| h.trim().to_string())
-        .filter(|h| !h.is_empty())
-        .unwrap_or_else(|| "unknown-host".into())
 }
 
 /// A claim is stale when its owner is a process of this host that is gone, or
@@ -223,6 +261,9 @@ mod tests {
             at: Utc::now() - chrono::Duration::minutes(minutes_ago),
             detail: None,
             retry: false,
+            process: None,
+            launched: None,
+            group: None,
         }
     }
 

@@ -105,7 +105,7 @@ async fn deploy_checks(
         }
         RefVerdict::Refused(why) => return r.refuse("check-ref", since, why),
     }
-    let holder = format!("deploy {} to {} by {}", req.release, req.env, req.actor);
+    let holder = format!("deploy {} to {} by {} in run {}", req.release, req.env, req.actor, req.run_id);
     let lock = r.check_target(&req.env, &holder, deps).await?;
     r.check_freeze(env, req.override_reason.as_deref())?;
     Ok(lock)
@@ -164,7 +164,8 @@ async fn rollback_checks(
     let now = current.map_or("nothing".into(), |c| format!("{c} now"));
     let detail = format!("roll {} back to {} (deployment {}; {now})", req.env, chosen.request.release, chosen.id);
     r.record("check-release", StepStatus::Ok, since, detail);
-    let holder = format!("rollback of {} to {} by {}", req.env, chosen.request.release, req.actor);
+    let holder =
+        format!("rollback of {} to {} by {} in run {}", req.env, chosen.request.release, req.actor, req.run_id);
     let lock = r.check_target(&req.env, &holder, deps).await?;
     if env.approvals.required > 0 {
         r.check_gate(env, &req.run_id, &req.actors, deps).await?;

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use super::{Runner, StepStatus, Target, health};
+use super::{Runner, StepStatus, Target, health, interrupt};
 use crate::config::{Environment, HealthCheck};
 use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
 use crate::run::report::Outcome;
@@ -51,12 +51,11 @@ impl Runner<'_> {
             return Ok(());
         }
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
-        // Once a hook has run, tokio owns SIGINT: listen for it here too, so
-        // Ctrl-C during a long startup wait stops the wait (and rolls back).
+        // SIGINT/SIGTERM stop a long startup wait too (see `interrupt`).
         let probe = tokio::select! {
             p = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline) => p,
-            _ = tokio::signal::ctrl_c() => {
-                let why = format!("health check of {} interrupted (Ctrl-C)", check.http);
+            signal = interrupt::wait() => {
+                let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
                 self.record(&name, StepStatus::Failed, since, why.clone());
                 return Err(why);
             }
@@ -182,6 +181,11 @@ impl Runner<'_> {
         } else {
             format!("{what} of {} to {}", t.release, t.env)
         };
+        // From here on SIGINT/SIGTERM no longer end stagegate where it stands:
+        // they stop the step under way, and the run records how it ended.
+        if !self.dry_run {
+            interrupt::install();
+        }
         // A rollback records what it undoes, so the next one goes further back.
         let undoes = if is_rollback { previous.map(|p| p.id) } else { None };
         let d = self.start(t, &description, undoes).await?;

@@ -5,16 +5,26 @@
 //! `STAGEGATE_*` environment variables, so no value can ever be interpreted
 //! by the shell. It runs in its own process group: on timeout (or Ctrl-C) the
 //! whole group — the hook and everything it started — is terminated, then
-//! killed. Its output is streamed line by line as it comes.
+//! killed. Its output is streamed line by line as it comes, each line cut
+//! into pieces of at most [`MAX_LINE`] bytes, so output without newlines never
+//! piles up in memory. Its environment is stagegate's minus the credentials
+//! stagegate was handed ([`super::child_env`]).
 
 use std::os::unix::process::ExitStatusExt;
 use std::process::Stdio;
 use std::time::Duration;
 
-use tokio::io::{AsyncBufReadExt, AsyncRead, BufReader};
+use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
+use super::child_env::{self, Child};
+use super::interrupt::{self, Signal};
+use super::liveness::Process;
 use crate::actions;
+
+/// Longest line of hook or import output printed as one: longer ones are
+/// printed in pieces of this size as they arrive.
+pub const MAX_LINE: usize = 16 * 1024;
 
 /// How long a timed-out hook's group gets between SIGTERM and SIGKILL.
 const GRACE: Duration = Duration::from_secs(2);
@@ -33,8 +43,8 @@ pub enum Ended {
     Signal(i32),
     /// Ran longer than its timeout; its process group was killed.
     TimedOut(Duration),
-    /// Ctrl-C: its process group was killed.
-    Interrupted,
+    /// SIGINT or SIGTERM: its process group was killed.
+    Interrupted(Signal),
 }
 
 impl Ended {
@@ -54,7 +64,7 @@ impl Ended {
                     crate::config::duration::format(*t)
                 )
             }
-            Ended::Interrupted => "was interrupted (Ctrl-C) and killed".into(),
+            Ended::Interrupted(s) => format!("was stopped by {} (with everything it started)", s.name()),
         }
     }
 }
@@ -84,35 +94,108 @@ fn signal_group(pgid: i32, sig: i32) -> bool {
     unsafe { libc::kill(-pgid, sig) == 0 }
 }
 
-async fn pump(stream: impl AsyncRead + Unpin, sink: Sink) {
-    let mut lines = BufReader::new(stream).lines();
-    while let Ok(Some(line)) = lines.next_line().await {
-        sink.line(&format!("    │ {line}"));
+/// Prints `stream` line by line behind `    │ `, cutting lines longer than
+/// [`MAX_LINE`] bytes (at a character boundary) so memory stays bounded.
+pub async fn pump(mut stream: impl AsyncRead + Unpin, sink: Sink) {
+    let mut buf: Vec<u8> = Vec::with_capacity(MAX_LINE);
+    let mut chunk = vec![0u8; 8192];
+    loop {
+        let n = match stream.read(&mut chunk).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        for &b in &chunk[..n] {
+            if b == b'\n' {
+                emit(&mut buf, sink);
+            } else {
+                buf.push(b);
+                if buf.len() >= MAX_LINE {
+                    emit_piece(&mut buf, sink);
+                }
+            }
+        }
+    }
+    if !buf.is_empty() {
+        emit(&mut buf, sink);
     }
 }
 
-/// Runs one hook to its end. `Err` only when `sh` cannot be started at all.
-pub async fn run(
-    name: &str,
-    command: &str,
-    env: &[(String, String)],
-    timeout: Duration,
-    sink: Sink,
-) -> std::io::Result<Ended> {
+fn emit(buf: &mut Vec<u8>, sink: Sink) {
+    if buf.last() == Some(&b'\r') {
+        buf.pop();
+    }
+    sink.line(&format!("    │ {}", String::from_utf8_lossy(buf)));
+    buf.clear();
+}
+
+/// Prints the longest prefix of a full buffer that ends on a character
+/// boundary, keeping the rest (at most 3 bytes) for the next piece.
+fn emit_piece(buf: &mut Vec<u8>, sink: Sink) {
+    let cut = match std::str::from_utf8(buf) {
+        Ok(_) => buf.len(),
+        Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => e.valid_up_to(),
+        Err(_) => buf.len(),
+    };
+    let rest = buf.split_off(cut);
+    emit(buf, sink);
+    *buf = rest;
+}
+
+/// `sh -c COMMAND` behind a gate, in a process group of its own: the shell
+/// first reads a line from its stdin, and only then runs the command (with
+/// stdin from /dev/null); at end of file it exits without running it. So the
+/// caller records the group durably before anything of the command runs, and
+/// a caller killed before [`open_gate`] leaves nothing running.
+pub fn gated_sh(command: &str) -> Command {
+    let mut c = Command::new("sh");
+    c.arg("-c")
+        .arg(r#"IFS= read -r _ || exit 125; exec sh -c "$1" </dev/null"#)
+        .arg("sh")
+        .arg(command)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    c
+}
+
+/// Lets a [`gated_sh`] command run.
+pub async fn open_gate(child: &mut tokio::process::Child) -> std::io::Result<()> {
+    use tokio::io::AsyncWriteExt;
+    let mut stdin = child.stdin.take().ok_or_else(|| std::io::Error::other("no gate"))?;
+    stdin.write_all(b"go\n").await?;
+    stdin.shutdown().await
+}
+
+/// What to run, and how.
+pub struct Hook<'a> {
+    pub name: &'a str,
+    pub command: &'a str,
+    /// The `STAGEGATE_*` context.
+    pub env: &'a [(String, String)],
+    pub timeout: Duration,
+    pub sink: Sink,
+    /// `steps.pass_env`: withheld credentials to pass anyway.
+    pub pass_env: &'a [String],
+}
+
+/// Runs one hook to its end; `started` is told its process group as soon as
+/// it runs. `Err` only when `sh` cannot be started at all.
+pub async fn run(hook: &Hook<'_>, started: impl FnOnce(&Process)) -> std::io::Result<Ended> {
+    let Hook { name, command, env, timeout, sink, pass_env } = *hook;
     let grouped = actions::active();
     if grouped {
         sink.line(&format!("::group::{name} hook: {command}"));
     }
-    let mut child = Command::new("sh")
-        .arg("-c")
-        .arg(command)
-        .envs(env.iter().map(|(k, v)| (k, v)))
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .process_group(0)
-        .spawn()?;
+    let mut cmd = gated_sh(command);
+    cmd.envs(env.iter().map(|(k, v)| (k, v)));
+    child_env::scrub(&mut cmd, Child::Hook, pass_env);
+    let mut child = cmd.spawn()?;
     let pgid = child.id().map(|p| p as i32);
+    if let Some(pid) = child.id() {
+        started(&Process::of(pid));
+    }
+    open_gate(&mut child).await?;
     let out = tokio::spawn(pump(child.stdout.take().expect("piped"), sink));
     let err = tokio::spawn(pump(child.stderr.take().expect("piped"), sink));
 
@@ -127,13 +210,15 @@ pub async fn run(
             }
         }
         _ = tokio::time::sleep(timeout) => Ended::TimedOut(timeout),
-        _ = tokio::signal::ctrl_c() => Ended::Interrupted,
+        s = interrupt::wait() => Ended::Interrupted(s),
     };
-    if matches!(ended, Ended::TimedOut(_) | Ended::Interrupted)
+    if matches!(ended, Ended::TimedOut(_) | Ended::Interrupted(_))
         && let Some(pgid) = pgid
     {
         signal_group(pgid, libc::SIGTERM);
-        let deadline = tokio::time::Instant::now() + GRACE;
+        // After a second signal the job is about to be killed: be quick.
+        let grace = if interrupt::stopping() { GRACE / 4 } else { GRACE };
+        let deadline = tokio::time::Instant::now() + grace;
         // Reap the shell as it goes, so a zombie does not keep the group alive.
         while tokio::time::Instant::now() < deadline {
             let _ = child.try_wait();

@@ -10,16 +10,20 @@
 //! Actions.
 
 pub mod audit;
+pub mod child_env;
 pub mod direct;
 pub mod flow;
 pub mod health;
 pub mod history;
 pub mod hooks;
+pub mod interrupt;
+pub mod liveness;
 pub mod lock;
 pub mod preflight;
 pub mod promote;
 pub mod readiness;
 pub mod report;
+pub mod waiting;
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -199,9 +203,38 @@ impl<'c> Runner<'c> {
             self.record(name, StepStatus::Planned, since, format!("would run `{command}`"));
             return Ok(());
         }
+        // A signal that came between two steps stops the next one; after a
+        // second signal nothing starts at all.
+        let signal = interrupt::pending().or_else(|| interrupt::stopping().then_some(interrupt::Signal::Term));
+        if let Some(signal) = signal {
+            interrupt::handled();
+            let why = format!("{step} hook `{command}` was not started: stagegate received {}", signal.name());
+            self.record(name, StepStatus::Failed, since, why.clone());
+            return Err(why);
+        }
         let env = self.hook_env(t, step);
-        let sink = self.sink();
-        match hooks::run(name, command, &env, self.cfg.steps.hook_timeout, sink).await {
+        let hook = hooks::Hook {
+            name,
+            command,
+            env: &env,
+            timeout: self.cfg.steps.hook_timeout,
+            sink: self.sink(),
+            pass_env: &self.cfg.steps.pass_env,
+        };
+        // The lock records the hook's process group while it runs: should
+        // stagegate die, no other run deploys to the environment beside it.
+        let started = |group: &liveness::Process| {
+            let hook = lock::HookGroup {
+                step: step.to_owned(),
+                command: command.to_owned(),
+                group: group.clone(),
+                since: chrono::Utc::now(),
+            };
+            lock::note_hook(&self.state, &t.env, Some(hook));
+        };
+        let ended = hooks::run(&hook, started).await;
+        lock::note_hook(&self.state, &t.env, None);
+        match ended {
             Ok(ended) if ended.ok() => {
                 self.record(name, StepStatus::Ok, since, format!("`{command}` exited 0"));
                 Ok(())

@@ -87,9 +87,9 @@ impl Runner<'_> {
                 .map_err(|source| RunError::Io { action: format!("lock {env}"), source })?
             {
                 Acquire::Held(l) => Some(l),
-                Acquire::Busy(who) => {
-                    let who = if who.is_empty() { String::new() } else { format!(": {who}") };
-                    return self.refuse("check-target", since, format!("another run is deploying to {env}{who}"));
+                Acquire::Busy(busy) => {
+                    let why = busy.describe(env, &lock::path(&self.state, env));
+                    return self.refuse("check-target", since, why);
                 }
             }
         };

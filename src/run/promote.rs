@@ -63,7 +63,10 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
             "check-ref" => check_ref(r, policy, req, source.as_ref(), git_ref.as_ref()),
             "check-source" => check_source(r, policy, req, &from_deps).await,
             "check-target" => {
-                let holder = format!("promote {} → {} of {} by {}", req.from, req.to, req.release, req.actor);
+                let holder = format!(
+                    "promote {} → {} of {} by {} in run {}",
+                    req.from, req.to, req.release, req.actor, req.run_id
+                );
                 r.check_target(&req.to, &holder, &to_deps).await.map(|l| lock = l)
             }
             "check-freeze" => r.check_freeze(target_env, req.override_reason.as_deref()),

@@ -171,13 +171,22 @@ fn a_restarted_watcher_does_not_import_twice() {
         let (code, _, _) = p.run(&["journal", "watch", "--lane", "dev", "--exec", &crash, "--once"]);
         assert_ne!(code, 0, "the watcher was killed");
         assert_eq!(lane(&p, "dev"), (Some(v2.clone()), Some("importing".into())));
-        // …which the restarted watcher takes over, once; a further restart does nothing.
-        assert_eq!(watch_once(&p, "dev").0, 0);
-        assert_eq!(lane(&p, "dev"), (Some(v2.clone()), Some("imported".into())));
-        assert_eq!(watch_once(&p, "dev").0, 0);
+        // …whose import command ran: whether it completed is unknown, so the
+        // restarted watcher does not import it again, however often it restarts.
+        let (code, out, _) = loop {
+            // The import's shell may take a moment to exit after the kill.
+            let r = watch_once(&p, "dev");
+            if !r.1.contains("is being imported by") {
+                break r;
+            }
+        };
+        assert_eq!(code, 1, "{backend:?}: {out}");
+        assert!(out.contains("needs attention"), "{out}");
+        assert_eq!(lane(&p, "dev"), (Some(v2.clone()), Some("interrupted".into())));
+        assert_eq!(watch_once(&p, "dev").0, 1);
         let imports = p.imports();
-        assert_eq!(imports.iter().filter(|l| l.contains(&v2)).count(), 2, "{imports:?}");
-        assert_eq!(imports.len(), 3, "{backend:?}: {imports:?}");
+        assert_eq!(imports.iter().filter(|l| l.contains(&v2)).count(), 1, "{imports:?}");
+        assert_eq!(imports.len(), 2, "{backend:?}: {imports:?}");
     }
 }
 

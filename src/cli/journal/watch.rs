@@ -29,10 +29,13 @@ pub struct Args {
     /// Handle the current assignment and exit (for scheduled workflows)
     #[arg(long)]
     once: bool,
-    /// A claim older than this whose owner cannot be checked is taken over
+    /// A claim of an importer on another host that has not been refreshed for
+    /// this long is stale: taken over if its import command never started,
+    /// else marked interrupted (never imported again without --retry-failed)
     #[arg(long, value_parser = duration, default_value = "30m")]
     stale_after: Duration,
-    /// Import again a version whose import failed
+    /// Import again a version whose import failed, or was interrupted (its
+    /// watcher died while the import command ran)
     #[arg(long)]
     retry_failed: bool,
     /// Longest a blocking query waits before asking again
@@ -51,6 +54,10 @@ fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
         }
         Outcome::Busy { version, owner } => format!("{lane}: {version} is being imported by {owner}"),
         Outcome::Failed { version, detail } => format!("{lane}: {} {version}: {detail}", ctx.out.bad("failed")),
+        Outcome::Interrupted { version, detail } => format!(
+            "{lane}: {version} {}: {detail}; not imported again: check the import, then run `stagegate journal watch --lane {lane} --once --retry-failed` to import it again",
+            ctx.out.bad("needs attention")
+        ),
     };
     if ctx.out.json() { eprintln!("{text}") } else { println!("{text}") }
 }
@@ -81,6 +88,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             .map_err(JournalError::io("resolve", ctx.state.root()))?,
         stale_after: args.stale_after,
         retry_failed: args.retry_failed,
+        pass_env: cfg.journal.pass_env.clone(),
         dry_run: ctx.dry_run,
         log: ctx.log.clone(),
         quiet: false,
@@ -134,7 +142,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             }
         }
     }
-    let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. }));
+    let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. } | Outcome::Interrupted { .. }));
     if ctx.out.json() {
         ctx.out.emit(&json!({
             "lane": args.lane, "outcomes": outcomes, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
