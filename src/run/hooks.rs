@@ -101,7 +101,8 @@ pub async fn run(
 ) -> std::io::Result<Ended> {
     let grouped = actions::active();
     if grouped {
-        sink.line(&format!("::group::{name} hook: {command}"));
+        // The command is config text, possibly several lines: escaped, it stays the group's title.
+        sink.line(&actions::format_command("group", &[], &format!("{name} hook: {command}")));
     }
     let mut child = Command::new("sh")
         .arg("-c")

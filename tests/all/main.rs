@@ -12,6 +12,7 @@ mod gate;
 mod github_gate;
 mod graph;
 mod hostile;
+mod hostile_input;
 mod init;
 mod journal_consul;
 mod journal_faults;
