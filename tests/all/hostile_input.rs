@@ -452,3 +452,24 @@ fn the_seed_config_still_checks_clean() {
     let (code, json, _) = run_json(c);
     assert_eq!(code, 0, "{json:#}");
 }
+
+#[test]
+fn a_hostile_ref_in_deployment_history_never_reaches_a_hook() {
+    for (hostile, code) in
+        [("release/v1$(id)", 1), ("release/v1`id`", 1), ("release/v1\\u202e", 3), ("release/v1\\nX=1", 3)]
+    {
+        let sb = Sandbox::for_runs("");
+        let (c, _, err) = run(sb.sg(&["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.0.0"]));
+        assert_eq!(c, 0, "{err}");
+        let state = sb.path().join(".stagegate/forge.json");
+        let text = std::fs::read_to_string(&state).unwrap();
+        assert!(text.contains("\"refs/heads/release/v1\""), "{text}");
+        std::fs::write(&state, text.replace("\"refs/heads/release/v1\"", &format!("\"refs/heads/{hostile}\"")))
+            .unwrap();
+        let before = sb.hook_log().len();
+        let (c, out, err) = run(sb.sg(&["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0"]));
+        assert_eq!(c, code, "{hostile}: {out}{err}");
+        assert_eq!(sb.hook_log().len(), before, "{hostile}: a hook ran: {:?}", sb.hook_log());
+        assert!(!sb.path().join("pwned").exists());
+    }
+}
