@@ -1,5 +1,10 @@
 //! The GitHub Actions runtime: workflow commands, outputs and the step summary.
 //! All of it is a no-op outside Actions (`GITHUB_ACTIONS` unset).
+//!
+//! Everything here treats its values as data, as actions/toolkit does: command
+//! properties and messages are escaped, each `$GITHUB_OUTPUT` value gets its
+//! own random heredoc delimiter, and step-summary table cells escape `|` and
+//! line breaks.
 
 use std::io::Write;
 
@@ -17,34 +22,122 @@ fn escape_data(s: &str) -> String {
     s.replace('%', "%25").replace('\r', "%0D").replace('\n', "%0A")
 }
 
+/// The text of `::name key=value,…::data`, every part escaped.
+pub fn format_command(name: &str, props: &[(&str, &str)], data: &str) -> String {
+    let mut line = format!("::{name}");
+    for (i, (k, v)) in props.iter().enumerate() {
+        line.push(if i == 0 { ' ' } else { ',' });
+        line.push_str(&format!("{k}={}", escape_property(v)));
+    }
+    line.push_str("::");
+    line.push_str(&escape_data(data));
+    line
+}
+
+/// Prints one workflow command on stdout, where the runner reads it.
+pub fn command(name: &str, props: &[(&str, &str)], data: &str) {
+    println!("{}", format_command(name, props, data));
+}
+
 /// `::error file=…,line=…,col=…::message` (or `warning`), on stdout as Actions reads it.
 pub fn annotation(level: &str, file: &str, line: usize, col: usize, title: &str, message: &str) {
     if !active() {
         return;
     }
-    println!(
-        "::{level} file={},line={line},col={col},title={}::{}",
-        escape_property(file),
-        escape_property(title),
-        escape_data(message)
-    );
+    let (line, col) = (line.to_string(), col.to_string());
+    command(level, &[("file", file), ("line", &line), ("col", &col), ("title", title)], message);
 }
 
-/// Appends `name=value` to `$GITHUB_OUTPUT` (heredoc form for multi-line values).
+/// 128 random bits as hex, from the kernel; the clock and pid when
+/// `/dev/urandom` cannot be read.
+pub fn random_hex() -> String {
+    use std::io::Read;
+    let mut bytes = [0u8; 16];
+    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
+    if read.is_err() {
+        use sha2::Digest;
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+        let seed = format!("{nanos}-{}-{:p}", std::process::id(), &bytes);
+        bytes.copy_from_slice(&sha2::Sha256::digest(seed.as_bytes())[..16]);
+    }
+    hex::encode(bytes)
+}
+
+/// Why an output was not written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutputRefused(pub String);
+
+/// The `$GITHUB_OUTPUT` record for one value: always the heredoc form, with
+/// a delimiter of its own (`ghadelimiter_<random>`, as actions/toolkit
+/// writes), refused when the name is not a plain name or the value contains
+/// the delimiter.
+pub fn output_record(name: &str, value: &str, delimiter: &str) -> Result<String, OutputRefused> {
+    if name.is_empty() || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_') {
+        return Err(OutputRefused(format!("output name `{}` is not a plain name", name.escape_debug())));
+    }
+    if value.contains(delimiter) {
+        return Err(OutputRefused(format!("the value of output `{name}` contains its delimiter")));
+    }
+    Ok(format!("{name}<<{delimiter}\n{value}\n{delimiter}\n"))
+}
+
+/// Appends `name=value` to `$GITHUB_OUTPUT`.
 pub fn set_output(name: &str, value: &str) {
     let Some(path) = std::env::var_os("GITHUB_OUTPUT") else { return };
+    let record = match output_record(name, value, &format!("ghadelimiter_{}", random_hex())) {
+        Ok(r) => r,
+        Err(OutputRefused(why)) => {
+            tracing::error!("{why}; output not set");
+            return;
+        }
+    };
     let Ok(mut f) = std::fs::OpenOptions::new().append(true).create(true).open(path) else {
         tracing::warn!("cannot open $GITHUB_OUTPUT; output `{name}` not set");
         return;
     };
-    let r = if value.contains('\n') {
-        let delim = format!("stagegate_{}", std::process::id());
-        writeln!(f, "{name}<<{delim}\n{value}\n{delim}")
-    } else {
-        writeln!(f, "{name}={value}")
-    };
-    if r.is_err() {
+    if f.write_all(record.as_bytes()).is_err() {
         tracing::warn!("cannot write $GITHUB_OUTPUT; output `{name}` not set");
+    }
+}
+
+/// Text made safe for one cell of a Markdown table: `|` escaped, line breaks
+/// as `<br>`, HTML and other control characters neutralised.
+pub fn cell(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '|' => out.push_str("\\|"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '&' => out.push_str("&amp;"),
+            '\r' if chars.peek() == Some(&'\n') => {}
+            '\r' | '\n' => out.push_str("<br>"),
+            c if crate::policy::refname::is_unsafe_in_text(c) => out.extend(c.escape_default()),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// Text made safe for one line of Markdown outside a table: line breaks and
+/// controls cannot start a new block.
+pub fn inline(s: &str) -> String {
+    cell(s).replace("\\|", "|")
+}
+
+/// Prints text that may carry values stagegate did not choose (an error
+/// naming what the user typed, a server's message) on stderr. Under Actions it
+/// is fenced by `::stop-commands::<random>`, so no line of it is run as a
+/// workflow command, and credentials are redacted either way.
+pub fn eprint_untrusted(text: &str) {
+    let text = crate::github::redact::redact(text);
+    let text = text.trim_end_matches('\n');
+    if active() {
+        let token = random_hex();
+        eprintln!("::stop-commands::{token}\n{text}\n::{token}::");
+    } else {
+        eprintln!("{text}");
     }
 }
 
@@ -64,5 +157,25 @@ mod tests {
     fn escapes_workflow_command_values() {
         assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(escape_property("x:y,z"), "x%3Ay%2Cz");
+        assert_eq!(
+            format_command("error", &[("file", "a,b:c"), ("line", "3")], "x\n::set-env name=A::1"),
+            "::error file=a%2Cb%3Ac,line=3::x%0A::set-env name=A::1"
+        );
+    }
+
+    #[test]
+    fn outputs_use_a_fresh_delimiter_and_refuse_values_containing_it() {
+        let (a, b) = (random_hex(), random_hex());
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 32);
+        assert_eq!(output_record("tag", "x\ny", "D").unwrap(), "tag<<D\nx\ny\nD\n");
+        assert!(output_record("tag", "x\nD\nevil=1", "D").is_err());
+        assert!(output_record("a\nb", "x", "D").is_err());
+    }
+
+    #[test]
+    fn table_cells_stay_one_cell() {
+        assert_eq!(cell("a|b\nc\r\nd<e>"), "a\\|b<br>c<br>d&lt;e&gt;");
+        assert_eq!(inline("a|b\n# h"), "a|b<br># h");
     }
 }

@@ -47,6 +47,15 @@ pub enum InputError {
     )]
     BadRelease(String),
 
+    #[error("{what} `{value}` contains a control or invisible character (U+{code:04X})")]
+    #[diagnostic(
+        code(stagegate::input::unsafe_text),
+        help(
+            "free text reaches logs, step summaries and workflow commands; write it on one line, without control, bidirectional or zero-width characters"
+        )
+    )]
+    UnsafeText { what: String, value: String, code: u32 },
+
     #[error("{message}")]
     #[diagnostic(code(stagegate::input::invalid))]
     Invalid {
@@ -132,7 +141,25 @@ pub fn check_release_id(id: &str) -> Result<(), InputError> {
         && !id.starts_with(['-', '.'])
         && !id.contains("..")
         && id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_' | '+'));
-    if ok { Ok(()) } else { Err(InputError::BadRelease(id.escape_debug().to_string())) }
+    if ok && crate::policy::refname::check(id).is_ok() {
+        Ok(())
+    } else {
+        Err(InputError::BadRelease(id.escape_debug().to_string()))
+    }
+}
+
+/// Free text (`--reason`, a comment, a name) may be printed to logs and step
+/// summaries: refuse control and invisible characters instead of escaping
+/// them everywhere it goes.
+pub fn check_text(what: &str, value: &str) -> Result<(), InputError> {
+    match crate::policy::refname::unsafe_char(value) {
+        None => Ok(()),
+        Some(c) => Err(InputError::UnsafeText {
+            what: what.to_string(),
+            value: value.escape_debug().to_string(),
+            code: c as u32,
+        }),
+    }
 }
 
 /// With `--output json`, a failed command still prints one JSON document.

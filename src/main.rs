@@ -24,10 +24,22 @@ fn main() -> ExitCode {
         default_hook(info);
     }));
     stagegate::tls::install();
-    let cli = Cli::parse();
+    stagegate::github::redact::register_from_env();
+    let color = stagegate::output::stderr_color();
+    let _ = miette::set_hook(Box::new(move |_| {
+        Box::new(miette::MietteHandlerOpts::new().color(color).terminal_links(color).build())
+    }));
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => return ExitCode::from(stagegate::cli::argument_error(e) as u8),
+    };
+    if let Some(t) = &cli.github_token {
+        stagegate::github::redact::register(secrecy::ExposeSecret::expose_secret(t));
+    }
     let json = cli.output == stagegate::output::Format::Json;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        .with_ansi(color)
         .with_target(false)
         .without_time()
         .with_env_filter(
@@ -49,7 +61,7 @@ fn main() -> ExitCode {
             if json {
                 stagegate::error::print_json(&e);
             }
-            eprintln!("{:?}", miette::Report::new(e));
+            stagegate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
             code
         }
     };

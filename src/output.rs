@@ -17,11 +17,23 @@ pub struct Out {
     pub color: bool,
 }
 
+/// Colour is wanted at all: `NO_COLOR` unset (or empty) and `TERM` not `dumb`.
+fn color_wanted() -> bool {
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
+    !no_color && !dumb
+}
+
+/// Whether logs and diagnostics on stderr may be coloured: only on a terminal.
+pub fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && color_wanted()
+}
+
 impl Out {
+    /// Colour only when both stdout and stderr are terminals: painted words
+    /// go to either, and a log file must never get escape codes.
     pub fn new(format: Format) -> Self {
-        let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-        let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-        Out { format, color: std::io::stdout().is_terminal() && !no_color && !dumb }
+        Out { format, color: std::io::stdout().is_terminal() && stderr_color() }
     }
 
     pub fn json(&self) -> bool {

@@ -50,10 +50,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
     let env = known_env(&policy, base_env(&policy, &args.env))?;
+    crate::run::check_hook_safe("run id", &args.run_id)?;
+    if let Some(c) = &args.comment {
+        crate::error::check_text("--comment", c)?;
+    }
     let user = args.user.trim_start_matches('@').to_string();
     if Reviewer::parse(&user).is_none_or(|r| !matches!(r, Reviewer::User(_))) && !user.ends_with("[bot]") {
         return Err(InputError::Invalid {
-            message: format!("`{}` is not a GitHub login", args.user),
+            message: format!("`{}` is not a GitHub login", args.user.escape_debug()),
             help: Some("a login is letters, digits and `-`, e.g. --as alice".into()),
         }
         .into());

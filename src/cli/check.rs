@@ -16,7 +16,8 @@ pub fn print_diagnostics(loaded: &Loaded, errors_only: bool) {
         if errors_only && !d.is_error() {
             continue;
         }
-        eprintln!("{:?}", d.to_report(&loaded.source.name, &loaded.source.text));
+        // Messages quote the config's own text: fenced under Actions.
+        actions::eprint_untrusted(&format!("{:?}", d.to_report(&loaded.source.name, &loaded.source.text)));
         let level = if d.is_error() { "error" } else { "warning" };
         actions::annotation(level, &loaded.source.name, d.line, d.column, "stagegate config", &d.message);
     }

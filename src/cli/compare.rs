@@ -66,6 +66,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let policy = Policy::new(&cfg);
     let a = known_env(&policy, &args.from)?;
     let b = known_env(&policy, &args.to)?;
+    if a.name == b.name {
+        return Err(Error::invalid(
+            format!("`compare {} {}` compares an environment with itself", a.name, b.name),
+            "name two different environments, e.g. `stagegate compare staging prod`",
+        ));
+    }
     let forge = ctx.forge()?;
     let (a_deps, b_deps) = (forge.deployments(&a.name).await?, forge.deployments(&b.name).await?);
     let (a_cur, b_cur) = (history::current(&a_deps), history::current(&b_deps));
@@ -180,7 +186,7 @@ fn summary_markdown(
     for c in checks {
         let pts = if c.passed { c.weight } else { 0 };
         let mark = if c.passed { "✅" } else { "❌" };
-        md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, c.detail.replace('|', "\\|")));
+        md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, actions::cell(&c.detail)));
     }
     md
 }

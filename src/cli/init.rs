@@ -56,7 +56,38 @@ fn write(path: &Path, text: &str) -> Result<(), Error> {
     Ok(())
 }
 
+/// `OWNER/REPO@<40 hex>`: the only form `--action` accepts. The value is
+/// written into every workflow's `uses:`, so anything else (a tag that can
+/// move, a newline that adds YAML, a `#` that comments the pin away) is refused.
+fn check_action(action: &str) -> Result<(), Error> {
+    let owner_ok = |o: &str| {
+        (1..=39).contains(&o.len()) && !o.starts_with('-') && o.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+    };
+    let repo_ok = |r: &str| {
+        (1..=100).contains(&r.len())
+            && r != "."
+            && r != ".."
+            && r.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+    };
+    let ok = action.split_once('@').is_some_and(|(path, sha)| {
+        sha.len() == 40
+            && sha.bytes().all(|b| b.is_ascii_hexdigit())
+            && path.split_once('/').is_some_and(|(o, r)| owner_ok(o) && repo_ok(r))
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(Error::invalid(
+            format!("`{}` is not OWNER/REPO@SHA", action.escape_debug()),
+            "pin the action to a full 40-hex-digit commit, e.g. --action acme/stagegate@0123456789abcdef0123456789abcdef01234567",
+        ))
+    }
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    if let Some(a) = &args.action {
+        check_action(a)?;
+    }
     let action = args.action.clone().unwrap_or_else(init::default_action);
     let action = if action.contains('#') || !init::is_pinned(&action) {
         action

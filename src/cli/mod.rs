@@ -76,11 +76,19 @@ pub struct Cli {
 
     /// Pretend it is this time (RFC 3339), for tests and demos of freeze
     /// windows, wait timers and soak times
-    #[arg(long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME")]
+    #[arg(long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = instant)]
     pub now: Option<DateTime<Utc>>,
 
     #[command(subcommand)]
     pub command: Command,
+}
+
+/// `--now`: RFC 3339, between 1970 and 9999, so that every date computed from
+/// it (freeze windows, wait timers, soak) stays representable.
+fn instant(s: &str) -> Result<DateTime<Utc>, String> {
+    use chrono::Datelike;
+    let t: DateTime<Utc> = s.parse().map_err(|e| format!("{e}: write RFC 3339, e.g. 2026-11-21T10:00:00Z"))?;
+    if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err("the time must be between 1970 and 9999".into()) }
 }
 
 fn secret(s: &str) -> Result<SecretString, String> {
@@ -224,8 +232,44 @@ impl Ctx {
     }
 }
 
+/// Whether the command line asks for `--output json`, read from the raw
+/// arguments: when they do not parse, the answer must still be JSON.
+fn wants_json(args: &[String]) -> bool {
+    args.iter()
+        .enumerate()
+        .any(|(i, a)| a == "--output=json" || (a == "--output" && args.get(i + 1).is_some_and(|v| v == "json")))
+}
+
+/// Reports a command line clap could not parse: with `--output json`, one
+/// JSON document on stdout (`stagegate::input::arguments`, exit 2); the usage
+/// message on stderr either way. `--help` and `--version` print as usual.
+pub fn argument_error(e: clap::Error) -> Exit {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        let _ = e.print();
+        return Exit::Success;
+    }
+    let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
+    let rendered = e.render().to_string();
+    if wants_json(&args) {
+        let message = rendered.lines().next().unwrap_or("").trim_start_matches("error: ").to_string();
+        let doc = serde_json::json!({
+            "error": {
+                "code": "stagegate::input::arguments",
+                "message": crate::github::redact::redact(&message),
+                "help": "run `stagegate --help`, or the command with --help, for its flags",
+                "exit": Exit::Invalid as u8,
+            }
+        });
+        println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+    }
+    crate::actions::eprint_untrusted(&rendered);
+    Exit::Invalid
+}
+
 /// An environment name that must exist in the config (exit 2 otherwise).
 pub fn known_env<'p>(policy: &'p Policy, name: &str) -> Result<&'p config::Environment, Error> {
+    crate::error::check_text("environment", name)?;
     policy.env(name).ok_or_else(|| {
         let mut help = "environments are the keys under `environments:` in the config".to_string();
         let names: Vec<&str> = policy.config.environments.iter().map(|e| e.name.as_str()).collect();
@@ -310,7 +354,10 @@ impl FreezeOverride {
     pub fn reason(&self) -> Result<Option<String>, Error> {
         match (&self.override_freeze, &self.reason) {
             (false, _) => Ok(None),
-            (true, Some(r)) if !r.trim().is_empty() => Ok(Some(r.trim().to_string())),
+            (true, Some(r)) if !r.trim().is_empty() => {
+                crate::error::check_text("--reason", r)?;
+                Ok(Some(r.trim().to_string()))
+            }
             (true, _) => Err(crate::gates::GateError::OverrideWithoutReason.into()),
         }
     }

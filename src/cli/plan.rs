@@ -94,14 +94,14 @@ fn summary_markdown(policy: &Policy, plan: &Plan) -> String {
     let verdict = if plan.allowed { "✅ allowed" } else { "❌ refused" };
     let mut md = format!("### stagegate plan: {} → {} — {verdict}\n\n", plan.from, plan.to);
     for r in &plan.reasons {
-        md.push_str(&format!("- {r}\n"));
+        md.push_str(&format!("- {}\n", actions::inline(r)));
     }
     md.push_str(&format!(
         "\n```mermaid\n{}```\n\n| # | step | what |\n|---|---|---|\n",
         super::graph::mermaid(policy, &[(plan.from.as_str(), plan.to.as_str())])
     ));
     for (i, s) in plan.steps.iter().enumerate() {
-        md.push_str(&format!("| {} | {} | {} |\n", i + 1, s.name, s.description.replace('|', "\\|")));
+        md.push_str(&format!("| {} | {} | {} |\n", i + 1, actions::cell(&s.name), actions::cell(&s.description)));
     }
     md
 }

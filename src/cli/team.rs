@@ -26,7 +26,7 @@ fn login(s: &str) -> Result<String, Error> {
     match Reviewer::parse(bare) {
         Some(Reviewer::User(u)) => Ok(u.to_lowercase()),
         _ => Err(InputError::Invalid {
-            message: format!("`{s}` is not a GitHub login"),
+            message: format!("`{}` is not a GitHub login", s.escape_debug()),
             help: Some("a login is letters, digits and `-`, e.g. --add alice".into()),
         }
         .into()),
@@ -35,7 +35,10 @@ fn login(s: &str) -> Result<String, Error> {
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let Some(Reviewer::Team { org, slug }) = Reviewer::parse(&args.team) else {
-        return Err(Error::invalid(format!("`{}` is not a team", args.team), "write a team as @org/team-slug"));
+        return Err(Error::invalid(
+            format!("`{}` is not a team", args.team.escape_debug()),
+            "write a team as @org/team-slug",
+        ));
     };
     let add = args.add.iter().map(|u| login(u)).collect::<Result<Vec<_>, _>>()?;
     let remove = args.remove.iter().map(|u| login(u)).collect::<Result<Vec<_>, _>>()?;

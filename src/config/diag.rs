@@ -1,6 +1,9 @@
 //! Configuration diagnostics: one per problem, each with a span in the file.
 
-use miette::{LabeledSpan, MietteDiagnostic, NamedSource, Report, Severity as MSeverity};
+use miette::{
+    LabeledSpan, MietteDiagnostic, MietteError, MietteSpanContents, Report, Severity as MSeverity, SourceCode,
+    SourceSpan, SpanContents,
+};
 use serde::Serialize;
 
 use super::node::Pos;
@@ -75,6 +78,36 @@ impl Diagnostic {
         if let Some(h) = &self.help {
             d = d.with_help(h.clone());
         }
-        Report::new(d).with_source_code(NamedSource::new(file, source.to_owned()))
+        Report::new(d).with_source_code(CharColumns { name: file.to_string(), text: source.to_owned() })
+    }
+}
+
+/// The config's text for miette, with columns counted in characters (miette
+/// counts bytes), so `file:line:col` in text output is the column JSON and
+/// annotations give.
+struct CharColumns {
+    name: String,
+    text: String,
+}
+
+impl SourceCode for CharColumns {
+    fn read_span<'a>(
+        &'a self,
+        span: &SourceSpan,
+        before: usize,
+        after: usize,
+    ) -> Result<Box<dyn SpanContents<'a> + 'a>, MietteError> {
+        let inner = self.text.read_span(span, before, after)?;
+        let start = inner.span().offset();
+        let line_start = self.text.get(..start).and_then(|s| s.rfind(['\n', '\r'])).map_or(0, |i| i + 1);
+        let column = self.text.get(line_start..start).map_or(inner.column(), |s| s.chars().count());
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.clone(),
+            inner.data(),
+            *inner.span(),
+            inner.line(),
+            column,
+            inner.line_count(),
+        )))
     }
 }

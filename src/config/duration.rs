@@ -2,6 +2,26 @@
 
 use std::time::Duration;
 
+/// The longest duration any setting may have (ten years): beyond it, time
+/// arithmetic on dates would overflow. Each setting has a tighter bound, see
+/// [`Bound`].
+pub const MAX: Duration = Duration::from_secs(3650 * 86_400);
+
+/// How long one setting may be, and whether zero makes sense for it.
+#[derive(Debug, Clone, Copy)]
+pub struct Bound {
+    pub max: Duration,
+    pub zero_ok: bool,
+}
+
+/// Wait timers: GitHub caps them at 30 days; zero means none.
+pub const WAIT_TIMER: Bound = Bound { max: Duration::from_secs(30 * 86_400), zero_ok: true };
+/// Soak: at most a year; zero means none.
+pub const SOAK: Bound = Bound { max: Duration::from_secs(365 * 86_400), zero_ok: true };
+/// Timeouts (startup, health check, hook): more than zero (a zero timeout
+/// fails every run), at most a day.
+pub const TIMEOUT: Bound = Bound { max: Duration::from_secs(86_400), zero_ok: false };
+
 /// Parses `30s`, `5m`, `1h30m`, `2d`. A bare number is refused: `30` could mean
 /// seconds or minutes, and guessing wrong on a wait timer is not harmless.
 pub fn parse(text: &str) -> Result<Duration, String> {
@@ -40,7 +60,11 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             "a number needs a unit: s, m, h or d".into()
         });
     }
-    Ok(Duration::from_secs(total))
+    let d = Duration::from_secs(total);
+    if d > MAX {
+        return Err(format!("longer than the longest duration stagegate accepts ({})", format(MAX)));
+    }
+    Ok(d)
 }
 
 /// The shortest form that parses back to the same value (`90s` → `1m30s`).
@@ -76,7 +100,7 @@ mod tests {
 
     #[test]
     fn refuses_ambiguous_or_broken_ones() {
-        for bad in ["", "30", "m", "5x", "1h30", "-5m", "5 m m", "99999999999999999999s"] {
+        for bad in ["", "30", "m", "5x", "1h30", "-5m", "5 m m", "99999999999999999999s", "99999999d", "3651d"] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
     }

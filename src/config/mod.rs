@@ -7,6 +7,7 @@
 
 pub mod diag;
 pub mod duration;
+mod feasible;
 pub mod node;
 mod schema;
 mod validate;
@@ -60,6 +61,9 @@ pub struct Release {
     pub generate_notes: bool,
     pub name: Option<String>,
     pub body: Option<String>,
+    /// Where `tag_prefix` and `name` were written, for diagnostics.
+    pub tag_prefix_pos: Pos,
+    pub name_pos: Pos,
 }
 
 impl Default for Release {
@@ -72,6 +76,8 @@ impl Default for Release {
             generate_notes: true,
             name: None,
             body: None,
+            tag_prefix_pos: Pos::default(),
+            name_pos: Pos::default(),
         }
     }
 }
@@ -294,12 +300,46 @@ pub enum Location {
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
 /// Reads at most `MAX_CONFIG_BYTES + 1` bytes, so a huge file is refused
-/// without being loaded into memory.
+/// without being loaded into memory. The file is opened non-blocking and must
+/// be a regular file: a FIFO, socket or device in its place is refused at
+/// once instead of being waited on or read forever.
 fn read_capped(p: &Path) -> std::io::Result<Vec<u8>> {
     use std::io::Read;
+    use std::os::unix::fs::{FileTypeExt, OpenOptionsExt};
+    let file = std::fs::OpenOptions::new().read(true).custom_flags(libc::O_NONBLOCK).open(p)?;
+    let kind = file.metadata()?.file_type();
+    if !kind.is_file() {
+        let what = if kind.is_dir() {
+            "a directory"
+        } else if kind.is_fifo() {
+            "a FIFO"
+        } else if kind.is_socket() {
+            "a socket"
+        } else if kind.is_block_device() || kind.is_char_device() {
+            "a device"
+        } else {
+            "not a regular file"
+        };
+        return Err(std::io::Error::new(std::io::ErrorKind::InvalidInput, format!("it is {what}, not a regular file")));
+    }
     let mut bytes = Vec::new();
-    std::fs::File::open(p)?.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
     Ok(bytes)
+}
+
+/// YAML ends a line at LF, CRLF or a lone CR. A lone CR becomes LF, byte for
+/// byte, so spans stay valid and every renderer counts the same lines.
+fn normalize_breaks(bytes: &[u8]) -> std::borrow::Cow<'_, [u8]> {
+    if !bytes.contains(&b'\r') {
+        return std::borrow::Cow::Borrowed(bytes);
+    }
+    let mut out = bytes.to_vec();
+    for i in 0..out.len() {
+        if out[i] == b'\r' && out.get(i + 1) != Some(&b'\n') {
+            out[i] = b'\n';
+        }
+    }
+    std::borrow::Cow::Owned(out)
 }
 
 pub fn load(location: &Location) -> std::io::Result<Loaded> {
@@ -333,16 +373,22 @@ pub fn parse_bytes(name: &str, bytes: &[u8]) -> Loaded {
             diagnostics: vec![diag],
         };
     }
+    let bytes = normalize_breaks(bytes);
+    let bytes = bytes.as_ref();
     let text = match std::str::from_utf8(bytes) {
         Ok(t) => t.to_owned(),
         Err(e) => {
-            let valid = &bytes[..e.valid_up_to()];
-            let line = valid.iter().filter(|&&b| b == b'\n').count() + 1;
-            let column = valid.len() - valid.iter().rposition(|&b| b == b'\n').map_or(0, |i| i + 1) + 1;
-            let pos = Pos { offset: 0, len: 0, line, column };
+            // Everything before the bad byte is valid UTF-8: count its lines
+            // and the characters of the last one.
+            let at = e.valid_up_to();
+            let valid = std::str::from_utf8(&bytes[..at]).unwrap_or_default();
+            let line = valid.matches('\n').count() + 1;
+            let line_start = valid.rfind('\n').map_or(0, |i| i + 1);
+            let column = valid[line_start..].chars().count() + 1;
+            let pos = Pos { offset: at, len: '\u{FFFD}'.len_utf8(), line, column };
             let diag = Diagnostic::error(
                 pos,
-                format!("the file is not valid UTF-8 (byte {} of line {line})", e.valid_up_to()),
+                format!("the file is not valid UTF-8: byte 0x{:02X} at line {line}, column {column}", bytes[at]),
             )
             .help("save the config as UTF-8");
             return Loaded {

@@ -68,14 +68,6 @@ impl Value {
             Value::Map(_) => "a mapping",
         }
     }
-
-    fn size(&self) -> usize {
-        match self {
-            Value::Seq(items) => 1 + items.iter().map(|n| n.value.size()).sum::<usize>(),
-            Value::Map(entries) => 1 + entries.iter().map(|(k, v)| k.value.size() + v.value.size()).sum::<usize>(),
-            _ => 1,
-        }
-    }
 }
 
 /// A problem found while reading the YAML.
@@ -83,89 +75,203 @@ impl Value {
 pub struct YamlError {
     pub pos: Pos,
     pub message: String,
+    /// What to do about it, when the generic advice does not fit.
+    pub help: Option<&'static str>,
 }
 
-/// Most nodes a document may expand to through aliases: a "billion laughs"
-/// document is refused instead of eating the machine's memory.
-const NODE_BUDGET: usize = 2_000_000;
+impl YamlError {
+    fn new(pos: Pos, message: impl Into<String>) -> YamlError {
+        YamlError { pos, message: message.into(), help: None }
+    }
+}
+
+/// The bound on what aliases may expand a document to. A "billion laughs"
+/// document multiplies an anchor through nested aliases; counting nodes alone
+/// is not enough, since one node may be a long string. Both the number of
+/// nodes and the bytes of their text are counted as the tree is built, and
+/// the alias that would cross either bound is refused, naming its anchor.
+mod budget {
+    /// Most nodes the expanded document may have.
+    pub const NODES: usize = 2_000_000;
+    /// Most bytes of scalar text the expanded document may hold: twice the
+    /// largest config file stagegate reads.
+    pub const BYTES: usize = 32 << 20;
+
+    /// The size of a node and everything under it.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct Size {
+        pub nodes: usize,
+        pub bytes: usize,
+    }
+
+    impl Size {
+        pub fn scalar(len: usize) -> Size {
+            Size { nodes: 1, bytes: len }
+        }
+        pub fn add(&mut self, other: Size) {
+            self.nodes = self.nodes.saturating_add(other.nodes);
+            self.bytes = self.bytes.saturating_add(other.bytes);
+        }
+    }
+
+    /// What is left to spend.
+    pub struct Budget {
+        left: Size,
+    }
+
+    impl Budget {
+        pub fn new() -> Budget {
+            Budget { left: Size { nodes: NODES, bytes: BYTES } }
+        }
+
+        /// Spends `size`; `false` when it does not fit.
+        pub fn spend(&mut self, size: Size) -> bool {
+            match (self.left.nodes.checked_sub(size.nodes), self.left.bytes.checked_sub(size.bytes)) {
+                (Some(n), Some(b)) => {
+                    self.left = Size { nodes: n, bytes: b };
+                    true
+                }
+                _ => false,
+            }
+        }
+    }
+}
+
+use budget::{Budget, Size};
 
 enum Frame {
-    Seq { pos: Pos, anchor: usize, items: Vec<Node> },
-    Map { pos: Pos, anchor: usize, entries: Vec<(Node, Node)>, key: Option<Node> },
+    Seq { pos: Pos, anchor: usize, tag: Option<String>, items: Vec<Node>, size: Size },
+    Map { pos: Pos, anchor: usize, tag: Option<String>, entries: Vec<(Node, Node)>, key: Option<Node>, size: Size },
+}
+
+/// A tag other than `!!str`: stagegate's config has no use for typed or
+/// custom values, and silently dropping a tag would read something else than
+/// the author meant.
+fn refused_tag(tag: Option<&Tag>) -> Option<String> {
+    tag.filter(|t| !t.is_yaml_core_schema_tag("str")).map(|t| t.original())
 }
 
 /// Parses one YAML document. `Err` for a document that cannot be read at all;
 /// `Ok` carries non-fatal problems (duplicate keys) found along the way.
 pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
     let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, Node> = HashMap::new();
+    let mut anchors: HashMap<usize, (Node, Size)> = HashMap::new();
     let mut root: Option<Node> = None;
     let mut problems = Vec::new();
-    let mut budget = NODE_BUDGET;
+    let mut budget = Budget::new();
+    let tag_problem = |pos: Pos, tag: String, problems: &mut Vec<YamlError>| {
+        problems.push(YamlError {
+            pos,
+            message: format!("YAML tag `{tag}` is not supported"),
+            help: Some(
+                "stagegate reads plain strings, numbers, lists and mappings; remove the tag (only `!!str` is allowed)",
+            ),
+        });
+    };
     for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError { pos: Pos::at(e.marker()), message: e.kind().to_string() })?;
-        let (node, anchor) = match event {
+        let (event, span) = event.map_err(|e| YamlError::new(Pos::at(e.marker()), e.kind().to_string()))?;
+        let (node, anchor, size) = match event {
             Event::DocumentStart(..) if root.is_some() => {
-                return Err(YamlError {
-                    pos: Pos::of(&span),
-                    message: "the config must be a single YAML document; found a second one".into(),
-                });
+                return Err(YamlError::new(
+                    Pos::of(&span),
+                    "the config must be a single YAML document; found a second one",
+                ));
             }
             Event::Scalar(v, style, anchor, tag) => {
-                (Node { pos: Pos::of(&span), value: resolve(v, style, tag.as_deref()) }, anchor)
-            }
-            Event::SequenceStart(_, anchor, _) => {
-                stack.push(Frame::Seq { pos: Pos::of(&span), anchor, items: Vec::new() });
-                continue;
-            }
-            Event::MappingStart(_, anchor, _) => {
-                stack.push(Frame::Map { pos: Pos::of(&span), anchor, entries: Vec::new(), key: None });
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => match stack.pop() {
-                Some(Frame::Seq { pos, anchor, items }) => (Node { pos, value: Value::Seq(items) }, anchor),
-                Some(Frame::Map { pos, anchor, entries, .. }) => {
-                    (Node { pos, value: Value::Map(merge_keys(entries, &mut problems)) }, anchor)
+                if let Some(t) = refused_tag(tag.as_deref()) {
+                    tag_problem(Pos::of(&span), t, &mut problems);
                 }
-                None => continue,
-            },
+                let size = Size::scalar(v.len());
+                if !budget.spend(size) {
+                    return Err(YamlError::new(Pos::of(&span), too_big()));
+                }
+                (Node { pos: Pos::of(&span), value: resolve(v, style, tag.as_deref()) }, anchor, size)
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                let tag = refused_tag(tag.as_deref());
+                stack.push(Frame::Seq { pos: Pos::of(&span), anchor, tag, items: Vec::new(), size: Size::scalar(0) });
+                continue;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                let tag = refused_tag(tag.as_deref());
+                let size = Size::scalar(0);
+                stack.push(Frame::Map { pos: Pos::of(&span), anchor, tag, entries: Vec::new(), key: None, size });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (node, anchor, tag, size) = match stack.pop() {
+                    Some(Frame::Seq { pos, anchor, tag, items, size }) => {
+                        (Node { pos, value: Value::Seq(items) }, anchor, tag, size)
+                    }
+                    Some(Frame::Map { pos, anchor, tag, entries, size, .. }) => {
+                        (Node { pos, value: Value::Map(merge_keys(entries, &mut problems)) }, anchor, tag, size)
+                    }
+                    None => continue,
+                };
+                if let Some(t) = tag {
+                    tag_problem(node.pos, t, &mut problems);
+                }
+                if !budget.spend(Size { nodes: 1, bytes: 0 }) {
+                    return Err(YamlError::new(node.pos, too_big()));
+                }
+                (node, anchor, size)
+            }
             Event::Alias(id) => {
-                let Some(target) = anchors.get(&id) else { continue };
-                let size = target.value.size();
-                budget = budget.checked_sub(size).ok_or_else(|| YamlError {
-                    pos: Pos::of(&span),
-                    message: "aliases expand the document beyond 2,000,000 nodes".into(),
-                })?;
-                (Node { pos: Pos::of(&span), value: target.value.clone() }, 0)
+                let Some((target, size)) = anchors.get(&id) else { continue };
+                let pos = Pos::of(&span);
+                if !budget.spend(*size) {
+                    let alias = text.get(pos.offset..pos.offset + pos.len).unwrap_or("*").trim();
+                    let anchor = alias.trim_start_matches('*');
+                    return Err(YamlError {
+                        pos,
+                        message: format!(
+                            "the alias `{alias}` of anchor `{anchor}` expands the document beyond {}",
+                            too_big()
+                        ),
+                        help: Some(
+                            "aliases may repeat an anchor, not multiply it; write the values out or drop the nesting",
+                        ),
+                    });
+                }
+                (Node { pos, value: target.value.clone() }, 0, *size)
             }
             _ => continue,
         };
-        budget = budget.saturating_sub(1);
         if anchor != 0 {
-            anchors.insert(anchor, node.clone());
+            anchors.insert(anchor, (node.clone(), size));
         }
         match stack.last_mut() {
             None => root = Some(node),
-            Some(Frame::Seq { items, .. }) => items.push(node),
-            Some(Frame::Map { entries, key, .. }) => match key.take() {
-                Some(k) => entries.push((k, node)),
-                None => {
-                    if let Value::Str(name) = &node.value
-                        && let Some((first, _)) =
-                            entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name))
-                    {
-                        problems.push(YamlError {
-                            pos: node.pos,
-                            message: format!("duplicate key `{name}` (first on line {})", first.pos.line),
-                        });
+            Some(Frame::Seq { items, size: s, .. }) => {
+                s.add(size);
+                items.push(node)
+            }
+            Some(Frame::Map { entries, key, size: s, .. }) => {
+                s.add(size);
+                match key.take() {
+                    Some(k) => entries.push((k, node)),
+                    None => {
+                        if let Value::Str(name) = &node.value
+                            && let Some((first, _)) =
+                                entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name))
+                        {
+                            problems.push(YamlError::new(
+                                node.pos,
+                                format!("duplicate key `{name}` (first on line {})", first.pos.line),
+                            ));
+                        }
+                        *key = Some(node);
                     }
-                    *key = Some(node);
                 }
-            },
+            }
         }
     }
     let root = root.unwrap_or(Node { pos: Pos { line: 1, column: 1, ..Pos::default() }, value: Value::Null });
     Ok((root, problems))
+}
+
+fn too_big() -> String {
+    format!("{} nodes or {} MiB of text", budget::NODES, budget::BYTES >> 20)
 }
 
 /// `<<: *base` (or `<<: [*a, *b]`): entries of the merged mappings that the
@@ -187,10 +293,7 @@ fn merge_keys(entries: Vec<(Node, Node)>, problems: &mut Vec<YamlError>) -> Vec<
                 })
                 .collect(),
             _ => {
-                problems.push(YamlError {
-                    pos: key.pos,
-                    message: "`<<` must merge a mapping or a list of mappings".into(),
-                });
+                problems.push(YamlError::new(key.pos, "`<<` must merge a mapping or a list of mappings"));
                 continue;
             }
         };
@@ -328,7 +431,15 @@ mod tests {
                 p = i - 1
             ));
         }
-        assert!(parse(&bomb).unwrap_err().message.contains("2,000,000"));
+        let e = parse(&bomb).unwrap_err();
+        assert!(e.message.contains("2000000 nodes") && e.message.contains("anchor `a"), "{}", e.message);
+        // Few nodes, long strings: the bytes bound holds.
+        let mut laughs = format!("a0: &a0 \"{}\"\n", "x".repeat(16_000));
+        for i in 1..12 {
+            laughs.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
+        }
+        let e = parse(&laughs).unwrap_err();
+        assert!(e.message.contains("MiB") && e.message.contains("anchor `a"), "{}", e.message);
         assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("single YAML document"));
     }
 

@@ -19,12 +19,14 @@ pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     let root = match node::parse(text) {
         Ok((root, problems)) => {
             for p in problems {
-                diags.push(Diagnostic::error(p.pos, p.message).help("each key may appear once in a mapping; keep one"));
+                let help = p.help.unwrap_or("each key may appear once in a mapping; keep one");
+                diags.push(Diagnostic::error(p.pos, p.message).help(help));
             }
             root
         }
         Err(e) => {
-            diags.push(Diagnostic::error(e.pos, format!("invalid YAML: {}", e.message)).help("fix the YAML syntax"));
+            let help = e.help.unwrap_or("fix the YAML syntax");
+            diags.push(Diagnostic::error(e.pos, format!("invalid YAML: {}", e.message)).help(help));
             return None;
         }
     };
@@ -100,6 +102,20 @@ impl Walker<'_> {
         }
     }
 
+    /// A hook or import command: a string with something to run in it.
+    fn command(&mut self, f: &Fields, key: &str) -> Option<String> {
+        let t = f.get(key).and_then(|n| self.string(n, key))?;
+        if t.value.trim().is_empty() {
+            self.error(
+                t.pos,
+                format!("`{key}` is empty: there is no command to run"),
+                format!("write the command, or leave `{key}` out to skip it"),
+            );
+            return None;
+        }
+        Some(t.value)
+    }
+
     fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
         f.get(key).and_then(|n| self.string(n, key)).map(|t| t.value)
     }
@@ -134,13 +150,32 @@ impl Walker<'_> {
         }
     }
 
-    fn duration(&mut self, f: &Fields, key: &str) -> Option<Duration> {
+    fn duration(&mut self, f: &Fields, key: &str, bound: duration::Bound) -> Option<Duration> {
         let n = f.get(key)?;
         let t = match &n.value {
             Value::Int(i) => Text { value: i.to_string(), pos: n.pos },
             _ => self.string(n, key)?,
         };
         match duration::parse(&t.value) {
+            Ok(d) if d > bound.max => {
+                self.error(
+                    t.pos,
+                    format!("`{key}` is {}, longer than the {} it may be", t.value, duration::format(bound.max)),
+                    format!("use at most {}", duration::format(bound.max)),
+                );
+                None
+            }
+            Ok(d) if d.is_zero() && !bound.zero_ok => {
+                self.error(
+                    t.pos,
+                    format!("`{key}` is zero: every run would time out at once"),
+                    format!(
+                        "use a positive duration up to {}, or leave `{key}` out for the default",
+                        duration::format(bound.max)
+                    ),
+                );
+                None
+            }
             Ok(d) => Some(d),
             Err(why) => {
                 self.error(
@@ -239,12 +274,16 @@ impl Walker<'_> {
         if let Some(t) = f.get("format").and_then(|n| self.string(n, "format")) {
             r.format = t;
         }
-        if let Some(p) = self.opt_string(&f, "tag_prefix") {
-            r.tag_prefix = p;
+        if let Some(p) = f.get("tag_prefix").and_then(|n| self.string(n, "tag_prefix")) {
+            r.tag_prefix = p.value;
+            r.tag_prefix_pos = p.pos;
         }
         r.draft = self.boolean(&f, "draft", true);
         r.generate_notes = self.boolean(&f, "generate_notes", true);
-        r.name = self.opt_string(&f, "name");
+        if let Some(n) = f.get("name").and_then(|n| self.string(n, "name")) {
+            r.name = Some(n.value);
+            r.name_pos = n.pos;
+        }
         r.body = self.opt_string(&f, "body");
         r
     }
@@ -320,7 +359,7 @@ impl Walker<'_> {
                 None => {}
             }
         }
-        env.soak = self.duration(&f, "soak");
+        env.soak = self.duration(&f, "soak", duration::SOAK);
         if let Some(n) = f.get("health") {
             env.health = self.health(n);
         }
@@ -359,7 +398,7 @@ impl Walker<'_> {
             }
         }
         a.prevent_self_review = self.boolean(&f, "prevent_self_review", true);
-        a.wait_timer = self.duration(&f, "wait_timer");
+        a.wait_timer = self.duration(&f, "wait_timer", duration::WAIT_TIMER);
         a
     }
 
@@ -396,7 +435,7 @@ impl Walker<'_> {
                 }
                 None => 200,
             };
-            let timeout = self.duration(&f, "timeout");
+            let timeout = self.duration(&f, "timeout", duration::TIMEOUT);
             out.push(HealthCheck { http: url.value, expect, timeout });
         }
         out
@@ -428,21 +467,21 @@ impl Walker<'_> {
         const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts", "pass_env"];
         let mut s = Steps::default();
         let Some(f) = self.fields(node, "steps", KEYS) else { return s };
-        s.backup = self.opt_string(&f, "backup");
-        s.deploy = self.opt_string(&f, "deploy");
-        s.verify = self.opt_string(&f, "verify");
-        s.rollback = self.opt_string(&f, "rollback");
+        s.backup = self.command(&f, "backup");
+        s.deploy = self.command(&f, "deploy");
+        s.verify = self.command(&f, "verify");
+        s.rollback = self.command(&f, "rollback");
         s.pass_env = self.pass_env(&f);
         if let Some(n) = f.get("timeouts")
             && let Some(t) = self.fields(n, "steps.timeouts", &["startup", "health_check", "hook"])
         {
-            if let Some(d) = self.duration(&t, "startup") {
+            if let Some(d) = self.duration(&t, "startup", duration::TIMEOUT) {
                 s.startup_timeout = d;
             }
-            if let Some(d) = self.duration(&t, "health_check") {
+            if let Some(d) = self.duration(&t, "health_check", duration::TIMEOUT) {
                 s.health_check_timeout = d;
             }
-            if let Some(d) = self.duration(&t, "hook") {
+            if let Some(d) = self.duration(&t, "hook", duration::TIMEOUT) {
                 s.hook_timeout = d;
             }
         }
@@ -490,7 +529,16 @@ impl Walker<'_> {
                     "store" => t.value.starts_with("s3://") || t.value.starts_with("file://"),
                     _ => t.value.starts_with("consul://") || t.value.starts_with("file://"),
                 };
-                if !ok {
+                let path = t.value.split_once("://").map_or("", |(_, p)| p);
+                if ok && path.trim().is_empty() {
+                    let scheme = t.value.split_once("://").map_or("", |(s, _)| s);
+                    let help = match scheme {
+                        "file" => format!("name a directory, e.g. {key}: file://.stagegate/{key}"),
+                        "s3" => "name the bucket, e.g. store: s3://my-bucket/journals".to_string(),
+                        _ => "name the server, e.g. kv: consul://127.0.0.1:8500".to_string(),
+                    };
+                    self.error(t.pos, format!("journal {key} `{}` names no location", t.value), help);
+                } else if !ok {
                     let help = if key == "store" {
                         "use s3://BUCKET/PREFIX or file://DIR"
                     } else {
@@ -548,7 +596,7 @@ impl Walker<'_> {
                 self.wrong_type(n, "writers", "a mapping of cluster names");
             }
         }
-        j.import = self.opt_string(&f, "import");
+        j.import = self.command(&f, "import");
         j.pass_env = self.pass_env(&f);
         if let Some((n, _)) = self.uint(&f, "retries", 100) {
             j.retries = n as u32;

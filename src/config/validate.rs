@@ -14,6 +14,7 @@ pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environments(cfg, diags);
     edges(cfg, diags);
     release(cfg, diags);
+    super::feasible::check(cfg, diags);
 }
 
 fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
@@ -54,7 +55,16 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
             );
         }
         let a = &env.approvals;
-        let users = a.reviewers.iter().filter(|r| matches!(r, Reviewer::User(_))).count();
+        // Distinct people: GitHub logins are case-insensitive, `@` is already stripped.
+        let users = a
+            .reviewers
+            .iter()
+            .filter_map(|r| match r {
+                Reviewer::User(u) => Some(u.to_lowercase()),
+                Reviewer::Team { .. } => None,
+            })
+            .collect::<HashSet<_>>()
+            .len();
         let has_team = a.reviewers.iter().any(|r| matches!(r, Reviewer::Team { .. }));
         if a.required > 0 && a.reviewers.is_empty() {
             diags.push(
@@ -69,7 +79,7 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 Diagnostic::error(
                     a.required_pos,
                     format!(
-                        "`{}` requires {} approvals but lists only {users} reviewer(s) and no team",
+                        "`{}` requires {} approvals but lists only {users} reviewer(s) and no team (a login counts once, in any case)",
                         env.name, a.required
                     ),
                 )
@@ -188,8 +198,8 @@ fn inner_span(t: &Text, offset: usize, len: usize) -> Pos {
         pos.offset += 1;
         pos.column += 1;
     }
+    pos.column += t.value.get(..offset).map_or(offset, |s| s.chars().count());
     pos.offset += offset;
-    pos.column += offset;
     pos.len = len.max(1);
     pos
 }

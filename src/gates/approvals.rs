@@ -146,7 +146,13 @@ pub fn evaluate(input: &Input) -> Verdict {
     let counted = seen.len();
     let mut reasons = Vec::new();
     let opens_at = match (nth_at, p.wait_timer) {
-        (Some(at), Some(t)) => Some(at + chrono::Duration::from_std(t).unwrap_or(chrono::Duration::MAX)),
+        // Checked: past the end of time the timer simply never opens.
+        (Some(at), Some(t)) => Some(
+            chrono::Duration::from_std(t)
+                .ok()
+                .and_then(|t| at.checked_add_signed(t))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        ),
         (Some(_), None) => None,
         _ => None,
     };

@@ -68,7 +68,7 @@ pub fn markdown(v: &Verdict) -> String {
     let verdict = if v.passed { "✅ passed" } else { "❌ not passed" };
     let mut md = format!("### stagegate gate: {} — {verdict} ({}/{} approvals)\n\n", v.env, v.counted, v.required);
     for r in &v.reasons {
-        md.push_str(&format!("- {r}\n"));
+        md.push_str(&format!("- {}\n", crate::actions::inline(r)));
     }
     md.push_str("\n| | reviewer | environment | review | counted? |\n|---|---|---|---|---|\n");
     for r in &v.reviews {
@@ -76,9 +76,9 @@ pub fn markdown(v: &Verdict) -> String {
         md.push_str(&format!(
             "| {} | {} | {} | {state} | {} |\n",
             if r.counted { "✅" } else { "❌" },
-            r.user,
-            r.environment,
-            r.why.replace('|', "\\|")
+            crate::actions::cell(&r.user),
+            crate::actions::cell(&r.environment),
+            crate::actions::cell(&r.why)
         ));
     }
     md

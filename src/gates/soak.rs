@@ -20,7 +20,7 @@ pub fn check(current: &Deployment, env: &str, soak: std::time::Duration, now: Da
         Err(format!(
             "{release} has been healthy in {env} for {for_how_long}; the soak time is {}, so it may move on at {}",
             duration::format(soak),
-            (since + need).format("%Y-%m-%d %H:%M:%S UTC")
+            since.checked_add_signed(need).unwrap_or(DateTime::<Utc>::MAX_UTC).format("%Y-%m-%d %H:%M:%S UTC")
         ))
     }
 }

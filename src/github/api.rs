@@ -137,9 +137,10 @@ pub fn error(action: &str, permission: &str, e: octocrab::Error) -> ForgeError {
                 s if s >= 500 => "GitHub kept failing after the retries; run again later".to_string(),
                 _ => "see GitHub's message above".to_string(),
             };
-            ForgeError::GitHub { action: action.into(), status, message: source.message, help }
+            let message = super::redact::server_text(&source.message);
+            ForgeError::GitHub { action: action.into(), status, message, help }
         }
-        other => ForgeError::Network { action: action.into(), detail: other.to_string() },
+        other => ForgeError::Network { action: action.into(), detail: super::redact::server_text(&other.to_string()) },
     }
 }
 

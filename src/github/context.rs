@@ -55,6 +55,6 @@ impl Context {
 /// consumes it instead of printing it.
 pub fn mask(token: &SecretString) {
     if crate::actions::active() && !token.expose_secret().is_empty() {
-        println!("::add-mask::{}", token.expose_secret());
+        crate::actions::command("add-mask", &[], token.expose_secret());
     }
 }

@@ -216,7 +216,10 @@ impl GitHubForge {
         let c: Comparison = self.get(&path, &format!("compare {base}...{head}"), "contents: read").await?;
         Ok(c.commits
             .into_iter()
-            .map(|c| CommitSummary { sha: c.sha, title: c.commit.message.lines().next().unwrap_or("").to_owned() })
+            .map(|c| CommitSummary {
+                sha: c.sha,
+                title: super::redact::server_text(c.commit.message.lines().next().unwrap_or("")),
+            })
             .collect())
     }
 

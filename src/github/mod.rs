@@ -10,6 +10,7 @@ pub mod api;
 pub mod context;
 mod deployments;
 mod environments;
+pub mod redact;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -69,6 +70,7 @@ impl GitHubForge {
             )
         })?;
         context::mask(&token);
+        redact::register(secrecy::ExposeSecret::expose_secret(&token));
         let octo = Octocrab::builder()
             .base_uri(ctx.api_url.as_str())
             .map_err(|e| {

@@ -3,6 +3,7 @@
 
 pub mod environments;
 pub mod graph;
+pub mod refname;
 pub mod refs;
 
 use std::sync::OnceLock;

@@ -16,7 +16,6 @@ pub enum GitRef {
 impl GitRef {
     /// A bare name is a branch; `refs/heads/…` and `refs/tags/…` say what they are.
     pub fn parse(s: &str) -> Result<GitRef, String> {
-        let s = s.trim();
         let (r, name) = if let Some(n) = s.strip_prefix("refs/heads/") {
             (GitRef::Branch(n.to_owned()), n)
         } else if let Some(n) = s.strip_prefix("refs/tags/") {
@@ -49,26 +48,9 @@ impl std::fmt::Display for GitRef {
     }
 }
 
-/// `git check-ref-format` rules, the ones that matter for safety: no control
-/// characters, spaces, `..`, `~^:?*[\`, no leading `-` or `/`, no `.lock` suffix.
+/// The one ref validator (`policy::refname`), for every ref stagegate reads.
 fn valid_ref_name(name: &str) -> Result<(), String> {
-    let bad = |why: &str| Err(format!("`{}` is not a valid git ref name: {why}", name.escape_debug()));
-    if name.is_empty() {
-        return bad("it is empty");
-    }
-    if name.len() > 255 {
-        return bad("it is longer than 255 bytes");
-    }
-    if let Some(c) = name.chars().find(|c| c.is_control() || " ~^:?*[\\".contains(*c)) {
-        return bad(&format!("it contains `{}`", c.escape_debug()));
-    }
-    if name.contains("..") || name.contains("//") || name.contains("@{") {
-        return bad("it contains `..`, `//` or `@{`");
-    }
-    if name.starts_with(['-', '/', '.']) || name.ends_with(['/', '.']) || name.ends_with(".lock") {
-        return bad("it starts with `-`, `/` or `.`, or ends with `/`, `.` or `.lock`");
-    }
-    Ok(())
+    super::refname::check(name).map_err(|e| e.0)
 }
 
 fn parse(pattern: &str) -> Result<Glob, String> {

@@ -185,7 +185,8 @@ pub async fn run(hook: &Hook<'_>, started: impl FnOnce(&Process)) -> std::io::Re
     let Hook { name, command, env, timeout, sink, pass_env } = *hook;
     let grouped = actions::active();
     if grouped {
-        sink.line(&format!("::group::{name} hook: {command}"));
+        // The command is config text, possibly several lines: escaped, it stays the group's title.
+        sink.line(&actions::format_command("group", &[], &format!("{name} hook: {command}")));
     }
     let mut cmd = gated_sh(command);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));

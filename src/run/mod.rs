@@ -84,6 +84,31 @@ pub fn check_hook_safe(what: &'static str, value: &str) -> Result<(), RunError> 
     Ok(())
 }
 
+/// The context a hook gets may come from deployment history (a promotion's
+/// ref and release are the source environment's), which a hostile record could
+/// fill: the ref passes the one ref validator, every value the same checks as
+/// on the command line.
+pub fn check_context(t: &Target) -> Result<(), String> {
+    if let Some(r) = &t.git_ref {
+        let name = r.strip_prefix("refs/heads/").or_else(|| r.strip_prefix("refs/tags/")).unwrap_or(r);
+        crate::policy::refname::check(name).map_err(|e| e.0)?;
+        check_hook_safe("ref", name).map_err(|e| e.to_string())?;
+    }
+    let values = [
+        ("release id", Some(&t.release)),
+        ("previous release id", t.previous_release.as_ref()),
+        ("sha", t.sha.as_ref()),
+        ("actor", Some(&t.actor)),
+        ("run id", Some(&t.run_id)),
+    ];
+    for (what, v) in values {
+        if let Some(v) = v {
+            check_hook_safe(what, v).map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(())
+}
+
 pub fn check_sha(sha: &str) -> Result<(), RunError> {
     if (7..=64).contains(&sha.len()) && sha.chars().all(|c| c.is_ascii_hexdigit()) {
         Ok(())
@@ -209,6 +234,11 @@ impl<'c> Runner<'c> {
         if let Some(signal) = signal {
             interrupt::handled();
             let why = format!("{step} hook `{command}` was not started: stagegate received {}", signal.name());
+            self.record(name, StepStatus::Failed, since, why.clone());
+            return Err(why);
+        }
+        if let Err(why) = check_context(t) {
+            let why = format!("the {step} hook was not run: {why}");
             self.record(name, StepStatus::Failed, since, why.clone());
             return Err(why);
         }

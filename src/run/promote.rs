@@ -115,7 +115,7 @@ fn check_ref(
     git_ref: Option<&GitRef>,
 ) -> Result<(), Halt> {
     let since = Instant::now();
-    let Some(_) = source else {
+    let Some(source) = source else {
         let why = format!(
             "release {} is unknown in {}: it was never deployed there (deploy or promote it to {} first)",
             req.release, req.from, req.from
@@ -123,7 +123,11 @@ fn check_ref(
         return r.refuse("check-ref", since, why);
     };
     let Some(git_ref) = git_ref else {
-        return r.refuse("check-ref", since, format!("the git ref of release {} is not recorded", req.release));
+        let why = match source.request.git_ref.as_deref().map(GitRef::parse) {
+            Some(Err(e)) => format!("the git ref recorded for release {} is refused: {e}", req.release),
+            _ => format!("the git ref of release {} is not recorded", req.release),
+        };
+        return r.refuse("check-ref", since, why);
     };
     match policy.ref_verdict(&req.to, git_ref) {
         RefVerdict::Allowed(p) => {

@@ -133,6 +133,7 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
 }
 
 fn markdown(report: &Report) -> String {
+    use crate::actions::{cell, inline};
     let t = &report.target;
     let icon = match report.outcome {
         Outcome::Succeeded | Outcome::Planned => "✅",
@@ -140,17 +141,16 @@ fn markdown(report: &Report) -> String {
         _ => "❌",
     };
     let from = t.from.as_deref().map(|f| format!(" from {f}")).unwrap_or_default();
-    let mut md =
-        format!("### stagegate {}: {} to {}{from}\n\n{icon} {}\n\n", report.command, t.release, t.env, report.message);
+    let mut md = format!(
+        "### stagegate {}: {} to {}{from}\n\n{icon} {}\n\n",
+        report.command,
+        t.release,
+        t.env,
+        inline(&report.message)
+    );
     md.push_str("| step | outcome | time | detail |\n|---|---|---|---|\n");
     for s in &report.steps {
-        md.push_str(&format!(
-            "| {} | {:?} | {:.1}s | {} |\n",
-            s.name,
-            s.status,
-            s.seconds,
-            s.detail.replace('|', "\\|")
-        ));
+        md.push_str(&format!("| {} | {:?} | {:.1}s | {} |\n", cell(&s.name), s.status, s.seconds, cell(&s.detail)));
     }
     md
 }

@@ -113,6 +113,19 @@ impl Format {
         self.tokens.iter().any(|t| matches!(t, Token::PaddedYear | Token::PaddedMonth | Token::PaddedDay))
     }
 
+    /// Whether the format can write `date`: `YY` and `0Y` count years from
+    /// 2000, so earlier dates have no version; no format goes past 9999.
+    pub fn check_date(&self, date: NaiveDate) -> Result<(), String> {
+        let short = self.tokens.iter().any(|t| matches!(t, Token::ShortYear | Token::PaddedYear));
+        if short && date.year() < 2000 {
+            return Err(format!("{date} is before 2000, which a `YY` or `0Y` year cannot represent"));
+        }
+        if !(1..=9999).contains(&date.year()) {
+            return Err(format!("{date} is outside the years 1 to 9999"));
+        }
+        Ok(())
+    }
+
     pub fn render(&self, date: NaiveDate, build: u32) -> String {
         let mut out = String::new();
         for t in &self.tokens {

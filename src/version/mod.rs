@@ -43,6 +43,7 @@ pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String])
     let version = match release.scheme {
         Scheme::Calver => {
             let f = calver::Format::parse(&release.format.value).map_err(|e| e.message)?;
+            f.check_date(date)?;
             let build = versions.filter_map(|v| f.build_of(v, date)).max().unwrap_or(0);
             f.render(date, build.checked_add(1).ok_or("the build counter overflowed")?)
         }
@@ -117,6 +118,15 @@ mod tests {
         assert_eq!(search_prefix(&r, day), "v2026.3.4.");
         assert!(!not_semver(&n.version));
         assert!(not_semver("26.01.05.1"));
+    }
+
+    #[test]
+    fn dates_a_format_cannot_write_are_refused() {
+        let r = cal("YY.0M.0D.BUILD", "");
+        assert!(next(&r, d(1999, 12, 31), Bump::Patch, &[]).unwrap_err().contains("before 2000"));
+        assert!(next(&cal("0Y.0M.BUILD", ""), d(1999, 1, 1), Bump::Patch, &[]).is_err());
+        assert_eq!(next(&cal("YYYY.0M.BUILD", ""), d(1999, 1, 1), Bump::Patch, &[]).unwrap().tag, "1999.01.1");
+        assert!(next(&r, d(2000, 1, 1), Bump::Patch, &[]).is_ok());
     }
 
     #[test]

@@ -71,7 +71,7 @@ fn below_75_is_not_ready_and_exits_3() {
     cmd.env("STAGEGATE_NOW", SATURDAY).env("GITHUB_OUTPUT", &output).env("GITHUB_STEP_SUMMARY", &summary);
     let (code, out, _) = run(cmd);
     assert_eq!(code, 3);
-    assert_eq!(std::fs::read_to_string(output).unwrap(), "score=65\n");
+    assert_eq!(crate::support::outputs(&output), crate::support::pairs(&[("score", "65")]));
     let md = std::fs::read_to_string(summary).unwrap();
     assert!(md.contains("❌ readiness 65/100: not ready for promotion") && md.contains("| ❌ | soak | 0/10 |"), "{md}");
     assert!(out.contains("readiness 65/100: not ready for promotion"), "{out}");

@@ -151,11 +151,12 @@ fn init_shapes_workflows_from_another_model() {
 }
 
 #[test]
-fn an_unpinned_action_is_warned_about() {
+fn an_unpinned_action_is_refused_and_nothing_is_written() {
     let sb = Sandbox::new();
     let mut c = sb.cmd();
     c.arg("init").arg("--dir").arg(sb.path()).args(["--action", "stagegate/stagegate@v1"]);
     let (code, _, err) = run(c);
-    assert_eq!(code, 0);
-    assert!(err.contains("is not pinned to a commit"), "{err}");
+    assert_eq!(code, 2);
+    assert!(err.contains("is not OWNER/REPO@SHA"), "{err}");
+    assert!(!sb.path().join(".github").exists());
 }

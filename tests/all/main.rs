@@ -14,6 +14,7 @@ mod graph;
 mod hook_env;
 mod hostile;
 mod hostile_fs;
+mod hostile_input;
 mod hostile_journal;
 mod init;
 mod journal_consul;

@@ -159,7 +159,7 @@ fn under_actions_plan_writes_outputs_and_a_summary() {
         .args(["plan", "--from", "uat", "--to", "prod"]);
     let (code, _, _) = run(cmd);
     assert_eq!(code, 3);
-    assert_eq!(std::fs::read_to_string(&output).unwrap(), "allowed=false\n");
+    assert_eq!(crate::support::outputs(&output), crate::support::pairs(&[("allowed", "false")]));
     let md = std::fs::read_to_string(&summary).unwrap();
     assert!(md.contains("uat → prod — ❌ refused"), "{md}");
     assert!(md.contains("```mermaid") && md.contains("uat -. refused .-> prod"), "{md}");

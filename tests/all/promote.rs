@@ -361,7 +361,7 @@ fn under_actions_hook_output_is_grouped_and_the_run_is_summarised() {
     assert!(out.contains("::group::deploy hook: sh deploy.sh\n") && out.contains("::endgroup::"), "{out}");
     let md = std::fs::read_to_string(summary).unwrap();
     assert!(md.contains("### stagegate deploy: 1.0.0 to dev") && md.contains("| deploy | Ok |"), "{md}");
-    assert_eq!(std::fs::read_to_string(output).unwrap(), "outcome=succeeded\n");
+    assert_eq!(crate::support::outputs(&output), crate::support::pairs(&[("outcome", "succeeded")]));
 }
 
 #[test]

@@ -68,8 +68,9 @@ fn tag_creates_an_annotated_tag_and_writes_outputs() {
     assert_eq!(code, 0, "{err}");
     assert!(out.contains("tagged 26.11.21.2"), "{out}");
     assert_eq!(h.tags(&repo), ["26.11.21.1", "26.11.21.2"]);
-    let o = std::fs::read_to_string(outputs).unwrap();
-    assert!(o.contains("tag=26.11.21.2\n") && o.contains("version=26.11.21.2\n"), "{o}");
+    let o = std::fs::read_to_string(&outputs).unwrap();
+    let parsed = crate::support::outputs(&outputs);
+    assert_eq!(parsed, crate::support::pairs(&[("tag", "26.11.21.2"), ("version", "26.11.21.2")]), "{o}");
     assert_clean(&repo);
     no_sentinel(&[&out, &err, &o]);
 }

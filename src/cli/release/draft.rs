@@ -34,6 +34,14 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let tag = match args.tag {
         Some(t) => {
             crate::error::check_release_id(&t)?;
+            // Without --target there is nothing to create the tag from: a
+            // release for a tag that does not exist would point nowhere.
+            if args.target.is_none() && !forge.tags(&t).await?.iter().any(|x| x.name == t) {
+                return Err(Error::invalid(
+                    format!("there is no tag `{t}` to draft a release for"),
+                    "create it with `stagegate release tag`, or pass --target COMMIT to create it with the release",
+                ));
+            }
             t
         }
         None => {

@@ -74,7 +74,7 @@ pub fn report(ctx: &Ctx, verb: &str, tag: &str, version: &str, url: Option<&str>
         actions::set_output("release-url", u);
     }
     let link = url.filter(|u| !u.is_empty()).map_or(String::new(), |u| format!(" — {u}"));
-    actions::summary(&format!("- stagegate: {verb} `{tag}`{link}"));
+    actions::summary(&actions::inline(&format!("- stagegate: {verb} {tag}{link}")));
     if ctx.out.json() {
         let mut doc = json!({"tag": tag, "version": version});
         if let Some(u) = url {

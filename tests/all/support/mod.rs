@@ -78,6 +78,28 @@ impl Sandbox {
     }
 }
 
+/// The `$GITHUB_OUTPUT` file as the runner reads it: `name=value` lines and
+/// `name<<DELIM` … `DELIM` blocks, in order.
+pub fn outputs(path: &Path) -> Vec<(String, String)> {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        if let Some((name, delim)) = line.split_once("<<") {
+            let value: Vec<&str> = lines.by_ref().take_while(|l| *l != delim).collect();
+            out.push((name.to_string(), value.join("\n")));
+        } else if let Some((name, value)) = line.split_once('=') {
+            out.push((name.to_string(), value.to_string()));
+        }
+    }
+    out
+}
+
+/// `(name, value)` pairs, for comparing with [`outputs`].
+pub fn pairs(p: &[(&str, &str)]) -> Vec<(String, String)> {
+    p.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect()
+}
+
 /// Runs a command and returns (exit code, stdout, stderr).
 pub fn run(mut cmd: Command) -> (i32, String, String) {
     let out = cmd.output().expect("runs");
