@@ -10,6 +10,7 @@ mod environments;
 mod freeze;
 mod gate;
 mod github_gate;
+mod globs;
 mod graph;
 mod hostile;
 mod init;
