@@ -6,6 +6,7 @@ mod check;
 mod cli;
 mod compare;
 mod demo;
+mod deployments;
 mod environments;
 mod freeze;
 mod gate;
