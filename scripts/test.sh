@@ -12,6 +12,9 @@ if [ ! -x tests/prism/node_modules/.bin/prism ] || [ tests/prism/package-lock.js
   npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
 fi
 
+# Ruby's File.fnmatch is the oracle for GitHub's branch and tag policy globs.
+command -v ruby >/dev/null || { echo "== installing ruby (apt)"; apt-get update -qq && apt-get install -y -qq ruby; }
+
 # Workflow linters, for action.yml, the templates, what `init` writes and .github/.
 # pip puts zizmor in Python's scripts directory; make sure that is on PATH.
 PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.cargo/bin:$PATH"

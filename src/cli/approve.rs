@@ -27,15 +27,9 @@ pub struct Args {
     comment: Option<String>,
 }
 
-/// Approval environments are `<env>-approval-<n>` for `required: n > 1`.
-fn base_env<'a>(policy: &Policy, name: &'a str) -> &'a str {
-    if policy.env(name).is_none()
-        && let Some((base, n)) = name.rsplit_once("-approval-")
-        && n.parse::<u32>().is_ok_and(|n| n >= 1 && policy.env(base).is_some_and(|e| n <= e.approvals.required))
-    {
-        return base;
-    }
-    name
+/// A review of an approval environment counts for the environment it belongs to.
+fn base_env<'a>(policy: &Policy<'a>, name: &'a str) -> &'a str {
+    crate::policy::environments::approval_base(policy.config, name).unwrap_or(name)
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {

@@ -31,12 +31,13 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 if let Err(why) = refs::check(&p.value) {
                     diags.push(
                         Diagnostic::error(p.pos, format!("invalid {what} pattern `{}`: {why}", p.value)).help(
-                            "patterns are GitHub deployment-branch-policy globs: `*` does not match `/`, `**` does",
+                            "patterns are GitHub's File.fnmatch globs: `*` and `?` never match `/`, `**/` matches directories, `[a-z]` one character",
                         ),
                     );
                 }
             }
         }
+        surprising_patterns(env, diags);
         for w in &env.freeze {
             if let Err(e) = crate::gates::freeze::parse(&w.value) {
                 diags.push(
@@ -192,6 +193,16 @@ fn release(cfg: &Config, diags: &mut Vec<Diagnostic>) {
 
 /// The span of `len` bytes at `offset` inside a one-line string value, shifted
 /// past its opening quote when it is quoted.
+/// Warnings for patterns GitHub reads differently from what they suggest
+/// (`release/**` is `release/*` there; braces are literal).
+fn surprising_patterns(env: &Environment, diags: &mut Vec<Diagnostic>) {
+    for p in env.branches.iter().chain(&env.tags).filter(|p| refs::check(&p.value).is_ok()) {
+        for s in refs::surprises(&p.value) {
+            diags.push(Diagnostic::warning(inner_span(p, s.offset, s.len), s.message).help(s.help));
+        }
+    }
+}
+
 fn inner_span(t: &Text, offset: usize, len: usize) -> Pos {
     let mut pos = t.pos;
     if t.pos.len > t.value.len() {

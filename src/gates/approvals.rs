@@ -1,12 +1,14 @@
 //! The approval gate: `required` distinct allowed humans approved the
-//! environment's approval environments, nobody rejected, and the wait timer
-//! after the last needed approval has run out.
+//! environment and its approval environments, nobody rejected, and the wait
+//! timer after the last needed approval has run out.
 //!
 //! GitHub lets any one required reviewer approve an environment. For
-//! `required: N > 1` the workflow puts N approval environments
-//! (`<env>-approval-1 … N`) in front of the deployment job; this gate then
-//! checks that N *different* people approved them, none of them the actor or a
-//! bot, all of them listed reviewers (directly or through a team).
+//! `required: N > 1` the deployment environment keeps its required reviewers
+//! (GitHub enforces that one approval on the deployment job) and the workflow
+//! puts N-1 approval environments (`<env>-approval-1 … N-1`) in front of the
+//! deployment job; this gate, inside that job, then checks that N *different*
+//! people approved across all of them, none of them the actor or a bot, all
+//! of them listed reviewers (directly or through a team).
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -16,10 +18,10 @@ use serde::Serialize;
 use crate::config::{Approvals, Reviewer, duration};
 use crate::forge::{Approval, ApprovalState, Deployment, UserType};
 
-/// The environments whose approvals count for `env`: `env` itself when one
-/// approval is required, `env-approval-1 … N` when N > 1.
+/// The environments whose approvals count for `env`: `env-approval-1 … N-1`
+/// for `required: N > 1`, and `env` itself.
 pub fn approval_environments(env: &str, required: u32) -> Vec<String> {
-    if required <= 1 { vec![env.to_owned()] } else { crate::policy::environments::approval_envs(env, required) }
+    crate::policy::environments::counting_envs(env, required)
 }
 
 /// Team membership as the forge answered it: `org/slug` (lower-case) → logins.
@@ -242,17 +244,10 @@ mod tests {
     #[test]
     fn two_distinct_reviewers_pass_and_one_twice_does_not() {
         let p = policy(2, &["@alice", "@bob", "@acme/sre"], None);
-        let v = verdict(
-            &p,
-            &[review("prod-approval-1", "alice", 1, Approved), review("prod-approval-2", "bob", 2, Approved)],
-            0,
-        );
+        let v = verdict(&p, &[review("prod-approval-1", "alice", 1, Approved), review("prod", "bob", 2, Approved)], 0);
         assert!(v.passed, "{v:#?}");
-        let v = verdict(
-            &p,
-            &[review("prod-approval-1", "alice", 1, Approved), review("prod-approval-2", "ALICE", 2, Approved)],
-            0,
-        );
+        let v =
+            verdict(&p, &[review("prod-approval-1", "alice", 1, Approved), review("prod", "ALICE", 2, Approved)], 0);
         assert_eq!((v.passed, v.counted), (false, 1));
         assert!(v.reviews[1].why.contains("already counted"), "{v:#?}");
     }
@@ -265,9 +260,9 @@ mod tests {
             &[
                 review("prod-approval-1", "mallory", 1, Approved),
                 review("prod-approval-1", "deploy[bot]", 2, Approved),
-                review("prod-approval-2", "zed", 3, Approved),
-                review("prod", "alice", 4, Approved),
-                review("prod-approval-2", "erin", 5, Approved),
+                review("prod", "zed", 3, Approved),
+                review("prod-approval-2", "alice", 4, Approved),
+                review("prod", "erin", 5, Approved),
             ],
             0,
         );

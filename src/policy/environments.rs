@@ -1,11 +1,14 @@
-//! The GitHub environments a config implies (SPEC §4).
+//! The GitHub environments a config implies.
 //!
-//! GitHub's required reviewers let any *one* reviewer approve. So an environment
-//! that needs N > 1 approvals becomes N approval environments
-//! (`prod-approval-1 … prod-approval-N`), each with the reviewers, which the
-//! templates put in front of the deployment job, and `stagegate gate` checks
-//! that N *distinct* allowed humans approved them. The deployment environment
-//! itself keeps the branch policy and the wait timer.
+//! GitHub's required reviewers let any *one* reviewer approve. So an
+//! environment that needs N > 1 approvals keeps its own required reviewers,
+//! `prevent_self_review`, branch policy and wait timer — GitHub itself then
+//! enforces at least one approval on the job that holds the environment's
+//! secrets, whatever the workflow says — and gets N-1 approval environments
+//! (`prod-approval-1 … prod-approval-(N-1)`) with the same reviewers, which
+//! the templates put in front of the deployment job. `stagegate gate`, run
+//! inside the deployment job, counts N *distinct* allowed humans across all
+//! of them.
 
 use crate::config::{Config, Reviewer};
 
@@ -31,9 +34,32 @@ pub struct Desired {
 /// GitHub caps an environment's wait timer at 30 days.
 pub const MAX_WAIT_MINUTES: u32 = 43_200;
 
-/// The approval environments of `env` (empty when one approval suffices).
+/// The approval environments of `env`, in front of its own: N-1 of them for
+/// `required: N` (none when one approval suffices).
 pub fn approval_envs(env: &str, required: u32) -> Vec<String> {
-    if required > 1 { (1..=required).map(|i| format!("{env}-approval-{i}")).collect() } else { Vec::new() }
+    (1..required.max(1)).map(|i| approval_env(env, i)).collect()
+}
+
+/// The name of `env`'s `i`-th approval environment.
+pub fn approval_env(env: &str, i: u32) -> String {
+    format!("{env}-approval-{i}")
+}
+
+/// Every environment whose approvals count for `env`: its approval
+/// environments, then `env` itself (the Nth approval is GitHub's own on the
+/// deployment job).
+pub fn counting_envs(env: &str, required: u32) -> Vec<String> {
+    let mut all = approval_envs(env, required);
+    all.push(env.to_owned());
+    all
+}
+
+/// The environment of the config that `name` is an approval environment of.
+pub fn approval_base<'c>(cfg: &'c Config, name: &str) -> Option<&'c str> {
+    let (base, i) = name.rsplit_once("-approval-")?;
+    let i: u32 = i.parse().ok()?;
+    let env = cfg.env(base)?;
+    (i >= 1 && i < env.approvals.required && cfg.env(name).is_none()).then_some(env.name.as_str())
 }
 
 pub fn desired(cfg: &Config) -> Vec<Desired> {
@@ -54,12 +80,12 @@ pub fn desired(cfg: &Config) -> Vec<Desired> {
             Some(p)
         };
         let minutes = a.wait_timer.map_or(0, |d| (d.as_secs().div_ceil(60)).min(MAX_WAIT_MINUTES as u64) as u32);
-        let reviewers: Vec<Reviewer> = a.reviewers.iter().take(6).cloned().collect();
-        let direct = a.required == 1;
+        let reviewers: Vec<Reviewer> =
+            if a.required == 0 { Vec::new() } else { a.reviewers.iter().take(6).cloned().collect() };
         out.push(Desired {
             name: env.name.clone(),
-            reviewers: if direct { reviewers.clone() } else { Vec::new() },
-            prevent_self_review: direct && a.prevent_self_review,
+            reviewers: reviewers.clone(),
+            prevent_self_review: a.prevent_self_review && !reviewers.is_empty(),
             wait_timer_minutes: minutes,
             policies: policies.clone(),
         });
@@ -81,22 +107,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prod_needing_two_approvals_gets_two_approval_environments() {
+    fn prod_needing_two_approvals_keeps_its_reviewers_and_gets_one_approval_environment() {
         let loaded = crate::config::parse_bytes("seed", crate::config::EMBEDDED_DEFAULT.as_bytes());
         let cfg = loaded.config.unwrap();
         let d = desired(&cfg);
         let names: Vec<&str> = d.iter().map(|e| e.name.as_str()).collect();
-        assert_eq!(
-            names,
-            ["dev-int", "future", "active", "uat", "staging", "prod", "prod-approval-1", "prod-approval-2"]
-        );
+        assert_eq!(names, ["dev-int", "future", "active", "uat", "staging", "prod", "prod-approval-1"]);
         let prod = &d[5];
-        assert!(prod.reviewers.is_empty(), "approvals happen in the approval environments");
+        assert_eq!(prod.reviewers.len(), 3, "GitHub enforces one approval on the deployment job itself");
+        assert!(prod.prevent_self_review);
         assert_eq!(prod.wait_timer_minutes, 30);
+        assert_eq!(d[6].policies, prod.policies);
         assert_eq!(d[6].reviewers.len(), 3);
         assert!(d[6].prevent_self_review);
         let uat = &d[3];
         assert_eq!(uat.reviewers.len(), 2);
         assert_eq!(uat.policies.as_ref().unwrap(), &[RefPolicy { name: "release/*".into(), kind: "branch".into() }]);
+        assert_eq!(counting_envs("prod", 3), ["prod-approval-1", "prod-approval-2", "prod"]);
+        assert_eq!(counting_envs("uat", 1), ["uat"]);
+        assert_eq!(approval_base(&cfg, "prod-approval-1"), Some("prod"));
+        assert_eq!(approval_base(&cfg, "prod-approval-2"), None, "prod needs 2: one approval environment");
+        assert_eq!(approval_base(&cfg, "uat-approval-1"), None);
     }
 }

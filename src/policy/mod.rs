@@ -2,19 +2,20 @@
 //! Pure functions of the config; no I/O, so `plan` answers in milliseconds.
 
 pub mod environments;
+pub mod fnmatch;
 pub mod graph;
 pub mod refname;
 pub mod refs;
 
 use std::sync::OnceLock;
 
-use globset::GlobMatcher;
+use refs::Pattern;
 
 use crate::config::{Config, Environment};
 pub use graph::Graph;
 pub use refs::GitRef;
 
-/// A config with its globs compiled and its graph built.
+/// A config with its branch and tag patterns checked and its graph built.
 pub struct Policy<'c> {
     pub config: &'c Config,
     pub graph: Graph,
@@ -24,8 +25,8 @@ pub struct Policy<'c> {
 }
 
 struct RefRules {
-    branches: Vec<(String, GlobMatcher)>,
-    tags: Vec<(String, GlobMatcher)>,
+    branches: Vec<Pattern>,
+    tags: Vec<Pattern>,
 }
 
 /// Whether a ref may deploy to an environment, and why.
@@ -47,9 +48,8 @@ impl<'c> Policy<'c> {
 
     fn rules(&self, i: usize) -> &RefRules {
         self.rules[i].get_or_init(|| {
-            let compile = |pats: &[crate::config::Text]| {
-                pats.iter().filter_map(|p| refs::compile(&p.value).ok().map(|m| (p.value.clone(), m))).collect()
-            };
+            let compile =
+                |pats: &[crate::config::Text]| pats.iter().filter_map(|p| refs::compile(&p.value).ok()).collect();
             let e = &self.config.environments[i];
             RefRules { branches: compile(&e.branches), tags: compile(&e.tags) }
         })
@@ -80,10 +80,10 @@ impl<'c> Policy<'c> {
             GitRef::Branch(_) => (&rules.branches, "branches"),
             GitRef::Tag(_) => (&rules.tags, "tags"),
         };
-        if let Some((p, _)) = pats.iter().find(|(_, m)| m.is_match(git_ref.name())) {
-            return RefVerdict::Allowed(p.clone());
+        if let Some(p) = pats.iter().find(|p| p.is_match(git_ref.name())) {
+            return RefVerdict::Allowed(p.as_str().to_owned());
         }
-        let list: Vec<&str> = pats.iter().map(|(p, _)| p.as_str()).collect();
+        let list: Vec<&str> = pats.iter().map(Pattern::as_str).collect();
         RefVerdict::Refused(if list.is_empty() {
             format!("{git_ref} is not allowed to deploy to {env}: it allows no {other}")
         } else {

@@ -1,10 +1,13 @@
-//! Git refs and GitHub's deployment-branch-policy globs.
+//! Git refs and GitHub's deployment-branch-policy patterns.
 //!
-//! GitHub matches policies with `File.fnmatch` semantics: `*` does not cross `/`,
-//! `**` does. `globset` with `literal_separator(true)` is exactly that, so
-//! `release/*` matches `release/v1.2.3` but not `release/a/b`.
+//! GitHub matches branch and tag policies with Ruby's `File.fnmatch(pattern,
+//! ref, File::FNM_PATHNAME)`: `*` and `?` never match `/`, `**/` matches zero
+//! or more directories, a `**` not followed by `/` is just `*` (`release/**`
+//! does not match `release/a/b`; `release/**/*` does), braces are literal.
+//! [`super::fnmatch`] is that function; `check` refuses patterns that can
+//! never match and `surprises` finds the ones whose meaning surprises.
 
-use globset::{Glob, GlobBuilder, GlobMatcher};
+use super::fnmatch;
 
 /// A ref as a user or GitHub gives it: `main`, `refs/heads/main`, `refs/tags/26.11.21.1`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,22 +56,169 @@ fn valid_ref_name(name: &str) -> Result<(), String> {
     super::refname::check(name).map_err(|e| e.0)
 }
 
-fn parse(pattern: &str) -> Result<Glob, String> {
+/// A deployment-branch-policy pattern, checked; matching is GitHub's
+/// (`File.fnmatch` with `FNM_PATHNAME`, see [`super::fnmatch`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pattern(String);
+
+impl Pattern {
+    pub fn is_match(&self, name: &str) -> bool {
+        fnmatch::fnmatch(&self.0, name)
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Checks a deployment-branch-policy pattern: refused are patterns that can
+/// never match anything on GitHub (empty, a control character, a `[` that is
+/// never closed, the empty set `[]`).
+pub fn check(pattern: &str) -> Result<(), String> {
     if pattern.trim().is_empty() {
         return Err("the pattern is empty".into());
     }
-    GlobBuilder::new(pattern).literal_separator(true).backslash_escape(true).build().map_err(|e| e.kind().to_string())
+    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
+        return Err(format!("it contains the control character `{}`", c.escape_debug()));
+    }
+    let b = pattern.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => match set_end(b, i + 1) {
+                None => {
+                    return Err(format!("the `[` at column {} is never closed, so the pattern never matches", i + 1));
+                }
+                Some(end) if end == i + 1 => {
+                    return Err(format!(
+                        "`[]` at column {} is an empty set and never matches (a `]` right after `[` closes it)",
+                        i + 1
+                    ));
+                }
+                Some(end) => i = end,
+            },
+            _ => {}
+        }
+        i += 1;
+    }
+    Ok(())
 }
 
-/// Checks a deployment-branch-policy pattern without compiling it: validation
-/// of a large config must not build thousands of regexes it never uses.
-pub fn check(pattern: &str) -> Result<(), String> {
-    parse(pattern).map(drop)
+/// The index of the `]` that closes the set whose body starts at `i`, parsed
+/// exactly as the matcher parses it; `None` when it is never closed.
+fn set_end(b: &[u8], mut i: usize) -> Option<usize> {
+    if matches!(b.get(i), Some(b'!' | b'^')) {
+        i += 1;
+    }
+    let at = |i: usize| b.get(i).copied().unwrap_or(0);
+    let item = |mut t: usize| {
+        if at(t) == b'\\' {
+            t += 1;
+        }
+        if at(t) == 0 { None } else { Some(t + utf8_len(at(t))) }
+    };
+    while at(i) != b']' {
+        i = item(i)?;
+        if i >= b.len() {
+            return None;
+        }
+        if b[i] == b'-' && at(i + 1) != b']' {
+            i = item(i + 1)?;
+        }
+    }
+    Some(i)
 }
 
-/// Compiles one deployment-branch-policy pattern into a matcher.
-pub fn compile(pattern: &str) -> Result<GlobMatcher, String> {
-    parse(pattern).map(|g| g.compile_matcher())
+fn utf8_len(first: u8) -> usize {
+    match first {
+        0xF0.. => 4,
+        0xE0.. => 3,
+        0xC0.. => 2,
+        _ => 1,
+    }
+}
+
+/// A pattern whose meaning on GitHub is likely not what its author meant:
+/// where (byte offset and length in the pattern), what, and what to write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Surprise {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+    pub help: String,
+}
+
+/// The surprising parts of a (valid) pattern: a `**` that is not a whole
+/// `**/` segment (GitHub reads it as `*`), and braces (GitHub has none).
+pub fn surprises(pattern: &str) -> Vec<Surprise> {
+    let b = pattern.as_bytes();
+    let mut out = Vec::new();
+    let mut braces = false;
+    let mut i = 0;
+    while i < b.len() {
+        match b[i] {
+            b'\\' => i += 1,
+            b'[' => i = set_end(b, i + 1).unwrap_or(b.len()),
+            b'{' | b'}' if !braces => {
+                braces = true;
+                out.push(Surprise {
+                    offset: i,
+                    len: 1,
+                    message: format!(
+                        "`{pattern}`: braces are not special on GitHub; `{{a,b}}` matches the text `{{a,b}}`"
+                    ),
+                    help: match alternatives(pattern) {
+                        Some(alts) => format!("list each alternative as a pattern of its own: {}", alts.join(", ")),
+                        None => "list each alternative as a pattern of its own".into(),
+                    },
+                });
+            }
+            b'*' => {
+                let start = i;
+                while b.get(i + 1) == Some(&b'*') {
+                    i += 1;
+                }
+                let at_segment = start == 0 || b[start - 1] == b'/';
+                if i > start && !(at_segment && b.get(i + 1) == Some(&b'/')) {
+                    let help = if at_segment {
+                        let fixed = format!("{}**/*{}", &pattern[..start], &pattern[i + 1..]);
+                        format!("did you mean `{fixed}`? `**/` matches any number of directories")
+                    } else {
+                        "write `*`; only a whole `**/` segment crosses `/`".to_string()
+                    };
+                    out.push(Surprise {
+                        offset: start,
+                        len: i + 1 - start,
+                        message: format!(
+                            "`{pattern}`: `**` not followed by `/` matches like `*` on GitHub (never across `/`)"
+                        ),
+                        help,
+                    });
+                }
+            }
+            _ => {}
+        }
+        i += 1;
+    }
+    out
+}
+
+/// `release/{a,b}` → `release/a`, `release/b` (one level, first group only).
+fn alternatives(pattern: &str) -> Option<Vec<String>> {
+    let open = pattern.find('{')?;
+    let close = open + pattern[open..].find('}')?;
+    let body = &pattern[open + 1..close];
+    if body.contains(['{', '\\']) || !body.contains(',') {
+        return None;
+    }
+    let (head, tail) = (&pattern[..open], &pattern[close + 1..]);
+    Some(body.split(',').map(|alt| format!("`{head}{alt}{tail}`")).collect())
+}
+
+/// Checks and wraps one deployment-branch-policy pattern.
+pub fn compile(pattern: &str) -> Result<Pattern, String> {
+    check(pattern).map(|()| Pattern(pattern.to_owned()))
 }
 
 #[cfg(test)]
@@ -80,25 +230,49 @@ mod tests {
     }
 
     #[test]
-    fn star_does_not_cross_slash_but_double_star_does() {
+    fn star_does_not_cross_slash_and_double_star_only_as_a_segment() {
         assert!(m("release/*", "release/v1.2.3"));
         assert!(m("release/*", "release/2025-01-03"));
         assert!(!m("release/*", "release/a/b"));
         assert!(!m("release/*", "release"));
-        assert!(m("release/**", "release/a/b"));
+        assert!(!m("release/**", "release/a/b"), "GitHub reads `**` without `/` as `*`");
+        assert!(m("release/**/*", "release/a/b"));
         assert!(m("main", "main"));
         assert!(!m("main", "main2"));
-        assert!(m("feature/*", "feature/x"));
         assert!(!m("*", "feature/x"));
-        assert!(m("**", "feature/x"));
+        assert!(!m("**", "feature/x"));
+        assert!(m("**/*", "feature/x"));
         assert!(m("v[0-9]*", "v1"));
+        assert!(!m("release/{a,b}", "release/a"), "no braces on GitHub");
     }
 
     #[test]
-    fn invalid_patterns_are_reported() {
+    fn patterns_that_never_match_are_refused() {
         assert!(compile("release/[").is_err());
+        assert!(compile("[!").is_err());
+        assert!(compile("a[]b").is_err());
         assert!(compile("").is_err());
-        assert!(compile("{a,b").is_err());
+        assert!(compile("a\u{0}b").is_err());
+        assert!(compile("{a,b").is_ok(), "a brace is an ordinary character");
+        assert!(compile("[]]").is_err());
+        assert!(compile("[!]]").is_ok());
+        assert!(compile("[a-]").is_ok());
+        assert!(compile("\\[").is_ok());
+    }
+
+    #[test]
+    fn surprising_patterns_are_explained() {
+        let s = surprises("release/**");
+        assert_eq!((s.len(), s[0].offset, s[0].len), (1, 8, 2));
+        assert!(s[0].help.contains("did you mean `release/**/*`?"), "{s:?}");
+        assert!(surprises("release/**/*").is_empty());
+        assert!(surprises("**/x/**/y").is_empty());
+        assert!(surprises("a\\*\\*").is_empty());
+        assert!(surprises("[**]").is_empty());
+        assert!(surprises("v**").iter().any(|s| s.help.starts_with("write `*`")));
+        let s = surprises("release/{a,b}");
+        assert_eq!(s.len(), 1);
+        assert!(s[0].help.ends_with("`release/a`, `release/b`"), "{s:?}");
     }
 
     #[test]
@@ -107,7 +281,8 @@ mod tests {
         assert_eq!(GitRef::parse("refs/heads/main"), Ok(GitRef::Branch("main".into())));
         assert_eq!(GitRef::parse("refs/heads/release/v1"), Ok(GitRef::Branch("release/v1".into())));
         assert_eq!(GitRef::parse("refs/tags/26.11.21.1"), Ok(GitRef::Tag("26.11.21.1".into())));
-        for bad in ["", "refs/pull/1/merge", "a b", "$(rm -rf /)", "a..b", "-x", "x.lock", "a;b`c`"] {
+        for bad in ["", "refs/pull/1/merge", "a b", "$(rm -rf /)", "a..b", "-x", "x.lock", "a/.b", "a.lock/b", "a;b`c`"]
+        {
             let r = GitRef::parse(bad);
             // `;` and backticks are legal in git ref names; they are safe because
             // refs never reach a shell string (hooks get env vars only).

@@ -80,22 +80,17 @@ pub fn withheld(child: Child) -> impl Iterator<Item = &'static str> {
 }
 
 /// `pass_env` entries: names or globs (`*`, `?`) of variables to pass anyway.
-pub struct Pass(globset::GlobSet);
+/// The config accepts only letters, digits, `_`, `*` and `?` there, so every
+/// entry is a valid pattern; they match as GitHub's globs do.
+pub struct Pass<'a>(&'a [String]);
 
-impl Pass {
-    /// The config validated the patterns; one that still does not compile passes nothing.
-    pub fn new(patterns: &[String]) -> Pass {
-        let mut b = globset::GlobSetBuilder::new();
-        for p in patterns {
-            if let Ok(g) = globset::Glob::new(p) {
-                b.add(g);
-            }
-        }
-        Pass(b.build().unwrap_or_else(|_| globset::GlobSet::empty()))
+impl<'a> Pass<'a> {
+    pub fn new(patterns: &'a [String]) -> Pass<'a> {
+        Pass(patterns)
     }
 
     fn allows(&self, name: &str) -> bool {
-        self.0.is_match(name)
+        self.0.iter().any(|p| crate::policy::fnmatch::fnmatch(p, name))
     }
 }
 

@@ -19,16 +19,20 @@ fn approve_records_to_the_state_dir() {
     assert_eq!(code, 0);
     assert_eq!(json["recorded"], true);
     let mut cmd = sb.seed();
-    cmd.args(["approve", "--env", "prod-approval-2", "--as", "@bob", "--run-id", "42", "--reject"]);
+    cmd.args(["approve", "--env", "prod-approval-1", "--as", "@bob", "--run-id", "42", "--reject"]);
     let (code, out, _) = run(cmd);
     assert_eq!(code, 0);
-    assert!(out.contains("bob rejected prod-approval-2 in run 42"), "{out}");
+    assert!(out.contains("bob rejected prod-approval-1 in run 42"), "{out}");
     let recorded = approvals(&sb);
     assert_eq!(recorded.len(), 2);
     assert_eq!(recorded[0]["user"], "alice");
     assert_eq!(recorded[0]["state"], "approved");
-    assert_eq!(recorded[1]["environment"], "prod-approval-2");
+    assert_eq!(recorded[1]["environment"], "prod-approval-1");
     assert_eq!(recorded[1]["state"], "rejected");
+    // prod needs 2: its own approval and one approval environment, no second one.
+    let mut cmd = sb.seed();
+    cmd.args(["approve", "--env", "prod-approval-2", "--as", "bob", "--run-id", "42"]);
+    assert_eq!(run(cmd).0, 2);
 }
 
 #[test]

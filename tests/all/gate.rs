@@ -30,13 +30,13 @@ fn team(sb: &Sandbox, members: &[&str]) {
 fn two_distinct_reviewers_pass_prod_and_one_reviewer_twice_does_not() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
     approve(&sb, "prod-approval-1", "alice", &[]);
-    approve(&sb, "prod-approval-2", "alice", &[]);
+    approve(&sb, "prod", "alice", &[]);
     let (code, json) = gate(&sb);
     assert_eq!((code, json["passed"].as_bool(), json["counted"].as_u64()), (3, Some(false), Some(1)));
     let second = &json["reviews"][1];
-    assert_eq!((second["counted"].as_bool(), second["environment"].as_str()), (Some(false), Some("prod-approval-2")));
+    assert_eq!((second["counted"].as_bool(), second["environment"].as_str()), (Some(false), Some("prod")));
     assert_eq!(second["why"], "already counted for prod-approval-1: each person counts once");
-    approve(&sb, "prod-approval-2", "bob", &[]);
+    approve(&sb, "prod", "bob", &[]);
     let (code, json) = gate(&sb);
     assert_eq!((code, json["passed"].as_bool(), json["counted"].as_u64()), (0, Some(true), Some(2)));
 }
@@ -47,7 +47,7 @@ fn the_actor_the_triggering_actor_and_bots_never_count() {
     team(&sb, &["mallory", "carol"]);
     approve(&sb, "prod-approval-1", "mallory", &[]);
     approve(&sb, "prod-approval-1", "carol", &[]);
-    approve(&sb, "prod-approval-2", "deploy-bot[bot]", &[]);
+    approve(&sb, "prod", "deploy-bot[bot]", &[]);
     let mut cmd = sb.sg(&["gate", "--env", "prod", "--run-id", "42"]);
     cmd.env("GITHUB_TRIGGERING_ACTOR", "carol");
     let (code, json, _) = run_json(cmd);
@@ -63,12 +63,12 @@ fn a_team_member_counts_and_a_non_member_does_not() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
     team(&sb, &["erin"]);
     approve(&sb, "prod-approval-1", "erin", &[]);
-    approve(&sb, "prod-approval-2", "zed", &[]);
+    approve(&sb, "prod", "zed", &[]);
     let (code, json) = gate(&sb);
     assert_eq!(code, 3);
     assert_eq!(why(&json, "erin"), "counted: member of @acme/sre");
     assert!(why(&json, "zed").starts_with("not counted: not a reviewer of prod (@alice, @bob, @acme/sre)"));
-    approve(&sb, "prod-approval-2", "bob", &[]);
+    approve(&sb, "prod", "bob", &[]);
     assert_eq!(gate(&sb).0, 0);
 }
 
@@ -76,18 +76,18 @@ fn a_team_member_counts_and_a_non_member_does_not() {
 fn a_rejection_fails_the_gate() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
     approve(&sb, "prod-approval-1", "alice", &[]);
-    approve(&sb, "prod-approval-2", "bob", &[]);
-    approve(&sb, "prod-approval-2", "bob", &["--reject", "--comment", "not today"]);
+    approve(&sb, "prod", "bob", &[]);
+    approve(&sb, "prod", "bob", &["--reject", "--comment", "not today"]);
     let (code, json) = gate(&sb);
     assert_eq!((code, json["state"].as_str()), (3, Some("rejected")));
-    assert_eq!(json["reasons"][0], "bob rejected prod-approval-2: not today");
+    assert_eq!(json["reasons"][0], "bob rejected prod: not today");
 }
 
 #[test]
 fn text_output_is_a_table_of_who_counted_and_why() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
     approve(&sb, "prod-approval-1", "alice", &[]);
-    approve(&sb, "prod-approval-2", "dependabot[bot]", &[]);
+    approve(&sb, "prod", "dependabot[bot]", &[]);
     let summary = sb.write("summary.md", "");
     let mut cmd = sb.sg(&["gate", "--env", "prod", "--run-id", "42"]);
     cmd.env("GITHUB_STEP_SUMMARY", &summary);
@@ -98,7 +98,7 @@ fn text_output_is_a_table_of_who_counted_and_why() {
     assert!(out.lines().any(|l| l.starts_with("✓  alice") && l.contains("listed reviewer")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("✗  dependabot[bot]") && l.contains("bots never count")), "{out}");
     let md = std::fs::read_to_string(summary).unwrap();
-    assert!(md.contains("| ❌ | dependabot[bot] | prod-approval-2 | approved | a bot: bots never count |"), "{md}");
+    assert!(md.contains("| ❌ | dependabot[bot] | prod | approved | a bot: bots never count |"), "{md}");
 }
 
 #[test]
@@ -137,7 +137,7 @@ fn promoting_to_prod_needs_the_gate_and_uses_up_its_approvals() {
     assert_eq!((code, json["outcome"].as_str(), json["gate"]["state"].as_str()), (3, Some("refused"), Some("missing")));
     let hooks = sb.hook_log().len();
     approve(&sb, "prod-approval-1", "alice", &[]);
-    approve(&sb, "prod-approval-2", "bob", &[]);
+    approve(&sb, "prod", "bob", &[]);
     let (code, json, _) = run_json(promote());
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["gate"]["counted"], 2);

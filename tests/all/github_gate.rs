@@ -59,7 +59,7 @@ fn two_distinct_reviewers_pass_prod() {
     let h = github();
     let r = repo("gate-ok");
     h.review(&r, "77", &["prod-approval-1"], "alice", false, true);
-    h.review(&r, "77", &["prod-approval-2"], "carol", false, true);
+    h.review(&r, "77", &["prod"], "carol", false, true);
     let (code, v) = gate(&r, "eve", &[]);
     assert_eq!(code, 0, "{v:#}");
     assert_eq!((v["passed"].as_bool(), v["counted"].as_u64()), (Some(true), Some(2)));
@@ -70,7 +70,7 @@ fn one_reviewer_approving_twice_counts_once() {
     let h = github();
     let r = repo("gate-twice");
     h.review(&r, "77", &["prod-approval-1"], "alice", false, true);
-    h.review(&r, "77", &["prod-approval-2"], "alice", false, true);
+    h.review(&r, "77", &["prod"], "alice", false, true);
     let (code, v) = gate(&r, "eve", &[]);
     assert_eq!(code, 3, "{v:#}");
     assert_eq!(v["counted"], 1);
@@ -81,13 +81,13 @@ fn the_actor_the_triggering_actor_and_bots_never_count() {
     let h = github();
     let r = repo("gate-self");
     h.review(&r, "77", &["prod-approval-1"], "alice", false, true);
-    h.review(&r, "77", &["prod-approval-2"], "carol", false, true);
+    h.review(&r, "77", &["prod"], "carol", false, true);
     assert_eq!(gate(&r, "alice", &[]).0, 3, "alice started the run");
     assert_eq!(gate(&r, "eve", &[("GITHUB_TRIGGERING_ACTOR", "carol")]).0, 3, "carol re-ran it");
 
     let r = repo("gate-bot");
     h.review(&r, "77", &["prod-approval-1"], "release-bot[bot]", true, true);
-    h.review(&r, "77", &["prod-approval-2"], "carol", false, true);
+    h.review(&r, "77", &["prod"], "carol", false, true);
     let (code, v) = gate(&r, "eve", &[]);
     assert_eq!(code, 3);
     let why: Vec<String> = v["reviews"].as_array().unwrap().iter().map(|r| r.to_string()).collect();
@@ -99,7 +99,7 @@ fn team_members_count_and_others_do_not() {
     let h = github();
     let r = repo("gate-team");
     h.review(&r, "77", &["prod-approval-1"], "mallory", false, true);
-    h.review(&r, "77", &["prod-approval-2"], "dave", false, true);
+    h.review(&r, "77", &["prod"], "dave", false, true);
     let (code, v) = gate(&r, "eve", &[]);
     assert_eq!(code, 3, "mallory is in none of the reviewer teams: {v:#}");
     h.review(&r, "77", &["prod-approval-1"], "bob", false, true);
@@ -111,8 +111,8 @@ fn a_rejection_fails_the_gate() {
     let h = github();
     let r = repo("gate-reject");
     h.review(&r, "77", &["prod-approval-1"], "alice", false, true);
-    h.review(&r, "77", &["prod-approval-2"], "carol", false, false);
-    h.review(&r, "77", &["prod-approval-2"], "dave", false, true);
+    h.review(&r, "77", &["prod"], "carol", false, false);
+    h.review(&r, "77", &["prod"], "dave", false, true);
     assert_eq!(gate(&r, "eve", &[]).0, 3);
 }
 

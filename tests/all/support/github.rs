@@ -184,6 +184,23 @@ impl Harness {
         self.server.repos.lock().unwrap().get(repo)?.environments.get(name).cloned()
     }
 
+    /// The deployment GitHub itself creates when a workflow job names an
+    /// environment without `deployment: false`.
+    pub fn actions_job_deployment(&self, repo: &str, env: &str, git_ref: &str) {
+        let (o, r) = repo.split_once('/').unwrap();
+        let v = json!({"ref": git_ref, "environment": env, "task": "deploy", "description": null});
+        super::github_deploy::record(&self.server, o, r, &v, "github-actions[bot]");
+    }
+
+    /// The deployment branch and tag policies of an environment: (type, name), in creation order.
+    pub fn policies(&self, repo: &str, env: &str) -> Vec<(String, String)> {
+        let repos = self.server.repos.lock().unwrap();
+        let list = repos.get(repo).and_then(|r| r.policies.get(env)).cloned().unwrap_or_default();
+        list.iter()
+            .map(|p| (p["type"].as_str().unwrap_or("?").into(), p["name"].as_str().unwrap_or("?").into()))
+            .collect()
+    }
+
     /// Changes an environment behind stagegate's back (someone in the UI).
     pub fn tamper_environment(&self, repo: &str, name: &str, f: impl FnOnce(&mut Value)) {
         let mut repos = self.server.repos.lock().unwrap();

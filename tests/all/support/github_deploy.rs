@@ -53,6 +53,13 @@ async fn create(State(s): Srv, method: Method, Path((o, r)): Path<(String, Strin
         return e;
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let d = record(&s, &o, &r, &v, "stagegate-bot");
+    (StatusCode::CREATED, axum::Json(d)).into_response()
+}
+
+/// Stores a new deployment as GitHub does for `POST …/deployments` — or for a
+/// workflow job with `environment:` and no `deployment: false`.
+pub(super) fn record(s: &Server, o: &str, r: &str, v: &Value, creator: &str) -> Value {
     let id = 5000 + s.ids.fetch_add(1, Ordering::Relaxed);
     let git_ref = v["ref"].as_str().unwrap_or_default().to_string();
     let sha = if git_ref.len() == 40 { git_ref.clone() } else { sha_of(&git_ref) };
@@ -62,12 +69,12 @@ async fn create(State(s): Srv, method: Method, Path((o, r)): Path<(String, Strin
         "url": u, "id": id, "node_id": "DE_node", "sha": sha, "ref": git_ref, "task": v["task"].as_str().unwrap_or("deploy"),
         "payload": v.get("payload").cloned().unwrap_or(json!({})), "original_environment": v["environment"],
         "environment": v["environment"].as_str().unwrap_or("production"), "description": v["description"],
-        "creator": s.user("stagegate-bot"), "created_at": at, "updated_at": at,
+        "creator": s.user(creator), "created_at": at, "updated_at": at,
         "statuses_url": format!("{u}/statuses"), "repository_url": s.url(&format!("/repos/{o}/{r}")),
         "transient_environment": false, "production_environment": false
     });
     s.repos.lock().unwrap().entry(format!("{o}/{r}")).or_default().deployments.push(d.clone());
-    (StatusCode::CREATED, axum::Json(d)).into_response()
+    d
 }
 
 async fn list_statuses(State(s): Srv, method: Method, Path((o, r, id)): Path<(String, String, u64)>) -> Response {
