@@ -62,7 +62,7 @@ fn configs_that_can_never_work_are_refused_with_a_span() {
     assert_refused_at("version: 1\nenvironments:\n  Prod: {}\n  staging: {}\n  prod: {}\n", 5, "differ only by case");
     // A user environment with a generated approval environment's name.
     assert_refused_at(
-        "version: 1\nenvironments:\n  prod:\n    approvals: { required: 2, reviewers: [\"@a\", \"@b\"] }\n  Prod-Approval-2: {}\n",
+        "version: 1\nenvironments:\n  prod:\n    approvals: { required: 2, reviewers: [\"@a\", \"@b\"] }\n  Prod-Approval-1: {}\n",
         5,
         "approval environment",
     );
