@@ -22,12 +22,28 @@ pub fn annotation(level: &str, file: &str, line: usize, col: usize, title: &str,
     if !active() {
         return;
     }
+    let file = workspace_relative(file, std::env::current_dir().ok().as_deref(), std::env::var_os("GITHUB_WORKSPACE"));
     println!(
         "::{level} file={},line={line},col={col},title={}::{}",
-        escape_property(file),
+        escape_property(&file),
         escape_property(title),
         escape_data(message)
     );
+}
+
+/// GitHub places `file=` annotations relative to the workspace, whatever
+/// directory the step ran in: an existing `file` (relative to `cwd`, or
+/// absolute) is rewritten relative to `workspace`. Anything else (outside the
+/// workspace, no workspace, not a file) stays as given.
+fn workspace_relative(file: &str, cwd: Option<&std::path::Path>, workspace: Option<std::ffi::OsString>) -> String {
+    let (Some(cwd), Some(ws)) = (cwd, workspace) else { return file.to_owned() };
+    let (Ok(abs), Ok(ws)) = (cwd.join(file).canonicalize(), std::path::Path::new(&ws).canonicalize()) else {
+        return file.to_owned();
+    };
+    match abs.strip_prefix(ws) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+        _ => file.to_owned(),
+    }
 }
 
 /// Appends `name=value` to `$GITHUB_OUTPUT` (heredoc form for multi-line values).
@@ -64,5 +80,28 @@ mod tests {
     fn escapes_workflow_command_values() {
         assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(escape_property("x:y,z"), "x%3Ay%2Cz");
+    }
+
+    #[test]
+    fn annotation_files_are_relative_to_the_workspace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        let sub = ws.join("services/api");
+        std::fs::create_dir_all(sub.join(".github")).unwrap();
+        std::fs::write(sub.join(".github/stagegate.yml"), "").unwrap();
+        std::fs::write(ws.join("services/x.yml"), "").unwrap();
+        std::fs::write(tmp.path().join("outside.yml"), "").unwrap();
+        let rel = |file: &str, w: Option<&std::path::Path>| {
+            workspace_relative(file, Some(&sub), w.map(|p| p.as_os_str().to_owned()))
+        };
+        assert_eq!(rel(".github/stagegate.yml", Some(&ws)), "services/api/.github/stagegate.yml");
+        assert_eq!(rel("../x.yml", Some(&ws)), "services/x.yml");
+        assert_eq!(
+            rel(sub.join(".github/stagegate.yml").to_str().unwrap(), Some(&ws)),
+            "services/api/.github/stagegate.yml"
+        );
+        assert_eq!(rel("../../../outside.yml", Some(&ws)), "../../../outside.yml");
+        assert_eq!(rel(".github/stagegate.yml", None), ".github/stagegate.yml");
+        assert_eq!(rel("<embedded default config>", Some(&ws)), "<embedded default config>");
     }
 }

@@ -1,5 +1,7 @@
 //! One integration-test binary, so the dependency tree links once.
 
+mod act;
+mod act_templates;
 mod approve;
 mod change;
 mod check;
@@ -13,6 +15,7 @@ mod github_gate;
 mod graph;
 mod hostile;
 mod init;
+mod install_action;
 mod journal_consul;
 mod journal_faults;
 mod journal_flow;
