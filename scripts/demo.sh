@@ -13,7 +13,7 @@
 # STAGEGATE_BIN=path/to/stagegate runs a built binary instead of building one
 # (`cargo build`, whose progress is shown: the first build takes a few minutes).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 demo="$(mktemp -d)"
 export STAGEGATE_STATE_DIR="$demo/.stagegate"

@@ -46,6 +46,8 @@ command -v git >/dev/null || apt_install git
 command -v python3 >/dev/null || apt_install python3 python3-venv
 python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v ruby >/dev/null || { apt-get update -qq && apt-get install -y -qq ruby; }
+# ShellCheck: actionlint runs it on the workflows' `run:` scripts (the lint tests).
+command -v shellcheck >/dev/null || apt_install shellcheck
 
 # Test peers. Prism validates every GitHub request the tests send against
 # GitHub's own OpenAPI description (both from npm, pinned in the lock file).
@@ -79,6 +81,9 @@ if ! command -v action-validator >/dev/null; then
   echo "== installing action-validator (crates.io)"
   cargo install --locked --quiet action-validator --version 0.9.0
 fi
+
+echo "== shellcheck scripts/"
+shellcheck scripts/*.sh tests/act/bin/cargo
 
 echo "== cargo fmt --check"
 cargo fmt --all --check
