@@ -83,7 +83,7 @@ fn no_network_is_named_as_such() {
     let r = install(&format!("http://127.0.0.1:{port}"), "0.1.0", dest.path());
     assert_eq!(r.code, 0, "{}", r.out);
     assert!(r.out.contains("(network: "), "{}", r.out);
-    assert!(!r.out.contains("404"), "{}", r.out);
+    assert!(!r.out.contains("HTTP 404"), "{}", r.out);
     assert!(r.cargo.contains("--force"), "{}", r.cargo);
 }
 
