@@ -10,9 +10,10 @@
 # promotion approved and done, a broken release rolled back automatically,
 # `status` and `compare`.
 #
-# STAGEGATE_BIN=path/to/stagegate runs a built binary instead of `cargo run`.
+# STAGEGATE_BIN=path/to/stagegate runs a built binary instead of building one
+# (`cargo build`, whose progress is shown: the first build takes a few minutes).
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 1
 
 demo="$(mktemp -d)"
 export STAGEGATE_STATE_DIR="$demo/.stagegate"
@@ -27,13 +28,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
+# Prerequisites first, each reported as itself.
+if ! command -v python3 >/dev/null; then
+  echo "demo: python3 is not installed; the demo's web server (examples/hooks/demo-server.py) needs it (Debian: apt-get install python3)" >&2
+  exit 1
+fi
 if ! python3 -c 'import socket; s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1); s.bind(("127.0.0.1", 47811))' 2>/dev/null; then
   echo "demo: port 47811 on 127.0.0.1 is taken (another demo running?); the demo's health checks need it" >&2
   exit 1
 fi
 
+if [ -z "${STAGEGATE_BIN:-}" ]; then
+  command -v cargo >/dev/null || {
+    echo "demo: cargo is not on PATH; install Rust (https://rustup.rs) or set STAGEGATE_BIN to a built stagegate" >&2
+    exit 1
+  }
+  # cargo's own progress is shown: the first run compiles everything.
+  echo "demo: building stagegate (cargo build --locked): the first run compiles the dependencies, a few minutes; later runs start at once"
+  cargo build --locked --bin stagegate || { echo "demo: the build failed (see above)" >&2; exit 1; }
+  STAGEGATE_BIN="$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/debug/stagegate"
+fi
+
 sg() {
-  if [ -n "${STAGEGATE_BIN:-}" ]; then "$STAGEGATE_BIN" "$@"; else cargo run --quiet -- "$@"; fi
+  "$STAGEGATE_BIN" "$@"
 }
 
 bold='' dim='' plain=''

@@ -2,12 +2,14 @@
 # Installs the stagegate binary for the composite action (action.yml).
 # 1. a prebuilt release asset for this runner, verified against the release's
 #    published sha256 list; 2. else a build from the action's own source.
-# Inputs arrive as environment variables only.
+# Whatever is in the install directory already (a stale binary from another
+# version or commit) is replaced. Inputs arrive as environment variables only.
 set -euo pipefail
 
 version=${STAGEGATE_VERSION:?}
 dest=${STAGEGATE_INSTALL_DIR:?}
 repo=${STAGEGATE_ACTION_REPOSITORY:-}
+server=${GITHUB_SERVER_URL:-https://github.com}
 mkdir -p "$dest/bin"
 
 case "${STAGEGATE_RUNNER_OS:-}-${STAGEGATE_RUNNER_ARCH:-}" in
@@ -18,22 +20,64 @@ case "${STAGEGATE_RUNNER_OS:-}-${STAGEGATE_RUNNER_ARCH:-}" in
   *) target="" ;;
 esac
 
-if [[ -n "$target" && -n "$repo" && "$version" =~ ^[0-9A-Za-z.+-]+$ ]]; then
-  base="https://github.com/$repo/releases/download/v$version"
-  tmp=$(mktemp -d)
-  trap 'rm -rf "$tmp"' EXIT
-  asset="stagegate-$target.tar.gz"
-  if curl -fsSL --retry 3 -o "$tmp/$asset" "$base/$asset" && curl -fsSL --retry 3 -o "$tmp/sha256sums.txt" "$base/sha256sums.txt"; then
-    if (cd "$tmp" && grep -E "  $asset\$" sha256sums.txt | sha256sum -c --status -); then
-      tar -xzf "$tmp/$asset" -C "$dest/bin" stagegate
-      echo "stagegate $version installed from the release asset ($target, sha256 verified)"
-      exit 0
-    fi
-    echo "::warning::the sha256 of $asset does not match the release's sha256sums.txt; building from source instead"
-  else
-    echo "no prebuilt stagegate $version for $target; building from source"
-  fi
-fi
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
 
-cargo install --locked --quiet --path "$GITHUB_ACTION_PATH" --root "$dest"
+# fetch URL FILE: 0 on HTTP 200; else sets `why` to the reason and returns 1.
+fetch() {
+  local code
+  if ! code=$(curl -sS -L --retry 3 --connect-timeout 10 -o "$2" -w '%{http_code}' "$1" 2> "$tmp/curl.err"); then
+    why="cannot download $1 (network: $(tr '\n' ' ' < "$tmp/curl.err"))"
+    return 1
+  fi
+  case "$code" in
+    200) return 0 ;;
+    404) why="release v$version of $repo has no $(basename "$1") (HTTP 404: no such release, or no build for $target)" ;;
+    *) why="downloading $1 answered HTTP $code" ;;
+  esac
+  return 1
+}
+
+install_release() {
+  if [[ -z "$target" ]]; then
+    why="no prebuilt binaries for runner ${STAGEGATE_RUNNER_OS:-?}-${STAGEGATE_RUNNER_ARCH:-?}"
+    return 1
+  fi
+  if [[ -z "$repo" ]]; then
+    why="the action's repository is unknown (a local action, \`uses: ./\`)"
+    return 1
+  fi
+  if [[ ! "$version" =~ ^[0-9A-Za-z.+-]+$ ]]; then
+    why="version '$version' is not a release version"
+    return 1
+  fi
+  local base="$server/$repo/releases/download/v$version" asset="stagegate-$target.tar.gz"
+  fetch "$base/$asset" "$tmp/$asset" || return 1
+  fetch "$base/sha256sums.txt" "$tmp/sha256sums.txt" || return 1
+  if ! grep -qE "  $asset\$" "$tmp/sha256sums.txt"; then
+    echo "::warning::release v$version's sha256sums.txt does not list $asset; not using it"
+    why="no checksum for $asset"
+    return 1
+  fi
+  if ! (cd "$tmp" && grep -E "  $asset\$" sha256sums.txt | sha256sum -c --status -); then
+    echo "::warning::checksum mismatch: the sha256 of $asset does not match release v$version's sha256sums.txt; not using it"
+    why="checksum mismatch for $asset"
+    return 1
+  fi
+  tar -xzf "$tmp/$asset" -C "$tmp" stagegate
+  # Replace, never merge with, what an earlier install left.
+  install -m 0755 "$tmp/stagegate" "$dest/bin/stagegate.new"
+  mv -f "$dest/bin/stagegate.new" "$dest/bin/stagegate"
+}
+
+if install_release; then
+  echo "stagegate $version installed from the release asset ($target, sha256 verified)"
+  exit 0
+fi
+echo "no prebuilt stagegate $version: $why; building from source (a few minutes)"
+command -v cargo > /dev/null || {
+  echo "::error::cannot build stagegate from source: cargo is not on PATH (install Rust, e.g. with dtolnay/rust-toolchain, before this action)"
+  exit 1
+}
+cargo install --locked --force --quiet --path "${GITHUB_ACTION_PATH:?}" --root "$dest"
 echo "stagegate built from source into $dest"

@@ -16,6 +16,13 @@ for w in "${words[@]}"; do
   fi
 done
 
+# The `config` input only when given: without it stagegate reads
+# .github/stagegate.yml when it exists, else its embedded default config.
+if [[ -n "${STAGEGATE_INPUT_CONFIG:-}" ]]; then
+  export STAGEGATE_CONFIG=$STAGEGATE_INPUT_CONFIG
+fi
+unset STAGEGATE_INPUT_CONFIG
+
 args=()
 while IFS= read -r line; do
   [[ -n "$line" ]] && args+=("$line")

