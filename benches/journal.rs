@@ -9,6 +9,7 @@
 //! The peers are the test suite's own (`tests/all/support`), built here with
 //! release optimisations so the server is not what is measured.
 
+use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
@@ -31,7 +32,10 @@ use support::s3::{ACCESS_KEY, BUCKET, Faults, S3Peer, SECRET_KEY};
 
 struct Opts {
     bin: PathBuf,
+    /// An older stagegate to compare with, measured in the same rounds.
+    before: Option<PathBuf>,
     aws: Option<PathBuf>,
+    s5cmd: Option<PathBuf>,
     sizes_mib: Vec<u64>,
     runs: usize,
     changes: usize,
@@ -41,7 +45,9 @@ struct Opts {
 fn opts() -> Opts {
     let mut o = Opts {
         bin: PathBuf::from("target/release/stagegate"),
+        before: None,
         aws: None,
+        s5cmd: None,
         sizes_mib: vec![256, 1024],
         runs: 3,
         changes: 200,
@@ -52,7 +58,9 @@ fn opts() -> Opts {
         let mut val = || args.next().unwrap_or_else(|| panic!("{a} needs a value"));
         match a.as_str() {
             "--bin" => o.bin = val().into(),
+            "--before" => o.before = Some(val().into()),
             "--aws" => o.aws = Some(val().into()),
+            "--s5cmd" => o.s5cmd = Some(val().into()),
             "--sizes" => o.sizes_mib = val().split(',').map(|s| s.parse().expect("MiB")).collect(),
             "--runs" => o.runs = val().parse().expect("runs"),
             "--changes" => o.changes = val().parse().expect("changes"),
@@ -61,13 +69,17 @@ fn opts() -> Opts {
         }
     }
     o.bin = std::path::absolute(&o.bin).expect("path");
+    o.before = o.before.map(|b| std::path::absolute(b).expect("path"));
     o
 }
 
-/// Wall time and peak RSS of one process.
+/// Wall time, CPU time (user + system) and peak RSS of one process.
 struct Measured {
     secs: f64,
+    cpu: f64,
     rss_mib: f64,
+    /// CPU time of this process (the in-process server) meanwhile.
+    server: f64,
 }
 
 fn cpu_secs(u: &libc::rusage) -> f64 {
@@ -105,7 +117,7 @@ fn measure(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
     if std::env::var_os("BENCH_VERBOSE").is_some() {
         eprintln!("  {what}: {secs:.2}s wall, {cpu:.2}s CPU; server {server_cpu:.2}s CPU");
     }
-    Measured { secs, rss_mib: usage.ru_maxrss as f64 / 1024.0 }
+    Measured { secs, cpu, rss_mib: usage.ru_maxrss as f64 / 1024.0, server: server_cpu }
 }
 
 /// `size` bytes that do not compress or repeat (xorshift), written in 1 MiB blocks.
@@ -132,19 +144,31 @@ fn write_data(path: &Path, size: u64) {
 #[derive(Default)]
 struct Series {
     secs: Vec<f64>,
+    cpu: Vec<f64>,
     rss_mib: Vec<f64>,
+    server: Vec<f64>,
+}
+
+fn median_of(v: &[f64]) -> f64 {
+    let mut v = v.to_vec();
+    v.sort_by(f64::total_cmp);
+    v[v.len() / 2]
 }
 
 impl Series {
     fn push(&mut self, m: Measured) {
         self.secs.push(m.secs);
+        self.cpu.push(m.cpu);
+        self.server.push(m.server);
         self.rss_mib.push(m.rss_mib);
     }
 
     fn median(&self) -> f64 {
-        let mut v = self.secs.clone();
-        v.sort_by(f64::total_cmp);
-        v[v.len() / 2]
+        median_of(&self.secs)
+    }
+
+    fn median_cpu(&self) -> f64 {
+        median_of(&self.cpu)
     }
 
     fn max_rss(&self) -> f64 {
@@ -154,8 +178,8 @@ impl Series {
 
 /// `stagegate -c CONFIG` in `dir`, with the S3 peer's credentials and nothing
 /// of the developer's AWS setup.
-fn stagegate(o: &Opts, dir: &Path, config: &Path) -> Command {
-    let mut c = Command::new(&o.bin);
+fn stagegate(bin: &Path, dir: &Path, config: &Path) -> Command {
+    let mut c = Command::new(bin);
     c.current_dir(dir).arg("-c").arg(config);
     aws_env(&mut c, dir);
     c.env("NO_COLOR", "1").env_remove("CONSUL_HTTP_ADDR").env_remove("AWS_ENDPOINT_URL");
@@ -189,11 +213,84 @@ fn s3_store(s3: &S3Peer) -> String {
     format!("s3://{BUCKET}/bench\n  s3: {{ endpoint: \"{}\", path_style: true, region: us-east-1 }}", s3.server.url())
 }
 
+/// One client under test: how it uploads `data` as round `run` and downloads it again.
+enum Client<'a> {
+    Stagegate(&'a Path),
+    S5cmd(&'a Path),
+    Aws(&'a Path),
+}
+
+impl Client<'_> {
+    /// Upload, then download (verified where the client verifies); each measured.
+    fn round(&self, s3: &S3Peer, dir: &Path, cfg: &Path, data: &Path, run: usize) -> (Measured, Measured) {
+        let url = format!("s3://{BUCKET}/cli/{run}/journal.bin");
+        let back = dir.join("back.bin");
+        let cli = |bin: &Path, s5: bool| {
+            let mut c = Command::new(bin);
+            aws_env(&mut c, dir);
+            c.arg("--endpoint-url").arg(s3.server.url());
+            if !s5 {
+                c.args(["s3"]);
+            }
+            c
+        };
+        let (up, down) = match self {
+            Client::Stagegate(bin) => {
+                let up = measure(
+                    "stagegate upload",
+                    stagegate(bin, dir, cfg).args(["journal", "upload"]).arg(data).args(["--cluster", "dev-modelling"]),
+                    dir,
+                );
+                // The lane now points at the newest upload: download, verify, "import".
+                measure("stagegate seed", stagegate(bin, dir, cfg).args(["journal", "seed"]), dir);
+                let down = measure(
+                    "stagegate download",
+                    stagegate(bin, dir, cfg).args(["journal", "watch", "--lane", "dev", "--once", "--exec", "true"]),
+                    dir,
+                );
+                return (up, down);
+            }
+            Client::S5cmd(bin) => (
+                measure("s5cmd upload", cli(bin, true).arg("cp").arg(data).arg(&url), dir),
+                measure("s5cmd download", cli(bin, true).arg("cp").arg(&url).arg(&back), dir),
+            ),
+            Client::Aws(bin) => (
+                measure("aws upload", cli(bin, false).args(["cp", "--only-show-errors"]).arg(data).arg(&url), dir),
+                measure("aws download", cli(bin, false).args(["cp", "--only-show-errors", &url]).arg(&back), dir),
+            ),
+        };
+        assert_eq!(std::fs::metadata(&back).unwrap().len(), std::fs::metadata(data).unwrap().len());
+        std::fs::remove_file(&back).unwrap();
+        // Keep the server's directory to one copy of each.
+        let _ = std::fs::remove_dir_all(s3.object_path(&format!("cli/{run}")));
+        (up, down)
+    }
+}
+
+fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg").unwrap_or_default().split(' ').take(3).collect::<Vec<_>>().join(" ")
+}
+
 fn transfer(o: &Opts) {
-    let aws = o.aws.as_ref().expect("--aws PATH: the AWS CLI to compare with");
-    println!("## transfer: stagegate vs AWS CLI on one s3s-fs server ({} runs each, interleaved; median)\n", o.runs);
+    let mut clients = Vec::new();
+    if let Some(b) = &o.before {
+        clients.push(("stagegate before", Client::Stagegate(b)));
+    }
+    clients.push(("stagegate", Client::Stagegate(&o.bin)));
+    if let Some(b) = &o.s5cmd {
+        clients.push(("s5cmd", Client::S5cmd(b)));
+    }
+    if let Some(b) = &o.aws {
+        clients.push(("AWS CLI", Client::Aws(b)));
+    }
     println!(
-        "| size | stagegate up | aws up | stagegate down | aws down | time ratio (sg/aws, up+down) | RSS stagegate up / down (max) | RSS aws up / down (max) |"
+        "## transfer: {} on one s3s-fs server ({} rounds, clients interleaved in each; median)\n",
+        clients.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", "),
+        o.runs
+    );
+    println!("load average before: {}\n", loadavg());
+    println!(
+        "| size | client | upload wall | upload CPU | download wall | download CPU | peak RSS up / down (max) | server CPU up / down |"
     );
     println!("|---|---|---|---|---|---|---|---|");
     for &mib in &o.sizes_mib {
@@ -203,54 +300,32 @@ fn transfer(o: &Opts) {
         let cfg = config(dir, &s3_store(&s3), "file://kv");
         let data = dir.join("journal.bin");
         write_data(&data, mib << 20);
-        let (mut sg_up, mut sg_down, mut aws_up, mut aws_down) =
-            (Series::default(), Series::default(), Series::default(), Series::default());
+        let mut series: Vec<(Series, Series)> = clients.iter().map(|_| Default::default()).collect();
         for run in 0..o.runs {
-            sg_up.push(measure(
-                "stagegate upload",
-                stagegate(o, dir, &cfg).args(["journal", "upload"]).arg(&data).args(["--cluster", "dev-modelling"]),
-                dir,
-            ));
-            // The lane now points at the newest upload: download, verify, "import".
-            measure("stagegate seed", stagegate(o, dir, &cfg).args(["journal", "seed"]), dir);
-            sg_down.push(measure(
-                "stagegate download",
-                stagegate(o, dir, &cfg).args(["journal", "watch", "--lane", "dev", "--once", "--exec", "true"]),
-                dir,
-            ));
-
-            let url = format!("s3://{BUCKET}/aws/{run}/journal.bin");
-            let mut c = Command::new(aws);
-            aws_env(&mut c, dir);
-            c.args(["--endpoint-url", &s3.server.url(), "s3", "cp", "--only-show-errors"]).arg(&data).arg(&url);
-            aws_up.push(measure("aws upload", &mut c, dir));
-            let back = dir.join("back.bin");
-            let mut c = Command::new(aws);
-            aws_env(&mut c, dir);
-            c.args(["--endpoint-url", &s3.server.url(), "s3", "cp", "--only-show-errors", &url]).arg(&back);
-            aws_down.push(measure("aws download", &mut c, dir));
-            assert_eq!(std::fs::metadata(&back).unwrap().len(), mib << 20);
-            std::fs::remove_file(&back).unwrap();
-            // Keep the server's directory to one copy of each.
-            let _ = std::fs::remove_dir_all(s3.object_path(&format!("aws/{run}")));
-            eprintln!(
-                "{mib} MiB run {run}: stagegate {:.2}s up {:.2}s down, aws {:.2}s up {:.2}s down",
-                sg_up.secs[run], sg_down.secs[run], aws_up.secs[run], aws_down.secs[run]
+            let mut line = format!("{mib} MiB round {run}:");
+            for ((name, client), (up, down)) in clients.iter().zip(series.iter_mut()) {
+                let (u, d) = client.round(&s3, dir, &cfg, &data, run);
+                let _ = write!(line, " {name} {:.2}s up {:.2}s down;", u.secs, d.secs);
+                up.push(u);
+                down.push(d);
+            }
+            eprintln!("{line}");
+        }
+        for ((name, _), (up, down)) in clients.iter().zip(&series) {
+            println!(
+                "| {mib} MiB | {name} | {:.2} s | {:.2} s | {:.2} s | {:.2} s | {:.1} / {:.1} MiB | {:.2} / {:.2} s |",
+                up.median(),
+                up.median_cpu(),
+                down.median(),
+                down.median_cpu(),
+                up.max_rss(),
+                down.max_rss(),
+                median_of(&up.server),
+                median_of(&down.server),
             );
         }
-        let (su, sd, au, ad) = (sg_up.median(), sg_down.median(), aws_up.median(), aws_down.median());
-        println!(
-            "| {mib} MiB | {su:.2} s | {au:.2} s | {sd:.2} s | {ad:.2} s | {:.2} (up {:.2}, down {:.2}) | {:.1} / {:.1} MiB | {:.1} / {:.1} MiB |",
-            (su + sd) / (au + ad),
-            su / au,
-            sd / ad,
-            sg_up.max_rss(),
-            sg_down.max_rss(),
-            aws_up.max_rss(),
-            aws_down.max_rss(),
-        );
     }
-    println!();
+    println!("\nload average after: {}\n", loadavg());
 }
 
 /// A one-shot HTTP/1.1 request to the Consul test server.
@@ -298,7 +373,7 @@ fn watch_latency(o: &Opts, consul: bool) -> Vec<f64> {
     for i in 0..=o.changes {
         std::fs::write(export.join(format!("j{i:04}.jnl")), format!("journal {i}\n")).unwrap();
     }
-    let mut c = stagegate(o, dir, &cfg);
+    let mut c = stagegate(&o.bin, dir, &cfg);
     c.arg("journal").arg("watch-dir").arg(&export).args([
         "--cluster",
         "dev-modelling",
@@ -307,14 +382,14 @@ fn watch_latency(o: &Opts, consul: bool) -> Vec<f64> {
         "200ms",
     ]);
     measure("watch-dir", &mut c, dir);
-    let out = stagegate(o, dir, &cfg).args(["--output", "json", "journal", "versions"]).output().unwrap();
+    let out = stagegate(&o.bin, dir, &cfg).args(["--output", "json", "journal", "versions"]).output().unwrap();
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("versions");
     let mut versions: Vec<String> =
         v["versions"].as_array().unwrap().iter().map(|m| m["version"].as_str().unwrap().to_string()).collect();
     assert_eq!(versions.len(), o.changes + 1);
-    measure("seed", stagegate(o, dir, &cfg).args(["journal", "seed"]), dir);
+    measure("seed", stagegate(&o.bin, dir, &cfg).args(["journal", "seed"]), dir);
     let log = dir.join("imports.log");
-    let mut w = stagegate(o, dir, &cfg);
+    let mut w = stagegate(&o.bin, dir, &cfg);
     w.args(["journal", "watch", "--lane", "dev", "--exec"])
         .arg(format!("date +%s%N >> {}", log.display()))
         .stdout(Stdio::null())

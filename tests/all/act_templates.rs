@@ -248,8 +248,7 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
 /// GitHub itself records a deployment for every job with `environment:` unless
 /// it says `deployment: false`; act does not, so this counts them in what
 /// `init` writes: on a promotion to prod, stagegate's own record must be the
-/// only one. Ignored until the templates mark their environment jobs
-/// `deployment: false` (the fidelity branch of the same issue).
+/// only one.
 #[test]
 fn a_promotion_shows_one_deployment_in_githubs_view() {
     let sb = Sandbox::new();

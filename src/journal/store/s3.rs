@@ -13,10 +13,14 @@ use aws_sdk_s3::Client;
 use aws_sdk_s3::config::http::HttpResponse;
 use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::primitives::Length;
 use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
 use sha2::{Digest, Sha256};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use std::os::unix::fs::FileExt;
+use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
+
+mod ordered;
 
 use super::{Cond, Object, Store, StoreError, Transferred};
 use crate::config::S3;
@@ -24,10 +28,16 @@ use crate::journal::progress::Progress;
 
 /// Files above this size go up in parts.
 pub const MULTIPART_THRESHOLD: u64 = 16 << 20;
-/// Part size; with [`PART_CONCURRENCY`] parts in flight, at most 32 MiB of a
-/// journal is in memory, whatever its size.
+/// Upload part size, and how many go up at once. Parts are streamed from the
+/// file, so memory does not grow with either.
 pub const PART_SIZE: usize = 8 << 20;
 pub const PART_CONCURRENCY: usize = 4;
+/// Download range size and how many are fetched at once; ranges are written in
+/// place, so memory does not grow with either.
+pub const RANGE_SIZE: u64 = 8 << 20;
+pub const RANGE_CONCURRENCY: usize = 4;
+/// What a part's body reads from the file at a time.
+const STREAM_BUFFER: usize = 256 << 10;
 /// S3 allows 10 000 parts; larger files get larger parts.
 const MAX_PARTS: u64 = 10_000;
 
@@ -134,7 +144,7 @@ impl S3Store {
     async fn multipart(
         &self,
         key: &str,
-        file: &mut tokio::fs::File,
+        file: std::fs::File,
         path: &Path,
         size: u64,
         meta: &[(String, String)],
@@ -159,53 +169,65 @@ impl S3Store {
         result
     }
 
+    /// The parts go up [`PART_CONCURRENCY`] at a time, each streamed from the
+    /// file (not held in memory) as soon as the hasher, reading the file once in
+    /// order on its own thread, has its CRC32 (sent with it: S3 refuses a part
+    /// whose bytes changed since they were hashed).
     async fn parts(
         &self,
         key: &str,
         upload_id: &str,
-        file: &mut tokio::fs::File,
+        file: std::fs::File,
         path: &Path,
         size: u64,
         progress: &Progress,
     ) -> Result<Transferred, StoreError> {
-        let part_size = (PART_SIZE as u64).max(size.div_ceil(MAX_PARTS)) as usize;
+        let part_size = (PART_SIZE as u64).max(size.div_ceil(MAX_PARTS));
         let full = Arc::new(self.key(key));
-        let mut hasher = Sha256::new();
+        // A few parts ahead of the uploads at most: the hasher waits for them.
+        let (tx, mut ready) = tokio::sync::mpsc::channel(PART_CONCURRENCY);
+        let hasher = tokio::task::spawn_blocking(move || {
+            ordered::parts(&file, size, part_size, |part| tx.blocking_send(part).is_ok())
+        });
         let mut tasks = JoinSet::new();
         let mut parts = Vec::new();
-        let mut total = 0u64;
-        for number in 1.. {
-            // A free slot first, then the next part read: at most
-            // PART_CONCURRENCY parts are in memory.
+        while let Some(part) = ready.recv().await {
             while tasks.len() >= PART_CONCURRENCY {
                 parts.push(Self::joined(key, tasks.join_next().await, progress)?);
             }
-            let chunk = Self::read_chunk(file, part_size, path).await?;
-            if chunk.is_empty() {
-                break;
-            }
-            hasher.update(&chunk);
-            total += chunk.len() as u64;
-            let (client, bucket, full, id) =
-                (self.client.clone(), self.bucket.clone(), full.clone(), upload_id.to_string());
+            let body = ByteStream::read_from()
+                .path(path)
+                .offset(part.offset)
+                .length(Length::Exact(part.len))
+                .buffer_size(STREAM_BUFFER)
+                .build()
+                .await
+                .map_err(|e| StoreError::S3 { op: "UploadPart", key: key.into(), message: e.to_string() })?;
+            let req = self
+                .client
+                .upload_part()
+                .bucket(&self.bucket)
+                .key(full.as_str())
+                .upload_id(upload_id)
+                .part_number(part.number)
+                .content_length(part.len as i64)
+                .checksum_crc32(part.crc32)
+                .body(body);
+            let full = full.clone();
             tasks.spawn(async move {
-                let len = chunk.len() as u64;
-                let out = client
-                    .upload_part()
-                    .bucket(bucket)
-                    .key(full.as_str())
-                    .upload_id(id)
-                    .part_number(number)
-                    .body(ByteStream::from(chunk))
-                    .send()
-                    .await;
-                out.map(|o| (CompletedPart::builder().part_number(number).set_e_tag(o.e_tag).build(), len))
-                    .map_err(|e| Self::err("UploadPart", &full, e))
+                let out = req.send().await.map_err(|e| Self::err("UploadPart", &full, e))?;
+                Ok((CompletedPart::builder().part_number(part.number).set_e_tag(out.e_tag).build(), part.len))
             });
         }
         while !tasks.is_empty() {
             parts.push(Self::joined(key, tasks.join_next().await, progress)?);
         }
+        let sha256 = match hasher.await {
+            Ok(Ok(Some(sha))) => sha,
+            Ok(Ok(None)) => unreachable!("the receiver is kept until the hasher is done"),
+            Ok(Err(e)) => return Err(StoreError::io("read", path)(e)),
+            Err(e) => return Err(StoreError::S3 { op: "UploadPart", key: key.into(), message: e.to_string() }),
+        };
         parts.sort_by_key(|p| p.part_number());
         let done = CompletedMultipartUpload::builder().set_parts(Some(parts)).build();
         self.client
@@ -217,66 +239,98 @@ impl S3Store {
             .send()
             .await
             .map_err(|e| Self::err("CompleteMultipartUpload", key, e))?;
-        Ok(Transferred { sha256: hex::encode(hasher.finalize()), size: total })
+        Ok(Transferred { sha256: hex::encode(sha256), size })
     }
 
-    /// A large object in [`PART_SIZE`] ranges, [`PART_CONCURRENCY`] in flight
-    /// (one stream is bound by one core on either side), hashed and written in
-    /// order: at most that many ranges are held, whatever the object's size.
-    async fn ranges(
+    /// A large object in [`RANGE_SIZE`] ranges, [`RANGE_CONCURRENCY`] in
+    /// flight (one stream is bound by one core on either side), each written in
+    /// place as it arrives; the hasher follows the written prefix on its own
+    /// thread. Only the network's chunks are in memory, whatever the size.
+    async fn ranges(&self, key: &str, total: u64, dest: &Path, progress: &Progress) -> Result<[u8; 32], StoreError> {
+        let file = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(true)
+            .open(dest)
+            .map_err(StoreError::io("create", dest))?;
+        let file = Arc::new(file);
+        let frontier = ordered::Frontier::new(total, RANGE_SIZE);
+        let hasher = {
+            let (file, frontier) = (file.clone(), frontier.clone());
+            tokio::task::spawn_blocking(move || ordered::follow(&file, &frontier))
+        };
+        let got = self.fetch_ranges(key, &file, &frontier, dest, progress).await;
+        if got.is_err() {
+            frontier.abort();
+        }
+        let hashed = hasher.await;
+        got?;
+        match hashed {
+            Ok(Ok(Some(sha))) => Ok(sha),
+            Ok(Ok(None)) => unreachable!("only an error aborts"),
+            Ok(Err(e)) => Err(StoreError::io("read", dest)(e)),
+            Err(e) => Err(StoreError::S3 { op: "GetObject", key: key.into(), message: e.to_string() }),
+        }
+    }
+
+    async fn fetch_ranges(
         &self,
         key: &str,
-        total: u64,
-        out: &mut Sink,
+        file: &Arc<std::fs::File>,
+        frontier: &Arc<ordered::Frontier>,
         dest: &Path,
         progress: &Progress,
     ) -> Result<(), StoreError> {
-        let parts = total.div_ceil(PART_SIZE as u64);
-        let full = Arc::new(self.key(key));
+        let full = self.key(key);
         let mut tasks = JoinSet::new();
-        let mut ready: std::collections::BTreeMap<u64, Vec<u8>> = std::collections::BTreeMap::new();
-        let (mut next_spawn, mut next_write) = (0u64, 0u64);
-        while next_write < parts {
-            while next_spawn < parts && next_spawn < next_write + PART_CONCURRENCY as u64 {
-                let start = next_spawn * PART_SIZE as u64;
-                let end = (start + PART_SIZE as u64).min(total) - 1;
+        let mut next = 0u64;
+        loop {
+            while next < frontier.ranges() && tasks.len() < RANGE_CONCURRENCY {
+                let (start, end) = frontier.bounds(next);
                 let req = self
                     .client
                     .get_object()
                     .bucket(&self.bucket)
-                    .key(full.as_str())
-                    .range(format!("bytes={start}-{end}"));
-                let key = key.to_string();
-                let part = next_spawn;
+                    .key(&full)
+                    .range(format!("bytes={start}-{}", end - 1));
+                let (key, file, frontier, dest, i) =
+                    (key.to_string(), file.clone(), frontier.clone(), dest.to_path_buf(), next);
                 tasks.spawn(async move {
                     let resp = req.send().await.map_err(|e| Self::err("GetObject", &key, e))?;
-                    // One buffer of the range's size, filled once: no copy of a copy.
-                    let mut buf = Vec::with_capacity((end + 1 - start) as usize);
                     let mut body = resp.body;
+                    let mut at = start;
                     while let Some(chunk) = body.next().await {
-                        buf.extend_from_slice(&chunk.map_err(|e| body_error(&key, &e))?);
+                        let chunk = chunk.map_err(|e| body_error(&key, &e))?;
+                        if at + chunk.len() as u64 > end {
+                            return Err(StoreError::Integrity { key, detail: "a range came back too long".into() });
+                        }
+                        // A write to the page cache: brief, so done here rather
+                        // than by a trip to the blocking pool per chunk.
+                        file.write_all_at(&chunk, at).map_err(StoreError::io("write", &dest))?;
+                        at += chunk.len() as u64;
+                        frontier.advance(i, chunk.len() as u64);
                     }
-                    Ok::<_, StoreError>((part, buf))
+                    if at != end {
+                        return Err(StoreError::S3 {
+                            op: "GetObject",
+                            key,
+                            message: format!("the body of bytes {start}-{} ended at {at}", end - 1),
+                        });
+                    }
+                    Ok::<_, StoreError>(end - start)
                 });
-                next_spawn += 1;
-            }
-            if let Some(bytes) = ready.remove(&next_write) {
-                out.write(&bytes, dest, progress).await?;
-                next_write += 1;
-                continue;
+                next += 1;
             }
             match tasks.join_next().await {
-                Some(Ok(Ok((part, bytes)))) => {
-                    ready.insert(part, bytes);
-                }
+                Some(Ok(Ok(len))) => progress.inc(len),
                 Some(Ok(Err(e))) => return Err(e),
                 Some(Err(e)) => {
                     return Err(StoreError::S3 { op: "GetObject", key: key.into(), message: e.to_string() });
                 }
-                None => return Err(StoreError::S3 { op: "GetObject", key: key.into(), message: "no range".into() }),
+                None => return Ok(()),
             }
         }
-        Ok(())
     }
 
     /// One finished part task: the part, or why it failed.
@@ -310,11 +364,12 @@ impl Store for S3Store {
         meta: &[(String, String)],
         progress: &Progress,
     ) -> Result<Transferred, StoreError> {
-        let mut file = tokio::fs::File::open(path).await.map_err(StoreError::io("open", path))?;
-        let size = file.metadata().await.map_err(StoreError::io("read", path))?.len();
+        let file = std::fs::File::open(path).map_err(StoreError::io("open", path))?;
+        let size = file.metadata().map_err(StoreError::io("read", path))?.len();
         if size > MULTIPART_THRESHOLD {
-            return self.multipart(key, &mut file, path, size, meta, progress).await;
+            return self.multipart(key, file, path, size, meta, progress).await;
         }
+        let mut file = tokio::fs::File::from_std(file);
         // Small enough to hold: hash first, so the sha256 goes into the metadata too.
         let body = Self::read_chunk(&mut file, MULTIPART_THRESHOLD as usize + 1, path).await?;
         let t = Transferred { sha256: hex::encode(Sha256::digest(&body)), size: body.len() as u64 };
@@ -336,28 +391,8 @@ impl Store for S3Store {
             .map_err(|e| Self::err("HeadObject", key, e))?;
         let total = head.content_length().unwrap_or(0).max(0) as u64;
         progress.set_total(total);
-        let f = tokio::fs::File::create(dest).await.map_err(StoreError::io("create", dest))?;
-        // The body arrives in small chunks; each write to a tokio file is a trip
-        // to the blocking pool, so they go out 1 MiB at a time.
-        let mut out = Sink { file: tokio::io::BufWriter::with_capacity(1 << 20, f), hasher: Sha256::new(), size: 0 };
-        if total <= PART_SIZE as u64 {
-            let resp = self
-                .client
-                .get_object()
-                .bucket(&self.bucket)
-                .key(self.key(key))
-                .send()
-                .await
-                .map_err(|e| Self::err("GetObject", key, e))?;
-            let mut body = resp.body;
-            while let Some(chunk) = body.next().await {
-                out.write(&chunk.map_err(|e| body_error(key, &e))?, dest, progress).await?;
-            }
-        } else {
-            self.ranges(key, total, &mut out, dest, progress).await?;
-        }
-        out.file.flush().await.map_err(StoreError::io("write", dest))?;
-        Ok(Transferred { sha256: hex::encode(out.hasher.finalize()), size: out.size })
+        let sha256 = self.ranges(key, total, dest, progress).await?;
+        Ok(Transferred { sha256: hex::encode(sha256), size: total })
     }
 
     async fn get(&self, key: &str) -> Result<Option<Object>, StoreError> {
@@ -409,23 +444,6 @@ impl Store for S3Store {
             }
         }
         Ok(keys)
-    }
-}
-
-/// Where a download goes: the file, hashed on the way.
-struct Sink {
-    file: tokio::io::BufWriter<tokio::fs::File>,
-    hasher: Sha256,
-    size: u64,
-}
-
-impl Sink {
-    async fn write(&mut self, chunk: &[u8], dest: &Path, progress: &Progress) -> Result<(), StoreError> {
-        self.hasher.update(chunk);
-        self.file.write_all(chunk).await.map_err(StoreError::io("write", dest))?;
-        self.size += chunk.len() as u64;
-        progress.inc(chunk.len() as u64);
-        Ok(())
     }
 }
 
