@@ -1,4 +1,4 @@
-//! Exit codes (SPEC §2) and the top-level error.
+//! Exit codes and the top-level error.
 
 use miette::Diagnostic;
 

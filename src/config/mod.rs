@@ -1,4 +1,4 @@
-//! `.github/stagegate.yml`: types, loading and validation (SPEC §3).
+//! `.github/stagegate.yml`: types, loading and validation.
 //!
 //! Loading is two passes. `schema` turns the YAML into these types, reporting
 //! unknown keys and wrong types; `validate` then checks what only makes sense
@@ -18,7 +18,7 @@ use std::time::Duration;
 pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
 
-/// The config used when the repository has none: the seed-002 environment model
+/// The config used when the repository has none: the six-environment model (DEV-INT → … → PROD)
 /// with offline (`file://`) journal store and KV. `stagegate init` writes it out.
 pub const EMBEDDED_DEFAULT: &str = include_str!("../../examples/seed-environments.yml");
 pub const DEFAULT_PATH: &str = ".github/stagegate.yml";
@@ -184,9 +184,9 @@ pub struct Steps {
     pub deploy: Option<String>,
     pub verify: Option<String>,
     pub rollback: Option<String>,
-    /// How long a deployment may take to become healthy (seed 004: 5 minutes).
+    /// How long a deployment may take to become healthy (default 5 minutes).
     pub startup_timeout: Duration,
-    /// Per health-check request timeout (seed 004: 30 seconds).
+    /// Per health-check request timeout (default 30 seconds).
     pub health_check_timeout: Duration,
     /// Longest a hook may run before it is killed.
     pub hook_timeout: Duration,

@@ -12,7 +12,7 @@ pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         diags.push(
             Diagnostic::error(Pos { line: 1, column: 1, ..Pos::default() }, "the config file is empty")
-                .help("start from `stagegate init`, or see the example in the README (SPEC §3)"),
+                .help("start from `stagegate init`, or see the configuration example in the README"),
         );
         return None;
     }
@@ -236,7 +236,7 @@ impl Walker<'_> {
                 self.error(
                     Pos { line: 1, column: 1, ..root.pos },
                     "missing `environments`",
-                    "list your environments under `environments:` (SPEC §3)",
+                    "list your environments under `environments:`",
                 );
                 Vec::new()
             }

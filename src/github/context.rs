@@ -4,7 +4,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 use crate::forge::ForgeError;
 
-/// What a run knows about itself (SPEC §4), read from `GITHUB_*` variables.
+/// What a run knows about itself, read from `GITHUB_*` variables.
 #[derive(Debug, Clone, Default)]
 pub struct Context {
     pub owner: String,

@@ -1,5 +1,5 @@
 //! Names and documents in the store: version ids, manifests, the version
-//! endpoint `latest.json`, and the keys they live under (SPEC §5).
+//! endpoint `latest.json`, and the keys they live under.
 
 use std::collections::BTreeMap;
 use std::fmt;

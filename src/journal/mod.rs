@@ -1,4 +1,4 @@
-//! The journal pipeline (seeds 000/001, SPEC §5).
+//! The journal pipeline: modelling clusters upload journals, lanes import them.
 //!
 //! Journals go from the modelling clusters into a [`store::Store`] (S3 or a
 //! directory), lanes are keys in a [`kv::Kv`] (Consul or a directory), and the

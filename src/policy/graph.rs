@@ -1,5 +1,5 @@
 //! The promotion graph: environments are nodes, the `promotions:` list the only
-//! edges. Edges are data, so a team's own model (seed 003's five environments,
+//! edges. Edges are data, so a team's own model (say, five environments local → production,
 //! say) works without code changes.
 
 use std::collections::HashMap;

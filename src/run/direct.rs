@@ -2,7 +2,7 @@
 //! environment without a source environment.
 //!
 //! A direct deploy is for environments that need no approval (DEV-INT on
-//! push, FUTURE and ACTIVE by hand, seed 002); environments behind approvals
+//! push, FUTURE and ACTIVE by hand); environments behind approvals
 //! are reached by `promote` only, so a path rule like "PROD only from STAGING"
 //! cannot be walked around. A rollback redeploys an earlier good release of E
 //! behind the same gate as promoting into E; freeze windows do not block it,

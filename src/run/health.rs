@@ -1,6 +1,6 @@
 //! Health checks (`health:` of an environment): an HTTP GET that must answer
 //! the expected status. After a deploy each check is retried until it passes
-//! or the startup timeout runs out (seed 004: 30 s per try, 5 min in all).
+//! or the startup timeout runs out (by default 30 s per try, 5 min in all).
 
 use std::time::Duration;
 

@@ -1,4 +1,4 @@
-//! Promotion runs (seed 004): pre-flight checks, backup, deploy, verification
+//! Promotion runs: pre-flight checks, backup, deploy, verification
 //! (health checks and the verify hook), record — and on any failure after the
 //! deploy started, the rollback hook, a redeploy of the previous good release
 //! and a second verification.

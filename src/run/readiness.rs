@@ -1,4 +1,4 @@
-//! The readiness score of `compare A B` (seed 004): how ready A's current
+//! The readiness score of `compare A B`: how ready A's current
 //! release is to be promoted to B, out of 100.
 //!
 //! | check | weight |

@@ -1,4 +1,4 @@
-//! `stagegate journal …`: the journal pipeline of seeds 000/001 (SPEC §5).
+//! `stagegate journal …`: the journal pipeline.
 
 mod promote;
 mod seed;

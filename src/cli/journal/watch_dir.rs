@@ -1,4 +1,4 @@
-//! `stagegate journal watch-dir DIR --cluster C`: the "watch script" of seed 001.
+//! `stagegate journal watch-dir DIR --cluster C`: the watch script of the modelling clusters.
 //!
 //! A journal is uploaded once it is stable (same size and modification time
 //! over one interval), so a file still being exported is never sent half

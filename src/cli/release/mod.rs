@@ -1,5 +1,5 @@
 //! `stagegate release next|tag|draft|publish`: calver/semver tags and the
-//! GitHub release lifecycle (seed 003: tag, draft, then publish).
+//! GitHub release lifecycle (tag, draft, then publish).
 
 mod draft;
 mod next;

@@ -23,7 +23,11 @@ pub const ACTION_REPO: &str = "acme/stagegate";
 pub const ACTION_SHA: &str = "5ea9e5a7e0000000000000000000000000000001";
 /// The `uses:` value of the action under test, as `init --action` takes it.
 pub fn action() -> String {
-    format!("{ACTION_REPO}@{ACTION_SHA} # v{}", env!("CARGO_PKG_VERSION"))
+    format!("{} # v{}", action_ref(), env!("CARGO_PKG_VERSION"))
+}
+/// The bare `OWNER/REPO@SHA`, as `init --action` takes it (it adds the comment).
+pub fn action_ref() -> String {
+    format!("{ACTION_REPO}@{ACTION_SHA}")
 }
 const CACHE: &str = "actions/cache@0057852bfaa89a56745cba8c7296529d2fc39830";
 /// What `act` calls the token; never in a log.
