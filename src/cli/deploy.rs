@@ -3,7 +3,7 @@
 use super::{Ctx, FreezeOverride, Who, known_env};
 use crate::error::{Error, Exit, InputError, check_release_id};
 use crate::policy::{GitRef, Policy};
-use crate::run::{check_hook_safe, check_sha, direct, report};
+use crate::run::{check_hook_safe, check_sha, direct};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -74,13 +74,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         run_id: args.who.run_id.clone(),
         override_reason: args.freeze.reason()?,
     };
-    let mut waiter = args.wait.waiter(ctx, &req.env);
-    loop {
-        waiter.until_free().await;
-        let mut runner = ctx.runner(&cfg)?;
-        let report = direct::deploy(&mut runner, &policy, &req).await?;
-        if !waiter.again(&report).await {
-            return report::finish(&runner, report, &ctx.log);
-        }
-    }
+    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::deploy(r, &policy, &req).await).await
 }

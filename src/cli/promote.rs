@@ -1,10 +1,12 @@
 //! `stagegate promote --from A --to B --release ID`: run a promotion.
 
 use super::{Ctx, FreezeOverride, Who, known_env};
+use crate::config::Config;
 use crate::error::{Error, Exit, check_release_id};
 use crate::policy::Policy;
+use crate::run::report::{self, Report};
 use crate::run::waiting::{MAX_WAIT, Waiter};
-use crate::run::{check_hook_safe, promote, report};
+use crate::run::{Runner, check_hook_safe, promote};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,6 +44,26 @@ impl WaitFor {
     pub fn waiter(&self, ctx: &Ctx, env: &str) -> Waiter {
         Waiter::new(&ctx.state, env, self.wait, ctx.dry_run, crate::run::hooks::Sink { to_stderr: ctx.out.json() })
     }
+
+    /// Runs `attempt` on a fresh runner, again while `--wait` says the
+    /// environment is busy (every check made afresh), and reports the last one.
+    pub async fn attempts(
+        &self,
+        ctx: &Ctx,
+        cfg: &Config,
+        env: &str,
+        mut attempt: impl AsyncFnMut(&mut Runner<'_>) -> Result<Report, Error>,
+    ) -> Result<Exit, Error> {
+        let mut waiter = self.waiter(ctx, env);
+        loop {
+            waiter.until_free().await;
+            let mut runner = ctx.runner(cfg)?;
+            let report = attempt(&mut runner).await?;
+            if !waiter.again(&report).await {
+                return report::finish(&runner, report, &ctx.log);
+            }
+        }
+    }
 }
 
 fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
@@ -69,13 +91,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         override_reason: args.freeze.reason()?,
         change: args.change,
     };
-    let mut waiter = args.wait.waiter(ctx, &req.to);
-    loop {
-        waiter.until_free().await;
-        let mut runner = ctx.runner(&cfg)?;
-        let report = promote::promote(&mut runner, &policy, &req).await?;
-        if !waiter.again(&report).await {
-            return report::finish(&runner, report, &ctx.log);
-        }
-    }
+    args.wait.attempts(ctx, &cfg, &req.to, async |r| promote::promote(r, &policy, &req).await).await
 }

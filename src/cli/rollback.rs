@@ -3,7 +3,7 @@
 use super::{Ctx, Who, known_env};
 use crate::error::{Error, Exit, check_release_id};
 use crate::policy::Policy;
-use crate::run::{check_hook_safe, direct, report};
+use crate::run::{check_hook_safe, direct};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -34,13 +34,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         actors: args.who.actors()?,
         run_id: args.who.run_id.clone(),
     };
-    let mut waiter = args.wait.waiter(ctx, &req.env);
-    loop {
-        waiter.until_free().await;
-        let mut runner = ctx.runner(&cfg)?;
-        let report = direct::rollback(&mut runner, &policy, &req).await?;
-        if !waiter.again(&report).await {
-            return report::finish(&runner, report, &ctx.log);
-        }
-    }
+    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, &req).await).await
 }
