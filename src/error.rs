@@ -103,6 +103,10 @@ pub enum Error {
     #[error(transparent)]
     #[diagnostic(transparent)]
     ServiceNow(#[from] crate::gates::servicenow::ServiceNowError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Serve(#[from] crate::serve::ServeError),
 }
 
 impl From<crate::journal::store::StoreError> for Error {
@@ -126,6 +130,7 @@ impl Error {
             Error::Gate(e) => e.exit(),
             Error::Journal(e) => e.exit(),
             Error::ServiceNow(e) => e.exit(),
+            Error::Serve(e) => e.exit(),
         }
     }
 

@@ -19,6 +19,7 @@ pub mod output;
 pub mod plan;
 pub mod policy;
 pub mod run;
+pub mod serve;
 pub mod statefs;
 pub mod tls;
 pub mod version;

@@ -37,16 +37,21 @@ fn main() -> ExitCode {
         stagegate::github::redact::register(secrecy::ExposeSecret::expose_secret(t));
     }
     let json = cli.output == stagegate::output::Format::Json;
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        .with_target(false)
-        .without_time()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("STAGEGATE_LOG")
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
-        )
-        .init();
+    let service = matches!(cli.command, stagegate::cli::Command::Serve(_));
+    let filter = tracing_subscriber::EnvFilter::try_from_env("STAGEGATE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if service { "info" } else { "warn" }));
+    if service {
+        // A service's log: one JSON object per line, with times, for a log collector.
+        tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_target(false).with_env_filter(filter).init();
+    } else {
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .with_ansi(color)
+            .with_target(false)
+            .without_time()
+            .with_env_filter(filter)
+            .init();
+    }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {

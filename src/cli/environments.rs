@@ -30,7 +30,7 @@ struct Row {
     changes: Vec<Change>,
 }
 
-async fn compare(forge: &dyn Forge, wanted: Vec<Desired>) -> Result<Vec<Row>, Error> {
+async fn compare(forge: &dyn Forge, wanted: Vec<Desired>, app_rules: &[String]) -> Result<Vec<Row>, Error> {
     let mut ids: HashMap<Reviewer, crate::forge::ReviewerRef> = HashMap::new();
     let mut rows = Vec::new();
     for d in wanted {
@@ -46,6 +46,7 @@ async fn compare(forge: &dyn Forge, wanted: Vec<Desired>) -> Result<Vec<Row>, Er
             prevent_self_review: d.prevent_self_review,
             reviewers,
             policies: d.policies,
+            app_rule: app_rules.contains(&d.name),
         };
         let current = forge.environment(&d.name).await?;
         let changes = desired.changes_from(current.as_ref());
@@ -76,7 +77,9 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
     if let Some(w) = private_repo_warning(&wanted) {
         eprintln!("{} {w}", ctx.out.warn("warning:"));
     }
-    let rows = compare(forge.as_ref(), wanted).await?;
+    let app_rules: Vec<String> =
+        cfg.environments.iter().filter(|e| e.protection_rule).map(|e| e.name.clone()).collect();
+    let rows = compare(forge.as_ref(), wanted, &app_rules).await?;
     let drifted: Vec<&Row> = rows.iter().filter(|r| !r.changes.is_empty()).collect();
     let sync = matches!(cmd, Command::Sync);
     if sync {

@@ -1,5 +1,6 @@
 //! The command line: global options, one file per command.
 
+mod app;
 mod approve;
 mod can_deploy;
 mod check;
@@ -15,6 +16,7 @@ mod plan;
 mod promote;
 mod release;
 mod rollback;
+mod serve;
 mod status;
 mod team;
 
@@ -133,6 +135,11 @@ pub enum Command {
     Journal(journal::Args),
     /// Print shell completions
     Completions(completions::Args),
+    /// Run the GitHub App that decides deployment protection rules (webhooks)
+    Serve(serve::Args),
+    /// Set up the GitHub App: `app manifest` prints its manifest
+    #[command(subcommand)]
+    App(app::Command),
 }
 
 /// What every command gets: output, config location, effects.
@@ -300,6 +307,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Team(a) => team::run(&ctx, a).await,
         Command::Journal(a) => journal::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
+        Command::Serve(a) => serve::run(&ctx, a).await,
+        Command::App(c) => app::run(&ctx, c),
     }
 }
 

@@ -117,6 +117,9 @@ pub struct Environment {
     /// A ServiceNow change must be approved before promoting here.
     pub change_required: bool,
     pub url: Option<String>,
+    /// `protection_rule: app`: `environments sync` enables the stagegate App's
+    /// custom deployment protection rule here (`stagegate serve` decides).
+    pub protection_rule: bool,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -320,6 +320,7 @@ impl Walker<'_> {
             "health",
             "change",
             "url",
+            "protection_rule",
         ];
         let mut env = Environment {
             name: name.value.clone(),
@@ -334,6 +335,7 @@ impl Walker<'_> {
             health: Vec::new(),
             change_required: false,
             url: None,
+            protection_rule: false,
         };
         if matches!(node.value, Value::Null) {
             return env; // `staging:` with nothing under it: an environment with defaults.
@@ -374,6 +376,17 @@ impl Walker<'_> {
             }
         }
         env.url = self.opt_string(&f, "url");
+        if let Some(n) = f.get("protection_rule") {
+            match self.string(n, "protection_rule").map(|t| t.value).as_deref() {
+                Some("app") => env.protection_rule = true,
+                Some("none") | None => {}
+                Some(other) => self.error(
+                    n.pos,
+                    format!("unknown `protection_rule` value `{other}`"),
+                    "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
+                ),
+            }
+        }
         env
     }
 

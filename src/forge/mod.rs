@@ -284,6 +284,9 @@ pub struct Protection {
     pub reviewers: Vec<ReviewerRef>,
     /// `None`: any ref may deploy; `Some`: only these patterns.
     pub policies: Option<Vec<RefPolicy>>,
+    /// The stagegate App's custom deployment protection rule is enabled.
+    #[serde(default)]
+    pub app_rule: bool,
 }
 
 /// One difference between an environment on the forge and the config.
@@ -312,7 +315,13 @@ impl Protection {
                 .collect::<Vec<_>>()
                 .join(", "),
         };
-        let empty = Protection { wait_timer: 0, prevent_self_review: false, reviewers: Vec::new(), policies: None };
+        let empty = Protection {
+            wait_timer: 0,
+            prevent_self_review: false,
+            reviewers: Vec::new(),
+            policies: None,
+            app_rule: false,
+        };
         let mut out = Vec::new();
         if current.is_none() {
             out.push(Change { setting: "environment", forge: "missing".into(), config: "present".into() });
@@ -345,6 +354,10 @@ impl Protection {
         };
         if sorted(&cur.policies) != sorted(&self.policies) {
             out.push(Change { setting: "deployment refs", forge: pols(&cur.policies), config: pols(&self.policies) });
+        }
+        if cur.app_rule != self.app_rule {
+            let rule = |on: bool| if on { "stagegate App" } else { "none" }.to_string();
+            out.push(Change { setting: "protection rule", forge: rule(cur.app_rule), config: rule(self.app_rule) });
         }
         out
     }

@@ -16,6 +16,9 @@ pub struct Context {
     pub actor: Option<String>,
     pub triggering_actor: Option<String>,
     pub event_path: Option<String>,
+    /// The stagegate App (`STAGEGATE_APP_ID`) whose deployment protection rule
+    /// `environments sync` enables where the config says `protection_rule: app`.
+    pub app_id: Option<u64>,
 }
 
 fn var(name: &str) -> Option<String> {
@@ -46,6 +49,7 @@ impl Context {
             actor: var("GITHUB_ACTOR"),
             triggering_actor: var("GITHUB_TRIGGERING_ACTOR"),
             event_path: var("GITHUB_EVENT_PATH"),
+            app_id: var("STAGEGATE_APP_ID").and_then(|v| v.trim().parse().ok()),
         })
     }
 }

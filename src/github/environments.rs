@@ -47,6 +47,18 @@ struct Identified {
     id: u64,
 }
 
+#[derive(Deserialize)]
+struct Rules {
+    #[serde(default)]
+    custom_deployment_protection_rules: Vec<Rule>,
+}
+
+#[derive(Deserialize)]
+struct Rule {
+    id: u64,
+    app: Identified,
+}
+
 impl GitHubForge {
     fn env_path(&self, name: &str, rest: &str) -> String {
         self.repo_path(&format!("environments/{}{rest}", seg(name)))
@@ -72,7 +84,13 @@ impl GitHubForge {
             Err(e) if super::api::status(&e) == Some(404) => return Ok(None),
             Err(e) => return Err(error("read an environment", PERM, e)),
         };
-        let mut p = Protection { wait_timer: 0, prevent_self_review: false, reviewers: Vec::new(), policies: None };
+        let mut p = Protection {
+            wait_timer: 0,
+            prevent_self_review: false,
+            reviewers: Vec::new(),
+            policies: None,
+            app_rule: self.app_rule(name).await?.is_some(),
+        };
         for rule in &env.protection_rules {
             match rule["type"].as_str() {
                 Some("wait_timer") => p.wait_timer = rule["wait_timer"].as_u64().unwrap_or(0) as u32,
@@ -118,6 +136,7 @@ impl GitHubForge {
             .put(self.env_path(name, ""), Some(&body))
             .await
             .map_err(|e| error("update an environment", PERM, e))?;
+        self.set_app_rule(name, desired.app_rule).await?;
         let Some(want) = &desired.policies else { return Ok(()) };
         let have = self.policies(name).await?;
         for p in have.iter().filter(|p| !want.iter().any(|w| w.name == p.name && w.kind == p.kind)) {
@@ -143,6 +162,48 @@ impl GitHubForge {
                 Err(e) if super::api::already_exists(&e) => {}
                 Err(e) => return Err(error("create a branch policy", PERM, e)),
             }
+        }
+        Ok(())
+    }
+
+    /// The id of the stagegate App's protection rule on `name`, if enabled
+    /// (nothing is read when no App id is known: `STAGEGATE_APP_ID`).
+    async fn app_rule(&self, name: &str) -> Result<Option<u64>, ForgeError> {
+        let Some(app) = self.ctx.app_id else { return Ok(None) };
+        let rules: Rules = self
+            .get(&self.env_path(name, "/deployment_protection_rules"), "list deployment protection rules", PERM)
+            .await?;
+        Ok(rules.custom_deployment_protection_rules.into_iter().find(|r| r.app.id == app).map(|r| r.id))
+    }
+
+    /// Enables or disables the stagegate App's rule on `name`.
+    async fn set_app_rule(&self, name: &str, on: bool) -> Result<(), ForgeError> {
+        let current = self.app_rule(name).await?;
+        match (current, on) {
+            (None, true) => {
+                let app = self.ctx.app_id.ok_or_else(|| {
+                    ForgeError::Setup(
+                        format!("{name} wants the stagegate App's protection rule, but no App id is known"),
+                        "set STAGEGATE_APP_ID to the App's id (its settings page shows it)".into(),
+                    )
+                })?;
+                let _: Value = self
+                    .octo
+                    .post(self.env_path(name, "/deployment_protection_rules"), Some(&json!({"integration_id": app})))
+                    .await
+                    .map_err(|e| error("enable the App's deployment protection rule", PERM, e))?;
+            }
+            (Some(id), false) => {
+                let url = format!(
+                    "{}{}",
+                    self.ctx.api_url,
+                    self.env_path(name, &format!("/deployment_protection_rules/{id}"))
+                );
+                let what = "disable the App's deployment protection rule";
+                let resp = self.octo._delete(url, None::<&()>).await.map_err(|e| error(what, PERM, e))?;
+                octocrab::map_github_error(resp).await.map_err(|e| error(what, PERM, e))?;
+            }
+            _ => {}
         }
         Ok(())
     }

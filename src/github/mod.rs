@@ -7,6 +7,7 @@
 //! recognises its own tag, and releases are looked up before they are created.
 
 pub mod api;
+pub mod app;
 pub mod context;
 mod deployments;
 mod environments;
@@ -93,6 +94,12 @@ impl GitHubForge {
                 ForgeError::Setup(format!("cannot set up the GitHub client: {e}"), "report this as a bug".into())
             })?;
         Ok(GitHubForge { octo, ctx })
+    }
+
+    /// The forge over a client someone else authenticated (`stagegate serve`:
+    /// an App installation, whose tokens octocrab mints and refreshes).
+    pub fn from_client(octo: Octocrab, ctx: Context) -> GitHubForge {
+        GitHubForge { octo, ctx }
     }
 
     pub fn context(&self) -> &Context {

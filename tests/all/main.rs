@@ -34,4 +34,5 @@ mod properties;
 mod release;
 mod rollback;
 mod secrets;
+mod serve;
 mod support;

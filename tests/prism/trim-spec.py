@@ -35,6 +35,11 @@ PATHS = [
     "/orgs/{org}/teams/{team_slug}/members",
     "/orgs/{org}/teams/{team_slug}/memberships/{username}",
     "/users/{username}",
+    "/app/installations/{installation_id}/access_tokens",
+    "/repos/{owner}/{repo}/contents/{path}",
+    "/repos/{owner}/{repo}/actions/runs/{run_id}/deployment_protection_rule",
+    "/repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules",
+    "/repos/{owner}/{repo}/environments/{environment_name}/deployment_protection_rules/{protection_rule_id}",
 ]
 
 

@@ -51,6 +51,8 @@ pub(super) struct Repo {
     releases: Vec<Value>,
     faults: VecDeque<Fault>,
     calls: Vec<String>,
+    /// What a GitHub App sees of the repository (`github_app`).
+    pub(super) app: super::github_app::RepoApp,
 }
 
 #[derive(Default)]
@@ -62,12 +64,14 @@ pub(super) struct Server {
     pub(super) reviewers: Mutex<HashMap<(String, u64), Value>>,
     /// `org/slug` → member logins.
     pub(super) teams: Mutex<HashMap<String, Vec<String>>>,
+    /// Apps, their keys and the installation tokens handed out (`github_app`).
+    pub(super) app: Mutex<super::github_app::AppState>,
 }
 
 pub struct Harness {
     /// What the client under test uses as `GITHUB_API_URL`.
     pub url: String,
-    server: Arc<Server>,
+    pub(super) server: Arc<Server>,
     violations: Arc<Mutex<Vec<(String, String)>>>,
     counter: AtomicU64,
 }
@@ -368,6 +372,7 @@ fn routes(server: Arc<Server>) -> Router {
         .route("/repos/{owner}/{repo}/releases/{id}", get(get_release).patch(update_release).delete(delete_release))
         .merge(super::github_envs::routes())
         .merge(super::github_deploy::routes())
+        .merge(super::github_app::routes())
         .with_state(server)
 }
 

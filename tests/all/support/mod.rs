@@ -3,6 +3,7 @@
 pub mod act;
 pub mod consul;
 pub mod github;
+pub mod github_app;
 mod github_deploy;
 mod github_envs;
 pub mod http;

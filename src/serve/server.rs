@@ -1,0 +1,294 @@
+//! The HTTP service: `POST /webhook` (also `/`) for GitHub's deliveries,
+//! `GET /healthz`; a timer that decides pending requests again and retries
+//! answers GitHub did not take; graceful shutdown on SIGTERM or Ctrl-C.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use chrono::Utc;
+use serde_json::json;
+
+use super::auth::App;
+use super::decide::{self, Outcome};
+use super::store::{Answer, Entry, Request, Store};
+use super::webhook::{self, Event};
+use super::{Clock, Options, ServeError};
+use crate::github::app::Answered;
+
+/// GitHub's deliveries are at most 25 MB; the App's events are a few KiB.
+const MAX_BODY: usize = 1 << 20;
+/// Answer attempts in a row before the timer takes over.
+const ATTEMPTS: u32 = 5;
+/// How often the timer looks for due requests.
+const TICK: Duration = Duration::from_secs(1);
+
+pub struct Service {
+    opts: Options,
+    app: App,
+    store: Store,
+    clock: Clock,
+}
+
+type Shared = Arc<Service>;
+
+pub async fn run(opts: Options) -> Result<(), ServeError> {
+    let app = App::new(&opts)?;
+    let store = Store::open(&opts.kv, &opts.kv_prefix)?;
+    let listener = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
+    let addr = listener.local_addr().map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
+    let clock = Clock { fixed: opts.fixed_now };
+    let svc: Shared = Arc::new(Service { opts, app, store, clock });
+    tracing::info!(addr = %addr, kv = %svc.store.describe(), app_id = svc.opts.app_id, "listening");
+    let router = Router::new()
+        .route("/healthz", get(healthz))
+        .route("/webhook", post(webhook))
+        .route("/", post(webhook))
+        .layer(DefaultBodyLimit::max(MAX_BODY))
+        .with_state(svc.clone());
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let timer = tokio::spawn(timer(svc.clone(), stop_rx));
+    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
+    let _ = stop_tx.send(true);
+    let _ = timer.await;
+    tracing::info!("stopped");
+    served.map_err(|source| ServeError::Listen { addr: addr.to_string(), source })
+}
+
+async fn shutdown() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        let Ok(mut term) = signal(SignalKind::terminate()) else {
+            tokio::signal::ctrl_c().await.ok();
+            return;
+        };
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    }
+    tracing::info!("shutting down: finishing the requests in flight");
+}
+
+async fn healthz(State(svc): State<Shared>) -> Response {
+    match svc.store.all().await {
+        Ok(all) => {
+            let pending = all.iter().filter(|e| e.answer.is_none()).count();
+            axum::Json(json!({"status": "ok", "pending": pending, "undelivered": all.len() - pending})).into_response()
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the KV store cannot be read");
+            (StatusCode::SERVICE_UNAVAILABLE, axum::Json(json!({"status": "kv unavailable"}))).into_response()
+        }
+    }
+}
+
+fn reply(status: StatusCode, what: &str) -> Response {
+    (status, axum::Json(json!({"status": what}))).into_response()
+}
+
+async fn webhook(State(svc): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if !webhook::verify(&svc.opts.webhook_secret, &body, header("x-hub-signature-256")) {
+        tracing::warn!("refused a delivery with a missing or wrong signature");
+        return reply(StatusCode::UNAUTHORIZED, "bad signature");
+    }
+    let event = header("x-github-event").unwrap_or_default().to_owned();
+    let Some(delivery) = header("x-github-delivery").filter(|d| !d.is_empty() && d.len() <= 100) else {
+        return reply(StatusCode::BAD_REQUEST, "no X-GitHub-Delivery");
+    };
+    let delivery = delivery.to_owned();
+    match svc.store.first_delivery(&delivery).await {
+        Ok(true) => {}
+        Ok(false) => {
+            tracing::info!(delivery = %delivery, event = %event, "replayed delivery: ignored");
+            return reply(StatusCode::OK, "duplicate");
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "the KV store cannot be written");
+            return reply(StatusCode::SERVICE_UNAVAILABLE, "kv unavailable");
+        }
+    }
+    let parsed = match webhook::parse(&event, &body, svc.clock.now()) {
+        Ok(p) => p,
+        Err(why) => {
+            tracing::warn!(delivery = %delivery, why = %why, "malformed delivery");
+            return reply(StatusCode::BAD_REQUEST, "malformed");
+        }
+    };
+    tracing::info!(delivery = %delivery, event = %event, "delivery");
+    accept(svc, parsed).await
+}
+
+/// Records what the delivery asks and decides in the background: GitHub wants
+/// an answer to the delivery within seconds, the decision may take longer.
+async fn accept(svc: Shared, event: Event) -> Response {
+    match event {
+        Event::Requested(req) => {
+            let key = req.key();
+            if let Err(e) = svc.store.add(req).await {
+                tracing::error!(error = %e, "the KV store cannot be written");
+                return reply(StatusCode::SERVICE_UNAVAILABLE, "kv unavailable");
+            }
+            tokio::spawn(decide_key(svc, key));
+            reply(StatusCode::ACCEPTED, "pending")
+        }
+        Event::Reviewed { owner, repo, run_id } => {
+            let all = match svc.store.all().await {
+                Ok(a) => a,
+                Err(e) => {
+                    tracing::error!(error = %e, "the KV store cannot be read");
+                    return reply(StatusCode::SERVICE_UNAVAILABLE, "kv unavailable");
+                }
+            };
+            for e in all.into_iter().filter(|e| {
+                let r = &e.request;
+                e.answer.is_none() && r.owner == owner && r.repo == repo && r.run_id == run_id
+            }) {
+                tokio::spawn(decide_key(svc.clone(), e.request.key()));
+            }
+            reply(StatusCode::ACCEPTED, "re-deciding")
+        }
+        Event::Ignored(what) => {
+            tracing::debug!(event = %what, "ignored");
+            reply(StatusCode::OK, "ignored")
+        }
+    }
+}
+
+async fn entry(svc: &Service, key: &str) -> Option<Entry> {
+    match svc.store.all().await {
+        Ok(all) => all.into_iter().find(|e| e.request.key() == key),
+        Err(e) => {
+            tracing::error!(error = %e, "the KV store cannot be read");
+            None
+        }
+    }
+}
+
+/// Decides the pending request `key` now; answers GitHub when decided.
+async fn decide_key(svc: Shared, key: String) {
+    let Some(e) = entry(&svc, &key).await.filter(|e| e.answer.is_none()) else { return };
+    let req = e.request;
+    let now = svc.clock.now();
+    let outcome = match svc.app.forge(req.installation, &req.owner, &req.repo).await {
+        Ok(forge) => decide::decide(&forge, &req, &svc.opts.config_path, now).await,
+        Err(e) => Err(e),
+    };
+    let result = match outcome {
+        Ok(Outcome::Pending { until, why }) => {
+            let periodic = chrono::Duration::from_std(svc.opts.recheck)
+                .ok()
+                .and_then(|d| now.checked_add_signed(d))
+                .unwrap_or(chrono::DateTime::<Utc>::MAX_UTC);
+            let next = until.map_or(periodic, |u| u.min(periodic));
+            tracing::info!(request = %key, waiting_for = %why, next_check = %next, "pending");
+            svc.store.reschedule(&key, Some(next), &why).await
+        }
+        Ok(Outcome::Answer { state, comment }) => {
+            let answer = Answer { state, comment, attempts: 0, retry_at: None };
+            match svc.store.claim(&key, answer.clone()).await {
+                Ok(true) => {
+                    tracing::info!(request = %key, state = ?state, "decided");
+                    deliver(&svc, &req, answer).await;
+                    Ok(())
+                }
+                Ok(false) => Ok(()),
+                Err(e) => Err(e),
+            }
+        }
+        Err(e) => {
+            let next = now + chrono::Duration::seconds(30);
+            tracing::warn!(request = %key, error = %e, "cannot decide now; trying again");
+            svc.store.reschedule(&key, Some(next), &format!("GitHub to answer: {e}")).await
+        }
+    };
+    if let Err(e) = result {
+        tracing::error!(request = %key, error = %e, "the KV store cannot be written");
+    }
+}
+
+/// Answers on the run's protection rule, retrying GitHub's failures with
+/// exponential backoff; the timer takes over after [`ATTEMPTS`].
+async fn deliver(svc: &Service, req: &Request, answer: Answer) {
+    let key = req.key();
+    let forge = match svc.app.forge(req.installation, &req.owner, &req.repo).await {
+        Ok(f) => f,
+        Err(e) => return failed(svc, &key, &e.to_string()).await,
+    };
+    let mut wait = svc.opts.retry_base;
+    for attempt in 1..=ATTEMPTS {
+        match forge.review_protection_rule(req.run_id, &req.environment, answer.state, &answer.comment).await {
+            Answered::Done => {
+                tracing::info!(request = %key, state = ?answer.state, attempt, "answered");
+                if let Err(e) = svc.store.done(&key).await {
+                    tracing::error!(request = %key, error = %e, "the KV store cannot be written");
+                }
+                return;
+            }
+            Answered::Refused(why) => {
+                tracing::error!(request = %key, why = %why, "GitHub refused the answer; giving up");
+                let _ = svc.store.done(&key).await;
+                return;
+            }
+            Answered::Retry(why) if attempt < ATTEMPTS => {
+                tracing::warn!(request = %key, why = %why, attempt, wait_ms = wait.as_millis() as u64, "answer failed; retrying");
+                tokio::time::sleep(wait).await;
+                wait *= 2;
+            }
+            Answered::Retry(why) => return failed(svc, &key, &why).await,
+        }
+    }
+}
+
+async fn failed(svc: &Service, key: &str, why: &str) {
+    tracing::warn!(request = %key, why = %why, "answer not delivered; the timer tries again in a minute");
+    let at = Utc::now() + chrono::Duration::minutes(1);
+    if let Err(e) = svc.store.delivery_failed(key, at).await {
+        tracing::error!(request = %key, error = %e, "the KV store cannot be written");
+    }
+}
+
+/// Every [`TICK`]: decides the pending requests that are due and retries
+/// answers not delivered. At start, everything pending is due (a restart
+/// picks up where the last process left).
+async fn timer(svc: Shared, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut first = true;
+    loop {
+        if !first {
+            tokio::select! {
+                _ = tokio::time::sleep(TICK) => {}
+                _ = stop.changed() => return,
+            }
+        }
+        let all = match svc.store.all().await {
+            Ok(a) => a,
+            Err(e) => {
+                tracing::error!(error = %e, "the KV store cannot be read");
+                continue;
+            }
+        };
+        let now = svc.clock.now();
+        let real_now = Utc::now();
+        for e in all {
+            match &e.answer {
+                None if first || e.next_check.is_some_and(|t| t <= now) => {
+                    decide_key(svc.clone(), e.request.key()).await;
+                }
+                Some(a) if first || a.retry_at.is_some_and(|t| t <= real_now) => {
+                    deliver(&svc, &e.request, a.clone()).await;
+                }
+                _ => {}
+            }
+        }
+        first = false;
+    }
+}

@@ -1,0 +1,418 @@
+//! `stagegate serve` as GitHub would use it: signed webhook deliveries in, the
+//! App's answers on the run's protection rule out, against the GitHub test
+//! server behind Prism (installation tokens for a JWT it verifies).
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::process::{Child, Stdio};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::support::Sandbox;
+use crate::support::github::github;
+
+const APP_ID: u64 = 4711;
+const SECRET: &str = "whsec-test-only";
+const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
+
+/// The App's private key (PKCS#1 PEM, as GitHub hands it out), made once.
+fn private_key() -> &'static str {
+    static KEY: OnceLock<String> = OnceLock::new();
+    KEY.get_or_init(|| {
+        let out = std::process::Command::new("openssl").args(["genrsa", "-traditional", "2048"]).output().unwrap();
+        assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
+        let key = String::from_utf8(out.stdout).unwrap();
+        let mut p = std::process::Command::new("openssl")
+            .args(["rsa", "-pubout"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        p.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
+        let public = String::from_utf8(p.wait_with_output().unwrap().stdout).unwrap();
+        github().register_app(APP_ID, &public);
+        key
+    })
+}
+
+/// Production config: `staging → prod`, prod from `main` only, two distinct approvals.
+fn config(prod_extra: &str) -> String {
+    format!(
+        "version: 1\nenvironments:\n  staging: {{ branches: [main] }}\n  prod:\n    branches: [main]\n    protection_rule: app\n    approvals: {{ required: 2, reviewers: [\"@alice\", \"@bob\", \"@carol\", \"@mallory\"] }}\n{prod_extra}promotions:\n  - {{ from: staging, to: prod }}\n"
+    )
+}
+
+struct Service {
+    child: Child,
+    url: String,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Service {
+    fn start(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> Service {
+        let key = sb.write("app.pem", private_key());
+        let secret = sb.write("webhook-secret", SECRET);
+        let mut c = sb.std_cmd();
+        c.args(["serve", "--listen", "127.0.0.1:0", "--app-id", &APP_ID.to_string()])
+            .arg("--private-key-file")
+            .arg(&key)
+            .arg("--webhook-secret-file")
+            .arg(&secret)
+            .arg("--kv")
+            .arg(format!("file://{}", sb.path().join("kv").display()))
+            .args(["--retry-base-ms", "100"])
+            .args(extra)
+            .env("GITHUB_API_URL", &github().url)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped());
+        for (k, v) in env {
+            c.env(k, v);
+        }
+        let mut child = c.spawn().expect("stagegate serve starts");
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (tx, rx) = std::sync::mpsc::channel();
+        let stderr = child.stderr.take().unwrap();
+        let sink = log.clone();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+                if let Ok(v) = serde_json::from_str::<Value>(&line)
+                    && v["fields"]["message"] == "listening"
+                {
+                    let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_owned());
+                }
+                sink.lock().unwrap().push(line);
+            }
+        });
+        let addr = rx
+            .recv_timeout(Duration::from_secs(20))
+            .unwrap_or_else(|_| panic!("no `listening` line: {:#?}", log.lock().unwrap()));
+        Service { child, url: format!("http://{addr}"), log }
+    }
+
+    /// POSTs a delivery; the HTTP status and body.
+    fn post(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
+        let addr = self.url.trim_start_matches("http://");
+        let mut s = std::net::TcpStream::connect(addr).unwrap();
+        let mut req = format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n",
+            body.len()
+        );
+        for (k, v) in headers {
+            req.push_str(&format!("{k}: {v}\r\n"));
+        }
+        req.push_str("\r\n");
+        s.write_all(req.as_bytes()).unwrap();
+        s.write_all(body).unwrap();
+        let mut out = String::new();
+        s.read_to_string(&mut out).unwrap();
+        let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
+        (status, out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
+    }
+
+    /// A delivery as GitHub signs it.
+    fn deliver(&self, event: &str, delivery: &str, payload: &Value) -> u16 {
+        let body = serde_json::to_vec(payload).unwrap();
+        let sig = stagegate::serve::webhook::sign(SECRET, &body);
+        let headers = [
+            ("X-GitHub-Event", event.to_string()),
+            ("X-GitHub-Delivery", delivery.to_string()),
+            ("X-Hub-Signature-256", sig),
+        ];
+        self.post("/webhook", &headers, &body).0
+    }
+
+    /// Sends SIGTERM and waits for a clean exit.
+    fn stop(mut self) {
+        unsafe {
+            libc::kill(self.child.id() as i32, libc::SIGTERM);
+        }
+        let started = Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                assert!(status.success(), "serve exited with {status}: {:#?}", self.log.lock().unwrap());
+                return;
+            }
+            assert!(started.elapsed() < Duration::from_secs(10), "serve ignored SIGTERM");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn logs(&self) -> String {
+        self.log.lock().unwrap().join("\n")
+    }
+}
+
+impl Drop for Service {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Waits until `repo` has `n` answers; returns them.
+fn answers(repo: &str, n: usize, svc: &Service) -> Vec<(u64, String, String, String)> {
+    let started = Instant::now();
+    loop {
+        let a = github().answers(repo);
+        if a.len() >= n {
+            return a;
+        }
+        assert!(started.elapsed() < Duration::from_secs(20), "no answer from the App: {}", svc.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits until the service has logged `what` for the request (e.g. `pending`).
+fn logged(svc: &Service, what: &str, times: usize) {
+    let started = Instant::now();
+    while svc.logs().matches(&format!("\"message\":\"{what}\"")).count() < times {
+        assert!(started.elapsed() < Duration::from_secs(20), "never logged {what}: {}", svc.logs());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// A repository with `config` on main and staging running SHA since an hour.
+fn setup(name: &str, config: &str) -> String {
+    let h = github();
+    let r = h.repo(name);
+    h.put_file(&r, "main", ".github/stagegate.yml", config);
+    h.seed_success(&r, "staging", SHA, "26.11.21.1", 3600);
+    h.put_run(&r, 900, "Deploy main to prod", "mallory", "mallory");
+    r
+}
+
+fn no_violations(repo: &str) {
+    let v = github().schema_violations(repo);
+    assert!(v.is_empty(), "Prism: {v:#?}");
+}
+
+#[test]
+fn two_distinct_approvers_approve_and_the_comment_reads_like_the_gate() {
+    let h = github();
+    let r = setup("serve-ok", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    assert_eq!(
+        svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA)),
+        202
+    );
+    let a = answers(&r, 1, &svc);
+    assert_eq!((a[0].0, a[0].1.as_str(), a[0].2.as_str()), (900, "prod", "approved"), "{a:#?}");
+    let comment = &a[0].3;
+    assert!(comment.contains("| ✅ | path |") && comment.contains("staging"), "{comment}");
+    assert!(comment.contains("| ✅ | alice |") && comment.contains("| ✅ | bob |"), "{comment}");
+    // One installation token served both the reads and the answer.
+    assert_eq!(h.minted().iter().filter(|i| **i == 77).count() >= 1, true);
+    no_violations(&r);
+    let logs = svc.logs();
+    assert!(!logs.contains(SECRET) && !logs.contains("ghs_"), "a secret reached the log: {logs}");
+    svc.stop();
+}
+
+#[test]
+fn own_and_bot_approvals_keep_it_pending_until_the_run_is_rejected() {
+    let h = github();
+    let r = setup("serve-self", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "mallory", false, true);
+    h.review(&r, "900", &["prod"], "deploy[bot]", true, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    assert_eq!(
+        svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA)),
+        202
+    );
+    logged(&svc, "pending", 1);
+    assert!(h.answers(&r).is_empty(), "answered while approvals are missing");
+    h.review(&r, "900", &["prod"], "carol", false, false);
+    assert_eq!(svc.deliver("deployment_review", "d-2", &h.review_event(&r, 900, "prod", "carol", false)), 202);
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "rejected");
+    assert!(a[0].3.contains("started this run: self-review is not allowed"), "{}", a[0].3);
+    assert!(a[0].3.contains("a bot: bots never count"), "{}", a[0].3);
+    assert!(a[0].3.contains("carol rejected prod"), "{}", a[0].3);
+    no_violations(&r);
+}
+
+#[test]
+fn pending_until_a_review_event_then_approved() {
+    let h = github();
+    let r = setup("serve-review", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    h.review(&r, "900", &["prod"], "carol", false, true);
+    svc.deliver("deployment_review", "d-2", &h.review_event(&r, 900, "prod", "carol", true));
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "approved", "{a:#?}");
+    no_violations(&r);
+}
+
+#[test]
+fn a_wrong_branch_or_an_illegal_path_is_rejected_at_once() {
+    let h = github();
+    let r = setup("serve-illegal", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/feature/x", SHA));
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "rejected");
+    assert!(a[0].3.contains("| ❌ | ref |") && a[0].3.contains("is not allowed to deploy to prod"), "{}", a[0].3);
+    // A sha staging does not run: not a promotion, whoever approved.
+    h.put_run(&r, 901, "Deploy main to prod", "mallory", "mallory");
+    h.review(&r, "901", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "901", &["prod"], "bob", false, true);
+    let other = "fedcba9876543210fedcba9876543210fedcba98";
+    svc.deliver("deployment_protection_rule", "d-2", &h.rule_requested(&r, 901, "prod", "refs/heads/main", other));
+    let a = answers(&r, 2, &svc);
+    assert_eq!((a[1].0, a[1].2.as_str()), (901, "rejected"));
+    assert!(a[1].3.contains("| ❌ | path |") && a[1].3.contains("staging runs 26.11.21.1"), "{}", a[1].3);
+    no_violations(&r);
+}
+
+#[test]
+fn a_feature_branch_config_that_relaxes_the_rules_is_ignored() {
+    let h = github();
+    let r = setup("serve-branch-config", &config(""));
+    let relaxed = "version: 1\nenvironments:\n  prod: { auto_deploy: true }\n";
+    h.put_file(&r, "feature/x", ".github/stagegate.yml", relaxed);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/feature/x", SHA));
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "rejected", "{a:#?}");
+    assert!(a[0].3.contains("its branches are main"), "{}", a[0].3);
+    let calls = h.calls(&r);
+    assert!(calls.iter().any(|c| c.contains("contents/.github/stagegate.yml")), "{calls:#?}");
+    no_violations(&r);
+}
+
+#[test]
+fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
+    let h = github();
+    let r = setup("serve-soak", &config("    soak: 2h\n"));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    assert!(svc.logs().contains("has been healthy in staging for 1h"), "{}", svc.logs());
+    svc.stop();
+    assert!(h.answers(&r).is_empty());
+    // Two hours later: the same KV, a new process.
+    let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", &later)]);
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "approved", "{a:#?}");
+    assert!(a[0].3.contains("| ✅ | soak |"), "{}", a[0].3);
+    no_violations(&r);
+}
+
+#[test]
+fn soak_ending_on_the_clock_approves_without_an_event() {
+    let h = github();
+    // Staging has run SHA for 59m58s: the soak ends two seconds from now.
+    let r2 = h.repo("serve-timer");
+    h.put_file(&r2, "main", ".github/stagegate.yml", &config("    soak: 1h\n"));
+    h.put_run(&r2, 900, "Deploy", "mallory", "mallory");
+    h.review(&r2, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r2, "900", &["prod"], "bob", false, true);
+    h.seed_success(&r2, "staging", SHA, "26.11.21.1", 3600 - 2);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r2, 900, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    let a = answers(&r2, 1, &svc);
+    assert_eq!(a[0].2, "approved", "{a:#?}");
+    no_violations(&r2);
+}
+
+#[test]
+fn a_bad_signature_gets_401_and_calls_nothing() {
+    let h = github();
+    let r = setup("serve-sig", &config(""));
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    let body = serde_json::to_vec(&h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA)).unwrap();
+    let wrong = stagegate::serve::webhook::sign("not-the-secret", &body);
+    let base = [("X-GitHub-Event", "deployment_protection_rule".to_string()), ("X-GitHub-Delivery", "d-1".to_string())];
+    let (code, _) = svc.post("/webhook", &[base[0].clone(), base[1].clone(), ("X-Hub-Signature-256", wrong)], &body);
+    assert_eq!(code, 401);
+    let (code, _) = svc.post("/webhook", &base, &body);
+    assert_eq!(code, 401);
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(h.calls(&r).is_empty(), "{:#?}", h.calls(&r));
+    // The delivery id was not burnt by the forged request: the real one is decided.
+    assert_eq!(
+        svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA)),
+        202
+    );
+}
+
+#[test]
+fn a_replayed_delivery_is_acknowledged_and_ignored() {
+    let h = github();
+    let r = setup("serve-replay", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    let p = h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA);
+    assert_eq!(svc.deliver("deployment_protection_rule", "d-1", &p), 202);
+    answers(&r, 1, &svc);
+    let calls = h.calls(&r).len();
+    assert_eq!(svc.deliver("deployment_protection_rule", "d-1", &p), 200);
+    std::thread::sleep(Duration::from_millis(500));
+    assert_eq!(h.calls(&r).len(), calls, "the replay reached GitHub");
+    assert_eq!(h.answers(&r).len(), 1);
+}
+
+#[test]
+fn an_answer_github_fails_twice_is_retried_and_given_once() {
+    let h = github();
+    let r = setup("serve-retry", &config(""));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let fault = crate::support::github::Fault {
+        status: 502,
+        retry_after: None,
+        message: "Bad Gateway",
+        method: Some(axum::http::Method::POST),
+    };
+    h.inject(&r, fault, 2);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "approved");
+    std::thread::sleep(Duration::from_millis(500));
+    let posts =
+        h.calls(&r).iter().filter(|c| c.starts_with("POST") && c.contains("deployment_protection_rule")).count();
+    assert_eq!((posts, h.answers(&r).len()), (3, 1), "{:#?}", h.calls(&r));
+    assert_eq!(svc.logs().matches("answer failed; retrying").count(), 2, "{}", svc.logs());
+}
+
+#[test]
+fn healthz_answers_and_missing_credentials_are_refused_with_help() {
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    let addr = svc.url.trim_start_matches("http://").to_owned();
+    let mut s = std::net::TcpStream::connect(&addr).unwrap();
+    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
+    let mut out = String::new();
+    s.read_to_string(&mut out).unwrap();
+    assert!(out.starts_with("HTTP/1.1 200") && out.contains("\"pending\":0"), "{out}");
+    svc.stop();
+    let out = sb.cmd().args(["serve", "--app-id", "1"]).env("STAGEGATE_WEBHOOK_SECRET", "x").output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no App private key") && err.contains("--private-key-file"), "{err}");
+}
