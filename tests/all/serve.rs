@@ -416,3 +416,47 @@ fn healthz_answers_and_missing_credentials_are_refused_with_help() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("no App private key") && err.contains("--private-key-file"), "{err}");
 }
+
+#[test]
+fn environments_sync_enables_the_apps_rule_where_the_config_marks_it() {
+    let h = github();
+    let r = h.repo("serve-sync");
+    let sb = Sandbox::new();
+    let cfg = sb.write("stagegate.yml", config(""));
+    let sg = |args: &[&str]| {
+        let mut c = sb.cmd();
+        c.env("GITHUB_API_URL", &h.url)
+            .env("GITHUB_TOKEN", crate::release::SENTINEL)
+            .env("GITHUB_REPOSITORY", &r)
+            .env("STAGEGATE_APP_ID", APP_ID.to_string())
+            .args(["--forge", "github", "-c"])
+            .arg(&cfg)
+            .args(args);
+        crate::support::run(c)
+    };
+    let (code, out, err) = sg(&["environments", "diff"]);
+    assert_eq!(code, 3, "{out}{err}");
+    assert!(out.contains("protection rule") && out.contains("stagegate App"), "{out}");
+    let (code, out, err) = sg(&["environments", "sync"]);
+    assert_eq!(code, 0, "{out}{err}");
+    assert_eq!(h.rule_apps(&r, "prod"), vec![APP_ID]);
+    assert!(h.rule_apps(&r, "staging").is_empty() && h.rule_apps(&r, "prod-approval-1").is_empty());
+    let (code, out, _) = sg(&["environments", "diff"]);
+    assert_eq!(code, 0, "{out}");
+    no_violations(&r);
+}
+
+#[test]
+fn app_manifest_asks_for_least_privilege() {
+    let sb = Sandbox::new();
+    let out = sb.cmd().args(["app", "manifest", "--webhook-url", "https://sg.example.com/webhook"]).output().unwrap();
+    assert!(out.status.success());
+    let m: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(m["hook_attributes"]["url"], "https://sg.example.com/webhook");
+    let p = m["default_permissions"].as_object().unwrap();
+    let perms: Vec<(&str, &str)> = p.iter().map(|(k, v)| (k.as_str(), v.as_str().unwrap())).collect();
+    assert_eq!(perms, [("actions", "read"), ("contents", "read"), ("deployments", "write"), ("metadata", "read")]);
+    assert_eq!(m["default_events"], serde_json::json!(["deployment_protection_rule", "deployment_review"]));
+    let out = sb.cmd().args(["app", "manifest", "--webhook-url", "ftp://x"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -106,9 +106,9 @@ impl Harness {
         let status = json!({
             "url": u, "id": self.server.ids.fetch_add(1, Ordering::Relaxed), "node_id": "DS_node", "state": "success",
             "creator": self.server.user("github-actions[bot]"), "description": "", "environment": env,
-            "target_url": "", "created_at": at, "updated_at": at,
+            "target_url": "https://github.example/log", "created_at": at, "updated_at": at,
             "deployment_url": self.server.url(&format!("/repos/{repo}/deployments/{id}")),
-            "repository_url": self.server.url(&format!("/repos/{repo}")), "log_url": ""
+            "repository_url": self.server.url(&format!("/repos/{repo}")), "log_url": "https://github.example/log"
         });
         let mut repos = self.server.repos.lock().unwrap();
         repos.get_mut(repo).unwrap().statuses.entry(id).or_default().push(status);
@@ -128,12 +128,18 @@ async fn access_token(State(s): Srv, headers: HeaderMap, Path(id): Path<u64>) ->
     };
     let mut app = s.app.lock().unwrap();
     let verified = app.keys.iter().any(|(app_id, pem)| {
-        let Ok(key) = jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()) else { return false };
+        let key = match jsonwebtoken::DecodingKey::from_rsa_pem(pem.as_bytes()) {
+            Ok(k) => k,
+            Err(e) => panic!("the App's public key: {e}"),
+        };
         let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
-        v.set_required_spec_claims(&["exp", "iat", "iss"]);
+        v.set_required_spec_claims(&["exp", "iat"]);
         v.validate_aud = false;
-        jsonwebtoken::decode::<Value>(jwt, &key, &v)
-            .is_ok_and(|t| t.claims["iss"].to_string().trim_matches('"') == app_id.to_string())
+        let decoded = jsonwebtoken::decode::<Value>(jwt, &key, &v);
+        if let Err(e) = &decoded {
+            eprintln!("JWT refused: {e}");
+        }
+        decoded.is_ok_and(|t| t.claims["iss"].to_string().trim_matches('"') == app_id.to_string())
     });
     if !verified {
         return error(StatusCode::UNAUTHORIZED, "A JSON web token could not be decoded");
@@ -184,7 +190,7 @@ async fn contents(
 }
 
 /// A repository in the shape both the REST API and the webhooks use.
-pub fn repository(s: &Server, full: &str) -> Value {
+pub(super) fn repository(s: &Server, full: &str) -> Value {
     let (owner, name) = full.split_once('/').unwrap();
     let u = s.url(&format!("/repos/{full}"));
     let mut v = json!({
