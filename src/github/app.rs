@@ -90,17 +90,19 @@ impl GitHubForge {
     /// Approves or rejects the run's deployment to `env` (one attempt).
     pub async fn review_protection_rule(&self, run_id: u64, env: &str, state: RuleState, comment: &str) -> Answered {
         let path = self.repo_path(&format!("actions/runs/{run_id}/deployment_protection_rule"));
-        let url = format!("{}{path}", self.ctx.api_url);
         let body = Review { environment_name: env, state, comment };
-        let resp = match self.octo._post(url, Some(&body)).await {
-            Ok(r) => r,
-            Err(e) => return Answered::Retry(super::redact::server_text(&e.to_string())),
-        };
-        let code = resp.status().as_u16();
-        match octocrab::map_github_error(resp).await {
-            Ok(_) => Answered::Done,
-            Err(e) if code >= 500 || code == 429 => Answered::Retry(format!("GitHub answered {code}: {}", message(&e))),
-            Err(e) => Answered::Refused(format!("GitHub answered {code}: {}", message(&e))),
+        // GitHub answers 204 with no body: a body that does not parse after a
+        // success is the success.
+        let sent: Result<serde_json::Value, _> = self.octo.post(path, Some(&body)).await;
+        match sent {
+            Ok(_) | Err(octocrab::Error::Serde { .. } | octocrab::Error::Json { .. }) => Answered::Done,
+            Err(e) => match status(&e) {
+                Some(code) if code >= 500 || code == 429 => {
+                    Answered::Retry(format!("GitHub answered {code}: {}", message(&e)))
+                }
+                Some(code) => Answered::Refused(format!("GitHub answered {code}: {}", message(&e))),
+                None => Answered::Retry(message(&e)),
+            },
         }
     }
 }
