@@ -61,9 +61,8 @@ impl App {
     /// more than 30 s left, else a new one (kept for the next caller).
     async fn installation(&self, id: u64) -> Result<Octocrab, ForgeError> {
         let mut all = self.installations.lock().await;
-        if !all.contains_key(&id) {
-            let o = self.app.installation(InstallationId(id)).map_err(|e| token_error(id, e))?;
-            all.insert(id, o);
+        if let std::collections::hash_map::Entry::Vacant(slot) = all.entry(id) {
+            slot.insert(self.app.installation(InstallationId(id)).map_err(|e| token_error(id, e))?);
         }
         // Clones copy the cache: refresh the one kept here, then hand out a copy.
         let kept = all.get(&id).expect("inserted above");
