@@ -48,6 +48,8 @@ python3 -c 'import ensurepip, venv' 2>/dev/null || apt_install python3-venv
 command -v ruby >/dev/null || apt_install ruby
 # ShellCheck: actionlint runs it on the workflows' `run:` scripts (the lint tests).
 command -v shellcheck >/dev/null || apt_install shellcheck
+# OpenSSL: the serve tests generate the test App's RSA key with `openssl genrsa`.
+command -v openssl >/dev/null || apt_install openssl
 
 # Test peers. Prism validates every GitHub request the tests send against
 # GitHub's own OpenAPI description (both from npm, pinned in the lock file).

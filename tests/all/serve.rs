@@ -2,175 +2,20 @@
 //! App's answers on the run's protection rule out, against the GitHub test
 //! server behind Prism (installation tokens for a JWT it verifies).
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::process::{Child, Stdio};
-use std::sync::{Arc, Mutex, OnceLock};
-use std::time::{Duration, Instant};
+use std::io::{Read, Write};
+use std::time::Duration;
 
 use serde_json::Value;
 
 use crate::support::Sandbox;
 use crate::support::github::github;
-
-const APP_ID: u64 = 4711;
-const SECRET: &str = "whsec-test-only";
-const SHA: &str = "0123456789abcdef0123456789abcdef01234567";
-
-/// The App's private key (PKCS#1 PEM, as GitHub hands it out), made once.
-fn private_key() -> &'static str {
-    static KEY: OnceLock<String> = OnceLock::new();
-    KEY.get_or_init(|| {
-        let out = std::process::Command::new("openssl").args(["genrsa", "-traditional", "2048"]).output().unwrap();
-        assert!(out.status.success(), "openssl genrsa: {}", String::from_utf8_lossy(&out.stderr));
-        let key = String::from_utf8(out.stdout).unwrap();
-        let mut p = std::process::Command::new("openssl")
-            .args(["rsa", "-pubout"])
-            .stdin(Stdio::piped())
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        p.stdin.take().unwrap().write_all(key.as_bytes()).unwrap();
-        let public = String::from_utf8(p.wait_with_output().unwrap().stdout).unwrap();
-        github().register_app(APP_ID, &public);
-        key
-    })
-}
+use crate::support::serve::{APP_ID, SECRET, SHA, Service, answers, logged};
 
 /// Production config: `staging → prod`, prod from `main` only, two distinct approvals.
 fn config(prod_extra: &str) -> String {
     format!(
         "version: 1\nenvironments:\n  staging: {{ branches: [main] }}\n  prod:\n    branches: [main]\n    protection_rule: app\n    approvals: {{ required: 2, reviewers: [\"@alice\", \"@bob\", \"@carol\", \"@mallory\"] }}\n{prod_extra}promotions:\n  - {{ from: staging, to: prod }}\n"
     )
-}
-
-struct Service {
-    child: Child,
-    url: String,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Service {
-    fn start(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> Service {
-        let key = sb.write("app.pem", private_key());
-        let secret = sb.write("webhook-secret", SECRET);
-        let mut c = sb.std_cmd();
-        c.args(["serve", "--listen", "127.0.0.1:0", "--app-id", &APP_ID.to_string()])
-            .arg("--private-key-file")
-            .arg(&key)
-            .arg("--webhook-secret-file")
-            .arg(&secret)
-            .arg("--kv")
-            .arg(format!("file://{}", sb.path().join("kv").display()))
-            .args(["--retry-base-ms", "100"])
-            .args(extra)
-            .env("GITHUB_API_URL", &github().url)
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped());
-        for (k, v) in env {
-            c.env(k, v);
-        }
-        let mut child = c.spawn().expect("stagegate serve starts");
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (tx, rx) = std::sync::mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Ok(v) = serde_json::from_str::<Value>(&line)
-                    && v["fields"]["message"] == "listening"
-                {
-                    let _ = tx.send(v["fields"]["addr"].as_str().unwrap_or_default().to_owned());
-                }
-                sink.lock().unwrap().push(line);
-            }
-        });
-        let addr = rx
-            .recv_timeout(Duration::from_secs(20))
-            .unwrap_or_else(|_| panic!("no `listening` line: {:#?}", log.lock().unwrap()));
-        Service { child, url: format!("http://{addr}"), log }
-    }
-
-    /// POSTs a delivery; the HTTP status and body.
-    fn post(&self, path: &str, headers: &[(&str, String)], body: &[u8]) -> (u16, String) {
-        let addr = self.url.trim_start_matches("http://");
-        let mut s = std::net::TcpStream::connect(addr).unwrap();
-        let mut req = format!(
-            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: {}\r\n",
-            body.len()
-        );
-        for (k, v) in headers {
-            req.push_str(&format!("{k}: {v}\r\n"));
-        }
-        req.push_str("\r\n");
-        s.write_all(req.as_bytes()).unwrap();
-        s.write_all(body).unwrap();
-        let mut out = String::new();
-        s.read_to_string(&mut out).unwrap();
-        let status = out.split_whitespace().nth(1).and_then(|c| c.parse().ok()).unwrap_or(0);
-        (status, out.split("\r\n\r\n").nth(1).unwrap_or_default().to_owned())
-    }
-
-    /// A delivery as GitHub signs it.
-    fn deliver(&self, event: &str, delivery: &str, payload: &Value) -> u16 {
-        let body = serde_json::to_vec(payload).unwrap();
-        let sig = stagegate::serve::webhook::sign(SECRET, &body);
-        let headers = [
-            ("X-GitHub-Event", event.to_string()),
-            ("X-GitHub-Delivery", delivery.to_string()),
-            ("X-Hub-Signature-256", sig),
-        ];
-        self.post("/webhook", &headers, &body).0
-    }
-
-    /// Sends SIGTERM and waits for a clean exit.
-    fn stop(mut self) {
-        unsafe {
-            libc::kill(self.child.id() as i32, libc::SIGTERM);
-        }
-        let started = Instant::now();
-        loop {
-            if let Some(status) = self.child.try_wait().unwrap() {
-                assert!(status.success(), "serve exited with {status}: {:#?}", self.log.lock().unwrap());
-                return;
-            }
-            assert!(started.elapsed() < Duration::from_secs(10), "serve ignored SIGTERM");
-            std::thread::sleep(Duration::from_millis(50));
-        }
-    }
-
-    fn logs(&self) -> String {
-        self.log.lock().unwrap().join("\n")
-    }
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until `repo` has `n` answers; returns them.
-fn answers(repo: &str, n: usize, svc: &Service) -> Vec<(u64, String, String, String)> {
-    let started = Instant::now();
-    loop {
-        let a = github().answers(repo);
-        if a.len() >= n {
-            return a;
-        }
-        assert!(started.elapsed() < Duration::from_secs(20), "no answer from the App: {}", svc.logs());
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-/// Waits until the service has logged `what` for the request (e.g. `pending`).
-fn logged(svc: &Service, what: &str, times: usize) {
-    let started = Instant::now();
-    while svc.logs().matches(&format!("\"message\":\"{what}\"")).count() < times {
-        assert!(started.elapsed() < Duration::from_secs(20), "never logged {what}: {}", svc.logs());
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// A repository with `config` on main and staging running SHA since an hour.
@@ -459,4 +304,51 @@ fn app_manifest_asks_for_least_privilege() {
     assert_eq!(m["default_events"], serde_json::json!(["deployment_protection_rule", "deployment_review"]));
     let out = sb.cmd().args(["app", "manifest", "--webhook-url", "ftp://x"]).output().unwrap();
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn a_servicenow_change_named_in_the_run_title_must_be_approved() {
+    use crate::support::servicenow::{ServiceNow, change};
+    let fmt = |d: chrono::DateTime<chrono::Utc>| d.format("%Y-%m-%d %H:%M:%S").to_string();
+    let now = chrono::Utc::now();
+    let (before, after) = (fmt(now - chrono::Duration::hours(1)), fmt(now + chrono::Duration::hours(1)));
+    let sn = ServiceNow::start(vec![
+        change("CHG0000002", "approved", "-1", &before, &after),
+        change("CHG0000001", "requested", "-3", &before, &after),
+    ]);
+    let (Some(approved), Some(requested)) = (sn.number("approved", "CHG0000002"), sn.number("requested", "CHG0000001"))
+    else {
+        return; // a real instance without these cases configured
+    };
+    let h = github();
+    // prod requires a change; `servicenow:` is a top-level key, before `promotions:`.
+    let cfg = config("    change: required\n")
+        .replace("promotions:", &format!("servicenow:\n  instance: {}\npromotions:", sn.url));
+    let r = setup("serve-change", &cfg);
+    for (run, title) in [
+        (910, format!("26.11.21.1 staging → prod under {approved}")),
+        (911, format!("26.11.21.1 staging → prod under {requested}")),
+        (912, "26.11.21.1 staging → prod".to_string()),
+    ] {
+        h.put_run(&r, run, &title, "mallory", "mallory");
+        h.review(&r, &run.to_string(), &["prod-approval-1"], "alice", false, true);
+        h.review(&r, &run.to_string(), &["prod"], "bob", false, true);
+    }
+    let sb = Sandbox::new();
+    let env = [("SERVICENOW_USER", sn.user.as_str()), ("SERVICENOW_PASSWORD", sn.password.as_str())];
+    let svc = Service::start(&sb, &[], &env);
+    svc.deliver("deployment_protection_rule", "c-1", &h.rule_requested(&r, 910, "prod", "refs/heads/main", SHA));
+    let a = answers(&r, 1, &svc);
+    assert_eq!((a[0].0, a[0].2.as_str()), (910, "approved"), "{a:#?}");
+    assert!(a[0].3.contains("| ✅ | change |") && a[0].3.contains(&approved), "{}", a[0].3);
+    // A change still waiting for approval: pending, not rejected.
+    svc.deliver("deployment_protection_rule", "c-2", &h.rule_requested(&r, 911, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    // No change named at all: it can never pass, rejected at once with how to name one.
+    svc.deliver("deployment_protection_rule", "c-3", &h.rule_requested(&r, 912, "prod", "refs/heads/main", SHA));
+    let a = answers(&r, 2, &svc);
+    assert_eq!((a[1].0, a[1].2.as_str()), (912, "rejected"), "{a:#?}");
+    assert!(a[1].3.contains("run-name"), "{}", a[1].3);
+    assert!(!svc.logs().contains(&sn.password), "the ServiceNow password reached the log");
+    no_violations(&r);
 }

@@ -9,6 +9,7 @@ mod github_envs;
 pub mod http;
 pub mod journal;
 pub mod s3;
+pub mod serve;
 pub mod servicenow;
 
 use std::path::{Path, PathBuf};
