@@ -76,7 +76,7 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         Step::new("check-target", format!("no other deployment to {to} is in progress")),
     ];
     if !target.freeze.is_empty() {
-        let windows: Vec<&str> = target.freeze.iter().map(|w| w.value.as_str()).collect();
+        let windows: Vec<String> = target.freeze.iter().map(ToString::to_string).collect();
         steps.push(Step::new("check-freeze", format!("{to} is not inside a freeze window ({})", windows.join("; "))));
     }
     if let Some(soak) = target.soak {

@@ -25,15 +25,14 @@ pub struct Args {
 /// The settings that decide what may run where, side by side where they differ.
 fn config_diff(a: &Environment, b: &Environment) -> Vec<(String, String, String)> {
     let list = |v: Vec<String>| if v.is_empty() { "—".to_string() } else { v.join(", ") };
-    let texts = |v: &[crate::config::Text]| list(v.iter().map(|t| t.value.clone()).collect());
     let fields = |e: &Environment| {
         [
-            ("branches", texts(&e.branches)),
-            ("tags", texts(&e.tags)),
+            ("branches", list(e.branches.iter().map(ToString::to_string).collect())),
+            ("tags", list(e.tags.iter().map(ToString::to_string).collect())),
             ("approvals", e.approvals.required.to_string()),
             ("reviewers", list(e.approvals.reviewers.iter().map(ToString::to_string).collect())),
             ("wait_timer", e.approvals.wait_timer.map_or("—".into(), duration::format)),
-            ("freeze", texts(&e.freeze)),
+            ("freeze", list(e.freeze.iter().map(ToString::to_string).collect())),
             ("soak", e.soak.map_or("—".into(), duration::format)),
             ("health checks", e.health.len().to_string()),
         ]

@@ -82,8 +82,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             .map(|e| {
                 json!({
                     "name": e.name,
-                    "branches": e.branches.iter().map(|b| &b.value).collect::<Vec<_>>(),
-                    "tags": e.tags.iter().map(|b| &b.value).collect::<Vec<_>>(),
+                    "branches": e.branches.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
+                    "tags": e.tags.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
                     "auto_deploy": e.auto_deploy,
                     "approvals_required": e.approvals.required,
                     "promotes_to": policy.graph.successors(&e.name),
@@ -104,8 +104,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 .into_iter()
                 .filter_map(|n| policy.env(n))
                 .map(|e| {
-                    let mut refs: Vec<String> = e.branches.iter().map(|b| b.value.clone()).collect();
-                    refs.extend(e.tags.iter().map(|t| format!("tag:{}", t.value)));
+                    let mut refs: Vec<String> = e.branches.iter().map(|b| b.to_string()).collect();
+                    refs.extend(e.tags.iter().map(|t| format!("tag:{t}")));
                     let next = policy.graph.successors(&e.name);
                     vec![
                         ctx.out.bold(&e.name),

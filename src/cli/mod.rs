@@ -278,11 +278,8 @@ pub fn argument_error(e: clap::Error) -> Exit {
 pub fn known_env<'p>(policy: &'p Policy, name: &str) -> Result<&'p config::Environment, Error> {
     crate::error::check_text("environment", name)?;
     policy.env(name).ok_or_else(|| {
-        let mut help = "environments are the keys under `environments:` in the config".to_string();
         let names: Vec<&str> = policy.config.environments.iter().map(|e| e.name.as_str()).collect();
-        if let Some(close) = names.iter().find(|n| strsim::damerau_levenshtein(n, name) <= 2) {
-            help = format!("did you mean `{close}`?");
-        }
+        let help = format!("environments are the keys under `environments:` in the config: {}", names.join(", "));
         Error::Input(InputError::UnknownEnvironment { message: policy.unknown_env(name), help })
     })
 }

@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use super::*;
 use crate::policy::{environments::approval_envs, refname};
-use crate::version::calver;
 
 pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environment_names(cfg, diags);
@@ -57,12 +56,10 @@ fn environment_names(cfg: &Config, diags: &mut Vec<Diagnostic>) {
 }
 
 /// A version that shows what the release format renders, for checking tags.
-fn sample_version(r: &Release) -> Option<String> {
+fn sample_version(r: &Release) -> String {
     match r.scheme {
-        Scheme::Semver => Some("1.2.3".into()),
-        Scheme::Calver => calver::Format::parse(&r.format.value)
-            .ok()
-            .map(|f| f.render(chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("a date"), 1)),
+        Scheme::Semver => "1.2.3".into(),
+        Scheme::Calver => r.format.render(chrono::NaiveDate::from_ymd_opt(2026, 11, 21).expect("a date"), 1),
     }
 }
 
@@ -86,13 +83,11 @@ fn release_names(cfg: &Config, diags: &mut Vec<Diagnostic>) {
             Diagnostic::error(r.tag_prefix_pos, format!("`tag_prefix` `{prefix}` cannot start a git tag: {e}"))
                 .help("git tag names cannot contain `..`, `~^:?*[\\`, or start with `-`, `/` or `.`; e.g. `v`"),
         );
-    } else if let Some(version) = sample_version(r)
-        && let Err(e) = refname::check(&format!("{prefix}{version}"))
-    {
+    } else if let Err(e) = refname::check(&format!("{prefix}{}", sample_version(r))) {
         diags.push(
             Diagnostic::error(
                 r.format.pos,
-                format!("release format `{}` does not render a valid tag name: {e}", r.format.value),
+                format!("release format `{}` does not render a valid tag name: {e}", *r.format),
             )
             .help("separate the fields with `.`, `-` or `_`, e.g. \"YY.0M.0D.BUILD\""),
         );

@@ -1,15 +1,24 @@
 //! `.github/stagegate.yml`: types, loading and validation.
 //!
 //! Loading is two passes. `schema` turns the YAML into these types, reporting
-//! unknown keys and wrong types; `validate` then checks what only makes sense
-//! with the whole file in view (edges, cycles, globs, approvals). Both collect
-//! diagnostics instead of stopping, so a user sees every problem in one run.
+//! unknown keys and wrong types, and parses every value that has a syntax of
+//! its own (ref patterns, freeze windows, the calver format, durations,
+//! reviewers) into its type, kept with its span: code that uses the config
+//! takes the parsed value and cannot fail on it. `validate` then checks what
+//! only makes sense with the whole file in view (edges, cycles, approvals).
+//! Both collect diagnostics instead of stopping, so a user sees every problem
+//! in one run. The value parsers are leaves that import nothing else from the
+//! crate: `duration`, `reviewer`, `policy::fnmatch`/`refs`,
+//! `gates::freeze::window`, `version::calver`.
 
 pub mod diag;
 pub mod duration;
 mod feasible;
+pub mod names;
 pub mod node;
+pub mod reviewer;
 mod schema;
+pub mod spanned;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +26,12 @@ use std::time::Duration;
 
 pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
+pub use reviewer::Reviewer;
+pub use spanned::{Spanned, Text};
+
+pub use crate::gates::freeze::Window as FreezeWindow;
+pub use crate::policy::refs::RefPattern;
+pub use crate::version::calver::Format as CalverFormat;
 
 /// The config used when the repository has none: the six-environment model (DEV-INT → … → PROD)
 /// with offline (`file://`) journal store and KV. `stagegate init` writes it out.
@@ -43,6 +58,12 @@ impl Config {
     pub fn env(&self, name: &str) -> Option<&Environment> {
         self.environments.iter().find(|e| e.name == name)
     }
+
+    /// The message for an environment name the config does not define, with
+    /// the closest name that it does ("did you mean `staging`?").
+    pub fn unknown_env(&self, name: &str) -> String {
+        names::unknown_env(name, self.environments.iter().map(|e| e.name.as_str()))
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -55,7 +76,8 @@ pub enum Scheme {
 #[derive(Debug, Clone)]
 pub struct Release {
     pub scheme: Scheme,
-    pub format: Text,
+    /// The calver format (the default when `scheme: semver`).
+    pub format: Spanned<CalverFormat>,
     pub tag_prefix: String,
     pub draft: bool,
     pub generate_notes: bool,
@@ -70,7 +92,7 @@ impl Default for Release {
     fn default() -> Self {
         Release {
             scheme: Scheme::Calver,
-            format: Text::new("YY.0M.0D.BUILD"),
+            format: Spanned::unplaced(CalverFormat::default()),
             tag_prefix: String::new(),
             draft: true,
             generate_notes: true,
@@ -82,31 +104,18 @@ impl Default for Release {
     }
 }
 
-/// A string with the place it came from, for diagnostics.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Text {
-    pub value: String,
-    pub pos: Pos,
-}
-
-impl Text {
-    pub fn new(value: impl Into<String>) -> Self {
-        Text { value: value.into(), pos: Pos::default() }
-    }
-}
-
 #[derive(Debug, Clone)]
 pub struct Environment {
     pub name: String,
     /// Position of the environment's key under `environments:`.
     pub pos: Pos,
     /// Deployment-branch-policy globs for branches.
-    pub branches: Vec<Text>,
+    pub branches: Vec<Spanned<RefPattern>>,
     /// Deployment-branch-policy globs for tags (GitHub's `type: tag` policies).
-    pub tags: Vec<Text>,
+    pub tags: Vec<Spanned<RefPattern>>,
     pub auto_deploy: bool,
     pub approvals: Approvals,
-    pub freeze: Vec<Text>,
+    pub freeze: Vec<Spanned<FreezeWindow>>,
     /// `freeze_override: allowed`: `--override-freeze --reason` may promote or
     /// deploy inside a freeze window (recorded in the audit trail).
     pub freeze_override: bool,
@@ -131,39 +140,6 @@ pub struct Approvals {
     /// Position of `approvals:` (or of the environment when absent).
     pub pos: Pos,
     pub required_pos: Pos,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Reviewer {
-    User(String),
-    Team { org: String, slug: String },
-}
-
-impl Reviewer {
-    /// `@org/team` is a team, `@login` or `login` a user.
-    pub fn parse(s: &str) -> Option<Reviewer> {
-        let s = s.trim();
-        let bare = s.strip_prefix('@').unwrap_or(s);
-        let valid = |part: &str| {
-            !part.is_empty() && part.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_' || c == '.')
-        };
-        match bare.split_once('/') {
-            Some((org, slug)) if valid(org) && valid(slug) => {
-                Some(Reviewer::Team { org: org.to_owned(), slug: slug.to_owned() })
-            }
-            None if valid(bare) => Some(Reviewer::User(bare.to_owned())),
-            _ => None,
-        }
-    }
-}
-
-impl std::fmt::Display for Reviewer {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Reviewer::User(u) => write!(f, "@{u}"),
-            Reviewer::Team { org, slug } => write!(f, "@{org}/{slug}"),
-        }
-    }
 }
 
 #[derive(Debug, Clone)]

@@ -4,7 +4,9 @@
 //! an environment with a misspelt key is still an environment, so its edges do
 //! not turn into a cascade of "unknown environment" errors.
 
-use super::duration;
+mod journal;
+mod values;
+
 use super::node::{self, Node, Pos, Value};
 use super::*;
 
@@ -72,7 +74,7 @@ impl Walker<'_> {
             match &k.value {
                 Value::Str(key) if allowed.contains(&key.as_str()) => {}
                 Value::Str(key) => {
-                    let help = match closest(key, allowed) {
+                    let help = match names::closest(key, allowed.iter().copied()) {
                         Some(c) => format!("did you mean `{c}`? Allowed here: {}", allowed.join(", ")),
                         None => format!("allowed keys in `{what}`: {}", allowed.join(", ")),
                     };
@@ -94,7 +96,7 @@ impl Walker<'_> {
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Text> {
         match &node.value {
-            Value::Str(s) => Some(Text { value: s.clone(), pos: node.pos }),
+            Value::Str(s) => Some(Text::new(s.clone(), node.pos)),
             _ => {
                 self.wrong_type(node, what, "a string");
                 None
@@ -145,44 +147,6 @@ impl Walker<'_> {
             }
             _ => {
                 self.wrong_type(n, key, "a whole number");
-                None
-            }
-        }
-    }
-
-    fn duration(&mut self, f: &Fields, key: &str, bound: duration::Bound) -> Option<Duration> {
-        let n = f.get(key)?;
-        let t = match &n.value {
-            Value::Int(i) => Text { value: i.to_string(), pos: n.pos },
-            _ => self.string(n, key)?,
-        };
-        match duration::parse(&t.value) {
-            Ok(d) if d > bound.max => {
-                self.error(
-                    t.pos,
-                    format!("`{key}` is {}, longer than the {} it may be", t.value, duration::format(bound.max)),
-                    format!("use at most {}", duration::format(bound.max)),
-                );
-                None
-            }
-            Ok(d) if d.is_zero() && !bound.zero_ok => {
-                self.error(
-                    t.pos,
-                    format!("`{key}` is zero: every run would time out at once"),
-                    format!(
-                        "use a positive duration up to {}, or leave `{key}` out for the default",
-                        duration::format(bound.max)
-                    ),
-                );
-                None
-            }
-            Ok(d) => Some(d),
-            Err(why) => {
-                self.error(
-                    t.pos,
-                    format!("invalid duration `{}` for `{key}`: {why}", t.value),
-                    "write a number with a unit, e.g. 30s, 5m, 1h or 1h30m",
-                );
                 None
             }
         }
@@ -271,8 +235,10 @@ impl Walker<'_> {
                 None => {}
             }
         }
-        if let Some(t) = f.get("format").and_then(|n| self.string(n, "format")) {
-            r.format = t;
+        if let Some(t) = f.get("format").and_then(|n| self.string(n, "format"))
+            && let Some(format) = self.calver_format(t, r.scheme)
+        {
+            r.format = format;
         }
         if let Some(p) = f.get("tag_prefix").and_then(|n| self.string(n, "tag_prefix")) {
             r.tag_prefix = p.value;
@@ -342,13 +308,13 @@ impl Walker<'_> {
         }
         let what = format!("environments.{}", name.value);
         let Some(f) = self.fields(node, &what, KEYS) else { return env };
-        env.branches = f.get("branches").map(|n| self.strings(n, "branches")).unwrap_or_default();
-        env.tags = f.get("tags").map(|n| self.strings(n, "tags")).unwrap_or_default();
+        env.branches = f.get("branches").map(|n| self.patterns(n, "branches", "branch")).unwrap_or_default();
+        env.tags = f.get("tags").map(|n| self.patterns(n, "tags", "tag")).unwrap_or_default();
         env.auto_deploy = self.boolean(&f, "auto_deploy", false);
         if let Some(n) = f.get("approvals") {
             env.approvals = self.approvals(n, &what);
         }
-        env.freeze = f.get("freeze").map(|n| self.strings(n, "freeze")).unwrap_or_default();
+        env.freeze = f.get("freeze").map(|n| self.freeze_windows(n)).unwrap_or_default();
         if let Some(n) = f.get("freeze_override") {
             match self.string(n, "freeze_override").map(|t| t.value).as_deref() {
                 Some("allowed") => env.freeze_override = true,
@@ -500,132 +466,6 @@ impl Walker<'_> {
         }
         s
     }
-
-    /// `pass_env: [NAME, GLOB*]`: environment variable names, `*` and `?` allowed.
-    fn pass_env(&mut self, f: &Fields) -> Vec<String> {
-        let Some(n) = f.get("pass_env") else { return Vec::new() };
-        let names = self.strings(n, "pass_env");
-        for t in &names {
-            let ok = !t.value.is_empty()
-                && !t.value.starts_with(|c: char| c.is_ascii_digit())
-                && t.value.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '*' | '?'));
-            if !ok {
-                self.error(
-                    t.pos,
-                    format!("`{}` is not an environment variable name or glob", t.value.escape_debug()),
-                    "list names like CONSUL_HTTP_TOKEN or globs like AWS_*, using letters, digits, `_`, `*` and `?`",
-                );
-            }
-        }
-        names.into_iter().map(|t| t.value).collect()
-    }
-
-    fn journal(&mut self, node: &Node) -> Journal {
-        const KEYS: &[&str] = &[
-            "store",
-            "s3",
-            "kv",
-            "key_prefix",
-            "status_prefix",
-            "lanes",
-            "writers",
-            "import",
-            "retries",
-            "change_approval",
-            "pass_env",
-        ];
-        let mut j = Journal::default();
-        let Some(f) = self.fields(node, "journal", KEYS) else { return j };
-        for (key, slot) in [("store", &mut j.store), ("kv", &mut j.kv)] {
-            if let Some(t) = f.get(key).and_then(|n| self.string(n, key)) {
-                let ok = match key {
-                    "store" => t.value.starts_with("s3://") || t.value.starts_with("file://"),
-                    _ => t.value.starts_with("consul://") || t.value.starts_with("file://"),
-                };
-                let path = t.value.split_once("://").map_or("", |(_, p)| p);
-                if ok && path.trim().is_empty() {
-                    let scheme = t.value.split_once("://").map_or("", |(s, _)| s);
-                    let help = match scheme {
-                        "file" => format!("name a directory, e.g. {key}: file://.stagegate/{key}"),
-                        "s3" => "name the bucket, e.g. store: s3://my-bucket/journals".to_string(),
-                        _ => "name the server, e.g. kv: consul://127.0.0.1:8500".to_string(),
-                    };
-                    self.error(t.pos, format!("journal {key} `{}` names no location", t.value), help);
-                } else if !ok {
-                    let help = if key == "store" {
-                        "use s3://BUCKET/PREFIX or file://DIR"
-                    } else {
-                        "use consul://HOST:PORT or file://DIR"
-                    };
-                    self.error(t.pos, format!("unsupported journal {key} `{}`", t.value), help);
-                }
-                *slot = t.value;
-            }
-        }
-        if let Some(n) = f.get("s3")
-            && let Some(g) = self.fields(n, "journal.s3", &["endpoint", "path_style", "region"])
-        {
-            j.s3 = Some(S3 {
-                endpoint: self.opt_string(&g, "endpoint"),
-                path_style: self.boolean(&g, "path_style", false),
-                region: self.opt_string(&g, "region"),
-            });
-        }
-        for (key, slot) in [("key_prefix", &mut j.key_prefix), ("status_prefix", &mut j.status_prefix)] {
-            if let Some(v) = self.opt_string(&f, key) {
-                *slot = v.trim_matches('/').to_string();
-            }
-        }
-        if let Some(n) = f.get("lanes") {
-            let lanes = self.strings(n, "lanes");
-            if lanes.is_empty() {
-                self.error(n.pos, "`lanes` is empty", "list the lanes, newest first, e.g. [dev, qa, dit]");
-            }
-            for (i, l) in lanes.iter().enumerate() {
-                if lanes[..i].iter().any(|p| p.value == l.value) {
-                    self.error(
-                        l.pos,
-                        format!("journal lane `{}` is listed twice", l.value),
-                        "each lane holds one version; list each once",
-                    );
-                }
-            }
-            j.lanes = lanes.into_iter().map(|t| t.value).collect();
-        }
-        if let Some(n) = f.get("writers") {
-            if let Value::Map(entries) = &n.value {
-                for (k, v) in entries {
-                    let Some(cluster) = self.string(k, "writer cluster") else { continue };
-                    let mut mandators = Vec::new();
-                    if !matches!(v.value, Value::Null)
-                        && let Some(g) = self.fields(v, &format!("writers.{}", cluster.value), &["mandators"])
-                        && let Some(m) = g.get("mandators")
-                    {
-                        mandators = self.strings(m, "mandators").into_iter().map(|t| t.value).collect();
-                    }
-                    j.writers.push(Writer { cluster: cluster.value, mandators });
-                }
-            } else {
-                self.wrong_type(n, "writers", "a mapping of cluster names");
-            }
-        }
-        j.import = self.command(&f, "import");
-        j.pass_env = self.pass_env(&f);
-        if let Some((n, _)) = self.uint(&f, "retries", 100) {
-            j.retries = n as u32;
-        }
-        if let Some(n) = f.get("change_approval") {
-            match self.string(n, "change_approval").map(|t| t.value).as_deref() {
-                Some("servicenow") => j.change_approval = Some("servicenow".into()),
-                Some("none") => {}
-                Some(other) => {
-                    self.error(n.pos, format!("unknown change approval `{other}`"), "use `servicenow` or `none`")
-                }
-                None => {}
-            }
-        }
-        j
-    }
 }
 
 /// GitHub environment names: no control characters, no `/`, at most 255 bytes.
@@ -633,14 +473,4 @@ fn valid_env_name(name: &str) -> bool {
     !name.is_empty()
         && name.len() <= 255
         && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-}
-
-/// The allowed key closest to a misspelt one, if any is close.
-fn closest<'a>(key: &str, allowed: &[&'a str]) -> Option<&'a str> {
-    allowed
-        .iter()
-        .map(|a| (strsim::damerau_levenshtein(key, a), *a))
-        .filter(|(d, a)| *d <= 2.max(a.len() / 4))
-        .min_by_key(|(d, _)| *d)
-        .map(|(_, a)| a)
 }

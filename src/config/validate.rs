@@ -1,11 +1,12 @@
-//! Checks that need the whole config in view: edges, cycles, globs, approvals,
-//! the release format. Every problem is a diagnostic at its own span.
+//! Checks that need the whole config in view: edges, cycles, approvals,
+//! surprising globs. Every problem is a diagnostic at its own span. (Values
+//! with a syntax of their own were parsed, with their errors, by `schema`.)
 
 use std::collections::{HashMap, HashSet};
 
+use super::spanned::inner_span;
 use super::*;
-use crate::policy::{graph::Graph, refs};
-use crate::version::calver;
+use crate::policy::{graph::Graph, overlap, refs};
 
 /// GitHub lets an environment name at most six required reviewers.
 const GITHUB_MAX_REVIEWERS: usize = 6;
@@ -13,7 +14,7 @@ const GITHUB_MAX_REVIEWERS: usize = 6;
 pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environments(cfg, diags);
     edges(cfg, diags);
-    release(cfg, diags);
+    dead_edges(cfg, diags);
     super::feasible::check(cfg, diags);
 }
 
@@ -26,26 +27,7 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                     .help(format!("it is first defined on line {}; keep one", first.line)),
             );
         }
-        for (what, pats) in [("branch", &env.branches), ("tag", &env.tags)] {
-            for p in pats.iter() {
-                if let Err(why) = refs::check(&p.value) {
-                    diags.push(
-                        Diagnostic::error(p.pos, format!("invalid {what} pattern `{}`: {why}", p.value)).help(
-                            "patterns are GitHub's File.fnmatch globs: `*` and `?` never match `/`, `**/` matches directories, `[a-z]` one character",
-                        ),
-                    );
-                }
-            }
-        }
         surprising_patterns(env, diags);
-        for w in &env.freeze {
-            if let Err(e) = crate::gates::freeze::parse(&w.value) {
-                diags.push(
-                    Diagnostic::error(inner_span(w, e.offset, e.len), format!("invalid freeze window: {}", e.message))
-                        .help("e.g. \"FRI 16:00 - MON 08:00 Europe/London\" or \"2026-12-24 00:00 - 2026-12-27 00:00 UTC\""),
-                );
-            }
-        }
         if env.freeze_override && env.freeze.is_empty() {
             diags.push(
                 Diagnostic::warning(
@@ -115,8 +97,8 @@ fn edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
         for end in [&e.from, &e.to] {
             if !names.contains(end.value.as_str()) {
                 diags.push(
-                    Diagnostic::error(end.pos, format!("unknown environment `{}` in promotion", end.value))
-                        .help(format!("known environments: {}", known()))
+                    Diagnostic::error(end.pos, cfg.unknown_env(&end.value))
+                        .help(format!("a promotion names environments defined under `environments`: {}", known()))
                         .label("not defined under `environments`"),
                 );
             }
@@ -177,40 +159,49 @@ fn edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     }
 }
 
-fn release(cfg: &Config, diags: &mut Vec<Diagnostic>) {
-    let r = &cfg.release;
-    if r.scheme != Scheme::Calver {
-        return;
-    }
-    if let Err(e) = calver::Format::parse(&r.format.value) {
-        let pos = inner_span(&r.format, e.offset, r.format.value.len().saturating_sub(e.offset));
+/// Promotions that can never succeed: a release keeps the ref it was built
+/// from, and no ref is allowed by the branch and tag rules of both ends.
+fn dead_edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
+    for e in &cfg.promotions {
+        let (Some(from), Some(to)) = (cfg.env(&e.from), cfg.env(&e.to)) else { continue };
+        if from.name == to.name || !overlap::share_no_ref(from, to) {
+            continue;
+        }
+        let (what, first) = match (from.branches.first(), from.tags.first()) {
+            (Some(b), _) => ("branches", b),
+            (None, Some(t)) => ("tags", t),
+            (None, None) => continue, // any ref: never disjoint
+        };
         diags.push(
-            Diagnostic::error(pos, format!("invalid calver format `{}`: {}", r.format.value, e.message))
-                .help("use calver.org tokens YYYY YY 0Y MM 0M DD 0D plus BUILD, e.g. \"YY.0M.0D.BUILD\""),
+            Diagnostic::warning(
+                e.pos,
+                format!(
+                    "promotion {} → {} can never succeed: no ref is allowed by both `{}` ({}) and `{}` ({})",
+                    from.name,
+                    to.name,
+                    from.name,
+                    overlap::describe(from),
+                    to.name,
+                    overlap::describe(to)
+                ),
+            )
+            .help(format!(
+                "a promotion deploys a release from the ref it was built from, which must match both environments' rules: \
+                 add a pattern they share (e.g. `{first}` to `{}`'s {what}), or remove the edge",
+                to.name
+            ))
+            .label("no ref can take this path"),
         );
     }
 }
 
-/// The span of `len` bytes at `offset` inside a one-line string value, shifted
-/// past its opening quote when it is quoted.
 /// Warnings for patterns GitHub reads differently from what they suggest
 /// (`release/**` is `release/*` there; braces are literal).
 fn surprising_patterns(env: &Environment, diags: &mut Vec<Diagnostic>) {
-    for p in env.branches.iter().chain(&env.tags).filter(|p| refs::check(&p.value).is_ok()) {
-        for s in refs::surprises(&p.value) {
-            diags.push(Diagnostic::warning(inner_span(p, s.offset, s.len), s.message).help(s.help));
+    for p in env.branches.iter().chain(&env.tags) {
+        for s in refs::surprises(p.as_str()) {
+            let pos = inner_span(p.pos, p.as_str(), s.offset, s.len);
+            diags.push(Diagnostic::warning(pos, s.message).help(s.help));
         }
     }
-}
-
-fn inner_span(t: &Text, offset: usize, len: usize) -> Pos {
-    let mut pos = t.pos;
-    if t.pos.len > t.value.len() {
-        pos.offset += 1;
-        pos.column += 1;
-    }
-    pos.column += t.value.get(..offset).map_or(offset, |s| s.chars().count());
-    pos.offset += offset;
-    pos.len = len.max(1);
-    pos
 }

@@ -221,7 +221,7 @@ jobs:
 }
 
 fn deploy(c: &Ctx, env: &Environment) -> String {
-    let branches: Vec<String> = env.branches.iter().map(|b| q(&b.value)).collect();
+    let branches: Vec<String> = env.branches.iter().map(|b| q(b.as_str())).collect();
     format!(
         r#"{header}name: Deploy {name}
 

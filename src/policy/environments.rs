@@ -72,8 +72,8 @@ pub fn desired(cfg: &Config) -> Vec<Desired> {
             let mut p: Vec<RefPolicy> = env
                 .branches
                 .iter()
-                .map(|b| RefPolicy { name: b.value.clone(), kind: "branch".into() })
-                .chain(env.tags.iter().map(|t| RefPolicy { name: t.value.clone(), kind: "tag".into() }))
+                .map(|b| RefPolicy { name: b.to_string(), kind: "branch".into() })
+                .chain(env.tags.iter().map(|t| RefPolicy { name: t.to_string(), kind: "tag".into() }))
                 .collect();
             p.sort();
             p.dedup();

@@ -4,29 +4,18 @@
 pub mod environments;
 pub mod fnmatch;
 pub mod graph;
+pub mod overlap;
 pub mod refname;
 pub mod refs;
-
-use std::sync::OnceLock;
-
-use refs::Pattern;
 
 use crate::config::{Config, Environment};
 pub use graph::Graph;
 pub use refs::GitRef;
 
-/// A config with its branch and tag patterns checked and its graph built.
+/// A config with its promotion graph built (its patterns were parsed at load).
 pub struct Policy<'c> {
     pub config: &'c Config,
     pub graph: Graph,
-    /// Compiled on first use: a plan asks about one environment, so a large
-    /// config should not pay for compiling every other environment's globs.
-    rules: Vec<OnceLock<RefRules>>,
-}
-
-struct RefRules {
-    branches: Vec<Pattern>,
-    tags: Vec<Pattern>,
 }
 
 /// Whether a ref may deploy to an environment, and why.
@@ -39,20 +28,8 @@ pub enum RefVerdict {
 }
 
 impl<'c> Policy<'c> {
-    /// Builds the policy of a *validated* config (invalid globs are skipped here;
-    /// `config::load` has already refused them).
     pub fn new(config: &'c Config) -> Self {
-        let rules = config.environments.iter().map(|_| OnceLock::new()).collect();
-        Policy { config, graph: Graph::new(config), rules }
-    }
-
-    fn rules(&self, i: usize) -> &RefRules {
-        self.rules[i].get_or_init(|| {
-            let compile =
-                |pats: &[crate::config::Text]| pats.iter().filter_map(|p| refs::compile(&p.value).ok()).collect();
-            let e = &self.config.environments[i];
-            RefRules { branches: compile(&e.branches), tags: compile(&e.tags) }
-        })
+        Policy { config, graph: Graph::new(config) }
     }
 
     pub fn env(&self, name: &str) -> Option<&'c Environment> {
@@ -61,18 +38,16 @@ impl<'c> Policy<'c> {
 
     /// The "unknown environment" message, with the names that exist.
     pub fn unknown_env(&self, name: &str) -> String {
-        let names: Vec<&str> = self.config.environments.iter().map(|e| e.name.as_str()).collect();
-        format!("unknown environment `{name}` (known: {})", names.join(", "))
+        self.config.unknown_env(name)
     }
 
     /// Does `git_ref` satisfy the deployment branch/tag policy of `env`?
     /// An environment with no `branches` and no `tags` accepts any ref, as a
     /// GitHub environment without a deployment branch policy does.
     pub fn ref_verdict(&self, env: &str, git_ref: &GitRef) -> RefVerdict {
-        let Some(i) = self.config.environments.iter().position(|e| e.name == env) else {
+        let Some(rules) = self.env(env) else {
             return RefVerdict::Refused(self.unknown_env(env));
         };
-        let rules = self.rules(i);
         if rules.branches.is_empty() && rules.tags.is_empty() {
             return RefVerdict::Allowed("(no branch policy: any ref)".into());
         }
@@ -83,7 +58,7 @@ impl<'c> Policy<'c> {
         if let Some(p) = pats.iter().find(|p| p.is_match(git_ref.name())) {
             return RefVerdict::Allowed(p.as_str().to_owned());
         }
-        let list: Vec<&str> = pats.iter().map(Pattern::as_str).collect();
+        let list: Vec<&str> = pats.iter().map(|p| p.as_str()).collect();
         RefVerdict::Refused(if list.is_empty() {
             format!("{git_ref} is not allowed to deploy to {env}: it allows no {other}")
         } else {

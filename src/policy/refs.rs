@@ -4,8 +4,9 @@
 //! ref, File::FNM_PATHNAME)`: `*` and `?` never match `/`, `**/` matches zero
 //! or more directories, a `**` not followed by `/` is just `*` (`release/**`
 //! does not match `release/a/b`; `release/**/*` does), braces are literal.
-//! [`super::fnmatch`] is that function; `check` refuses patterns that can
-//! never match and `surprises` finds the ones whose meaning surprises.
+//! [`super::fnmatch`] is that function; [`RefPattern::parse`] refuses patterns
+//! that can never match and `surprises` finds the ones whose meaning surprises.
+//! This module imports only its sibling leaves (`fnmatch`, `refname`).
 
 use super::fnmatch;
 
@@ -56,12 +57,58 @@ fn valid_ref_name(name: &str) -> Result<(), String> {
     super::refname::check(name).map_err(|e| e.0)
 }
 
-/// A deployment-branch-policy pattern, checked; matching is GitHub's
-/// (`File.fnmatch` with `FNM_PATHNAME`, see [`super::fnmatch`]).
+/// A deployment-branch-policy pattern, parsed at load: one that can match
+/// something on GitHub. Matching is GitHub's (`File.fnmatch` with
+/// `FNM_PATHNAME`, see [`super::fnmatch`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pattern(String);
+pub struct RefPattern(String);
 
-impl Pattern {
+/// Why a pattern was refused, at a byte range of it (for a config span).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PatternError {
+    pub offset: usize,
+    pub len: usize,
+    pub message: String,
+}
+
+impl RefPattern {
+    /// Refused are patterns that can never match anything on GitHub: empty,
+    /// a control character, a `[` that is never closed, the empty set `[]`.
+    pub fn parse(pattern: &str) -> Result<RefPattern, PatternError> {
+        let err = |offset, len, message: String| Err(PatternError { offset, len, message });
+        if pattern.trim().is_empty() {
+            return err(0, pattern.len(), "the pattern is empty".into());
+        }
+        if let Some((i, c)) = pattern.char_indices().find(|(_, c)| c.is_control()) {
+            return err(i, c.len_utf8(), format!("it contains the control character `{}`", c.escape_debug()));
+        }
+        let b = pattern.as_bytes();
+        let mut i = 0;
+        while i < b.len() {
+            match b[i] {
+                b'\\' => i += 1,
+                b'[' => match set_end(b, i + 1) {
+                    None => {
+                        let why = format!("the `[` at column {} is never closed, so the pattern never matches", i + 1);
+                        return err(i, 1, why);
+                    }
+                    Some(end) if end == i + 1 => {
+                        let why = format!(
+                            "`[]` at column {} is an empty set and never matches (a `]` right after `[` closes it)",
+                            i + 1
+                        );
+                        return err(i, 2, why);
+                    }
+                    Some(end) => i = end,
+                },
+                _ => {}
+            }
+            i += 1;
+        }
+        Ok(RefPattern(pattern.to_owned()))
+    }
+
     pub fn is_match(&self, name: &str) -> bool {
         fnmatch::fnmatch(&self.0, name)
     }
@@ -71,38 +118,10 @@ impl Pattern {
     }
 }
 
-/// Checks a deployment-branch-policy pattern: refused are patterns that can
-/// never match anything on GitHub (empty, a control character, a `[` that is
-/// never closed, the empty set `[]`).
-pub fn check(pattern: &str) -> Result<(), String> {
-    if pattern.trim().is_empty() {
-        return Err("the pattern is empty".into());
+impl std::fmt::Display for RefPattern {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
     }
-    if let Some(c) = pattern.chars().find(|c| c.is_control()) {
-        return Err(format!("it contains the control character `{}`", c.escape_debug()));
-    }
-    let b = pattern.as_bytes();
-    let mut i = 0;
-    while i < b.len() {
-        match b[i] {
-            b'\\' => i += 1,
-            b'[' => match set_end(b, i + 1) {
-                None => {
-                    return Err(format!("the `[` at column {} is never closed, so the pattern never matches", i + 1));
-                }
-                Some(end) if end == i + 1 => {
-                    return Err(format!(
-                        "`[]` at column {} is an empty set and never matches (a `]` right after `[` closes it)",
-                        i + 1
-                    ));
-                }
-                Some(end) => i = end,
-            },
-            _ => {}
-        }
-        i += 1;
-    }
-    Ok(())
 }
 
 /// The index of the `]` that closes the set whose body starts at `i`, parsed
@@ -216,17 +235,12 @@ fn alternatives(pattern: &str) -> Option<Vec<String>> {
     Some(body.split(',').map(|alt| format!("`{head}{alt}{tail}`")).collect())
 }
 
-/// Checks and wraps one deployment-branch-policy pattern.
-pub fn compile(pattern: &str) -> Result<Pattern, String> {
-    check(pattern).map(|()| Pattern(pattern.to_owned()))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
 
     fn m(p: &str, s: &str) -> bool {
-        compile(p).unwrap().is_match(s)
+        RefPattern::parse(p).unwrap().is_match(s)
     }
 
     #[test]
@@ -248,16 +262,27 @@ mod tests {
 
     #[test]
     fn patterns_that_never_match_are_refused() {
-        assert!(compile("release/[").is_err());
-        assert!(compile("[!").is_err());
-        assert!(compile("a[]b").is_err());
-        assert!(compile("").is_err());
-        assert!(compile("a\u{0}b").is_err());
-        assert!(compile("{a,b").is_ok(), "a brace is an ordinary character");
-        assert!(compile("[]]").is_err());
-        assert!(compile("[!]]").is_ok());
-        assert!(compile("[a-]").is_ok());
-        assert!(compile("\\[").is_ok());
+        assert!(RefPattern::parse("release/[").is_err());
+        assert!(RefPattern::parse("[!").is_err());
+        assert!(RefPattern::parse("a[]b").is_err());
+        assert!(RefPattern::parse("").is_err());
+        assert!(RefPattern::parse("a\u{0}b").is_err());
+        assert!(RefPattern::parse("{a,b").is_ok(), "a brace is an ordinary character");
+        assert!(RefPattern::parse("[]]").is_err());
+        assert!(RefPattern::parse("[!]]").is_ok());
+        assert!(RefPattern::parse("[a-]").is_ok());
+        assert!(RefPattern::parse("\\[").is_ok());
+    }
+
+    #[test]
+    fn errors_point_at_what_is_wrong() {
+        let e = RefPattern::parse("release/[").unwrap_err();
+        assert_eq!((e.offset, e.len), (8, 1), "{e}");
+        let e = RefPattern::parse("a[]b").unwrap_err();
+        assert_eq!((e.offset, e.len), (1, 2), "{e}");
+        assert!(e.to_string().contains("empty set"));
+        assert_eq!(RefPattern::parse("a\u{7}b").unwrap_err().offset, 1);
+        assert_eq!(RefPattern::parse("release/*").unwrap().to_string(), "release/*");
     }
 
     #[test]

@@ -189,8 +189,7 @@ async fn check_path(
 }
 
 fn check_freeze(env: &Environment, now: DateTime<Utc>) -> Check {
-    let windows: Vec<freeze::Window> = env.freeze.iter().filter_map(|w| freeze::parse(&w.value).ok()).collect();
-    match (freeze::frozen(&windows, now), freeze::decide(env, now, None)) {
+    match (freeze::frozen(env.freeze.iter().map(|w| &w.value), now), freeze::decide(env, now, None)) {
         (Some(f), freeze::Decision::Refused(why)) => Check::new("freeze", Mark::Wait { until: Some(f.ends) }, why),
         _ => Check::new("freeze", Mark::Pass, format!("{} is not frozen", env.name)),
     }

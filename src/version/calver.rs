@@ -1,5 +1,8 @@
 //! Calver formats from calver.org tokens (`YYYY YY 0Y MM 0M DD 0D`) plus `BUILD`,
 //! a per-day counter from 1. `YY.0M.0D.BUILD` on 2026-11-21, build 3 → `26.11.21.3`.
+//!
+//! A leaf: this module imports nothing from the rest of the crate, so the
+//! config holds the parsed format (`config::Release::format`).
 
 use chrono::{Datelike, NaiveDate};
 
@@ -32,6 +35,23 @@ impl Token {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Format {
     tokens: Vec<Token>,
+    /// The format as written, e.g. `YY.0M.0D.BUILD`.
+    text: String,
+}
+
+/// The format stagegate uses when the config names none.
+pub const DEFAULT: &str = "YY.0M.0D.BUILD";
+
+impl Default for Format {
+    fn default() -> Self {
+        Format::parse(DEFAULT).expect("the default format parses")
+    }
+}
+
+impl std::fmt::Display for Format {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.text)
+    }
 }
 
 const TOKENS: &[(&str, Token)] = &[
@@ -46,7 +66,8 @@ const TOKENS: &[(&str, Token)] = &[
 ];
 
 /// Why a format was refused, and at which character.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
 pub struct FormatError {
     pub message: String,
     pub offset: usize,
@@ -77,7 +98,7 @@ impl Format {
             }
             i += c.len_utf8();
         }
-        let f = Format { tokens };
+        let f = Format { tokens, text: s.to_owned() };
         // A variable-width number next to another number without a separator is
         // ambiguous: `YYYYMMDD` renders 2026-1-11 and 2026-11-1 both as 2026111.
         for pair in f.tokens.windows(2) {
@@ -199,6 +220,14 @@ mod tests {
         assert!(Format::parse("YYYYMMDD.BUILD").unwrap_err().message.contains("without a separator"));
         assert!(Format::parse("YYYY0M0D.BUILD").is_ok(), "fixed-width tokens may touch");
         assert!(Format::parse("YY.0M.0DBUILD").is_err(), "BUILD is variable width");
+    }
+
+    #[test]
+    fn errors_point_at_the_unknown_token_and_the_format_shows_as_written() {
+        let e = Format::parse("YY.0M.XX.BUILD").unwrap_err();
+        assert_eq!(e.offset, 6, "{e:?}");
+        assert_eq!(Format::parse("YYYY.MM.BUILD").unwrap().to_string(), "YYYY.MM.BUILD");
+        assert_eq!(Format::default().to_string(), DEFAULT);
     }
 
     #[test]

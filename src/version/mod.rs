@@ -27,10 +27,7 @@ pub struct Next {
 /// configured tag prefix.
 pub fn search_prefix(release: &Release, date: NaiveDate) -> String {
     match release.scheme {
-        Scheme::Calver => match calver::Format::parse(&release.format.value) {
-            Ok(f) => format!("{}{}", release.tag_prefix, f.day_affixes(date).0),
-            Err(_) => release.tag_prefix.clone(),
-        },
+        Scheme::Calver => format!("{}{}", release.tag_prefix, release.format.day_affixes(date).0),
         Scheme::Semver => release.tag_prefix.clone(),
     }
 }
@@ -42,7 +39,7 @@ pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String])
     let versions = existing.iter().filter_map(|t| t.strip_prefix(release.tag_prefix.as_str()));
     let version = match release.scheme {
         Scheme::Calver => {
-            let f = calver::Format::parse(&release.format.value).map_err(|e| e.message)?;
+            let f = &release.format;
             f.check_date(date)?;
             let build = versions.filter_map(|v| f.build_of(v, date)).max().unwrap_or(0);
             f.render(date, build.checked_add(1).ok_or("the build counter overflowed")?)
@@ -75,10 +72,11 @@ pub fn not_semver(version: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::config::Text;
+    use crate::config::Spanned;
 
     fn cal(format: &str, prefix: &str) -> Release {
-        Release { format: Text::new(format), tag_prefix: prefix.into(), ..Release::default() }
+        let format = Spanned::unplaced(calver::Format::parse(format).unwrap());
+        Release { format, tag_prefix: prefix.into(), ..Release::default() }
     }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -101,15 +101,61 @@ fn warnings_do_not_fail_the_check() {
 }
 
 #[test]
-fn shipped_examples_are_valid_without_warnings() {
-    for name in ["seed-environments.yml", "starter.yml", "etna.yml", "journal.yml"] {
+fn shipped_examples_are_valid_and_warn_only_about_edges_no_ref_can_take() {
+    // The six-environment model keeps dev-int (main) → future (release/*), and
+    // ETNA feature (feature/**/*) → preview (main): `check` says neither can be taken.
+    for (name, dead) in [
+        ("seed-environments.yml", Some("dev-int → future")),
+        ("starter.yml", Some("dev-int → future")),
+        ("etna.yml", Some("feature → preview")),
+        ("journal.yml", None),
+    ] {
         let sb = Sandbox::new();
         let mut cmd = sb.cmd();
         cmd.arg("-c").arg(example(name)).arg("check");
         let (code, json, _) = run_json(cmd);
         assert_eq!(code, 0, "{name}: {json:#}");
-        assert_eq!(json["diagnostics"].as_array().unwrap().len(), 0, "{name}: {json:#}");
+        let messages: Vec<(&str, &str)> = json["diagnostics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| (d["severity"].as_str().unwrap(), d["message"].as_str().unwrap()))
+            .collect();
+        let want: Vec<String> = dead.iter().map(|e| format!("promotion {e} can never succeed")).collect();
+        assert_eq!(messages.len(), want.len(), "{name}: {json:#}");
+        for ((severity, message), want) in messages.iter().zip(&want) {
+            assert_eq!(*severity, "warning", "{name}");
+            assert!(message.starts_with(want.as_str()), "{name}: {message}");
+        }
     }
+}
+
+#[test]
+fn promotion_edges_no_ref_can_take_are_warned_about() {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "dead.yml",
+        "version: 1\nenvironments:\n  dev: { auto_deploy: true, branches: [main] }\n  rc: { branches: [\"release/*\"], tags: [\"v*\"] }\n  qa: { branches: [main, \"release/*\"] }\n  prod: { branches: [\"release/*\"] }\npromotions:\n  - { from: dev, to: rc }\n  - { from: dev, to: qa }\n  - { from: qa, to: prod }\n",
+    );
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0, "a warning, not an error: {json:#}");
+    let diags = json["diagnostics"].as_array().unwrap();
+    assert_eq!(diags.len(), 1, "qa and prod share release/*: {json:#}");
+    let d = &diags[0];
+    assert_eq!((d["severity"].as_str(), d["line"].as_u64()), (Some("warning"), Some(8)));
+    assert_eq!(
+        d["message"],
+        "promotion dev → rc can never succeed: no ref is allowed by both `dev` (branches main) and `rc` (branches release/*; tags v*)"
+    );
+    assert!(d["help"].as_str().unwrap().contains("e.g. `main` to `rc`'s branches"), "{d:#}");
+
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 0);
+    assert!(err.contains("dead.yml:8:5") && err.contains("add a pattern they share"), "{err}");
 }
 
 #[test]

@@ -103,8 +103,8 @@ fn can_deploy_rejects_unknown_envs_and_malformed_refs() {
     let (code, json) = can_deploy("qa", "main");
     assert_eq!(code, 2);
     assert_eq!(json["error"]["exit"], 2, "{json:#}");
-    assert!(json["error"]["message"].as_str().unwrap().contains("unknown environment `qa`"));
-    assert_eq!(json["error"]["help"], "did you mean `uat`?");
+    assert_eq!(json["error"]["message"], "unknown environment `qa`; did you mean `uat`?", "{json:#}");
+    assert!(json["error"]["help"].as_str().unwrap().ends_with("dev-int, future, active, uat, staging, prod"));
     let sb = Sandbox::new();
     let mut cmd = sb.seed();
     cmd.args(["can-deploy", "--env", "prod", "--ref", "$(touch pwned)"]);

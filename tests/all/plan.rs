@@ -164,3 +164,32 @@ fn under_actions_plan_writes_outputs_and_a_summary() {
     assert!(md.contains("uat → prod — ❌ refused"), "{md}");
     assert!(md.contains("```mermaid") && md.contains("uat -. refused .-> prod"), "{md}");
 }
+
+#[test]
+fn every_command_that_takes_an_environment_suggests_the_one_meant() {
+    let sb = Sandbox::new();
+    for args in [
+        &["plan", "--from", "active", "--to", "stagin"][..],
+        &["promote", "--from", "active", "--to", "stagin", "--release", "26.11.21.1"],
+        &["deploy", "--env", "stagin", "--ref", "release/v1"],
+        &["rollback", "--env", "stagin"],
+        &["gate", "--env", "stagin"],
+        &["approve", "--env", "stagin", "--as", "alice"],
+        &["can-deploy", "--env", "stagin", "--ref", "main"],
+        &["compare", "stagin", "prod"],
+    ] {
+        let mut cmd = sb.seed();
+        cmd.args(args);
+        let (code, out, err) = run(cmd);
+        assert_eq!(code, 2, "{args:?}: {out}{err}");
+        assert!(err.contains("unknown environment `stagin`; did you mean `staging`?"), "{args:?}: {err}");
+    }
+    let mut cmd = sb.seed();
+    cmd.args(["plan", "--from", "active", "--to", "europe"]);
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 2);
+    assert!(
+        err.contains("unknown environment `europe` (known: dev-int, future,") && !err.contains("did you mean"),
+        "{err}"
+    );
+}

@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use proptest::prelude::*;
-use stagegate::config::{self, Release, Text};
+use stagegate::config::{self, Release, Spanned};
 use stagegate::version::{self, Bump, calver::Format};
 
 fn date() -> impl Strategy<Value = NaiveDate> {
@@ -52,7 +52,7 @@ proptest! {
     #[test]
     fn next_build_is_fresh(f in format(), day in date(), builds in prop::collection::vec(1u32..500, 0..20), prefix in "(v|rel-)?") {
         let Ok(fmt) = Format::parse(&f) else { return Ok(()) };
-        let release = Release { format: Text::new(f.clone()), tag_prefix: prefix.clone(), ..Release::default() };
+        let release = Release { format: Spanned::unplaced(fmt.clone()), tag_prefix: prefix.clone(), ..Release::default() };
         let existing: Vec<String> = builds.iter().map(|b| format!("{prefix}{}", fmt.render(day, *b))).collect();
         let next = version::next(&release, day, Bump::Patch, &existing).unwrap();
         prop_assert!(!existing.contains(&next.tag));
