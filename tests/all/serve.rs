@@ -164,15 +164,16 @@ fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
 #[test]
 fn soak_ending_on_the_clock_approves_without_an_event() {
     let h = github();
-    // Staging has run SHA for 59m58s: the soak ends two seconds from now.
     let r2 = h.repo("serve-timer");
     h.put_file(&r2, "main", ".github/stagegate.yml", &config("    soak: 1h\n"));
     h.put_run(&r2, 900, "Deploy", "mallory", "mallory");
     h.review(&r2, "900", &["prod-approval-1"], "alice", false, true);
     h.review(&r2, "900", &["prod"], "bob", false, true);
-    h.seed_success(&r2, "staging", SHA, "26.11.21.1", 3600 - 2);
     let sb = Sandbox::new();
     let svc = Service::start(&sb, &[], &[]);
+    // Staging has run SHA for 59m55s (seeded once the service is up, so a slow
+    // start cannot use up the margin): the soak ends a few seconds from now.
+    h.seed_success(&r2, "staging", SHA, "26.11.21.1", 3600 - 5);
     svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r2, 900, "prod", "refs/heads/main", SHA));
     logged(&svc, "pending", 1);
     let a = answers(&r2, 1, &svc);
