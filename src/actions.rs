@@ -157,6 +157,19 @@ pub fn eprint_untrusted(text: &str) {
     }
 }
 
+/// An annotation of the run without a file (`::error title=…::message`, or
+/// `warning`): how a refusal or a failure shows on the run's page, not only in
+/// its log. On stderr — the runner reads workflow commands there too — so
+/// stdout stays one JSON document; title and message escaped, credentials
+/// redacted. A no-op outside Actions.
+pub fn alert(level: &str, title: &str, message: &str) {
+    if !active() {
+        return;
+    }
+    let message = crate::github::redact::redact(message);
+    eprintln!("{}", format_command(level, &[("title", title)], &message));
+}
+
 /// Appends Markdown to `$GITHUB_STEP_SUMMARY`.
 pub fn summary(markdown: &str) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return };

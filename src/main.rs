@@ -66,6 +66,8 @@ fn main() -> ExitCode {
             if json {
                 stagegate::error::print_json(&e);
             }
+            let help = miette::Diagnostic::help(&e).map(|h| format!("\n{h}")).unwrap_or_default();
+            stagegate::actions::alert("error", "stagegate", &format!("{e}{help}"));
             stagegate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
             code
         }

@@ -39,6 +39,10 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 
     actions::set_output("allowed", if plan.allowed { "true" } else { "false" });
     actions::summary(&summary_markdown(&policy, &plan));
+    if !plan.allowed {
+        let title = format!("stagegate plan: {} → {} refused", plan.from, plan.to);
+        actions::alert("error", &title, &plan.reasons.join("\n"));
+    }
     if ctx.out.json() {
         ctx.out.emit(&plan);
     } else {
@@ -75,10 +79,10 @@ fn print_text(ctx: &Ctx, plan: &Plan) {
         .iter()
         .enumerate()
         .map(|(i, s)| {
-            let (n, name) = if s.when == "on_failure" {
+            let (n, name) = if s.when == plan::When::OnFailure {
                 (String::new(), format!("{} {}", s.name, o.dim("(on failure)")))
             } else {
-                ((i + 1).to_string(), s.name.clone())
+                ((i + 1).to_string(), s.name.to_string())
             };
             let mut d = s.description.clone();
             if let Some(c) = &s.command {
@@ -101,7 +105,12 @@ fn summary_markdown(policy: &Policy, plan: &Plan) -> String {
         super::graph::mermaid(policy, &[(plan.from.as_str(), plan.to.as_str())])
     ));
     for (i, s) in plan.steps.iter().enumerate() {
-        md.push_str(&format!("| {} | {} | {} |\n", i + 1, actions::cell(&s.name), actions::cell(&s.description)));
+        md.push_str(&format!(
+            "| {} | {} | {} |\n",
+            i + 1,
+            actions::cell(&s.name.to_string()),
+            actions::cell(&s.description)
+        ));
     }
     md
 }

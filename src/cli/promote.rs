@@ -52,7 +52,7 @@ impl WaitFor {
         ctx: &Ctx,
         cfg: &Config,
         env: &str,
-        mut attempt: impl AsyncFnMut(&mut Runner<'_>) -> Result<Report, Error>,
+        mut attempt: impl AsyncFnMut(&mut Runner<'_>) -> Result<Report, crate::run::RunError>,
     ) -> Result<Exit, Error> {
         let mut waiter = self.waiter(ctx, env);
         loop {
@@ -60,7 +60,7 @@ impl WaitFor {
             let mut runner = ctx.runner(cfg)?;
             let report = attempt(&mut runner).await?;
             if !waiter.again(&report).await {
-                return report::finish(&runner, report, &ctx.log);
+                return Ok(report::finish(&runner, report, &ctx.log)?);
             }
         }
     }

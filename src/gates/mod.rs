@@ -14,7 +14,7 @@ pub mod soak;
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::error::Exit;
+use crate::exit::Exit;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum GateError {

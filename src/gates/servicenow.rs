@@ -13,7 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use thiserror::Error;
 
-use crate::error::Exit;
+use crate::exit::Exit;
+use crate::refusal::Refusal;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ServiceNowError {
@@ -85,6 +86,19 @@ pub enum ServiceNowError {
 }
 
 impl ServiceNowError {
+    /// The policy refusal this is, when the change itself is what is wrong
+    /// (missing, not approved, outside its window) rather than the setup or
+    /// the connection.
+    pub fn refusal(&self) -> Option<Refusal> {
+        use ServiceNowError::*;
+        match self {
+            ChangeRequired | NotFound(_) | NotApproved { .. } | WrongState { .. } | OutsideWindow { .. } => {
+                Some(Refusal::Change(self.to_string()))
+            }
+            NoInstance | NoCredentials | BadNumber(_) | Auth { .. } | Http(_) => None,
+        }
+    }
+
     pub fn exit(&self) -> Exit {
         use ServiceNowError::*;
         match self {

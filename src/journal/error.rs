@@ -5,7 +5,7 @@ use thiserror::Error;
 
 use super::kv::KvError;
 use super::store::StoreError;
-use crate::error::Exit;
+use crate::exit::Exit;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum JournalError {

@@ -13,12 +13,13 @@ use std::time::Instant;
 use super::flow::Executed;
 use super::lock::EnvLock;
 use super::preflight::Halt;
-use super::report::{Outcome, Report};
-use super::{Runner, StepStatus, Target, history};
+use super::report::Report;
+use super::{RunError, Runner, StepStatus, Target, history};
 use crate::config::Environment;
-use crate::error::Error;
 use crate::forge::Deployment;
+use crate::plan::{Check, Mode, StepName};
 use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::refusal::Refusal;
 
 pub struct DeployRequest {
     pub env: String,
@@ -45,34 +46,24 @@ fn full_ref(r: &GitRef) -> String {
     }
 }
 
-/// The execution steps after pre-flight: `first` (backup or rollback), then
-/// deploy, one health step per check, verify, record.
-fn execution(first: &'static str, env: &Environment) -> Vec<&'static str> {
-    let mut steps = vec![first, "deploy"];
-    steps.extend(env.health.iter().map(|_| "health"));
-    steps.extend(["verify", "record"]);
-    steps
-}
-
-fn halted(r: &mut Runner, command: &str, target: Target, halt: Halt) -> Result<Report, Error> {
+fn halted(r: &mut Runner, mode: Mode, target: Target, halt: Halt) -> Result<Report, RunError> {
     match halt {
-        Halt::Refused(why) => Ok(r.report(command, Outcome::Refused, target, format!("{command} refused: {why}"))),
+        Halt::Refused(why) => Ok(r.refused(mode, target, why)),
         Halt::Failed(e) => Err(e),
     }
 }
 
+/// The execution steps of a direct run, once its checks have passed.
 async fn finish(
     r: &mut Runner<'_>,
-    command: &str,
+    mode: Mode,
     env: &Environment,
     target: Target,
     previous: Option<&Deployment>,
-    first: &'static str,
-    what: &str,
-) -> Result<Report, Error> {
-    let Executed { outcome, message, deployment_id } =
-        r.execute(env, &target, previous, &execution(first, env), what).await?;
-    let mut report = r.report(command, outcome, target, message);
+) -> Result<Report, RunError> {
+    let steps = mode.execution(env.health.len());
+    let Executed { outcome, message, deployment_id } = r.execute(env, &target, previous, &steps, mode).await?;
+    let mut report = r.report(mode.command(), outcome, target, message);
     report.deployment_id = deployment_id;
     Ok(report)
 }
@@ -94,16 +85,16 @@ async fn deploy_checks(
             env.approvals.required,
             if from.is_empty() { "nowhere".to_string() } else { from.join(", ") }
         );
-        return r.refuse("check-env", since, why);
+        return r.refuse(StepName::CheckEnv, since, Refusal::PromotionOnly(why));
     }
-    r.record("check-env", StepStatus::Ok, since, format!("{} takes direct deploys (no approvals)", env.name));
+    r.record(StepName::CheckEnv, StepStatus::Ok, since, format!("{} takes direct deploys (no approvals)", env.name));
     let since = Instant::now();
     match policy.ref_verdict(&req.env, &req.git_ref) {
         RefVerdict::Allowed(p) => {
             let detail = format!("{} may deploy to {} (matches `{p}`)", req.git_ref, req.env);
-            r.record("check-ref", StepStatus::Ok, since, detail);
+            r.record(Check::Ref, StepStatus::Ok, since, detail);
         }
-        RefVerdict::Refused(why) => return r.refuse("check-ref", since, why),
+        RefVerdict::Refused(why) => return r.refuse(Check::Ref, since, Refusal::Ref(why)),
     }
     let holder = format!("deploy {} to {} by {} in run {}", req.release, req.env, req.actor, req.run_id);
     let lock = r.check_target(&req.env, &holder, deps).await?;
@@ -111,7 +102,7 @@ async fn deploy_checks(
     Ok(lock)
 }
 
-pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, Error> {
+pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, RunError> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
     let deps = r.forge.deployments(&req.env).await?;
     let previous = history::current(&deps).cloned();
@@ -127,9 +118,9 @@ pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest
     };
     let lock = match deploy_checks(r, policy, req, &deps).await {
         Ok(checked) => checked,
-        Err(h) => return halted(r, "deploy", target, h),
+        Err(h) => return halted(r, Mode::Deployment, target, h),
     };
-    let report = finish(r, "deploy", env, target, previous.as_ref(), "backup", "deployment").await?;
+    let report = finish(r, Mode::Deployment, env, target, previous.as_ref()).await?;
     drop(lock);
     Ok(report)
 }
@@ -159,11 +150,11 @@ async fn rollback_checks(
                 None => format!("{} has no earlier successful release to roll back to", req.env),
             },
         };
-        return r.refuse("check-release", since, why);
+        return r.refuse(StepName::CheckRelease, since, Refusal::NoRollbackTarget(why));
     };
     let now = current.map_or("nothing".into(), |c| format!("{c} now"));
     let detail = format!("roll {} back to {} (deployment {}; {now})", req.env, chosen.request.release, chosen.id);
-    r.record("check-release", StepStatus::Ok, since, detail);
+    r.record(StepName::CheckRelease, StepStatus::Ok, since, detail);
     let holder =
         format!("rollback of {} to {} by {} in run {}", req.env, chosen.request.release, req.actor, req.run_id);
     let lock = r.check_target(&req.env, &holder, deps).await?;
@@ -173,7 +164,7 @@ async fn rollback_checks(
     Ok((chosen, lock))
 }
 
-pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, Error> {
+pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, RunError> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
     let deps = r.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
@@ -189,12 +180,12 @@ pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackReq
     };
     let (chosen, lock) = match rollback_checks(r, env, req, &deps).await {
         Ok(checked) => checked,
-        Err(h) => return halted(r, "rollback", target, h),
+        Err(h) => return halted(r, Mode::Rollback, target, h),
     };
     target.release = chosen.request.release.clone();
     target.sha = chosen.request.sha.clone();
     target.git_ref = chosen.request.git_ref.clone();
-    let report = finish(r, "rollback", env, target, current.as_ref(), "rollback", "rollback").await?;
+    let report = finish(r, Mode::Rollback, env, target, current.as_ref()).await?;
     drop(lock);
     Ok(report)
 }

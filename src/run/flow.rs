@@ -10,6 +10,7 @@ use std::time::Instant;
 use super::{Runner, StepStatus, Target, health, interrupt};
 use crate::config::{Environment, HealthCheck};
 use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
+use crate::plan::{Act, Mode, Recover, StepName};
 use crate::run::report::Outcome;
 
 impl Runner<'_> {
@@ -40,14 +41,13 @@ impl Runner<'_> {
         Ok(d)
     }
 
-    /// One health check as step `{prefix}health`, retried until `startup`
-    /// after `deployed`.
-    pub async fn health(&mut self, check: &HealthCheck, prefix: &str, deployed: Instant) -> Result<(), String> {
+    /// One health check as step `name`, retried until `startup` after
+    /// `deployed`.
+    pub async fn health(&mut self, check: &HealthCheck, name: StepName, deployed: Instant) -> Result<(), String> {
         let since = Instant::now();
-        let name = format!("{prefix}health");
         if self.dry_run {
             let what = format!("would GET {} expecting {}", check.http, check.expect);
-            self.record(&name, StepStatus::Planned, since, what);
+            self.record(name, StepStatus::Planned, since, what);
             return Ok(());
         }
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
@@ -56,35 +56,34 @@ impl Runner<'_> {
             p = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline) => p,
             signal = interrupt::wait() => {
                 let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
-                self.record(&name, StepStatus::Failed, since, why.clone());
+                self.record(name, StepStatus::Failed, since, why.clone());
                 return Err(why);
             }
         };
         if probe.ok {
-            self.record(&name, StepStatus::Ok, since, probe.describe());
+            self.record(name, StepStatus::Ok, since, probe.describe());
             Ok(())
         } else {
             let why = format!("health check failed: {}", probe.describe());
-            self.record(&name, StepStatus::Failed, since, why.clone());
+            self.record(name, StepStatus::Failed, since, why.clone());
             Err(why)
         }
     }
 
-    /// Deploy hook, health checks, verify hook.
-    pub async fn deploy_and_verify(&mut self, env: &Environment, t: &Target, prefix: &str) -> Result<(), String> {
-        let steps = self.cfg.steps.clone();
-        self.hook(&format!("{prefix}deploy"), steps.deploy.as_deref(), t, "deploy").await?;
+    /// The recovery's redeploy: deploy hook, health checks, verify hook.
+    async fn redeploy(&mut self, env: &Environment, t: &Target) -> Result<(), String> {
+        self.hook(Recover::Deploy.into(), t).await?;
         let deployed = Instant::now();
-        for check in &env.health {
-            self.health(check, prefix, deployed).await?;
+        for (i, check) in env.health.iter().enumerate() {
+            self.health(check, Recover::Health(i).into(), deployed).await?;
         }
-        self.hook(&format!("{prefix}verify"), steps.verify.as_deref(), t, "verify").await
+        self.hook(Recover::Verify.into(), t).await
     }
 
     /// Marks `d` successful and the deployment it replaced inactive.
     pub async fn succeed(
         &mut self,
-        name: &str,
+        name: StepName,
         d: &Deployment,
         replaced: Option<&Deployment>,
     ) -> Result<(), ForgeError> {
@@ -132,8 +131,7 @@ impl Runner<'_> {
             previous_release: Some(failed.release.clone()),
             ..failed.clone()
         };
-        let rollback = self.cfg.steps.rollback.clone();
-        if let Err(why) = self.hook("rollback", rollback.as_deref(), &restore, "rollback").await {
+        if let Err(why) = self.hook(Recover::Hook.into(), &restore).await {
             return Ok((format!("the rollback hook failed too ({why}); {} needs a person", env.name), false));
         }
         let Some(prev) = previous else {
@@ -141,9 +139,9 @@ impl Runner<'_> {
         };
         let description = format!("rollback of {} to {}", failed.release, prev.request.release);
         let d = self.start(&restore, &description, Some(failed_id)).await?;
-        match self.deploy_and_verify(env, &restore, "rollback-").await {
+        match self.redeploy(env, &restore).await {
             Ok(()) => {
-                self.succeed("rollback-record", &d, Some(prev)).await?;
+                self.succeed(Recover::Record.into(), &d, Some(prev)).await?;
                 Ok((format!("rolled back to {} (healthy again)", prev.request.release), true))
             }
             Err(why) => {
@@ -162,24 +160,22 @@ pub struct Executed {
 }
 
 impl Runner<'_> {
-    /// Runs the execution steps of a run, in the plan's order: `backup`,
-    /// `deploy`, each `health`, `verify`, `record`. The deployment record is
-    /// created before the first of them; a failure once `deploy` has started
-    /// rolls back to `previous`.
+    /// Runs the execution steps of a run, in the plan's order: `backup` (or
+    /// a rollback's hook), `deploy`, each `health`, `verify`, `record`. The
+    /// deployment record is created before the first of them; a failure once
+    /// `deploy` has started rolls back to `previous`, except in a rollback run.
     pub async fn execute(
         &mut self,
         env: &Environment,
         t: &Target,
         previous: Option<&Deployment>,
-        steps: &[&str],
-        what: &str,
+        steps: &[Act],
+        mode: Mode,
     ) -> Result<Executed, ForgeError> {
-        // A rollback run is not rolled back again when it fails.
-        let is_rollback = steps.first() == Some(&"rollback");
-        let description = if is_rollback {
-            format!("rollback of {} to {}", t.env, t.release)
-        } else {
-            format!("{what} of {} to {}", t.release, t.env)
+        let what = mode.noun();
+        let description = match mode {
+            Mode::Rollback => format!("rollback of {} to {}", t.env, t.release),
+            Mode::Promotion | Mode::Deployment => format!("{what} of {} to {}", t.release, t.env),
         };
         // From here on SIGINT/SIGTERM no longer end stagegate where it stands:
         // they stop the step under way, and the run records how it ended.
@@ -187,33 +183,28 @@ impl Runner<'_> {
             interrupt::install();
         }
         // A rollback records what it undoes, so the next one goes further back.
-        let undoes = if is_rollback { previous.map(|p| p.id) } else { None };
+        let undoes = if mode == Mode::Rollback { previous.map(|p| p.id) } else { None };
         let d = self.start(t, &description, undoes).await?;
-        let hooks = self.cfg.steps.clone();
-        let mut checks = env.health.iter();
         let mut deployed = Instant::now();
         let mut started_deploy = false;
         let mut failure = None;
-        for step in steps {
-            let result = match *step {
-                "backup" => self.hook("backup", hooks.backup.as_deref(), t, "backup").await,
-                "rollback" => self.hook("rollback", hooks.rollback.as_deref(), t, "rollback").await,
-                "deploy" => {
+        for &step in steps {
+            let result = match step {
+                Act::Backup | Act::Rollback | Act::Verify => self.hook(step.into(), t).await,
+                Act::Deploy => {
                     started_deploy = true;
-                    let r = self.hook("deploy", hooks.deploy.as_deref(), t, "deploy").await;
+                    let r = self.hook(step.into(), t).await;
                     deployed = Instant::now();
                     r
                 }
-                "health" => match checks.next() {
-                    Some(c) => self.health(c, "", deployed).await,
-                    None => Ok(()),
+                Act::Health(i) => match env.health.get(i) {
+                    Some(c) => self.health(c, step.into(), deployed).await,
+                    None => Err(format!("{} has no health check #{}", env.name, i + 1)),
                 },
-                "verify" => self.hook("verify", hooks.verify.as_deref(), t, "verify").await,
-                "record" => {
-                    self.succeed("record", &d, previous).await?;
+                Act::Record => {
+                    self.succeed(step.into(), &d, previous).await?;
                     Ok(())
                 }
-                _ => Ok(()),
             };
             if let Err(why) = result {
                 failure = Some(why);
@@ -237,7 +228,7 @@ impl Runner<'_> {
         };
         self.fail(&d, &why).await?;
         let kept = previous.map_or("nothing".to_string(), |p| p.request.release.clone());
-        if is_rollback {
+        if mode == Mode::Rollback {
             let message = format!("{what} of {} to {} failed: {why}; {} needs a person", t.release, t.env, t.env);
             return Ok(Executed { outcome: Outcome::Failed, message, deployment_id: id });
         }

@@ -34,10 +34,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::error::Exit;
+use crate::exit::Exit;
 use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeError};
 use crate::output::Out;
+use crate::plan::{Hook, StepName};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum RunError {
@@ -61,6 +62,10 @@ pub enum RunError {
     #[error(transparent)]
     #[diagnostic(transparent)]
     Forge(#[from] ForgeError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    ServiceNow(#[from] crate::gates::servicenow::ServiceNowError),
 }
 
 impl RunError {
@@ -69,6 +74,7 @@ impl RunError {
             RunError::UnsafeValue { .. } | RunError::BadSha(_) => Exit::Invalid,
             RunError::Io { .. } => Exit::Failed,
             RunError::Forge(e) => e.exit(),
+            RunError::ServiceNow(e) => e.exit(),
         }
     }
 }
@@ -131,7 +137,7 @@ pub enum StepStatus {
 /// One executed step, with its timing.
 #[derive(Debug, Clone, Serialize)]
 pub struct StepRecord {
-    pub name: String,
+    pub name: StepName,
     pub status: StepStatus,
     pub seconds: f64,
     pub detail: String,
@@ -179,9 +185,9 @@ impl<'c> Runner<'c> {
     }
 
     /// Records a finished step and prints it as a progress line.
-    pub fn record(&mut self, name: &str, status: StepStatus, since: Instant, detail: impl Into<String>) {
+    pub fn record(&mut self, name: impl Into<StepName>, status: StepStatus, since: Instant, detail: impl Into<String>) {
         let rec = StepRecord {
-            name: name.to_owned(),
+            name: name.into(),
             status,
             seconds: (since.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             detail: detail.into(),
@@ -193,12 +199,12 @@ impl<'c> Runner<'c> {
             StepStatus::Planned => self.out.dim("•"),
         };
         let time = if status == StepStatus::Planned { "    ".to_string() } else { format!("{:>4.1}s", rec.seconds) };
-        self.sink().line(&format!("{mark} {:<16} {} {}", rec.name, self.out.dim(&time), rec.detail));
+        self.sink().line(&format!("{mark} {:<16} {} {}", rec.name.as_str(), self.out.dim(&time), rec.detail));
         self.steps.push(rec);
     }
 
     /// The STAGEGATE_* variables a hook gets: the only way context reaches it.
-    pub fn hook_env(&self, t: &Target, step: &str) -> Vec<(String, String)> {
+    pub fn hook_env(&self, t: &Target, step: Hook) -> Vec<(String, String)> {
         let state = std::path::absolute(self.state.root()).unwrap_or_else(|_| self.state.root().to_path_buf());
         [
             ("STAGEGATE_ENV", t.env.clone()),
@@ -208,7 +214,7 @@ impl<'c> Runner<'c> {
             ("STAGEGATE_REF", t.git_ref.clone().unwrap_or_default()),
             ("STAGEGATE_ACTOR", t.actor.clone()),
             ("STAGEGATE_RUN_ID", t.run_id.clone()),
-            ("STAGEGATE_STEP", step.to_owned()),
+            ("STAGEGATE_STEP", step.as_str().to_owned()),
             ("STAGEGATE_PREVIOUS_RELEASE", t.previous_release.clone().unwrap_or_default()),
             ("STAGEGATE_STATE_DIR", state.display().to_string()),
         ]
@@ -217,10 +223,23 @@ impl<'c> Runner<'c> {
         .collect()
     }
 
-    /// Runs the hook of a step (if configured) as step `name`. `Err` says what failed.
-    pub async fn hook(&mut self, name: &str, command: Option<&str>, t: &Target, step: &str) -> Result<(), String> {
+    /// The command configured for a hook, if any.
+    fn hook_command(&self, hook: Hook) -> Option<String> {
+        let s = &self.cfg.steps;
+        match hook {
+            Hook::Backup => s.backup.clone(),
+            Hook::Deploy => s.deploy.clone(),
+            Hook::Verify => s.verify.clone(),
+            Hook::Rollback => s.rollback.clone(),
+        }
+    }
+
+    /// Runs the hook of step `name` (if one is configured). `Err` says what failed.
+    pub async fn hook(&mut self, name: StepName, t: &Target) -> Result<(), String> {
         let since = Instant::now();
-        let Some(command) = command else {
+        let Some(hook) = name.hook() else { return Ok(()) };
+        let step = hook.as_str();
+        let Some(command) = self.hook_command(hook) else {
             self.record(name, StepStatus::Skipped, since, format!("no {step} hook configured"));
             return Ok(());
         };
@@ -242,9 +261,10 @@ impl<'c> Runner<'c> {
             self.record(name, StepStatus::Failed, since, why.clone());
             return Err(why);
         }
-        let env = self.hook_env(t, step);
+        let env = self.hook_env(t, hook);
+        let command = command.as_str();
         let hook = hooks::Hook {
-            name,
+            name: name.as_str(),
             command,
             env: &env,
             timeout: self.cfg.steps.hook_timeout,

@@ -10,20 +10,21 @@ use super::audit::FreezeOverride;
 use super::lock::{self, Acquire, EnvLock};
 use super::{RunError, Runner, StepStatus, history};
 use crate::config::{Environment, Reviewer};
-use crate::error::Error;
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
 use crate::gates::freeze;
+use crate::plan::{Check, StepName};
+use crate::refusal::Refusal;
 
 /// Why a run stopped early.
 pub enum Halt {
     /// Refused by policy (exit 3); the step is recorded with this reason.
-    Refused(String),
+    Refused(Refusal),
     /// Could not check (state not readable, …).
-    Failed(Error),
+    Failed(RunError),
 }
 
-impl<E: Into<Error>> From<E> for Halt {
+impl<E: Into<RunError>> From<E> for Halt {
     fn from(e: E) -> Halt {
         Halt::Failed(e.into())
     }
@@ -64,9 +65,9 @@ pub async fn gate_verdict(
 }
 
 impl Runner<'_> {
-    pub fn refuse<T>(&mut self, name: &str, since: Instant, reason: String) -> Result<T, Halt> {
-        self.record(name, StepStatus::Refused, since, reason.clone());
-        Err(Halt::Refused(reason))
+    pub fn refuse<T>(&mut self, name: impl Into<StepName>, since: Instant, refusal: Refusal) -> Result<T, Halt> {
+        self.record(name, StepStatus::Refused, since, refusal.message());
+        Err(Halt::Refused(refusal))
     }
 
     /// `check-target`: takes the environment's lock (not in a dry run) and
@@ -89,7 +90,7 @@ impl Runner<'_> {
                 Acquire::Held(l) => Some(l),
                 Acquire::Busy(busy) => {
                     let why = busy.describe(env, &lock::path(&self.state, env));
-                    return self.refuse("check-target", since, why);
+                    return self.refuse(Check::Target, since, Refusal::Busy(why));
                 }
             }
         };
@@ -111,12 +112,12 @@ impl Runner<'_> {
                     d.request.at.format("%Y-%m-%d %H:%M:%S UTC"),
                     d.request.creator
                 );
-                return self.refuse("check-target", since, why);
+                return self.refuse(Check::Target, since, Refusal::Busy(why));
             }
         }
         let detail =
             if notes.is_empty() { format!("no other deployment to {env} is in progress") } else { notes.join("; ") };
-        self.record("check-target", StepStatus::Ok, since, detail);
+        self.record(Check::Target, StepStatus::Ok, since, detail);
         Ok(held)
     }
 
@@ -125,16 +126,16 @@ impl Runner<'_> {
         let since = Instant::now();
         match freeze::decide(env, self.now(), reason) {
             freeze::Decision::Clear => {
-                self.record("check-freeze", StepStatus::Ok, since, format!("{} is not frozen", env.name));
+                self.record(Check::Freeze, StepStatus::Ok, since, format!("{} is not frozen", env.name));
                 Ok(())
             }
             freeze::Decision::Overridden { window, reason } => {
                 let detail = format!("freeze `{window}` overridden: {reason}");
-                self.record("check-freeze", StepStatus::Ok, since, detail);
+                self.record(Check::Freeze, StepStatus::Ok, since, detail);
                 self.freeze_override = Some(FreezeOverride { window, reason });
                 Ok(())
             }
-            freeze::Decision::Refused(why) => self.refuse("check-freeze", since, why),
+            freeze::Decision::Refused(why) => self.refuse(Check::Freeze, since, Refusal::Frozen(why)),
         }
     }
 
@@ -152,9 +153,9 @@ impl Runner<'_> {
         let since = Instant::now();
         let Some(number) = change else {
             return self.refuse(
-                "check-change",
+                Check::Change,
                 since,
-                format!("{env} requires an approved ServiceNow change: pass --change CHG…"),
+                Refusal::Change(format!("{env} requires an approved ServiceNow change: pass --change CHG…")),
             );
         };
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
@@ -165,11 +166,13 @@ impl Runner<'_> {
         match checked {
             Ok(c) => {
                 let detail = format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date);
-                self.record("check-change", StepStatus::Ok, since, detail);
+                self.record(Check::Change, StepStatus::Ok, since, detail);
                 Ok(())
             }
-            Err(e) if e.exit() == crate::error::Exit::Refused => self.refuse("check-change", since, e.to_string()),
-            Err(e) => Err(Halt::Failed(e.into())),
+            Err(e) => match e.refusal() {
+                Some(refusal) => self.refuse(Check::Change, since, refusal),
+                None => Err(Halt::Failed(e.into())),
+            },
         }
     }
 
@@ -187,19 +190,19 @@ impl Runner<'_> {
         let table = crate::gates::render(&self.out, &v);
         if !v.passed {
             self.sink().line(&table);
-            return self.refuse("gate", since, v.reasons.join("; "));
+            return self.refuse(Check::Gate, since, Refusal::Approvals(v.reasons.join("; ")));
         }
         let who: Vec<String> =
             v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
         self.record(
-            "gate",
+            Check::Gate,
             StepStatus::Ok,
             since,
             format!("{}/{} approved: {}", v.counted, v.required, who.join(", ")),
         );
         if let Some(open) = v.opens_at {
             self.record(
-                "wait-timer",
+                Check::WaitTimer,
                 StepStatus::Ok,
                 since,
                 format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC")),

@@ -9,13 +9,13 @@ use std::time::Instant;
 
 use super::flow::Executed;
 use super::preflight::Halt;
-use super::report::{Outcome, Report};
-use super::{Runner, StepStatus, Target, health, history};
-use crate::error::Error;
+use super::report::Report;
+use super::{RunError, Runner, StepStatus, Target, health, history};
 use crate::forge::Deployment;
 use crate::gates::soak;
-use crate::plan;
+use crate::plan::{self, Check, Mode, PlanStep};
 use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::refusal::Refusal;
 
 pub struct Request {
     pub from: String,
@@ -30,7 +30,7 @@ pub struct Request {
     pub change: Option<String>,
 }
 
-pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, Error> {
+pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, RunError> {
     let target_env = policy.env(&req.to).expect("the caller checked the environment");
     let from_deps = r.forge.recent_deployments(&req.from).await?;
     // A release deployed before what A runs now: the whole history, so the
@@ -57,40 +57,43 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
     // Held from `check-target` to the end of the run.
     let mut lock = None;
     let mut execution = Vec::new();
-    for step in plan.steps.iter().filter(|s| s.when == "always") {
-        let result = match step.name.as_str() {
-            "check-path" => check_path(r, policy, req),
-            "check-ref" => check_ref(r, policy, req, source.as_ref(), git_ref.as_ref()),
-            "check-source" => check_source(r, policy, req, &from_deps).await,
-            "check-target" => {
+    for step in &plan.steps {
+        let check = match step.name {
+            PlanStep::Check(c) => c,
+            PlanStep::Act(a) => {
+                execution.push(a);
+                continue;
+            }
+            // Run by `execute` when a step after the deploy's start fails.
+            PlanStep::Rollback => continue,
+        };
+        let result = match check {
+            Check::Path => check_path(r, policy, req),
+            Check::Ref => check_ref(r, policy, req, source.as_ref(), git_ref.as_ref()),
+            Check::Source => check_source(r, policy, req, &from_deps).await,
+            Check::Target => {
                 let holder = format!(
                     "promote {} → {} of {} by {} in run {}",
                     req.from, req.to, req.release, req.actor, req.run_id
                 );
                 r.check_target(&req.to, &holder, &to_deps).await.map(|l| lock = l)
             }
-            "check-freeze" => r.check_freeze(target_env, req.override_reason.as_deref()),
-            "check-soak" => check_soak(r, policy, req, &from_deps),
-            "check-change" => r.check_change(&req.to, req.change.as_deref(), policy).await,
-            "gate" => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
-            "wait-timer" => Ok(()),
-            other => {
-                execution.push(other);
-                Ok(())
-            }
+            Check::Freeze => r.check_freeze(target_env, req.override_reason.as_deref()),
+            Check::Soak => check_soak(r, policy, req, &from_deps),
+            Check::Change => r.check_change(&req.to, req.change.as_deref(), policy).await,
+            Check::Gate => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
+            // Recorded by the gate, which knows when the timer opened.
+            Check::WaitTimer => Ok(()),
         };
         match result {
             Ok(()) => {}
-            Err(Halt::Refused(why)) => {
-                let report = r.report("promote", Outcome::Refused, target, format!("promotion refused: {why}"));
-                return Ok(report);
-            }
+            Err(Halt::Refused(why)) => return Ok(r.refused(Mode::Promotion, target, why)),
             Err(Halt::Failed(e)) => return Err(e),
         }
     }
     let Executed { outcome, message, deployment_id } =
-        r.execute(target_env, &target, previous.as_ref(), &execution, "promotion").await?;
-    let mut report = r.report("promote", outcome, target, message);
+        r.execute(target_env, &target, previous.as_ref(), &execution, Mode::Promotion).await?;
+    let mut report = r.report(Mode::Promotion.command(), outcome, target, message);
     report.deployment_id = deployment_id;
     drop(lock);
     Ok(report)
@@ -99,9 +102,9 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
 fn check_path(r: &mut Runner, policy: &Policy, req: &Request) -> Result<(), Halt> {
     let since = Instant::now();
     match policy.edge_refusal(&req.from, &req.to) {
-        Some(why) => r.refuse("check-path", since, why),
+        Some(why) => r.refuse(Check::Path, since, Refusal::Path(why)),
         None => {
-            r.record("check-path", StepStatus::Ok, since, format!("{} → {} is an allowed promotion", req.from, req.to));
+            r.record(Check::Path, StepStatus::Ok, since, format!("{} → {} is an allowed promotion", req.from, req.to));
             Ok(())
         }
     }
@@ -120,21 +123,21 @@ fn check_ref(
             "release {} is unknown in {}: it was never deployed there (deploy or promote it to {} first)",
             req.release, req.from, req.from
         );
-        return r.refuse("check-ref", since, why);
+        return r.refuse(Check::Ref, since, Refusal::UnknownRelease(why));
     };
     let Some(git_ref) = git_ref else {
         let why = match source.request.git_ref.as_deref().map(GitRef::parse) {
             Some(Err(e)) => format!("the git ref recorded for release {} is refused: {e}", req.release),
             _ => format!("the git ref of release {} is not recorded", req.release),
         };
-        return r.refuse("check-ref", since, why);
+        return r.refuse(Check::Ref, since, Refusal::Ref(why));
     };
     match policy.ref_verdict(&req.to, git_ref) {
         RefVerdict::Allowed(p) => {
-            r.record("check-ref", StepStatus::Ok, since, format!("{git_ref} may deploy to {} (matches `{p}`)", req.to));
+            r.record(Check::Ref, StepStatus::Ok, since, format!("{git_ref} may deploy to {} (matches `{p}`)", req.to));
             Ok(())
         }
-        RefVerdict::Refused(why) => r.refuse("check-ref", since, why),
+        RefVerdict::Refused(why) => r.refuse(Check::Ref, since, Refusal::Ref(why)),
     }
 }
 
@@ -147,18 +150,22 @@ async fn check_source(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request, de
         Some(d) if d.request.release == req.release => {}
         Some(d) => {
             let why = format!("{from} runs {} now, not {}: promote what {from} runs", d.request.release, req.release);
-            return r.refuse("check-source", since, why);
+            return r.refuse(Check::Source, since, Refusal::NotCurrent(why));
         }
-        None => return r.refuse("check-source", since, format!("nothing is deployed successfully in {from}")),
+        None => {
+            let why = format!("nothing is deployed successfully in {from}");
+            return r.refuse(Check::Source, since, Refusal::NotCurrent(why));
+        }
     }
     let env = policy.env(from).expect("checked");
     let steps = &r.cfg.steps;
     let probes = health::probe_all(&env.health, steps.health_check_timeout, steps.health_check_timeout).await;
     if let Some(bad) = probes.iter().find(|p| !p.ok) {
-        return r.refuse("check-source", since, format!("{from} is not healthy now: {}", bad.describe()));
+        let why = format!("{from} is not healthy now: {}", bad.describe());
+        return r.refuse(Check::Source, since, Refusal::Unhealthy(why));
     }
     let health = if probes.is_empty() { String::new() } else { format!(", {} health check(s) pass", probes.len()) };
-    r.record("check-source", StepStatus::Ok, since, format!("{} is live in {from}{health}", req.release));
+    r.record(Check::Source, StepStatus::Ok, since, format!("{} is live in {from}{health}", req.release));
     Ok(())
 }
 
@@ -166,13 +173,13 @@ fn check_soak(r: &mut Runner, policy: &Policy, req: &Request, deps: &[Deployment
     let since = Instant::now();
     let soak = policy.env(&req.to).and_then(|e| e.soak).unwrap_or_default();
     let Some(current) = history::current(deps) else {
-        return r.refuse("check-soak", since, format!("nothing is deployed in {}", req.from));
+        return r.refuse(Check::Soak, since, Refusal::Soak(format!("nothing is deployed in {}", req.from)));
     };
     match soak::check(current, &req.from, soak, r.now()) {
         Ok(detail) => {
-            r.record("check-soak", StepStatus::Ok, since, detail);
+            r.record(Check::Soak, StepStatus::Ok, since, detail);
             Ok(())
         }
-        Err(why) => r.refuse("check-soak", since, why),
+        Err(why) => r.refuse(Check::Soak, since, Refusal::Soak(why)),
     }
 }

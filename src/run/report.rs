@@ -6,8 +6,10 @@ use serde::Serialize;
 use super::audit::{self, FreezeOverride};
 use super::{Runner, StepRecord, Target};
 use crate::actions;
-use crate::error::Exit;
+use crate::exit::Exit;
 use crate::gates::approvals::Verdict;
+use crate::plan::Mode;
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -53,6 +55,8 @@ pub struct Report {
     pub target: Target,
     pub deployment_id: Option<u64>,
     pub message: String,
+    /// Why the run was refused (`code` and `message`); `null` otherwise.
+    pub refusal: Option<Refusal>,
     pub total_seconds: f64,
     pub steps: Vec<StepRecord>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -74,6 +78,7 @@ impl Runner<'_> {
             target,
             deployment_id: None,
             message,
+            refusal: None,
             total_seconds: (self.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             steps: std::mem::take(&mut self.steps),
             gate: self.gate.take(),
@@ -83,9 +88,19 @@ impl Runner<'_> {
     }
 }
 
+impl Runner<'_> {
+    /// The report of a run refused before anything changed.
+    pub fn refused(&mut self, mode: Mode, target: Target, refusal: Refusal) -> Report {
+        let message = format!("{} refused: {refusal}", mode.noun());
+        let mut report = self.report(mode.command(), Outcome::Refused, target, message);
+        report.refusal = Some(refusal);
+        report
+    }
+}
+
 /// Prints the report, writes the audit line (not in a dry run) and the step
 /// summary; returns the exit code.
-pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -> Result<Exit, crate::error::Error> {
+pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -> Result<Exit, super::RunError> {
     report.effects = log.entries();
     let outcome = report.outcome.as_str();
     if !report.dry_run {
@@ -113,7 +128,20 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
         audit::append(&r.state, &entry)?;
     }
     actions::summary(&markdown(&report));
+    let verb = match report.outcome {
+        Outcome::Refused => Some("refused"),
+        Outcome::Failed => Some("failed"),
+        Outcome::RolledBack => Some("failed and was rolled back"),
+        Outcome::Succeeded | Outcome::Planned => None,
+    };
+    if let Some(verb) = verb {
+        let title = format!("stagegate {}: {} to {} {verb}", report.command, report.target.release, report.target.env);
+        actions::alert("error", &title, &report.message);
+    }
     actions::set_output("outcome", outcome);
+    if let Some(refusal) = &report.refusal {
+        actions::set_output("refusal", refusal.code());
+    }
     if r.out.json() {
         r.out.emit(&report);
     } else {
@@ -150,7 +178,13 @@ fn markdown(report: &Report) -> String {
     );
     md.push_str("| step | outcome | time | detail |\n|---|---|---|---|\n");
     for s in &report.steps {
-        md.push_str(&format!("| {} | {:?} | {:.1}s | {} |\n", cell(&s.name), s.status, s.seconds, cell(&s.detail)));
+        md.push_str(&format!(
+            "| {} | {:?} | {:.1}s | {} |\n",
+            cell(s.name.as_str()),
+            s.status,
+            s.seconds,
+            cell(&s.detail)
+        ));
     }
     md
 }

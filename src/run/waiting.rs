@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use tokio::time::Instant;
 
-use super::StepStatus;
 use super::hooks::Sink;
 use super::lock;
-use super::report::{Outcome, Report};
+use super::report::Report;
 use crate::forge::state::StateDir;
+use crate::refusal::Refusal;
 
 /// The longest `--wait` (a GitHub-hosted job runs at most 6 hours).
 pub const MAX_WAIT: Duration = Duration::from_secs(6 * 3600);
@@ -62,8 +62,7 @@ impl Waiter {
     /// After a try: `true` when it was refused only because the target was
     /// busy and there is time left to try again (after a pause).
     pub async fn again(&mut self, report: &Report) -> bool {
-        let busy = report.outcome == Outcome::Refused
-            && report.steps.last().is_some_and(|s| s.name == "check-target" && s.status == StepStatus::Refused);
+        let busy = matches!(report.refusal, Some(Refusal::Busy(_)));
         if !busy || !self.time_left() {
             return false;
         }

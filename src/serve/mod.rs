@@ -24,7 +24,7 @@ use miette::Diagnostic;
 use secrecy::SecretString;
 use thiserror::Error;
 
-use crate::error::Exit;
+use crate::exit::Exit;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ServeError {

@@ -1,5 +1,5 @@
 //! Promotions into an environment with `change: required` need an approved
-//! ServiceNow change inside its implement window (seed 001), checked against
+//! ServiceNow change inside its implement window, checked against
 //! the ServiceNow Table API test server (or a real instance, see support).
 
 use chrono::{Duration, Utc};

@@ -32,6 +32,7 @@ mod lint;
 mod plan;
 mod promote;
 mod properties;
+mod refusals;
 mod release;
 mod rollback;
 mod secrets;

@@ -80,7 +80,7 @@ fn the_plan_has_the_documented_shape_and_order() {
         ]
     );
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["allowed", "from", "to", "ref", "release", "approvals_required", "reasons", "steps"]);
+    assert_eq!(keys, ["allowed", "from", "to", "ref", "release", "approvals_required", "reasons", "codes", "steps"]);
 }
 
 #[test]

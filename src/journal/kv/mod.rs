@@ -15,7 +15,7 @@ use thiserror::Error;
 
 use crate::config::Journal;
 use crate::effects::EffectLog;
-use crate::error::Exit;
+use crate::exit::Exit;
 use crate::forge::ForgeError;
 
 /// Consul refuses transactions with more operations than this.

@@ -15,7 +15,7 @@ use thiserror::Error;
 use super::progress::Progress;
 use crate::config::Journal;
 use crate::effects::EffectLog;
-use crate::error::Exit;
+use crate::exit::Exit;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum StoreError {

@@ -5,9 +5,14 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
+pub mod step;
+
+pub use step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
+
 use crate::config::duration;
 use crate::gates::freeze;
 use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::refusal::Refusal;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -19,26 +24,41 @@ pub struct Plan {
     pub release: Option<String>,
     pub approvals_required: u32,
     pub reasons: Vec<String>,
+    /// The stable code of each reason (`stagegate::refused::path`, …), in order.
+    pub codes: Vec<&'static str>,
     pub steps: Vec<Step>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Step {
-    pub name: String,
+    pub name: PlanStep,
     pub description: String,
     /// The hook command this step runs, if any.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub command: Option<String>,
     /// `always`, or `on_failure` for the rollback steps.
-    pub when: &'static str,
+    pub when: When,
 }
 
 impl Step {
-    fn new(name: &str, description: impl Into<String>) -> Step {
-        Step { name: name.into(), description: description.into(), command: None, when: "always" }
+    fn new(name: impl Into<PlanStep>, description: impl Into<String>) -> Step {
+        let name = name.into();
+        Step { name, description: description.into(), command: None, when: name.when() }
     }
-    fn hook(name: &str, description: impl Into<String>, command: &Option<String>) -> Option<Step> {
+    fn hook(name: Act, description: impl Into<String>, command: &Option<String>) -> Option<Step> {
         command.as_ref().map(|c| Step { command: Some(c.clone()), ..Step::new(name, description) })
+    }
+}
+
+impl From<Check> for PlanStep {
+    fn from(c: Check) -> PlanStep {
+        PlanStep::Check(c)
+    }
+}
+
+impl From<Act> for PlanStep {
+    fn from(a: Act) -> PlanStep {
+        PlanStep::Act(a)
     }
 }
 
@@ -47,24 +67,24 @@ impl Step {
 pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_ref: Option<&GitRef>) -> Plan {
     let cfg = policy.config;
     let target = policy.env(to).expect("caller checked the environment exists");
-    let mut reasons = Vec::new();
+    let mut refusals = Vec::new();
     let path_step = match policy.edge_refusal(from, to) {
         Some(why) => {
-            reasons.push(why.clone());
-            Step::new("check-path", why)
+            refusals.push(Refusal::Path(why.clone()));
+            Step::new(Check::Path, why)
         }
-        None => Step::new("check-path", format!("{from} → {to} is an allowed promotion")),
+        None => Step::new(Check::Path, format!("{from} → {to} is an allowed promotion")),
     };
     let ref_step = match git_ref {
         Some(r) => match policy.ref_verdict(to, r) {
-            RefVerdict::Allowed(p) => Step::new("check-ref", format!("{r} may deploy to {to} (matches `{p}`)")),
+            RefVerdict::Allowed(p) => Step::new(Check::Ref, format!("{r} may deploy to {to} (matches `{p}`)")),
             RefVerdict::Refused(why) => {
-                reasons.push(why.clone());
-                Step::new("check-ref", why)
+                refusals.push(Refusal::Ref(why.clone()));
+                Step::new(Check::Ref, why)
             }
         },
         None => {
-            Step::new("check-ref", format!("the release's ref must match {to}'s branch rules (checked when it runs)"))
+            Step::new(Check::Ref, format!("the release's ref must match {to}'s branch rules (checked when it runs)"))
         }
     };
     let release_text = release.map_or("the release".to_string(), |r| format!("release {r}"));
@@ -72,22 +92,22 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
     let mut steps = vec![
         path_step,
         ref_step,
-        Step::new("check-source", format!("{release_text} is deployed and healthy in {from}")),
-        Step::new("check-target", format!("no other deployment to {to} is in progress")),
+        Step::new(Check::Source, format!("{release_text} is deployed and healthy in {from}")),
+        Step::new(Check::Target, format!("no other deployment to {to} is in progress")),
     ];
     if !target.freeze.is_empty() {
         let windows: Vec<String> = target.freeze.iter().map(ToString::to_string).collect();
-        steps.push(Step::new("check-freeze", format!("{to} is not inside a freeze window ({})", windows.join("; "))));
+        steps.push(Step::new(Check::Freeze, format!("{to} is not inside a freeze window ({})", windows.join("; "))));
     }
     if let Some(soak) = target.soak {
         steps.push(Step::new(
-            "check-soak",
+            Check::Soak,
             format!("{release_text} has been healthy in {from} for at least {}", duration::format(soak)),
         ));
     }
     if target.change_required {
         steps.push(Step::new(
-            "check-change",
+            Check::Change,
             format!("an approved ServiceNow change for {to}, inside its window (--change)"),
         ));
     }
@@ -98,21 +118,23 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         if a.prevent_self_review {
             d.push_str("; not the actor, not bots");
         }
-        steps.push(Step::new("gate", d));
+        steps.push(Step::new(Check::Gate, d));
     }
     if let Some(t) = a.wait_timer {
-        steps.push(Step::new("wait-timer", format!("wait {} after approval", duration::format(t))));
+        steps.push(Step::new(Check::WaitTimer, format!("wait {} after approval", duration::format(t))));
     }
     let s = &cfg.steps;
-    steps.extend(Step::hook("backup", format!("back up {to}"), &s.backup));
-    steps.push(match Step::hook("deploy", format!("deploy {release_text} to {to}"), &s.deploy) {
+    steps.extend(Step::hook(Act::Backup, format!("back up {to}"), &s.backup));
+    steps.push(match Step::hook(Act::Deploy, format!("deploy {release_text} to {to}"), &s.deploy) {
         Some(step) => step,
-        None => Step::new("deploy", format!("record {release_text} as deployed to {to} (no deploy hook configured)")),
+        None => {
+            Step::new(Act::Deploy, format!("record {release_text} as deployed to {to} (no deploy hook configured)"))
+        }
     });
-    for h in &target.health {
+    for (i, h) in target.health.iter().enumerate() {
         let timeout = duration::format(h.timeout.unwrap_or(s.health_check_timeout));
         steps.push(Step::new(
-            "health",
+            Act::Health(i),
             format!(
                 "GET {} expects {} (each try {timeout}, until {} after deploy)",
                 h.http,
@@ -121,15 +143,14 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
             ),
         ));
     }
-    steps.extend(Step::hook("verify", format!("verify {to}"), &s.verify));
-    steps.push(Step::new("record", format!("record {release_text} in {to}: deployment, status, audit line")));
-    let mut rollback = Step::new("rollback", format!("restore {to} and redeploy its previous good release"));
+    steps.extend(Step::hook(Act::Verify, format!("verify {to}"), &s.verify));
+    steps.push(Step::new(Act::Record, format!("record {release_text} in {to}: deployment, status, audit line")));
+    let mut rollback = Step::new(PlanStep::Rollback, format!("restore {to} and redeploy its previous good release"));
     rollback.command = s.rollback.clone();
-    rollback.when = "on_failure";
     steps.push(rollback);
 
-    Plan {
-        allowed: reasons.is_empty(),
+    let mut plan = Plan {
+        allowed: true,
         from: from.into(),
         to: to.into(),
         git_ref: git_ref.map(|r| match r {
@@ -138,12 +159,24 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         }),
         release: release.map(str::to_owned),
         approvals_required: a.required,
-        reasons,
+        reasons: Vec::new(),
+        codes: Vec::new(),
         steps,
+    };
+    for r in refusals {
+        plan.refuse(r);
     }
+    plan
 }
 
 impl Plan {
+    /// Adds a reason the plan is refused.
+    pub fn refuse(&mut self, r: Refusal) {
+        self.allowed = false;
+        self.codes.push(r.code());
+        self.reasons.push(r.to_string());
+    }
+
     /// Refuses the plan when `now` falls inside one of the target's freeze
     /// windows, saying when it ends — unless overridden where allowed.
     pub fn check_freeze(&mut self, policy: &Policy, now: DateTime<Utc>, override_reason: Option<&str>) {
@@ -152,12 +185,11 @@ impl Plan {
             freeze::Decision::Clear => return,
             freeze::Decision::Overridden { window, reason } => format!("freeze `{window}` overridden: {reason}"),
             freeze::Decision::Refused(why) => {
-                self.reasons.push(why.clone());
-                self.allowed = false;
+                self.refuse(Refusal::Frozen(why.clone()));
                 why
             }
         };
-        if let Some(step) = self.steps.iter_mut().find(|s| s.name == "check-freeze") {
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == PlanStep::Check(Check::Freeze)) {
             step.description = text;
         }
     }
