@@ -152,7 +152,7 @@ pub struct Ctx {
     pub log: EffectLog,
     token: Option<SecretString>,
     repo: Option<String>,
-    pub fixed_now: Option<DateTime<Utc>>,
+    pub clock: crate::clock::Clock,
 }
 
 impl Ctx {
@@ -160,6 +160,8 @@ impl Ctx {
         if let Some(token) = &cli.github_token {
             crate::run::child_env::handed(token);
         }
+        let clock = crate::clock::Clock::new(cli.now);
+        crate::clock::install(clock);
         let forge_kind =
             cli.forge.unwrap_or(if crate::actions::active() { ForgeKind::Github } else { ForgeKind::Local });
         Ctx {
@@ -171,13 +173,13 @@ impl Ctx {
             log: EffectLog::default(),
             token: cli.github_token.clone(),
             repo: cli.repo.clone(),
-            fixed_now: cli.now,
+            clock,
         }
     }
 
-    /// The time: `--now`/`STAGEGATE_NOW` when given (tests), else the clock.
+    /// The time: `--now`/`STAGEGATE_NOW` when given, else the system clock.
     pub fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        self.clock.now()
     }
 
     /// A runner for deploy, promote and rollback.
@@ -191,7 +193,7 @@ impl Ctx {
             state: self.state.clone(),
             out: self.out,
             dry_run: self.dry_run,
-            fixed_now: self.fixed_now,
+            clock: self.clock,
             steps: Vec::new(),
             started: std::time::Instant::now(),
             gate: None,

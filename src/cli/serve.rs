@@ -101,7 +101,7 @@ impl Args {
             kv_prefix: self.kv_prefix,
             recheck: self.recheck,
             retry_base: Duration::from_millis(self.retry_base_ms),
-            fixed_now: ctx.fixed_now,
+            fixed_now: ctx.clock.fixed(),
         })
     }
 }

@@ -138,7 +138,7 @@ impl Forge for LocalForge {
                     commit: tag.commit.clone(),
                     message: tag.message.clone(),
                     nonce: tag.nonce.clone(),
-                    created_at: Utc::now(),
+                    created_at: crate::clock::now(),
                 };
                 r.tags.push(t.clone());
                 TagOutcome::Created(tag_of(&t))
@@ -168,7 +168,7 @@ impl Forge for LocalForge {
         self.state.update(FILE, |r: &mut Records| {
             r.next_release_id += 1;
             let id = r.next_release_id;
-            let now = Utc::now();
+            let now = crate::clock::now();
             let release = Release {
                 id,
                 tag: new.tag.clone(),
@@ -196,7 +196,7 @@ impl Forge for LocalForge {
             r.releases.iter_mut().find(|l| l.release.id == id).map(|l| {
                 if l.release.draft {
                     l.release.draft = false;
-                    l.release.published_at = Some(Utc::now());
+                    l.release.published_at = Some(crate::clock::now());
                 }
                 l.release.clone()
             })

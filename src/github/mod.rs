@@ -195,7 +195,7 @@ impl Forge for GitHubForge {
                     user_type,
                     state,
                     comment: r.comment.clone().filter(|c| !c.is_empty()),
-                    at: Utc::now(),
+                    at: crate::clock::now(),
                 });
             }
         }

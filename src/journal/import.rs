@@ -14,7 +14,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::Utc;
 use serde::Serialize;
 
 use super::JournalError;
@@ -184,7 +183,7 @@ impl Importer {
         detail: Option<String>,
         retry: bool,
     ) -> Result<(), JournalError> {
-        let done = ImportState { state, at: Utc::now(), detail, retry, ..claim.clone() };
+        let done = ImportState { state, at: crate::clock::now(), detail, retry, ..claim.clone() };
         if self.dry_run {
             return Ok(self.lanes.set_state(&self.lane, &done, 0).await.map(|_| ())?);
         }
@@ -214,7 +213,7 @@ impl Importer {
             }
             match self.lanes.state(&self.lane).await {
                 Ok((Some(current), index)) if current.same_claim(claim) => {
-                    let fresh = ImportState { at: Utc::now(), ..current };
+                    let fresh = ImportState { at: crate::clock::now(), ..current };
                     if let Err(e) = self.lanes.set_state(&self.lane, &fresh, index).await {
                         eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version);
                     }
@@ -310,7 +309,7 @@ impl Importer {
         // later leaves it alone while it runs, and never imports the version
         // again without an operator saying so.
         let group = child.id().map(Process::of);
-        let (now, recorded) = (Utc::now(), group.clone());
+        let (now, recorded) = (crate::clock::now(), group.clone());
         let noted = self
             .note(claim, |c| {
                 c.launched = Some(now);

@@ -72,7 +72,7 @@ impl ImportState {
             version: version.to_owned(),
             state: State::Importing,
             owner: owner(),
-            at: Utc::now(),
+            at: crate::clock::now(),
             detail: None,
             retry: false,
             process: Some(Process::me()),
@@ -111,7 +111,7 @@ pub fn is_stale(s: &ImportState, timeout: Duration) -> bool {
     {
         return pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists();
     }
-    let age = Utc::now().signed_duration_since(s.at);
+    let age = crate::clock::now().signed_duration_since(s.at);
     age.to_std().is_ok_and(|a| a > timeout)
 }
 
@@ -258,7 +258,7 @@ mod tests {
             version: "20261121.1.dev-modelling".into(),
             state: State::Importing,
             owner: owner.into(),
-            at: Utc::now() - chrono::Duration::minutes(minutes_ago),
+            at: crate::clock::now() - chrono::Duration::minutes(minutes_ago),
             detail: None,
             retry: false,
             process: None,

@@ -14,7 +14,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::json;
 
 use super::JournalError;
@@ -75,8 +75,7 @@ async fn claim(store: &dyn Store, date: NaiveDate, cluster: &str, file: &str) ->
     let mut n = keys.iter().filter_map(|k| layout::sequence_n(k)).max().unwrap_or(0) + 1;
     loop {
         let v = VersionId { date, n, cluster: cluster.to_string() };
-        let body =
-            json!({"version": v.to_string(), "file": file, "claimed_at": Utc::now(), "owner": super::lanes::owner()});
+        let body = json!({"version": v.to_string(), "file": file, "claimed_at": crate::clock::now(), "owner": super::lanes::owner()});
         if store.put(&layout::sequence_key(&v), body.to_string().into_bytes(), Cond::Absent).await? {
             return Ok(v);
         }
@@ -160,7 +159,7 @@ async fn attempt(
 ) -> Result<Result<Manifest, JournalError>, StoreError> {
     let changed = |detail| Ok(Err(JournalError::Changed { file: path.display().to_string(), detail }));
     let before = Identity::of(path).map_err(StoreError::io("read", path))?;
-    let v = claim(store, Utc::now().date_naive(), &req.cluster, file).await?;
+    let v = claim(store, crate::clock::now().date_naive(), &req.cluster, file).await?;
     let progress = Progress::new(label.to_string(), before.size, req.quiet);
     let object_meta =
         vec![("stagegate-version".to_string(), v.to_string()), ("stagegate-cluster".to_string(), req.cluster.clone())];
@@ -188,7 +187,7 @@ async fn attempt(
         file: file.to_string(),
         size: t.size,
         sha256: t.sha256,
-        uploaded_at: Utc::now(),
+        uploaded_at: crate::clock::now(),
         change: req.change.clone(),
         mandators: mandators.to_vec(),
     };

@@ -185,7 +185,8 @@ pub fn acquire(state: &StateDir, env: &str, what: &str) -> std::io::Result<Acqui
                 let busy = Busy::HookRunning { holder: previous, hook, unknown: alive == Alive::Unknown };
                 return Ok(Acquire::Busy(Box::new(busy)));
             }
-            let holder = Holder { what: what.to_owned(), process: Process::me(), since: Utc::now(), hook: None };
+            let holder =
+                Holder { what: what.to_owned(), process: Process::me(), since: crate::clock::now(), hook: None };
             write(&mut file, &holder)?;
             held(|h| h.push((path.clone(), file, holder)));
             Ok(Acquire::Held(EnvLock { path }))

@@ -165,8 +165,8 @@ pub struct Runner<'c> {
     pub state: StateDir,
     pub out: Out,
     pub dry_run: bool,
-    /// Injected time (`STAGEGATE_NOW`) for deterministic tests, else the clock.
-    pub fixed_now: Option<DateTime<Utc>>,
+    /// The time of the run (`--now` fixes it).
+    pub clock: crate::clock::Clock,
     pub steps: Vec<StepRecord>,
     pub started: Instant,
     /// The gate's verdict once evaluated, passed or not, for the report.
@@ -177,7 +177,7 @@ pub struct Runner<'c> {
 
 impl<'c> Runner<'c> {
     pub fn now(&self) -> DateTime<Utc> {
-        self.fixed_now.unwrap_or_else(Utc::now)
+        self.clock.now()
     }
 
     pub fn sink(&self) -> hooks::Sink {
@@ -278,7 +278,7 @@ impl<'c> Runner<'c> {
                 step: step.to_owned(),
                 command: command.to_owned(),
                 group: group.clone(),
-                since: chrono::Utc::now(),
+                since: crate::clock::now(),
             };
             lock::note_hook(&self.state, &t.env, Some(hook));
         };

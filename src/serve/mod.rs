@@ -95,13 +95,4 @@ pub struct Options {
 }
 
 /// The time the service decides at.
-#[derive(Debug, Clone, Copy)]
-pub struct Clock {
-    pub fixed: Option<DateTime<Utc>>,
-}
-
-impl Clock {
-    pub fn now(&self) -> DateTime<Utc> {
-        self.fixed.unwrap_or_else(Utc::now)
-    }
-}
+pub use crate::clock::Clock;

@@ -44,7 +44,7 @@ pub async fn run(opts: Options) -> Result<(), ServeError> {
         .await
         .map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
-    let clock = Clock { fixed: opts.fixed_now };
+    let clock = Clock::new(opts.fixed_now);
     let svc: Shared = Arc::new(Service { opts, app, store, clock });
     tracing::info!(addr = %addr, kv = %svc.store.describe(), app_id = svc.opts.app_id, "listening");
     let router = Router::new()

@@ -332,3 +332,22 @@ fn a_429_on_a_mutation_waits_and_creates_exactly_once() {
     assert_eq!(refs_created, 1, "the ref was created once: {:?}", h.calls(&repo));
     assert!(h.schema_violations(&repo).is_empty());
 }
+
+/// `--now` (`STAGEGATE_NOW`) is the one clock: the calver date of a tag and
+/// the times the local forge records follow it, like freeze windows do.
+#[test]
+fn the_fixed_clock_dates_tags_and_records() {
+    let sb = Sandbox::new();
+    let mut c = sb.seed();
+    c.env("STAGEGATE_NOW", "2027-03-04T12:00:00Z").args(["release", "tag", "--sha", SHA]);
+    let (code, json, err) = run_json(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(json["tag"], "27.03.04.1");
+    let mut c = sb.seed();
+    c.env("STAGEGATE_NOW", "2027-03-04T12:00:00Z").args(["release", "draft", "--tag", "27.03.04.1"]);
+    let (code, _, err) = run_json(c);
+    assert_eq!(code, 0, "{err}");
+    let forge = std::fs::read_to_string(sb.path().join(".stagegate/forge.json")).unwrap();
+    assert!(forge.contains("2027-03-04T12:00:00Z"), "{forge}");
+    assert!(!forge.contains(&chrono::Utc::now().format("%Y-%m-%dT%H").to_string()), "{forge}");
+}

@@ -103,7 +103,7 @@ fn print_effects(ctx: &Ctx) {
 
 /// "3m ago" for the status table.
 fn age(at: chrono::DateTime<chrono::Utc>) -> String {
-    let secs = chrono::Utc::now().signed_duration_since(at).num_seconds().max(0) as u64;
+    let secs = crate::clock::now().signed_duration_since(at).num_seconds().max(0) as u64;
     match secs {
         0..60 => format!("{secs}s ago"),
         60..3600 => format!("{}m ago", secs / 60),

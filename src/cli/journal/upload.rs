@@ -2,7 +2,6 @@
 
 use std::path::PathBuf;
 
-use chrono::Utc;
 use serde_json::json;
 
 use super::{Common, Ctx, open_store, print_effects};
@@ -40,7 +39,7 @@ pub async fn approve_change(cfg: &Config, change: Option<&str>) -> Result<(), Er
     }
     let number = change.ok_or(ServiceNowError::ChangeRequired)?;
     let sn = ServiceNow::from_env(cfg.servicenow.as_ref().map(|s| s.instance.as_str()))?;
-    sn.check_change(number, Utc::now()).await?;
+    sn.check_change(number, crate::clock::now()).await?;
     Ok(())
 }
 

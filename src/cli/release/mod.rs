@@ -6,7 +6,7 @@ mod next;
 mod publish;
 mod tag;
 
-use chrono::{NaiveDate, Utc};
+use chrono::NaiveDate;
 use serde_json::json;
 
 use super::Ctx;
@@ -53,7 +53,7 @@ pub struct DateArgs {
 
 impl DateArgs {
     pub fn day(&self) -> NaiveDate {
-        self.date.unwrap_or_else(|| Utc::now().with_timezone(&self.tz).date_naive())
+        self.date.unwrap_or_else(|| crate::clock::now().with_timezone(&self.tz).date_naive())
     }
 }
 
