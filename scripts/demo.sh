@@ -8,7 +8,7 @@
 # What you see: a direct deploy to active, a refused path (dev-int → prod,
 # before any hook runs), a promotion held by the approval gate, the same
 # promotion approved and done, a broken release rolled back automatically,
-# `status` and `compare`.
+# `status`, `history` and `compare`.
 #
 # STAGEGATE_BIN=path/to/stagegate runs a built binary instead of building one
 # (`cargo build`, whose progress is shown: the first build takes a few minutes).
@@ -78,4 +78,5 @@ export DEMO_BREAK=26.11.21.2 prefix="DEMO_BREAK=26.11.21.2 "
 run promote --from active --to staging --release 26.11.21.2
 unset DEMO_BREAK prefix
 run status
+run history
 run compare active staging

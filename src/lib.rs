@@ -15,6 +15,7 @@ pub mod exit;
 pub mod forge;
 pub mod gates;
 pub mod github;
+pub mod human;
 pub mod init;
 pub mod journal;
 pub mod output;

@@ -103,7 +103,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     actions::summary(&summary_markdown(a, b, score, verdict, &checks));
     if ctx.out.json() {
         let rel = |d: Option<&Deployment>| {
-            d.map(|d| json!({"release": d.request.release, "sha": d.request.sha, "ref": d.request.git_ref, "deployed_at": d.updated_at().to_rfc3339()}))
+            d.map(|d| json!({"release": d.request.release, "sha": d.request.sha, "ref": d.request.git_ref, "deployed_at": crate::human::timestamp(d.updated_at())}))
         };
         ctx.out.emit(&json!({
             "from": a.name, "to": b.name,

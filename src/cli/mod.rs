@@ -10,6 +10,7 @@ mod deploy;
 mod environments;
 mod gate;
 mod graph;
+mod history;
 mod init;
 mod journal;
 mod plan;
@@ -115,6 +116,8 @@ pub enum Command {
     Rollback(rollback::Args),
     /// What is deployed where: release, sha, when, by whom, state, health
     Status(status::Args),
+    /// Who deployed what, when, from where, what became of it, who approved it
+    History(history::Args),
     /// Differences between two environments and a readiness score
     Compare(compare::Args),
     /// Check that the approvals of this run satisfy an environment's policy
@@ -297,6 +300,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,
         Command::Status(a) => status::run(&ctx, a).await,
+        Command::History(a) => history::run(&ctx, a).await,
         Command::Compare(a) => compare::run(&ctx, a).await,
         Command::Gate(a) => gate::run(&ctx, a).await,
         Command::Approve(a) => approve::run(&ctx, a).await,

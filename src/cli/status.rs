@@ -6,6 +6,7 @@ use serde_json::{Value, json};
 use super::Ctx;
 use crate::error::{Error, Exit};
 use crate::forge::{DeploymentState, ForgeKind};
+use crate::human;
 use crate::output::table;
 use crate::policy::Policy;
 use crate::run::lock::{self, Busy};
@@ -69,9 +70,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             Some(RunNow::Died) => "abandoned".to_string(),
             _ => l.state().to_string(),
         };
+        // What the current release replaced when it is a rollback: the
+        // attempt that failed (or was rolled away from) stays visible.
+        let undone = current.and_then(|c| c.request.rollback_of).and_then(|id| deps.iter().find(|d| d.id == id));
+        let now = ctx.now();
         let state = match (current, latest) {
             (_, None) => None,
-            (Some(c), Some(l)) if c.id == l.id => Some(DeploymentState::Success.to_string()),
+            (Some(c), Some(l)) if c.id == l.id => Some(match undone {
+                // The DEPLOYED column says when.
+                Some(u) => format!("success (rolled back from {})", u.request.release),
+                None => DeploymentState::Success.to_string(),
+            }),
             (_, Some(l)) => Some(match &run {
                 Some(RunNow::Died) => format!("abandoned ({}): its run died", l.request.release),
                 Some(RunNow::HookLeft(step)) => {
@@ -92,7 +101,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             ctx.out.bold(name),
             current.map_or_else(dash, |c| c.request.release.clone()),
             current.and_then(|c| c.request.sha.as_deref()).map_or_else(dash, |s| s.chars().take(12).collect()),
-            current.map_or_else(dash, |c| c.updated_at().format("%Y-%m-%d %H:%M").to_string()),
+            current.map_or_else(dash, |c| human::when(now, c.updated_at())),
             current.map_or_else(dash, |c| c.request.creator.clone()),
             state.clone().unwrap_or_else(dash),
             health_text,
@@ -102,12 +111,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             "release": current.map(|c| &c.request.release),
             "sha": current.and_then(|c| c.request.sha.as_ref()),
             "ref": current.and_then(|c| c.request.git_ref.as_ref()),
-            "deployed_at": current.map(|c| c.updated_at().to_rfc3339()),
+            "deployed_at": current.map(|c| human::timestamp(c.updated_at())),
+            "rolled_back_from": undone.map(|u| json!({
+                "deployment_id": u.id, "release": u.request.release, "state": u.state(),
+                "at": current.map(|c| human::timestamp(c.request.at)),
+            })),
             "deployed_by": current.map(|c| &c.request.creator),
             "deployment_id": current.map(|c| c.id),
             "state": latest.map(latest_state),
             "latest": latest.filter(|l| current.is_none_or(|c| c.id != l.id)).map(|l| json!({
-                "id": l.id, "release": l.request.release, "state": latest_state(l), "at": l.updated_at().to_rfc3339(),
+                "id": l.id, "release": l.request.release, "state": latest_state(l), "at": human::timestamp(l.updated_at()),
                 "run": run.as_ref().map(RunNow::as_str),
                 "description": l.statuses.last().map(|s| s.description.clone()),
             })),

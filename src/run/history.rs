@@ -57,3 +57,65 @@ pub fn of_release<'d>(deps: &'d [Deployment], release: &str) -> Option<&'d Deplo
 pub fn good_of_release<'d>(deps: &'d [Deployment], release: &str) -> Option<&'d Deployment> {
     deps.iter().find(|d| d.request.release == release && d.succeeded_at().is_some())
 }
+
+/// What became of a deployment, in words: `live`, `replaced`, `failed`,
+/// `failed, rolled back`, `rolled back`, `error`, `in progress`.
+pub fn outcome(deps: &[Deployment], d: &Deployment) -> &'static str {
+    let rolled_back = rolled_back_by(deps, d).is_some();
+    match d.state() {
+        DeploymentState::Success => "live",
+        DeploymentState::Inactive if rolled_back => "rolled back",
+        DeploymentState::Inactive => "replaced",
+        DeploymentState::Failure if rolled_back => "failed, rolled back",
+        DeploymentState::Failure => "failed",
+        DeploymentState::Error => "error",
+        DeploymentState::Pending | DeploymentState::InProgress => "in progress",
+    }
+}
+
+/// The deployment that rolled `d` back, if one did.
+pub fn rolled_back_by<'d>(deps: &'d [Deployment], d: &Deployment) -> Option<&'d Deployment> {
+    deps.iter().find(|r| r.request.rollback_of == Some(d.id))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::forge::{DeploymentStatus, NewDeployment};
+
+    fn dep(id: u64, release: &str, state: DeploymentState, rollback_of: Option<u64>) -> Deployment {
+        let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
+        Deployment {
+            id,
+            request: NewDeployment {
+                environment: "prod".into(),
+                release: release.into(),
+                git_ref: None,
+                sha: None,
+                creator: "alice".into(),
+                description: String::new(),
+                run_id: "1".into(),
+                from: None,
+                rollback_of,
+                at,
+            },
+            statuses: vec![DeploymentStatus { state, description: String::new(), created_at: at }],
+        }
+    }
+
+    #[test]
+    fn a_failed_deploy_that_was_rolled_back_says_so() {
+        use DeploymentState::*;
+        // Newest first: 3 rolled 2 back to 1's release; 1 was replaced by 2 once.
+        let deps = vec![
+            dep(3, "26.12.01.1", Success, Some(2)),
+            dep(2, "26.12.01.2", Failure, None),
+            dep(1, "26.12.01.1", Inactive, None),
+        ];
+        let words: Vec<&str> = deps.iter().map(|d| outcome(&deps, d)).collect();
+        assert_eq!(words, ["live", "failed, rolled back", "replaced"]);
+        let deps = vec![dep(5, "a", Success, Some(4)), dep(4, "b", Inactive, None)];
+        assert_eq!(outcome(&deps, &deps[1]), "rolled back");
+        assert_eq!(rolled_back_by(&deps, &deps[1]).map(|d| d.id), Some(5));
+    }
+}

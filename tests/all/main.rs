@@ -16,6 +16,7 @@ mod gate;
 mod github_gate;
 mod globs;
 mod graph;
+mod history;
 mod hook_env;
 mod hostile;
 mod hostile_fs;

@@ -73,6 +73,13 @@ fn a_failing_health_check_rolls_back_and_status_shows_the_old_release() {
     let staging = env_status(&s, "staging");
     assert_eq!(staging["release"], "1.0.0");
     assert_eq!(staging["state"], "success");
+    // …and says it is there because 2.0.0-bad was rolled back.
+    assert_eq!(staging["rolled_back_from"]["release"], "2.0.0-bad", "{staging:#}");
+    assert_eq!(staging["rolled_back_from"]["state"], "failure");
+    assert!(staging["deployed_at"].as_str().unwrap().ends_with('Z'), "{staging:#}");
+    let (_, text, _) = run(sb.sg(&["status", "--no-health"]));
+    let row = text.lines().find(|l| l.starts_with("staging")).unwrap();
+    assert!(row.contains("success (rolled back from 2.0.0-bad)") && row.contains("Z (just now)"), "{text}");
 
     // The failed deployment is recorded as failed, the replaced one inactive.
     let forge: serde_json::Value =

@@ -1,0 +1,169 @@
+//! `stagegate history [--env E] [--limit N]`: who deployed what, when, from
+//! where, what became of it (rollbacks included) and who approved it — from
+//! the forge's deployment records, newest first.
+
+use serde::Serialize;
+
+use super::{Ctx, known_env};
+use crate::error::{Error, Exit};
+use crate::forge::{ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
+use crate::human;
+use crate::output::table;
+use crate::policy::Policy;
+use crate::run::history;
+
+#[derive(Debug, clap::Args)]
+#[command(after_help = "Examples:
+  stagegate history                      the last 20 deployments, every environment
+  stagegate history --env prod --limit 5
+  stagegate history --output json        for scripts: one document, `deployments` newest first")]
+pub struct Args {
+    /// Only this environment
+    #[arg(long, value_name = "ENV")]
+    env: Option<String>,
+    /// At most this many deployments
+    #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    limit: u32,
+}
+
+/// One deployment, as `history` shows it.
+#[derive(Debug, Serialize)]
+struct Entry {
+    id: u64,
+    environment: String,
+    release: String,
+    from: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    sha: Option<String>,
+    deployed_by: String,
+    run_id: String,
+    started_at: String,
+    /// When its latest status was set.
+    updated_at: String,
+    state: DeploymentState,
+    outcome: &'static str,
+    /// The deployment this one rolled back, for a rollback.
+    rollback_of: Option<u64>,
+    /// The deployment that rolled this one back.
+    rolled_back_by: Option<u64>,
+    approved_by: Vec<String>,
+    description: Option<String>,
+}
+
+pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
+    let cfg = ctx.load_config()?;
+    let policy = Policy::new(&cfg);
+    let names: Vec<&str> = match &args.env {
+        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
+        None => policy.graph.ordered(),
+    };
+    let forge = ctx.forge()?;
+    let mut all = Vec::new();
+    for name in names {
+        let deps = forge.deployments(name).await?;
+        for d in &deps {
+            all.push((d.clone(), history::outcome(&deps, d), history::rolled_back_by(&deps, d).map(|r| r.id)));
+        }
+    }
+    all.sort_by(|a, b| b.0.request.at.cmp(&a.0.request.at).then(b.0.id.cmp(&a.0.id)));
+    all.truncate(args.limit as usize);
+    let mut entries = Vec::new();
+    for (d, outcome, rolled_back_by) in &all {
+        let needs_approval = policy.env(&d.request.environment).is_some_and(|e| e.approvals.required > 0);
+        let approved_by = if needs_approval { approvers(forge.as_ref(), d, &all).await? } else { Vec::new() };
+        entries.push(Entry {
+            id: d.id,
+            environment: d.request.environment.clone(),
+            release: d.request.release.clone(),
+            from: d.request.from.clone(),
+            git_ref: d.request.git_ref.clone(),
+            sha: d.request.sha.clone(),
+            deployed_by: d.request.creator.clone(),
+            run_id: d.request.run_id.clone(),
+            started_at: human::timestamp(d.request.at),
+            updated_at: human::timestamp(d.updated_at()),
+            state: d.state(),
+            outcome,
+            rollback_of: d.request.rollback_of,
+            rolled_back_by: *rolled_back_by,
+            approved_by,
+            description: d.statuses.last().map(|s| s.description.clone()),
+        });
+    }
+    if ctx.out.json() {
+        ctx.out.emit(&serde_json::json!({ "deployments": entries }));
+        return Ok(Exit::Success);
+    }
+    if entries.is_empty() {
+        let scope = args.env.as_deref().map_or("any environment".to_string(), |e| e.to_string());
+        println!("nothing was deployed to {scope} yet");
+        return Ok(Exit::Success);
+    }
+    print_text(ctx, &all, &entries);
+    Ok(Exit::Success)
+}
+
+/// Who approved the run that made `d` for its environment. GitHub keeps a
+/// run's reviews without a time, and a run id is one workflow run there; on
+/// the local forge one run id serves many runs, so only the reviews given
+/// since the previous deployment of that run id to the environment count.
+async fn approvers(
+    forge: &dyn Forge,
+    d: &Deployment,
+    all: &[(Deployment, &'static str, Option<u64>)],
+) -> Result<Vec<String>, ForgeError> {
+    let env = &d.request.environment;
+    let since = all
+        .iter()
+        .map(|(p, ..)| p)
+        .filter(|p| {
+            p.request.environment == *env && p.request.run_id == d.request.run_id && p.request.at < d.request.at
+        })
+        .map(|p| p.request.at)
+        .max();
+    let mut who: Vec<String> = forge
+        .approvals(&d.request.run_id)
+        .await?
+        .into_iter()
+        .filter(|a| a.environment == *env && a.state == ApprovalState::Approved)
+        .filter(|a| forge.kind() == ForgeKind::Github || (a.at <= d.request.at && since.is_none_or(|s| a.at > s)))
+        .map(|a| a.user)
+        .collect();
+    who.sort_by_key(|u| u.to_lowercase());
+    who.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+    Ok(who)
+}
+
+fn print_text(ctx: &Ctx, all: &[(Deployment, &'static str, Option<u64>)], entries: &[Entry]) {
+    let o = &ctx.out;
+    let now = ctx.now();
+    let dash = || o.dim("—");
+    let rows: Vec<Vec<String>> = all
+        .iter()
+        .zip(entries)
+        .map(|((d, outcome, rolled), e)| {
+            let outcome = match (d.request.rollback_of, rolled) {
+                (Some(undone), _) => format!("{outcome} (rollback of #{undone})"),
+                (None, Some(by)) => format!("{outcome} (by #{by})"),
+                (None, None) => outcome.to_string(),
+            };
+            let painted = match d.state() {
+                DeploymentState::Success => o.good(&outcome),
+                DeploymentState::Failure | DeploymentState::Error => o.bad(&outcome),
+                _ => outcome,
+            };
+            vec![
+                format!("#{}", d.id),
+                human::when(now, d.request.at),
+                e.environment.clone(),
+                e.release.clone(),
+                e.from.clone().unwrap_or_else(dash),
+                e.deployed_by.clone(),
+                painted,
+                if e.approved_by.is_empty() { dash() } else { e.approved_by.join(", ") },
+            ]
+        })
+        .collect();
+    println!("{}", table(&["ID", "WHEN", "ENVIRONMENT", "RELEASE", "FROM", "BY", "OUTCOME", "APPROVED BY"], &rows));
+}
