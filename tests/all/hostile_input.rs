@@ -241,7 +241,10 @@ fn live_commands(text: &str) -> Vec<String> {
             None => {
                 if let Some(t) = l.strip_prefix("::stop-commands::") {
                     fence = Some(t.to_string());
-                } else if l.starts_with("::") {
+                } else if l.starts_with("::") && !l.starts_with("::error title=stagegate") {
+                    // stagegate's own annotation of an error is one line with
+                    // its data escaped (a newline in it is `%0A`), so what it
+                    // quotes cannot start a command of its own.
                     out.push(l.to_string());
                 }
             }
