@@ -2,11 +2,14 @@
 //! where, what became of it (rollbacks included) and who approved it — from
 //! the forge's deployment records, newest first.
 
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Ctx, known_env};
 use crate::error::{Error, Exit};
-use crate::forge::{ApprovalState, Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
+use crate::forge::{Approval, ApprovalState, Deployment, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::table;
 use crate::policy::Policy;
@@ -30,6 +33,9 @@ pub struct Args {
 #[derive(Debug, Serialize)]
 struct Entry {
     id: u64,
+    /// For the text table's age.
+    #[serde(skip)]
+    started: DateTime<Utc>,
     environment: String,
     release: String,
     from: Option<String>,
@@ -69,11 +75,21 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     all.sort_by(|a, b| b.0.request.at.cmp(&a.0.request.at).then(b.0.id.cmp(&a.0.id)));
     all.truncate(args.limit as usize);
     let mut entries = Vec::new();
+    // One run's reviews serve every deployment it made: read them once.
+    let mut reviews: HashMap<String, Vec<Approval>> = HashMap::new();
     for (d, outcome, rolled_back_by) in &all {
         let needs_approval = policy.env(&d.request.environment).is_some_and(|e| e.approvals.required > 0);
-        let approved_by = if needs_approval { approvers(forge.as_ref(), d, &all).await? } else { Vec::new() };
+        let approved_by = if needs_approval {
+            if !reviews.contains_key(&d.request.run_id) {
+                reviews.insert(d.request.run_id.clone(), forge.approvals(&d.request.run_id).await?);
+            }
+            approvers(forge.kind(), d, &reviews[&d.request.run_id], &all)
+        } else {
+            Vec::new()
+        };
         entries.push(Entry {
             id: d.id,
+            started: d.request.at,
             environment: d.request.environment.clone(),
             release: d.request.release.clone(),
             from: d.request.from.clone(),
@@ -100,7 +116,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         println!("nothing was deployed to {scope} yet");
         return Ok(Exit::Success);
     }
-    print_text(ctx, &all, &entries);
+    print_text(ctx, &entries);
     Ok(Exit::Success)
 }
 
@@ -108,11 +124,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 /// run's reviews without a time, and a run id is one workflow run there; on
 /// the local forge one run id serves many runs, so only the reviews given
 /// since the previous deployment of that run id to the environment count.
-async fn approvers(
-    forge: &dyn Forge,
+fn approvers(
+    kind: ForgeKind,
     d: &Deployment,
+    reviews: &[Approval],
     all: &[(Deployment, &'static str, Option<u64>)],
-) -> Result<Vec<String>, ForgeError> {
+) -> Vec<String> {
     let env = &d.request.environment;
     let since = all
         .iter()
@@ -122,40 +139,37 @@ async fn approvers(
         })
         .map(|p| p.request.at)
         .max();
-    let mut who: Vec<String> = forge
-        .approvals(&d.request.run_id)
-        .await?
-        .into_iter()
+    let mut who: Vec<String> = reviews
+        .iter()
         .filter(|a| a.environment == *env && a.state == ApprovalState::Approved)
-        .filter(|a| forge.kind() == ForgeKind::Github || (a.at <= d.request.at && since.is_none_or(|s| a.at > s)))
-        .map(|a| a.user)
+        .filter(|a| kind == ForgeKind::Github || (a.at <= d.request.at && since.is_none_or(|s| a.at > s)))
+        .map(|a| a.user.clone())
         .collect();
     who.sort_by_key(|u| u.to_lowercase());
     who.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    Ok(who)
+    who
 }
 
-fn print_text(ctx: &Ctx, all: &[(Deployment, &'static str, Option<u64>)], entries: &[Entry]) {
+fn print_text(ctx: &Ctx, entries: &[Entry]) {
     let o = &ctx.out;
     let now = ctx.now();
     let dash = || o.dim("—");
-    let rows: Vec<Vec<String>> = all
+    let rows: Vec<Vec<String>> = entries
         .iter()
-        .zip(entries)
-        .map(|((d, outcome, rolled), e)| {
-            let outcome = match (d.request.rollback_of, rolled) {
-                (Some(undone), _) => format!("{outcome} (rollback of #{undone})"),
-                (None, Some(by)) => format!("{outcome} (by #{by})"),
-                (None, None) => outcome.to_string(),
+        .map(|e| {
+            let outcome = match (e.rollback_of, e.rolled_back_by) {
+                (Some(undone), _) => format!("{} (rollback of #{undone})", e.outcome),
+                (None, Some(by)) => format!("{} (by #{by})", e.outcome),
+                (None, None) => e.outcome.to_string(),
             };
-            let painted = match d.state() {
+            let painted = match e.state {
                 DeploymentState::Success => o.good(&outcome),
                 DeploymentState::Failure | DeploymentState::Error => o.bad(&outcome),
                 _ => outcome,
             };
             vec![
-                format!("#{}", d.id),
-                human::when(now, d.request.at),
+                format!("#{}", e.id),
+                human::when(now, e.started),
                 e.environment.clone(),
                 e.release.clone(),
                 e.from.clone().unwrap_or_else(dash),

@@ -50,18 +50,6 @@ impl Step {
     }
 }
 
-impl From<Check> for PlanStep {
-    fn from(c: Check) -> PlanStep {
-        PlanStep::Check(c)
-    }
-}
-
-impl From<Act> for PlanStep {
-    fn from(a: Act) -> PlanStep {
-        PlanStep::Act(a)
-    }
-}
-
 /// Builds the plan. `from` and `to` must be known environments (the caller
 /// reports unknown ones as invalid input, exit 2).
 pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_ref: Option<&GitRef>) -> Plan {

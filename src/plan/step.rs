@@ -70,6 +70,18 @@ pub enum PlanStep {
     Rollback,
 }
 
+impl From<Check> for PlanStep {
+    fn from(c: Check) -> PlanStep {
+        PlanStep::Check(c)
+    }
+}
+
+impl From<Act> for PlanStep {
+    fn from(a: Act) -> PlanStep {
+        PlanStep::Act(a)
+    }
+}
+
 /// When a planned step runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
