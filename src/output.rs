@@ -67,7 +67,14 @@ impl Out {
 
 /// Renders rows as left-aligned columns separated by two spaces. Widths count
 /// characters, so `→` does not push a column out of line.
+///
+/// Cells may hold values from records others can write (a deployment's
+/// release id on GitHub): a line break in one is shown escaped (`\n`), so no
+/// value starts a line of its own — where the runner would read it as a
+/// workflow command.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
+    let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| one_line(c)).collect()).collect();
+    let rows = &rows;
     let cols = header.len();
     let mut width: Vec<usize> = header.iter().map(|h| h.chars().count()).collect();
     for r in rows {
@@ -91,4 +98,24 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
         out.push_str(&line(r.iter().map(String::as_str).collect()));
     }
     out
+}
+
+/// `s` with its line breaks escaped (`\n`, `\r`, `\u{2028}`, …).
+fn one_line(s: &str) -> String {
+    let breaks = |c: char| matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    if !s.contains(breaks) {
+        return s.to_owned();
+    }
+    s.chars().map(|c| if breaks(c) { c.escape_default().to_string() } else { c.to_string() }).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn a_value_with_a_line_break_stays_on_its_row() {
+        let t = super::table(&["A", "B"], &[vec!["x\n::error::pwned".into(), "y".into()]]);
+        assert_eq!(t.lines().count(), 2, "{t}");
+        assert!(t.lines().all(|l| !l.starts_with("::")), "{t}");
+        assert!(t.contains("x\\n::error::pwned"), "{t}");
+    }
 }
