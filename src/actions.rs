@@ -170,6 +170,16 @@ pub fn alert(level: &str, title: &str, message: &str) {
     eprintln!("{}", format_command(level, &[("title", title)], &message));
 }
 
+/// A Markdown table; every cell escaped with [`cell`].
+pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
+    let mut md = format!("| {} |\n|{}\n", headers.join(" | "), " --- |".repeat(headers.len()));
+    for row in rows {
+        let cells: Vec<String> = row.iter().map(|c| cell(c)).collect();
+        md.push_str(&format!("| {} |\n", cells.join(" | ")));
+    }
+    md
+}
+
 /// Appends Markdown to `$GITHUB_STEP_SUMMARY`.
 pub fn summary(markdown: &str) {
     let Some(path) = std::env::var_os("GITHUB_STEP_SUMMARY") else { return };

@@ -1,7 +1,6 @@
 use std::process::ExitCode;
 
-use clap::Parser;
-use stagegate::cli::{Cli, run};
+use stagegate::cli::run;
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
@@ -29,7 +28,7 @@ fn main() -> ExitCode {
     let _ = miette::set_hook(Box::new(move |_| {
         Box::new(miette::MietteHandlerOpts::new().color(color).terminal_links(color).build())
     }));
-    let cli = match Cli::try_parse() {
+    let cli = match stagegate::cli::parse() {
         Ok(cli) => cli,
         Err(e) => return ExitCode::from(stagegate::cli::argument_error(e) as u8),
     };

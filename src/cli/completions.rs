@@ -2,7 +2,6 @@
 
 use std::io::Write;
 
-use clap::CommandFactory;
 use clap_complete::Shell;
 
 use crate::error::{Error, Exit};
@@ -14,7 +13,7 @@ pub struct Args {
 }
 
 pub fn run(args: Args) -> Result<Exit, Error> {
-    let mut cmd = super::Cli::command();
+    let mut cmd = super::help::command();
     // Rendered into memory first: clap_complete panics when its writer fails,
     // and stdout fails as soon as the reader goes away (`| head`).
     let mut script = Vec::new();

@@ -26,6 +26,71 @@ pub struct Args {
     /// The stagegate action, pinned to a commit: OWNER/REPO@SHA [default: this build's]
     #[arg(long, value_name = "OWNER/REPO@SHA")]
     action: Option<String>,
+    /// Only these workflows (file names, with or without `.yml`)
+    #[arg(long, value_name = "NAME", num_args = 1.., conflicts_with = "skip")]
+    only: Vec<String>,
+    /// Leave these workflows alone, e.g. a `release.yml` of your own
+    #[arg(long, value_name = "NAME", num_args = 1..)]
+    skip: Vec<String>,
+}
+
+/// `release` and `release.yml` name the same workflow.
+fn workflow_name(s: &str) -> &str {
+    s.strip_suffix(".yml").unwrap_or(s)
+}
+
+/// Keeps the workflows `--only`/`--skip` select; a name that is not one of
+/// the workflows this config implies is an input error, with the list.
+fn select(rendered: Vec<init::File>, only: &[String], skip: &[String]) -> Result<Vec<init::File>, Error> {
+    let names: Vec<String> =
+        rendered.iter().map(|f| workflow_name(f.path.rsplit('/').next().unwrap_or("")).to_string()).collect();
+    for n in only.iter().chain(skip) {
+        if !names.iter().any(|x| x == workflow_name(n)) {
+            let guess = crate::config::names::closest(workflow_name(n), names.iter().map(String::as_str));
+            return Err(Error::invalid(
+                format!(
+                    "`{}` is not a workflow init writes for this config{}",
+                    n.escape_debug(),
+                    guess.map(|g| format!(" (did you mean `{g}`?)")).unwrap_or_default()
+                ),
+                format!("choose from: {}", names.join(", ")),
+            ));
+        }
+    }
+    let keep = |name: &str| {
+        (only.is_empty() || only.iter().any(|n| workflow_name(n) == name))
+            && !skip.iter().any(|n| workflow_name(n) == name)
+    };
+    Ok(rendered.into_iter().zip(names).filter(|(_, n)| keep(n)).map(|(f, _)| f).collect())
+}
+
+/// The stagegate action the existing workflows are pinned to, so that
+/// `init --check` and `init --force` without `--action` keep the pin a user
+/// chose (or Renovate/Dependabot bumped) instead of calling it drift. Only a
+/// well-formed `OWNER/REPO@SHA`, with at most a version comment, is taken.
+fn existing_pin(files: &[(PathBuf, String)]) -> Option<String> {
+    let third_party = [init::CHECKOUT, init::AWS_CREDENTIALS].map(|a| a.split('@').next().unwrap_or(a));
+    for (path, _) in files {
+        let Ok(text) = std::fs::read_to_string(path) else { continue };
+        for line in text.lines() {
+            let Some(value) = line.trim_start().trim_start_matches("- ").strip_prefix("uses: ") else { continue };
+            let (reference, comment) = match value.split_once(" # ") {
+                Some((r, c)) => (r, Some(c)),
+                None => (value, None),
+            };
+            if third_party.iter().any(|t| reference.starts_with(&format!("{t}@"))) || check_action(reference).is_err() {
+                continue;
+            }
+            let version_like = |c: &str| {
+                !c.is_empty() && c.len() <= 40 && c.bytes().all(|b| b.is_ascii_alphanumeric() || b".+-_".contains(&b))
+            };
+            return Some(match comment {
+                Some(c) if version_like(c) => format!("{reference} # {c}"),
+                _ => reference.to_string(),
+            });
+        }
+    }
+    None
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
@@ -88,18 +153,6 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     if let Some(a) = &args.action {
         check_action(a)?;
     }
-    let action = args.action.clone().unwrap_or_else(init::default_action);
-    let action = if action.contains('#') || !init::is_pinned(&action) {
-        action
-    } else {
-        format!("{action} # v{}", env!("CARGO_PKG_VERSION"))
-    };
-    if !init::is_pinned(&action) {
-        eprintln!(
-            "{} `{action}` is not pinned to a commit; pass --action OWNER/REPO@SHA so the workflows cannot change under you",
-            ctx.out.warn("warning:")
-        );
-    }
     // The config: -c FILE, else the repository's, else the starter one (written too).
     let (config_rel, config_path, mut files) = match &ctx.config {
         Location::Explicit(p) => (p.display().to_string(), p.clone(), Vec::new()),
@@ -119,7 +172,27 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         super::check::print_diagnostics(&loaded, true);
         return Err(Error::ConfigInvalid { file: loaded.source.name.clone(), errors: loaded.errors() });
     };
-    for f in init::render(cfg, &config_rel, &action) {
+    // The pin: --action, else the one the existing workflows use, else this build's.
+    let paths: Vec<(PathBuf, String)> = init::render(cfg, &config_rel, &init::default_action())
+        .into_iter()
+        .map(|f| (args.dir.join(&f.path), f.text))
+        .collect();
+    let action = match &args.action {
+        Some(a) => a.clone(),
+        None => existing_pin(&paths).unwrap_or_else(init::default_action),
+    };
+    let action = if action.contains('#') || !init::is_pinned(&action) {
+        action
+    } else {
+        format!("{action} # v{}", env!("CARGO_PKG_VERSION"))
+    };
+    if !init::is_pinned(&action) {
+        eprintln!(
+            "{} `{action}` is not pinned to a commit; pass --action OWNER/REPO@SHA so the workflows cannot change under you",
+            ctx.out.warn("warning:")
+        );
+    }
+    for f in select(init::render(cfg, &config_rel, &action), &args.only, &args.skip)? {
         files.push((args.dir.join(&f.path), f.text, "workflow"));
     }
 

@@ -10,6 +10,7 @@ mod deploy;
 mod environments;
 mod gate;
 mod graph;
+mod help;
 mod history;
 mod init;
 mod journal;
@@ -49,37 +50,51 @@ use crate::run::Runner;
 )]
 pub struct Cli {
     /// Config file [default: .github/stagegate.yml, else the embedded default]
-    #[arg(short = 'c', long, global = true, env = "STAGEGATE_CONFIG", value_name = "FILE")]
+    #[arg(
+        help_heading = "Global options",
+        short = 'c',
+        long,
+        global = true,
+        env = "STAGEGATE_CONFIG",
+        value_name = "FILE"
+    )]
     pub config: Option<PathBuf>,
 
     /// Output for people (text) or programs (one JSON document on stdout)
-    #[arg(long, global = true, value_enum, default_value = "text")]
+    #[arg(help_heading = "Global options", long, global = true, value_enum, default_value = "text")]
     pub output: Format,
 
     /// Plan only: print what would change and change nothing
-    #[arg(long, global = true)]
+    #[arg(help_heading = "Global options", long, global = true)]
     pub dry_run: bool,
 
     /// Where tags, releases, deployments and approvals live
     /// [default: github under GitHub Actions, else local]
-    #[arg(long, global = true, value_enum)]
+    #[arg(help_heading = "Global options", long, global = true, value_enum)]
     pub forge: Option<ForgeKind>,
 
     /// GitHub token (never printed; masked under Actions)
-    #[arg(long, global = true, env = "GITHUB_TOKEN", hide_env_values = true, value_parser = secret, value_name = "TOKEN")]
+    #[arg(help_heading = "Global options", long, global = true, env = "GITHUB_TOKEN", hide_env_values = true, value_parser = secret, value_name = "TOKEN")]
     pub github_token: Option<SecretString>,
 
     /// Repository for the GitHub forge [default: $GITHUB_REPOSITORY]
-    #[arg(long, global = true, value_name = "OWNER/REPO")]
+    #[arg(help_heading = "Global options", long, global = true, value_name = "OWNER/REPO")]
     pub repo: Option<String>,
 
     /// Local state directory (local forge, locks, audit trail)
-    #[arg(long, global = true, env = "STAGEGATE_STATE_DIR", value_name = "DIR", default_value = ".stagegate")]
+    #[arg(
+        help_heading = "Global options",
+        long,
+        global = true,
+        env = "STAGEGATE_STATE_DIR",
+        value_name = "DIR",
+        default_value = ".stagegate"
+    )]
     pub state_dir: PathBuf,
 
     /// Pretend it is this time (RFC 3339), for tests and demos of freeze
     /// windows, wait timers and soak times
-    #[arg(long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = instant)]
+    #[arg(help_heading = "Global options", long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = instant)]
     pub now: Option<DateTime<Utc>>,
 
     #[command(subcommand)]
@@ -255,6 +270,26 @@ fn wants_json(args: &[String]) -> bool {
 /// Reports a command line clap could not parse: with `--output json`, one
 /// JSON document on stdout (`stagegate::input::arguments`, exit 2); the usage
 /// message on stderr either way. `--help` and `--version` print as usual.
+/// Parses the process's arguments with the full help (examples and exit
+/// codes under every command).
+pub fn parse() -> Result<Cli, clap::Error> {
+    parse_from(std::env::args_os())
+}
+
+/// [`parse`] over the given arguments (the first is the program name).
+pub fn parse_from<I, T>(args: I) -> Result<Cli, clap::Error>
+where
+    I: IntoIterator<Item = T>,
+    T: Into<std::ffi::OsString> + Clone,
+{
+    use clap::FromArgMatches;
+    let mut cmd = help::command();
+    let matches = cmd.try_get_matches_from_mut(args)?;
+    Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
+}
+
+pub use help::EPILOGUES;
+
 pub fn argument_error(e: clap::Error) -> Exit {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {

@@ -3,7 +3,8 @@
 
 use serde_json::{Value, json};
 
-use super::Ctx;
+use super::{Ctx, known_env};
+use crate::actions;
 use crate::error::{Error, Exit};
 use crate::forge::{DeploymentState, ForgeKind};
 use crate::human;
@@ -36,6 +37,9 @@ impl RunNow {
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
+    /// Only this environment
+    #[arg(long)]
+    env: Option<String>,
     /// Do not probe the health checks
     #[arg(long)]
     no_health: bool,
@@ -47,7 +51,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let forge = ctx.forge()?;
     let mut envs = Vec::new();
     let mut rows = Vec::new();
-    for name in policy.graph.ordered() {
+    let names = match &args.env {
+        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
+        None => policy.graph.ordered(),
+    };
+    let mut summary = Vec::new();
+    for name in names {
         let env = policy.env(name).expect("graph names come from the config");
         let deps = forge.deployments(name).await?;
         let current = history::current(&deps);
@@ -96,6 +105,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 ctx.out.bad(&format!("down: {}", p.iter().find(|x| !x.ok).map(|x| x.describe()).unwrap_or_default()))
             }
         };
+        summary.push(vec![
+            name.to_string(),
+            current.map_or("—".into(), |c| c.request.release.clone()),
+            current.and_then(|c| c.request.sha.as_deref()).map_or("—".into(), |s| s.chars().take(12).collect()),
+            current.map_or("—".into(), |c| human::when(now, c.updated_at())),
+            current.map_or("—".into(), |c| c.request.creator.clone()),
+            state.clone().unwrap_or_else(|| "never deployed".into()),
+            match &probes {
+                None => "—".into(),
+                Some(p) if p.iter().all(|x| x.ok) => "healthy".into(),
+                Some(p) => format!("down: {}", p.iter().find(|x| !x.ok).map(|x| x.describe()).unwrap_or_default()),
+            },
+            env.url.clone().unwrap_or_default(),
+        ]);
         let dash = || ctx.out.dim("—");
         rows.push(vec![
             ctx.out.bold(name),
@@ -127,6 +150,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             "health": probes.as_ref().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
         }));
     }
+    actions::summary(&format!(
+        "### What is deployed where\n\n{}",
+        actions::markdown_table(
+            &["Environment", "Release", "Sha", "Deployed", "By", "State", "Health", "URL"],
+            &summary
+        )
+    ));
     if ctx.out.json() {
         ctx.out.emit(&json!({ "environments": envs }));
     } else {

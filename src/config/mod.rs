@@ -190,6 +190,10 @@ impl Default for Steps {
 
 #[derive(Debug, Clone)]
 pub struct Journal {
+    /// Whether the config has a `journal:` section: without one, the
+    /// defaults below still serve the journal commands, but `init` writes no
+    /// journal workflows.
+    pub declared: bool,
     pub store: String,
     pub s3: Option<S3>,
     pub kv: String,
@@ -207,6 +211,7 @@ pub struct Journal {
 impl Default for Journal {
     fn default() -> Self {
         Journal {
+            declared: false,
             store: "file://.stagegate/store".into(),
             s3: None,
             kv: "file://.stagegate/kv".into(),

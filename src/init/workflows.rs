@@ -128,10 +128,16 @@ pub fn all(cfg: &Config, config_path: &str, action: &str) -> Vec<(String, String
     }
     out.push(("rollback.yml".into(), rollback(&c)));
     out.push(("sync-environments.yml".into(), sync(&c)));
-    if !cfg.journal.writers.is_empty() {
-        out.push(("journal-upload.yml".into(), journal::upload(&c)));
+    // Journal workflows only for a config that has a journal pipeline: a
+    // repository without one should not get self-hosted-runner jobs.
+    if cfg.journal.declared {
+        if !cfg.journal.writers.is_empty() {
+            out.push(("journal-upload.yml".into(), journal::upload(&c)));
+        }
+        if !cfg.journal.lanes.is_empty() {
+            out.push(("journal-import.yml".into(), journal::import(&c)));
+        }
     }
-    out.push(("journal-import.yml".into(), journal::import(&c)));
     out
 }
 

@@ -164,3 +164,95 @@ fn an_unpinned_action_is_refused_and_nothing_is_written() {
     assert!(err.contains("is not OWNER/REPO@SHA"), "{err}");
     assert!(!sb.path().join(".github").exists());
 }
+
+fn init_without_pin(sb: &Sandbox, extra: &[&str]) -> (i32, String, String) {
+    let mut c = sb.cmd();
+    c.arg("init").arg("--dir").arg(sb.path()).args(extra);
+    run(c)
+}
+
+/// After `init --action …@SHA`, `init --check` and `init --force` without
+/// `--action` keep that pin, including one Renovate bumped since.
+#[test]
+fn check_and_force_keep_the_pin_the_workflows_have() {
+    let sb = Sandbox::new();
+    let pin = "my-org/stagegate@0123456789abcdef0123456789abcdef01234567";
+    assert_eq!(init_without_pin(&sb, &["--action", pin]).0, 0);
+    let (code, out, _) = init_without_pin(&sb, &["--check"]);
+    assert_eq!(code, 0, "the pin just written is not drift: {out}");
+
+    let bumped = "my-org/stagegate@89abcdef0123456789abcdef0123456789abcdef # v0.2.0";
+    let dir = sb.path().join(".github/workflows");
+    for (name, text) in workflows(&dir) {
+        let text = text.replace(&format!("{pin} # v{}", env!("CARGO_PKG_VERSION")), bumped);
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let (code, out, _) = init_without_pin(&sb, &["--check"]);
+    assert_eq!(code, 0, "a bot's bump of the pin is not drift: {out}");
+
+    // A real change is still drift, and --force repairs it with the bumped pin.
+    std::fs::write(dir.join("rollback.yml"), "# edited\n").unwrap();
+    assert_eq!(init_without_pin(&sb, &["--check"]).0, 3);
+    assert_eq!(init_without_pin(&sb, &["--force"]).0, 0);
+    let rollback = std::fs::read_to_string(dir.join("rollback.yml")).unwrap();
+    assert!(rollback.contains(&format!("uses: {bumped}\n")), "{rollback}");
+}
+
+/// `--skip` leaves a user's own workflow alone; `--only` writes just the
+/// ones named; an unknown name is an input error that lists the workflows.
+#[test]
+fn only_and_skip_select_workflows() {
+    let sb = Sandbox::new();
+    let dir = sb.path().join(".github/workflows");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("release.yml"), "# our own release workflow\n").unwrap();
+    assert_eq!(init(&sb, sb.path(), &[]).0, 3, "without --skip the user's release.yml blocks init");
+    let (code, _, err) = init(&sb, sb.path(), &["--skip", "release.yml"]);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(std::fs::read_to_string(dir.join("release.yml")).unwrap(), "# our own release workflow\n");
+    assert!(dir.join("rollback.yml").exists());
+    assert_eq!(init(&sb, sb.path(), &["--check", "--skip", "release"]).0, 0);
+
+    let other = Sandbox::new();
+    let (code, _, err) = init(&other, other.path(), &["--only", "rollback", "promote-release.yml"]);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = workflows(&other.path().join(".github/workflows")).into_iter().map(|(n, _)| n).collect();
+    assert_eq!(names, ["promote-release.yml", "rollback.yml"]);
+
+    let (code, _, err) = init(&other, other.path(), &["--only", "rolback"]);
+    assert_eq!(code, 2);
+    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    assert!(flat.contains("did you mean `rollback`") && flat.contains("sync-environments"), "{err}");
+}
+
+/// A config without a `journal:` section gets no journal workflows (they
+/// need self-hosted runners it does not have).
+#[test]
+fn journal_workflows_only_with_a_journal_section() {
+    let sb = Sandbox::new();
+    let cfg = sb.path().join("no-journal.yml");
+    let text = std::fs::read_to_string(example("seed-environments.yml")).unwrap();
+    // Drop the `journal:` block: its line and the indented lines under it.
+    let mut inside = false;
+    let without: String = text
+        .lines()
+        .filter(|l| {
+            if l.starts_with("journal:") {
+                inside = true;
+            } else if !l.starts_with(' ') && !l.is_empty() {
+                inside = false;
+            }
+            !inside
+        })
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(!without.contains("writers:"), "{without}");
+    std::fs::write(&cfg, without).unwrap();
+    let mut c = sb.cmd();
+    c.arg("-c").arg(&cfg).arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let names: Vec<String> = workflows(&sb.path().join(".github/workflows")).into_iter().map(|(n, _)| n).collect();
+    assert!(names.iter().all(|n| !n.starts_with("journal-")), "{names:?}");
+    assert!(names.contains(&"promote-release.yml".to_string()), "{names:?}");
+}

@@ -38,6 +38,7 @@ impl Walker<'_> {
         ];
         let mut j = Journal::default();
         let Some(f) = self.fields(node, "journal", KEYS) else { return j };
+        j.declared = true;
         for (key, slot) in [("store", &mut j.store), ("kv", &mut j.kv)] {
             if let Some(t) = f.get(key).and_then(|n| self.string(n, key)) {
                 let ok = match key {
