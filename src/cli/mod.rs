@@ -34,11 +34,11 @@ use crate::effects::EffectLog;
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
 use crate::forge::dry_run::DryRun;
 use crate::forge::local::LocalForge;
-use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
 use crate::run::Runner;
+use crate::state::StateDir;
 
 #[derive(Debug, Parser)]
 #[command(

@@ -129,7 +129,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                     }
                 }
             }
-            Err(e) if args.once => return Err(e.into()),
+            Err(e) if args.once || e.is_permanent() => return Err(e.into()),
             Err(e) => {
                 errors += 1;
                 let wait = backoff(errors).max(Duration::from_secs(1));

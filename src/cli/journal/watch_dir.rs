@@ -17,11 +17,11 @@ use serde_json::json;
 use super::upload::{Writer, approve_change};
 use super::{Common, Ctx, duration, open_store};
 use crate::error::{Error, Exit};
-use crate::forge::state::Document;
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
 use crate::journal::upload::{Request, authorize, hash_file, upload};
+use crate::state::Document;
 
 const REGISTRY: &str = "journal-uploads.json";
 

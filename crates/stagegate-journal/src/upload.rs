@@ -91,7 +91,7 @@ pub async fn update_latest(store: &dyn Store, m: &Manifest) -> Result<Latest, St
         let (mut latest, cond) = match &current {
             Some(o) => {
                 // Damaged (not what stagegate writes): refused, never overwritten.
-                let l: Latest = crate::forge::state::parse(&o.bytes)
+                let l: Latest = crate::state::parse(&o.bytes)
                     .map_err(|detail| StoreError::Corrupt { key: layout::LATEST.into(), detail })?;
                 (l, Cond::Match(o.etag.clone()))
             }
@@ -209,7 +209,7 @@ pub async fn upload(
     if !meta.is_file() || !layout::valid_name(&file) {
         return Err(JournalError::BadFile(path.display().to_string()));
     }
-    let failed = |attempts, source| JournalError::UploadFailed { file: path.display().to_string(), attempts, source };
+    let failed = |attempts, source| JournalError::upload_failed(path.display().to_string(), attempts, source);
     let label = format!("upload {file}");
     let result =
         with_retries(cfg.retries, &label, |_| attempt(store.as_ref(), path, &file, req, &mandators, &label)).await;

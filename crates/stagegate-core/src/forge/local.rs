@@ -8,12 +8,12 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::state::{Document, StateDir};
 use super::{
     Approval, CommitSummary, Deployment, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
     NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
+use crate::state::{Document, StateDir};
 
 const FILE: &str = "forge.json";
 
@@ -102,6 +102,11 @@ impl LocalForge {
     pub fn new(state: StateDir) -> Self {
         LocalForge { state }
     }
+
+    /// Read-modify-write of the forge's records under the state dir's lock.
+    fn update<R>(&self, f: impl FnOnce(&mut Records) -> R) -> Result<R, ForgeError> {
+        Ok(self.state.update(FILE, f)?)
+    }
 }
 
 #[async_trait]
@@ -115,7 +120,7 @@ impl Forge for LocalForge {
     }
 
     async fn record_approval(&self, approval: &Approval) -> Result<(), ForgeError> {
-        self.state.update(FILE, |r: &mut Records| r.approvals.push(approval.clone()))
+        self.update(|r: &mut Records| r.approvals.push(approval.clone()))
     }
 
     async fn approvals(&self, run_id: &str) -> Result<Vec<Approval>, ForgeError> {
@@ -129,7 +134,7 @@ impl Forge for LocalForge {
     }
 
     async fn create_tag(&self, tag: &NewTag) -> Result<TagOutcome, ForgeError> {
-        self.state.update(FILE, |r: &mut Records| match r.tags.iter().find(|t| t.name == tag.name) {
+        self.update(|r: &mut Records| match r.tags.iter().find(|t| t.name == tag.name) {
             Some(t) if t.nonce == tag.nonce => TagOutcome::Created(tag_of(t)),
             Some(_) => TagOutcome::Taken,
             None => {
@@ -165,7 +170,7 @@ impl Forge for LocalForge {
 
     async fn create_release(&self, new: &NewRelease) -> Result<Release, ForgeError> {
         let root = self.state.root().display().to_string();
-        self.state.update(FILE, |r: &mut Records| {
+        self.update(|r: &mut Records| {
             r.next_release_id += 1;
             let id = r.next_release_id;
             let now = crate::clock::now();
@@ -188,11 +193,11 @@ impl Forge for LocalForge {
     }
 
     async fn delete_release(&self, id: u64) -> Result<(), ForgeError> {
-        self.state.update(FILE, |r: &mut Records| r.releases.retain(|l| l.release.id != id))
+        self.update(|r: &mut Records| r.releases.retain(|l| l.release.id != id))
     }
 
     async fn publish_release(&self, id: u64) -> Result<Release, ForgeError> {
-        let found = self.state.update(FILE, |r: &mut Records| {
+        let found = self.update(|r: &mut Records| {
             r.releases.iter_mut().find(|l| l.release.id == id).map(|l| {
                 if l.release.draft {
                     l.release.draft = false;
@@ -218,7 +223,7 @@ impl Forge for LocalForge {
         _current: Option<&Protection>,
         desired: &Protection,
     ) -> Result<(), ForgeError> {
-        self.state.update(FILE, |r: &mut Records| {
+        self.update(|r: &mut Records| {
             r.environments.insert(name.to_owned(), desired.clone());
         })
     }
@@ -240,7 +245,7 @@ impl Forge for LocalForge {
 
     async fn set_team_members(&self, org: &str, slug: &str, members: &[String]) -> Result<(), ForgeError> {
         let members: Vec<String> = members.iter().map(|m| m.to_lowercase()).collect();
-        self.state.update(FILE, |r: &mut Records| {
+        self.update(|r: &mut Records| {
             if members.is_empty() {
                 r.teams.remove(&team_key(org, slug));
             } else {
@@ -250,7 +255,7 @@ impl Forge for LocalForge {
     }
 
     async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
-        self.state.update(FILE, |r: &mut Records| {
+        self.update(|r: &mut Records| {
             let d = Deployment { id: r.deployments.len() as u64 + 1, request: new.clone(), statuses: Vec::new() };
             r.deployments.push(d.clone());
             d
@@ -265,7 +270,7 @@ impl Forge for LocalForge {
         at: DateTime<Utc>,
     ) -> Result<(), ForgeError> {
         let status = DeploymentStatus { state, description: description.to_owned(), created_at: at };
-        let found = self.state.update(FILE, |r: &mut Records| {
+        let found = self.update(|r: &mut Records| {
             let Some(d) = r.deployments.iter_mut().find(|d| d.id == id) else { return false };
             d.statuses.push(status);
             true

@@ -12,7 +12,7 @@ use async_trait::async_trait;
 use sha2::{Digest, Sha256};
 
 use super::{Cond, Object, Store, StoreError, Transferred, copy_hashing};
-use crate::journal::progress::Progress;
+use crate::progress::Progress;
 use crate::statefs;
 
 fn io(action: &'static str) -> impl FnOnce((PathBuf, std::io::Error)) -> StoreError {

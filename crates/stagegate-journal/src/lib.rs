@@ -5,6 +5,11 @@
 //! commands in `cli::journal` tie them together. Everything a lane does is
 //! decided by compare-and-set on the KV, so racing processes cannot both win, and
 //! a journal is only ever imported after its sha256 matched the manifest.
+//!
+//! This is the only crate that links the AWS SDK; it builds on `stagegate-core`,
+//! whose modules it uses under their own names (`crate::config`, …).
+
+use stagegate_core::{clock, config, effects, exit, run, state, statefs, tls};
 
 pub mod error;
 pub mod import;

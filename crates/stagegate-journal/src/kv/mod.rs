@@ -16,7 +16,7 @@ use thiserror::Error;
 use crate::config::Journal;
 use crate::effects::EffectLog;
 use crate::exit::Exit;
-use crate::forge::ForgeError;
+use crate::state::StateError;
 
 /// Consul refuses transactions with more operations than this.
 pub const MAX_TXN_OPS: usize = 128;
@@ -55,7 +55,7 @@ pub enum KvError {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
-    State(#[from] ForgeError),
+    State(#[from] StateError),
 }
 
 impl KvError {

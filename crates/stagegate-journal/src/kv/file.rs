@@ -13,7 +13,7 @@ use base64::engine::general_purpose::STANDARD as B64;
 use serde::{Deserialize, Serialize};
 
 use super::{Entry, Kv, KvError, MAX_TXN_OPS, Read, TxnOp};
-use crate::forge::state::{Document, StateDir};
+use crate::state::{Document, StateDir};
 
 const DOC: &str = "kv.json";
 /// How often a blocking read looks for a change: short enough for a prompt
@@ -51,7 +51,7 @@ pub struct FileKv {
 
 impl FileKv {
     pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
-        FileKv { dir: StateDir::new(dir) }
+        FileKv { dir: StateDir::named(dir, "the KV directory (a `file://` kv URL)") }
     }
 
     fn read_now(&self, key: &str) -> Result<Read, KvError> {

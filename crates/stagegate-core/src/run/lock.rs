@@ -19,7 +19,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::liveness::{Alive, Process};
-use crate::forge::state::StateDir;
+use crate::state::StateDir;
 
 /// What a lock file says about its holder.
 #[derive(Debug, Clone, Serialize, Deserialize)]

@@ -6,7 +6,6 @@
 
 pub mod dry_run;
 pub mod local;
-pub mod state;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
@@ -147,21 +146,10 @@ impl Deployment {
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ForgeError {
-    #[error("cannot {action} `{path}`: {source}")]
-    #[diagnostic(
-        code(stagegate::forge::io),
-        help(
-            "check that the state directory is writable and holds only regular files and directories, no symbolic links (--state-dir)"
-        )
-    )]
-    Io { action: &'static str, path: String, source: std::io::Error },
-
-    #[error("the local state file `{path}` is damaged: {detail}")]
-    #[diagnostic(
-        code(stagegate::forge::corrupt),
-        help("stagegate never overwrites it; move it aside to start from empty state, or restore it from a backup")
-    )]
-    Corrupt { path: String, detail: String },
+    /// The local forge's state directory.
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    State(#[from] crate::state::StateError),
 
     #[error("{what} is only possible on the local forge")]
     #[diagnostic(code(stagegate::forge::local_only), help("{help}"))]
@@ -198,9 +186,8 @@ impl ForgeError {
     pub fn exit(&self) -> Exit {
         match self {
             ForgeError::LocalOnly { .. } | ForgeError::NotFound { .. } | ForgeError::Setup(..) => Exit::Invalid,
-            ForgeError::Io { .. }
-            | ForgeError::Corrupt { .. }
-            | ForgeError::GitHub { .. }
+            ForgeError::State(e) => e.exit(),
+            ForgeError::GitHub { .. }
             | ForgeError::Network { .. }
             | ForgeError::Contended { .. }
             | ForgeError::NoDeployment { .. } => Exit::Failed,

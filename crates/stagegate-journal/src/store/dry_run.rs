@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::{Cond, Object, Store, StoreError, Transferred};
 use crate::effects::EffectLog;
-use crate::journal::progress::Progress;
+use crate::progress::Progress;
 
 pub struct DryRun {
     inner: Arc<dyn Store>,
@@ -34,7 +34,7 @@ impl Store for DryRun {
         progress: &Progress,
     ) -> Result<Transferred, StoreError> {
         // Hash the file for real, so the plan shows what would be stored.
-        let t = crate::journal::upload::hash_file(file, progress).await?;
+        let t = crate::upload::hash_file(file, progress).await?;
         self.log.push(format!("upload {} ({} bytes) to {}/{key}", file.display(), t.size, self.inner.describe()));
         Ok(t)
     }

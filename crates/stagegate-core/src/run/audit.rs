@@ -9,8 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::StepRecord;
-use crate::forge::ForgeError;
-use crate::forge::state::StateDir;
+use crate::state::{StateDir, StateError};
 use crate::statefs;
 
 pub const FILE: &str = "audit.jsonl";
@@ -44,29 +43,18 @@ pub struct Entry {
 
 /// Refuses an audit trail that is a link or special file before a run
 /// starts, so a run is never left without its audit line.
-pub fn check(state: &StateDir) -> Result<(), ForgeError> {
+pub fn check(state: &StateDir) -> Result<(), StateError> {
     state.check()?;
     let path = state.root().join(FILE);
-    statefs::absent_or_file(&path).map_err(|source| ForgeError::Io {
-        action: "append to",
-        path: path.display().to_string(),
-        source,
-    })
+    statefs::absent_or_file(&path).map_err(|source| state.io_err("append to")((path, source)))
 }
 
 /// Appends one entry as one line, whole or not at all (see
 /// [`statefs::append_line`]); `audit.jsonl` is never followed through a link.
-pub fn append(state: &StateDir, entry: &Entry) -> Result<(), ForgeError> {
+pub fn append(state: &StateDir, entry: &Entry) -> Result<(), StateError> {
     let _lock = state.lock()?;
-    let io = |action| {
-        move |(path, source): (std::path::PathBuf, std::io::Error)| ForgeError::Io {
-            action,
-            path: path.display().to_string(),
-            source,
-        }
-    };
     let mut line = serde_json::to_vec(entry).expect("audit entries serialize");
     line.push(b'\n');
-    let mut f = statefs::open_append(state.root(), Path::new(FILE)).map_err(io("open"))?;
-    statefs::append_line(&mut f, &line).map_err(|e| io("append to")((state.root().join(FILE), e)))
+    let mut f = statefs::open_append(state.root(), Path::new(FILE)).map_err(state.io_err("open"))?;
+    statefs::append_line(&mut f, &line).map_err(|e| state.io_err("append to")((state.root().join(FILE), e)))
 }

@@ -32,6 +32,12 @@ pub enum StoreError {
     )]
     S3 { op: &'static str, key: String, message: String },
 
+    /// S3 refused the request in a way another attempt does not change:
+    /// credentials, permissions, a bucket that does not exist. Not retried.
+    #[error("{failed}")]
+    #[diagnostic(code(stagegate::store::s3_refused), help("{help}"))]
+    Refused { failed: String, help: &'static str },
+
     #[error("the download of `{key}` failed its integrity check: {detail}")]
     #[diagnostic(
         code(stagegate::store::integrity),
@@ -57,6 +63,13 @@ impl StoreError {
             StoreError::Url(_) => Exit::Invalid,
             _ => Exit::Failed,
         }
+    }
+
+    /// Whether another attempt may succeed: S3 failures (network, 5xx,
+    /// throttling) and damaged transfers are; local I/O errors, refusals and
+    /// damaged documents are not.
+    pub fn is_transient(&self) -> bool {
+        matches!(self, StoreError::S3 { .. } | StoreError::Integrity { .. })
     }
 
     pub fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {

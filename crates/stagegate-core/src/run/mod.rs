@@ -35,10 +35,10 @@ use thiserror::Error;
 
 use crate::config::Config;
 use crate::exit::Exit;
-use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeError};
 use crate::output::Out;
 use crate::plan::{Hook, StepName};
+use crate::state::StateDir;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum RunError {
@@ -65,6 +65,10 @@ pub enum RunError {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
+    State(#[from] crate::state::StateError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     ServiceNow(#[from] crate::gates::servicenow::ServiceNowError),
 }
 
@@ -74,6 +78,7 @@ impl RunError {
             RunError::UnsafeValue { .. } | RunError::BadSha(_) => Exit::Invalid,
             RunError::Io { .. } => Exit::Failed,
             RunError::Forge(e) => e.exit(),
+            RunError::State(e) => e.exit(),
             RunError::ServiceNow(e) => e.exit(),
         }
     }

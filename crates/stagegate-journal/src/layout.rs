@@ -147,7 +147,7 @@ pub struct Latest {
     pub clusters: BTreeMap<String, LatestEntry>,
 }
 
-impl crate::forge::state::Document for Latest {
+impl crate::state::Document for Latest {
     fn check(&self) -> Result<(), String> {
         let entries = self.latest.iter().map(|e| (None, e)).chain(self.clusters.iter().map(|(c, e)| (Some(c), e)));
         for (key, e) in entries {

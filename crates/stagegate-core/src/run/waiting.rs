@@ -10,8 +10,8 @@ use tokio::time::Instant;
 use super::hooks::Sink;
 use super::lock;
 use super::report::Report;
-use crate::forge::state::StateDir;
 use crate::refusal::Refusal;
+use crate::state::StateDir;
 
 /// The longest `--wait` (a GitHub-hosted job runs at most 6 hours).
 pub const MAX_WAIT: Duration = Duration::from_secs(6 * 3600);

@@ -72,10 +72,8 @@ impl Consul {
     }
 
     async fn send(&self, req: RequestBuilder, what: &str) -> Result<Response, KvError> {
-        let resp = req
-            .send()
-            .await
-            .map_err(|e| KvError::Http { url: self.base.clone(), message: crate::journal::error_chain(&e) })?;
+        let resp =
+            req.send().await.map_err(|e| KvError::Http { url: self.base.clone(), message: crate::error_chain(&e) })?;
         match resp.status() {
             StatusCode::FORBIDDEN => Err(KvError::Denied { what: what.into() }),
             _ => Ok(resp),

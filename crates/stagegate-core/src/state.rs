@@ -1,4 +1,4 @@
-//! The local state directory (`.stagegate/`): JSON documents, each written
+//! A state directory (`.stagegate/`, or a `file://` journal KV): JSON documents, each written
 //! atomically (temp file + rename) while holding an exclusive lock, so two
 //! processes never interleave a read-modify-write or leave a torn file.
 //!
@@ -13,8 +13,36 @@ use std::path::{Path, PathBuf};
 
 use serde::{Serialize, de::DeserializeOwned};
 
-use super::ForgeError;
+use miette::Diagnostic;
+use thiserror::Error;
+
+use crate::exit::Exit;
 use crate::statefs;
+
+/// A state directory that cannot be used; the help names which directory
+/// it is and how it is configured.
+#[derive(Debug, Error, Diagnostic)]
+pub enum StateError {
+    #[error("cannot {action} `{path}`: {source}")]
+    #[diagnostic(
+        code(stagegate::state::io),
+        help("check that {what} is writable and holds only regular files and directories, no symbolic links")
+    )]
+    Io { action: &'static str, path: String, source: std::io::Error, what: &'static str },
+
+    #[error("the state file `{path}` is damaged: {detail}")]
+    #[diagnostic(
+        code(stagegate::state::corrupt),
+        help("stagegate never overwrites it; move it aside to start from empty state, or restore it from a backup")
+    )]
+    Corrupt { path: String, detail: String },
+}
+
+impl StateError {
+    pub fn exit(&self) -> Exit {
+        Exit::Failed
+    }
+}
 
 /// A document kept in a state directory.
 pub trait Document: Serialize + DeserializeOwned + Default {
@@ -27,6 +55,8 @@ pub trait Document: Serialize + DeserializeOwned + Default {
 #[derive(Debug, Clone)]
 pub struct StateDir {
     root: PathBuf,
+    /// What the directory is, for messages: "the state directory (--state-dir)".
+    what: &'static str,
 }
 
 /// Held while a read-modify-write runs; the lock is released on drop.
@@ -34,13 +64,21 @@ pub struct Lock {
     _file: File,
 }
 
-fn io_err(action: &'static str) -> impl FnOnce((PathBuf, std::io::Error)) -> ForgeError {
-    move |(path, source)| ForgeError::Io { action, path: path.display().to_string(), source }
-}
-
 impl StateDir {
+    /// The local state directory (`--state-dir`): local forge, locks, audit trail.
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        StateDir { root: root.into() }
+        StateDir::named(root, "the state directory (--state-dir)")
+    }
+
+    /// Another directory of documents; `what` names it in messages.
+    pub fn named(root: impl Into<PathBuf>, what: &'static str) -> Self {
+        StateDir { root: root.into(), what }
+    }
+
+    /// The error of `action` on a path under this directory.
+    pub fn io_err(&self, action: &'static str) -> impl FnOnce((PathBuf, std::io::Error)) -> StateError + use<> {
+        let what = self.what;
+        move |(path, source)| StateError::Io { action, path: path.display().to_string(), source, what }
     }
 
     pub fn root(&self) -> &Path {
@@ -48,15 +86,16 @@ impl StateDir {
     }
 
     /// Refuses a state dir that is a link or not a directory (a missing one is fine).
-    pub fn check(&self) -> Result<(), ForgeError> {
-        statefs::dirs(&self.root, Path::new(""), false).map(|_| ()).map_err(io_err("use"))
+    pub fn check(&self) -> Result<(), StateError> {
+        statefs::dirs(&self.root, Path::new(""), false).map(|_| ()).map_err(self.io_err("use"))
     }
 
     /// Takes the directory's exclusive lock, blocking until it is free.
-    pub fn lock(&self) -> Result<Lock, ForgeError> {
-        let file = statefs::open_rw(&self.root, Path::new(".lock")).map_err(io_err("open"))?;
-        file.lock().map_err(|source| ForgeError::Io {
+    pub fn lock(&self) -> Result<Lock, StateError> {
+        let file = statefs::open_rw(&self.root, Path::new(".lock")).map_err(self.io_err("open"))?;
+        file.lock().map_err(|source| StateError::Io {
             action: "lock",
+            what: self.what,
             path: self.root.join(".lock").display().to_string(),
             source,
         })?;
@@ -64,24 +103,25 @@ impl StateDir {
     }
 
     /// Reads a document; a missing one is the default (empty) state.
-    pub fn read<T: Document>(&self, name: &str) -> Result<T, ForgeError> {
+    pub fn read<T: Document>(&self, name: &str) -> Result<T, StateError> {
         let path = self.root.join(name);
-        let Some(bytes) = statefs::read(&self.root, Path::new(name)).map_err(io_err("read"))? else {
+        let Some(bytes) = statefs::read(&self.root, Path::new(name)).map_err(self.io_err("read"))? else {
             return Ok(T::default());
         };
-        parse(&bytes).map_err(|detail| ForgeError::Corrupt { path: path.display().to_string(), detail })
+        parse(&bytes).map_err(|detail| StateError::Corrupt { path: path.display().to_string(), detail })
     }
 
     /// Writes a document atomically. Call with the lock held.
-    pub fn write<T: Document>(&self, _lock: &Lock, name: &str, value: &T) -> Result<(), ForgeError> {
+    pub fn write<T: Document>(&self, _lock: &Lock, name: &str, value: &T) -> Result<(), StateError> {
         let mut bytes = serde_json::to_vec_pretty(value).expect("state serializes");
         bytes.push(b'\n');
-        statefs::write_atomic(&self.root, Path::new(name), &bytes, statefs::Replace::Any).map_err(io_err("write"))?;
+        statefs::write_atomic(&self.root, Path::new(name), &bytes, statefs::Replace::Any)
+            .map_err(self.io_err("write"))?;
         Ok(())
     }
 
     /// Read-modify-write under the lock.
-    pub fn update<T: Document, R>(&self, name: &str, f: impl FnOnce(&mut T) -> R) -> Result<R, ForgeError> {
+    pub fn update<T: Document, R>(&self, name: &str, f: impl FnOnce(&mut T) -> R) -> Result<R, StateError> {
         let lock = self.lock()?;
         let mut value: T = self.read(name)?;
         let out = f(&mut value);

@@ -18,15 +18,14 @@ pub enum JournalError {
     Mandator { cluster: String, mandator: String, allowed: String },
 
     #[error("uploading `{file}` failed after {attempts} attempt(s); the local file is untouched: {source}")]
-    #[diagnostic(
-        code(stagegate::journal::upload_failed),
-        help("the journal stays on disk; fix the cause (credentials, network, bucket) and run the upload again")
-    )]
+    #[diagnostic(code(stagegate::journal::upload_failed), help("the journal stays on disk; {fix}"))]
     UploadFailed {
         file: String,
         attempts: u32,
         #[source]
         source: StoreError,
+        /// What to fix: the store's own help when it refused.
+        fix: &'static str,
     },
 
     #[error("`{file}` is stored as {version}, but the version endpoint latest.json could not be updated: {source}")]
@@ -130,6 +129,22 @@ impl JournalError {
             JournalError::Store(e) => e.exit(),
             JournalError::Kv(e) => e.exit(),
         }
+    }
+
+    /// An upload that failed: what to check is the store's own help when it
+    /// refused (credentials, permissions, bucket).
+    pub fn upload_failed(file: String, attempts: u32, source: StoreError) -> JournalError {
+        let fix = match &source {
+            StoreError::Refused { help, .. } => help,
+            _ => "fix the cause (credentials, network, bucket) and run the upload again",
+        };
+        JournalError::UploadFailed { file, attempts, source, fix }
+    }
+
+    /// The store refused (credentials, permissions, no such bucket): a
+    /// daemon stops instead of trying again.
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, JournalError::Store(StoreError::Refused { .. }))
     }
 
     pub fn refused(message: impl Into<String>, help: impl Into<String>) -> JournalError {

@@ -20,11 +20,12 @@ use std::os::unix::fs::FileExt;
 use tokio::io::AsyncReadExt;
 use tokio::task::JoinSet;
 
+mod classify;
 mod ordered;
 
 use super::{Cond, Object, Store, StoreError, Transferred};
 use crate::config::S3;
-use crate::journal::progress::Progress;
+use crate::progress::Progress;
 
 /// Files above this size go up in parts.
 pub const MULTIPART_THRESHOLD: u64 = 16 << 20;
@@ -91,18 +92,24 @@ impl S3Store {
         format!("{}{key}", self.prefix)
     }
 
-    fn err<E, R>(op: &'static str, key: &str, e: SdkError<E, R>) -> StoreError
+    /// The store's error for a failed request: `Refused` when another attempt
+    /// cannot help (see [`classify`]), else `S3`, which is retried.
+    fn err<E>(op: &'static str, key: &str, e: SdkError<E, HttpResponse>) -> StoreError
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
+        let code = e.as_service_error().and_then(|s| s.code());
         let message = match e.as_service_error() {
             Some(s) if s.code().is_some() => {
                 format!("{}: {}", s.code().unwrap_or_default(), s.message().unwrap_or_default())
             }
             _ => DisplayErrorContext(&e).to_string(),
         };
-        StoreError::S3 { op, key: key.to_string(), message }
+        let key = key.to_string();
+        match classify::permanent(Self::status(&e), code) {
+            Some(help) => StoreError::Refused { failed: format!("S3 {op} of `{key}` failed: {message}"), help },
+            None => StoreError::S3 { op, key, message },
+        }
     }
 
     fn status<E>(e: &SdkError<E, HttpResponse>) -> Option<u16> {
@@ -399,7 +406,8 @@ impl Store for S3Store {
         let out = self.client.get_object().bucket(&self.bucket).key(self.key(key)).send().await;
         let out = match out {
             Ok(o) => o,
-            Err(e) if Self::status(&e) == Some(404) => return Ok(None),
+            // A missing key is no document; a missing bucket is an error.
+            Err(e) if Self::status(&e) == Some(404) && e.code() != Some("NoSuchBucket") => return Ok(None),
             Err(e) => return Err(Self::err("GetObject", key, e)),
         };
         let etag = out.e_tag().unwrap_or_default().to_string();
@@ -450,7 +458,7 @@ impl Store for S3Store {
 /// A body that broke off, or failed the CRC S3 stored at upload (the SDK checks
 /// it before our sha256 can).
 fn body_error(key: &str, e: &dyn std::error::Error) -> StoreError {
-    let message = crate::journal::error_chain(e);
+    let message = crate::error_chain(e);
     if message.contains("checksum mismatch") {
         StoreError::Integrity { key: key.into(), detail: message }
     } else {
