@@ -3,8 +3,6 @@
 use std::future::Future;
 use std::time::Duration;
 
-use crate::store::StoreError;
-
 /// Backoff before retry `attempt` (1-based): 250 ms doubling, at most 8 s.
 pub fn backoff(attempt: u32) -> Duration {
     Duration::from_millis(250u64.saturating_mul(1 << attempt.saturating_sub(1).min(5))).min(Duration::from_secs(8))
@@ -13,12 +11,6 @@ pub fn backoff(attempt: u32) -> Duration {
 /// An error that says whether another attempt may succeed.
 pub trait Transient: std::fmt::Display {
     fn is_transient(&self) -> bool;
-}
-
-impl Transient for StoreError {
-    fn is_transient(&self) -> bool {
-        StoreError::is_transient(self)
-    }
 }
 
 /// Runs `op` up to `retries + 1` times while it fails with a transient error;

@@ -21,8 +21,10 @@ use super::JournalError;
 use super::layout::{self, Latest, Manifest, VersionId};
 use super::progress::Progress;
 use super::retry::with_retries;
-use super::store::{Cond, Store, StoreError, Transferred};
+use super::store::{Cond, Store, StoreError};
 use crate::config::Journal;
+
+pub use super::store::hash_file;
 
 /// Who uploads what, as given on the command line.
 #[derive(Debug, Clone)]
@@ -59,12 +61,6 @@ pub fn authorize(cfg: &Journal, cluster: &str, mandators: &[String]) -> Result<V
         }
     }
     Ok(mandators.to_vec())
-}
-
-/// Reads a file once to learn its sha256 and size (dry runs, change detection).
-pub async fn hash_file(path: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
-    let f = tokio::fs::File::open(path).await.map_err(StoreError::io("open", path))?;
-    super::store::copy_hashing(f, tokio::io::sink(), progress).await.map_err(StoreError::io("read", path))
 }
 
 /// Takes the next free N of `date` for `cluster`: one past the highest N in
