@@ -17,6 +17,7 @@ pub mod gates;
 pub mod github;
 pub mod human;
 pub mod init;
+pub mod notes;
 pub mod output;
 pub mod plan;
 pub mod policy;
