@@ -47,6 +47,10 @@ def deps_of(src):
             text = open(os.path.join(root, f), encoding="utf-8").read()
             text = re.sub(r"//[^\n]*", "", text)
             names = re.findall(r"\bcrate::(\w+)", text)
+            # `super::` out of a top-level module (`a.rs`, `a/mod.rs`) is the crate root.
+            parts = rel.split(os.sep)
+            depth = len(parts) - (1 if parts[-1] == "mod.rs" else 0)
+            names += re.findall(r"\b" + "super::" * depth + r"(\w+)", text)
             for m in re.finditer(r"\bcrate::\{", text):
                 names += group_heads(text, m.end() - 1)
             deps[top].update(n for n in names if n != top and n != "self")

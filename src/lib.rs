@@ -12,4 +12,5 @@ pub use stagegate_journal as journal;
 
 pub mod cli;
 pub mod error;
+pub mod notes;
 pub mod serve;

@@ -211,6 +211,7 @@ impl Ctx {
             state: self.state.clone(),
             out: self.out,
             dry_run: self.dry_run,
+            hooks: Arc::new(crate::run::hooks::Shell),
             clock: self.clock,
             steps: Vec::new(),
             started: std::time::Instant::now(),

@@ -129,7 +129,7 @@ pub fn cell(s: &str) -> String {
             '&' => out.push_str("&amp;"),
             '\r' if chars.peek() == Some(&'\n') => {}
             '\r' | '\n' => out.push_str("<br>"),
-            c if crate::policy::refname::is_unsafe_in_text(c) => out.extend(c.escape_default()),
+            c if crate::values::refname::is_unsafe_in_text(c) => out.extend(c.escape_default()),
             c => out.push(c),
         }
     }
@@ -147,7 +147,7 @@ pub fn inline(s: &str) -> String {
 /// is fenced by `::stop-commands::<random>`, so no line of it is run as a
 /// workflow command, and credentials are redacted either way.
 pub fn eprint_untrusted(text: &str) {
-    let text = crate::github::redact::redact(text);
+    let text = crate::redact::redact(text);
     let text = text.trim_end_matches('\n');
     if active() {
         let token = random_hex();
@@ -166,7 +166,7 @@ pub fn alert(level: &str, title: &str, message: &str) {
     if !active() {
         return;
     }
-    let message = crate::github::redact::redact(message);
+    let message = crate::redact::redact(message);
     eprintln!("{}", format_command(level, &[("title", title)], &message));
 }
 

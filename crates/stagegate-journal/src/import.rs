@@ -22,6 +22,7 @@ use super::progress::Progress;
 use super::store::{Store, StoreError};
 use super::upload::manifest;
 use crate::effects::EffectLog;
+use crate::notes::Notes;
 use crate::run::child_env::{self, Child};
 use crate::run::hooks::{Sink, gated_sh, open_gate, pump};
 use crate::run::liveness::{Alive, Process};
@@ -42,6 +43,8 @@ pub struct Importer {
     pub dry_run: bool,
     pub log: EffectLog,
     pub quiet: bool,
+    /// Where progress and warnings are told.
+    pub notes: Arc<dyn Notes>,
 }
 
 /// What happened to the lane's assigned version.
@@ -104,7 +107,8 @@ impl Importer {
                 }
                 let Some(launched) = s.launched else {
                     // It died before running the import command: nothing was imported.
-                    eprintln!("lane {}: taking over the stale claim of {} on {version}", self.lane, s.owner);
+                    self.notes
+                        .warn(&format!("lane {}: taking over the stale claim of {} on {version}", self.lane, s.owner));
                     return Found::Claim;
                 };
                 match s.group.as_ref().map(|g| (g, g.group_alive())) {
@@ -192,12 +196,12 @@ impl Importer {
             let done = ImportState { launched: c.launched, group: c.group, ..done };
             self.lanes.set_state(&self.lane, &done, index).await?;
         } else {
-            eprintln!(
+            self.notes.warn(&format!(
                 "lane {}: our claim on {} was taken over; not recording {}",
                 self.lane,
                 claim.version,
                 state.as_str()
-            );
+            ));
         }
         Ok(())
     }
@@ -215,11 +219,16 @@ impl Importer {
                 Ok((Some(current), index)) if current.same_claim(claim) => {
                     let fresh = ImportState { at: crate::clock::now(), ..current };
                     if let Err(e) = self.lanes.set_state(&self.lane, &fresh, index).await {
-                        eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version);
+                        self.notes
+                            .warn(&format!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version));
                     }
                 }
-                Ok(_) => eprintln!("lane {}: the claim on {} is no longer ours", self.lane, claim.version),
-                Err(e) => eprintln!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version),
+                Ok(_) => {
+                    self.notes.warn(&format!("lane {}: the claim on {} is no longer ours", self.lane, claim.version))
+                }
+                Err(e) => {
+                    self.notes.warn(&format!("lane {}: cannot refresh the claim on {}: {e}", self.lane, claim.version))
+                }
             }
         }
     }
@@ -237,7 +246,7 @@ impl Importer {
             crate::statefs::create_dir_all(&self.work_dir, &rel).map_err(|(p, e)| JournalError::io("create", &p)(e))?;
             crate::statefs::absent_or_file(&dest).map_err(JournalError::io("download to", &dest))?;
         }
-        let progress = Progress::new(format!("download {version}"), m.size, self.quiet);
+        let progress = Progress::new(format!("download {version}"), m.size, self.quiet, &self.notes);
         let got = self
             .store
             .download(

@@ -2,18 +2,20 @@
 //! (CI logs keep no carriage returns), nothing for small documents.
 
 use std::io::IsTerminal;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use indicatif::{ProgressBar, ProgressStyle};
+
+use crate::notes::Notes;
 
 pub struct Progress {
     label: String,
     bar: Option<ProgressBar>,
     total: AtomicU64,
     done: AtomicU64,
-    /// Last tenth reported in log mode; `None` when silent.
-    logged: Option<Mutex<u64>>,
+    /// Last tenth reported in log mode, and where; `None` when silent.
+    logged: Option<(Mutex<u64>, Arc<dyn Notes>)>,
 }
 
 impl Progress {
@@ -24,7 +26,7 @@ impl Progress {
 
     /// A bar on a terminal stderr, else log lines; `quiet` keeps both away, and
     /// transfers under 1 MiB are over before either would help.
-    pub fn new(label: impl Into<String>, total: u64, quiet: bool) -> Progress {
+    pub fn new(label: impl Into<String>, total: u64, quiet: bool, notes: &Arc<dyn Notes>) -> Progress {
         let label = label.into();
         let mut p = Progress::hidden();
         p.total.store(total, Ordering::Relaxed);
@@ -41,7 +43,7 @@ impl Progress {
             bar.set_message(label.clone());
             p.bar = Some(bar);
         } else {
-            p.logged = Some(Mutex::new(0));
+            p.logged = Some((Mutex::new(0), notes.clone()));
         }
         p.label = label;
         p
@@ -59,13 +61,13 @@ impl Progress {
         if let Some(bar) = &self.bar {
             bar.inc(n);
         }
-        if let Some(logged) = &self.logged {
+        if let Some((logged, notes)) = &self.logged {
             let total = self.total.load(Ordering::Relaxed).max(1);
             let tenth = (done.min(total) * 10) / total;
             let mut last = logged.lock().unwrap_or_else(|p| p.into_inner());
             if tenth > *last {
                 *last = tenth;
-                eprintln!("{}: {}% ({} of {} bytes)", self.label, tenth * 10, done, total);
+                notes.progress(&format!("{}: {}% ({} of {} bytes)", self.label, tenth * 10, done, total));
             }
         }
     }

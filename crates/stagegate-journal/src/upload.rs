@@ -21,8 +21,11 @@ use super::JournalError;
 use super::layout::{self, Latest, Manifest, VersionId};
 use super::progress::Progress;
 use super::retry::with_retries;
-use super::store::{Cond, Store, StoreError, Transferred};
+use super::store::{Cond, Store, StoreError};
 use crate::config::Journal;
+use crate::notes::Notes;
+
+pub use super::store::hash_file;
 
 /// Who uploads what, as given on the command line.
 #[derive(Debug, Clone)]
@@ -31,6 +34,8 @@ pub struct Request {
     pub change: Option<String>,
     /// No progress bar or log lines.
     pub quiet: bool,
+    /// Where progress and retries are told.
+    pub notes: Arc<dyn Notes>,
 }
 
 /// Only `journal.writers` may upload, and only journals of their mandators.
@@ -59,12 +64,6 @@ pub fn authorize(cfg: &Journal, cluster: &str, mandators: &[String]) -> Result<V
         }
     }
     Ok(mandators.to_vec())
-}
-
-/// Reads a file once to learn its sha256 and size (dry runs, change detection).
-pub async fn hash_file(path: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
-    let f = tokio::fs::File::open(path).await.map_err(StoreError::io("open", path))?;
-    super::store::copy_hashing(f, tokio::io::sink(), progress).await.map_err(StoreError::io("read", path))
 }
 
 /// Takes the next free N of `date` for `cluster`: one past the highest N in
@@ -160,7 +159,7 @@ async fn attempt(
     let changed = |detail| Ok(Err(JournalError::Changed { file: path.display().to_string(), detail }));
     let before = Identity::of(path).map_err(StoreError::io("read", path))?;
     let v = claim(store, crate::clock::now().date_naive(), &req.cluster, file).await?;
-    let progress = Progress::new(label.to_string(), before.size, req.quiet);
+    let progress = Progress::new(label.to_string(), before.size, req.quiet, &req.notes);
     let object_meta =
         vec![("stagegate-version".to_string(), v.to_string()), ("stagegate-cluster".to_string(), req.cluster.clone())];
     let key = layout::object_key(&v, file);
@@ -211,17 +210,19 @@ pub async fn upload(
     }
     let failed = |attempts, source| JournalError::upload_failed(path.display().to_string(), attempts, source);
     let label = format!("upload {file}");
-    let result =
-        with_retries(cfg.retries, &label, |_| attempt(store.as_ref(), path, &file, req, &mandators, &label)).await;
+    let result = with_retries(cfg.retries, &label, req.notes.as_ref(), |_| {
+        attempt(store.as_ref(), path, &file, req, &mandators, &label)
+    })
+    .await;
     let m = result.map_err(|(attempts, e)| failed(attempts, e))??;
     // The journal is stored and listed; the version endpoint follows.
-    with_retries(cfg.retries, "update latest.json", |_| update_latest(store.as_ref(), &m)).await.map_err(
-        |(_, source)| JournalError::EndpointFailed {
+    with_retries(cfg.retries, "update latest.json", req.notes.as_ref(), |_| update_latest(store.as_ref(), &m))
+        .await
+        .map_err(|(_, source)| JournalError::EndpointFailed {
             file: path.display().to_string(),
             version: m.version.clone(),
             source,
-        },
-    )?;
+        })?;
     Ok(m)
 }
 

@@ -49,7 +49,12 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     let mandators = authorize(&cfg.journal, &w.cluster, &w.mandators)?;
     approve_change(&cfg, w.change.as_deref()).await?;
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: w.cluster, change: w.change, quiet: false };
+    let req = Request {
+        cluster: w.cluster,
+        change: w.change,
+        quiet: false,
+        notes: std::sync::Arc::new(crate::notes::Stderr),
+    };
     let m = upload(store.clone(), &cfg.journal, &args.file, &req, mandators).await?;
     if ctx.out.json() {
         ctx.out.emit(&json!({

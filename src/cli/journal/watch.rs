@@ -92,6 +92,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         dry_run: ctx.dry_run,
         log: ctx.log.clone(),
         quiet: false,
+        notes: std::sync::Arc::new(crate::notes::Stderr),
     };
     let mut watch = Watch::new(kv, key, args.wait);
     let mut outcomes = Vec::new();

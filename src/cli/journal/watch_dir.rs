@@ -114,7 +114,8 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         return Err(JournalError::BadFile(args.dir.display().to_string()).into());
     }
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false };
+    let notes = std::sync::Arc::new(crate::notes::Stderr);
+    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false, notes };
     let mut previous = scan(&args.dir)?.files;
     let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
     // Said once per file and reason, and in the final report.

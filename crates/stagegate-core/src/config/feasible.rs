@@ -3,8 +3,9 @@
 
 use std::collections::HashMap;
 
+use super::names::approval_envs;
 use super::*;
-use crate::policy::{environments::approval_envs, refname};
+use crate::values::refname;
 
 pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environment_names(cfg, diags);

@@ -14,8 +14,10 @@
 pub mod diag;
 pub mod duration;
 mod feasible;
+pub mod graph;
 pub mod names;
 pub mod node;
+pub mod overlap;
 pub mod reviewer;
 mod schema;
 pub mod spanned;
@@ -29,9 +31,9 @@ pub use node::Pos;
 pub use reviewer::Reviewer;
 pub use spanned::{Spanned, Text};
 
-pub use crate::gates::freeze::Window as FreezeWindow;
-pub use crate::policy::refs::RefPattern;
-pub use crate::version::calver::Format as CalverFormat;
+pub use crate::values::calver::Format as CalverFormat;
+pub use crate::values::freeze::Window as FreezeWindow;
+pub use crate::values::refs::RefPattern;
 
 /// The config used when the repository has none: the six-environment model (DEV-INT → … → PROD)
 /// with offline (`file://`) journal store and KV. `stagegate init` writes it out.

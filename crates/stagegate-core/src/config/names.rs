@@ -1,6 +1,6 @@
 //! "Did you mean …?" for names a user types: environments on the command
-//! line and in promotions, keys in the config. A leaf: it imports nothing
-//! else from the crate.
+//! line and in promotions, keys in the config; and the names of the approval
+//! environments stagegate generates. A leaf: it imports nothing else from the crate.
 
 /// The candidate closest to a misspelt `name`, when one is close enough to
 /// be a typo (case is ignored: GitHub environment names are case-insensitive).
@@ -21,6 +21,17 @@ pub fn unknown_env<'a>(name: &str, known: impl IntoIterator<Item = &'a str> + Cl
         Some(c) => format!("unknown environment `{name}`; did you mean `{c}`?"),
         None => format!("unknown environment `{name}` (known: {})", known.into_iter().collect::<Vec<_>>().join(", ")),
     }
+}
+
+/// The approval environments of `env`, in front of its own: N-1 of them for
+/// `required: N` (none when one approval suffices).
+pub fn approval_envs(env: &str, required: u32) -> Vec<String> {
+    (1..required.max(1)).map(|i| approval_env(env, i)).collect()
+}
+
+/// The name of `env`'s `i`-th approval environment.
+pub fn approval_env(env: &str, i: u32) -> String {
+    format!("{env}-approval-{i}")
 }
 
 #[cfg(test)]

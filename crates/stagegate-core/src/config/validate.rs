@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 
 use super::spanned::inner_span;
 use super::*;
-use crate::policy::{graph::Graph, overlap, refs};
+use super::{graph::Graph, overlap};
+use crate::values::refs;
 
 /// GitHub lets an environment name at most six required reviewers.
 const GITHUB_MAX_REVIEWERS: usize = 6;

@@ -2,7 +2,7 @@
 //! the environment's freeze windows (parsed at load, see [`window`]) and
 //! `--override-freeze --reason`.
 
-pub mod window;
+pub use crate::values::freeze as window;
 
 use chrono::{DateTime, Utc};
 

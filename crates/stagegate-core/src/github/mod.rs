@@ -11,7 +11,7 @@ pub mod app;
 pub mod context;
 mod deployments;
 mod environments;
-pub mod redact;
+pub use crate::redact;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -10,6 +10,7 @@
 //! inside the deployment job, counts N *distinct* allowed humans across all
 //! of them.
 
+pub use crate::config::names::{approval_env, approval_envs};
 use crate::config::{Config, Reviewer};
 
 /// A deployment-branch-policy pattern for GitHub (`type: branch|tag`).
@@ -33,17 +34,6 @@ pub struct Desired {
 
 /// GitHub caps an environment's wait timer at 30 days.
 pub const MAX_WAIT_MINUTES: u32 = 43_200;
-
-/// The approval environments of `env`, in front of its own: N-1 of them for
-/// `required: N` (none when one approval suffices).
-pub fn approval_envs(env: &str, required: u32) -> Vec<String> {
-    (1..required.max(1)).map(|i| approval_env(env, i)).collect()
-}
-
-/// The name of `env`'s `i`-th approval environment.
-pub fn approval_env(env: &str, i: u32) -> String {
-    format!("{env}-approval-{i}")
-}
 
 /// Every environment whose approvals count for `env`: its approval
 /// environments, then `env` itself (the Nth approval is GitHub's own on the

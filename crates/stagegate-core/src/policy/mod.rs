@@ -2,11 +2,8 @@
 //! Pure functions of the config; no I/O, so `plan` answers in milliseconds.
 
 pub mod environments;
-pub mod fnmatch;
-pub mod graph;
-pub mod overlap;
-pub mod refname;
-pub mod refs;
+pub use crate::config::{graph, overlap};
+pub use crate::values::{fnmatch, refname, refs};
 
 use crate::config::{Config, Environment};
 pub use graph::Graph;

@@ -7,7 +7,7 @@
 
 use std::time::Instant;
 
-use super::{Runner, StepStatus, Target, health, interrupt};
+use super::{Runner, StepStatus, Target, interrupt};
 use crate::config::{Environment, HealthCheck};
 use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
 use crate::plan::{Act, Mode, Recover, StepName};
@@ -53,7 +53,7 @@ impl Runner<'_> {
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
         // SIGINT/SIGTERM stop a long startup wait too (see `interrupt`).
         let probe = tokio::select! {
-            p = health::wait_for(check, self.cfg.steps.health_check_timeout, deadline) => p,
+            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline) => p,
             signal = interrupt::wait() => {
                 let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
                 self.record(name, StepStatus::Failed, since, why.clone());

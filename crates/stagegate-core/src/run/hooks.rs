@@ -18,9 +18,11 @@ use tokio::io::{AsyncRead, AsyncReadExt};
 use tokio::process::Command;
 
 use super::child_env::{self, Child};
+use super::health::Probe;
 use super::interrupt::{self, Signal};
 use super::liveness::Process;
 use crate::actions;
+use crate::config::HealthCheck;
 
 /// Longest line of hook or import output printed as one: longer ones are
 /// printed in pieces of this size as they arrive.
@@ -177,6 +179,32 @@ pub struct Hook<'a> {
     pub sink: Sink,
     /// `steps.pass_env`: withheld credentials to pass anyway.
     pub pass_env: &'a [String],
+}
+
+/// What a run's steps do outside stagegate: run hooks and probe health
+/// checks. [`Shell`] runs `sh` and sends HTTP requests; tests script both.
+/// Their futures are not `Send`: a hook watches for signals as it runs.
+#[async_trait::async_trait(?Send)]
+pub trait Hooks: Send + Sync {
+    /// Runs `hook` to its end, telling `started` its process group (see [`run`]).
+    async fn run(&self, hook: &Hook<'_>, started: &dyn for<'p> Fn(&'p Process)) -> std::io::Result<Ended>;
+
+    /// Tries `check` until it passes or `deadline` (see [`super::health::wait_for`]).
+    async fn probe(&self, check: &HealthCheck, timeout: Duration, deadline: tokio::time::Instant) -> Probe;
+}
+
+/// The real hooks: `sh -c`, and health checks over HTTP.
+pub struct Shell;
+
+#[async_trait::async_trait(?Send)]
+impl Hooks for Shell {
+    async fn run(&self, hook: &Hook<'_>, started: &dyn for<'p> Fn(&'p Process)) -> std::io::Result<Ended> {
+        run(hook, started).await
+    }
+
+    async fn probe(&self, check: &HealthCheck, timeout: Duration, deadline: tokio::time::Instant) -> Probe {
+        super::health::wait_for(check, timeout, deadline).await
+    }
 }
 
 /// Runs one hook to its end; `started` is told its process group as soon as

@@ -25,6 +25,9 @@ pub mod readiness;
 pub mod report;
 pub mod waiting;
 
+#[cfg(test)]
+mod flow_tests;
+
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -170,6 +173,8 @@ pub struct Runner<'c> {
     pub state: StateDir,
     pub out: Out,
     pub dry_run: bool,
+    /// Runs the hooks and probes the health checks.
+    pub hooks: Arc<dyn hooks::Hooks>,
     /// The time of the run (`--now` fixes it).
     pub clock: crate::clock::Clock,
     pub steps: Vec<StepRecord>,
@@ -287,7 +292,7 @@ impl<'c> Runner<'c> {
             };
             lock::note_hook(&self.state, &t.env, Some(hook));
         };
-        let ended = hooks::run(&hook, started).await;
+        let ended = self.hooks.run(&hook, &started).await;
         lock::note_hook(&self.state, &t.env, None);
         match ended {
             Ok(ended) if ended.ok() => {

@@ -1,7 +1,7 @@
 //! Release versions: calver formats (calver.org tokens plus a per-day `BUILD`)
 //! and semver, and the next version given the tags that already exist.
 
-pub mod calver;
+pub use crate::values::calver;
 
 use chrono::NaiveDate;
 use serde::Serialize;

@@ -34,7 +34,7 @@ impl Store for DryRun {
         progress: &Progress,
     ) -> Result<Transferred, StoreError> {
         // Hash the file for real, so the plan shows what would be stored.
-        let t = crate::upload::hash_file(file, progress).await?;
+        let t = super::hash_file(file, progress).await?;
         self.log.push(format!("upload {} ({} bytes) to {}/{key}", file.display(), t.size, self.inner.describe()));
         Ok(t)
     }

@@ -78,6 +78,18 @@ impl StoreError {
     }
 }
 
+impl crate::retry::Transient for StoreError {
+    fn is_transient(&self) -> bool {
+        StoreError::is_transient(self)
+    }
+}
+
+/// Reads a file once to learn its sha256 and size (dry runs, change detection).
+pub async fn hash_file(path: &Path, progress: &Progress) -> Result<Transferred, StoreError> {
+    let f = tokio::fs::File::open(path).await.map_err(StoreError::io("open", path))?;
+    copy_hashing(f, tokio::io::sink(), progress).await.map_err(StoreError::io("read", path))
+}
+
 /// The precondition of a small write.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Cond {

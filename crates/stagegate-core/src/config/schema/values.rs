@@ -64,7 +64,7 @@ impl Walker<'_> {
     pub(super) fn freeze_windows(&mut self, node: &Node) -> Vec<Spanned<FreezeWindow>> {
         let mut out = Vec::new();
         for t in self.strings(node, "freeze") {
-            match crate::gates::freeze::parse(&t.value) {
+            match crate::values::freeze::parse(&t.value) {
                 Ok(w) => out.push(Spanned::new(w, t.pos)),
                 Err(e) => self.error(
                     inner_span(t.pos, &t.value, e.offset, e.len),

@@ -78,7 +78,7 @@ pub fn server_text(text: &str) -> String {
             out.push('…');
             break;
         }
-        if crate::policy::refname::is_unsafe_in_text(c) {
+        if crate::values::refname::is_unsafe_in_text(c) {
             out.extend(c.escape_default());
         } else {
             out.push(c);

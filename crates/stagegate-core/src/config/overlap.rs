@@ -8,8 +8,8 @@
 //! match, and two globs whose literal prefixes (or suffixes) differ, or that
 //! match refs of different depths (`*` and `?` never match `/`).
 
-use super::refs::RefPattern;
 use crate::config::{Environment, Spanned};
+use crate::values::refs::RefPattern;
 
 /// Characters that make a pattern more than its literal text.
 const SPECIAL: &[char] = &['*', '?', '[', ']', '\\'];
