@@ -14,6 +14,9 @@ impl Report {
         let t = &self.target;
         let previous = t.previous_release.as_deref().unwrap_or("the previous release");
         match self.outcome {
+            Outcome::Succeeded if self.command == "rollback" => {
+                format!("{} is rolled back to {} (from {previous})", t.env, t.release)
+            }
             Outcome::Succeeded => format!("{} is live in {}", t.release, t.env),
             Outcome::Planned => format!("{} to {} would be allowed (dry run: nothing changed)", t.release, t.env),
             Outcome::Refused => format!("{} of {} to {} was refused: nothing changed", self.command, t.release, t.env),

@@ -30,6 +30,7 @@ mod journal_flow;
 mod journal_upload;
 mod killed;
 mod lint;
+mod output;
 mod plan;
 mod promote;
 mod properties;

@@ -1,0 +1,127 @@
+//! Snapshots of what commands print — the text, the one JSON document, and
+//! under Actions the step summary and `$GITHUB_OUTPUT` — over one story: a
+//! release deployed, promoted, refused for want of approvals, approved,
+//! promoted, a bad release rolled back, a manual rollback; then `status` and
+//! `history`. Paths, ports, timings and health-check retry counts are redacted.
+//! `INSTA_UPDATE=always cargo test --test all output::` rewrites them.
+
+use std::path::Path;
+
+use crate::support::{SHORT_TIMEOUTS, Sandbox, outputs};
+
+/// Redactions that keep the snapshots stable across machines and runs.
+pub fn settings(sandbox: &Path) -> insta::Settings {
+    let mut s = insta::Settings::clone_current();
+    s.set_prepend_module_to_snapshot(false);
+    s.set_snapshot_path("snapshots");
+    let literal: String = sandbox
+        .to_string_lossy()
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") })
+        .collect();
+    s.add_filter(&literal, "[sandbox]");
+    s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
+    s.add_filter(r"\b\d+\.\ds\b", "[t]s");
+    s.add_filter(r#""(total_)?seconds": [0-9.]+"#, r#""${1}seconds": "[t]""#);
+    s.add_filter(r"after \d+ tries", "after [n] tries");
+    s.add_filter(r#""tries": \d+"#, r#""tries": "[n]""#);
+    s
+}
+
+/// What one command did: exit code, stdout, and what it wrote for Actions.
+pub struct Shot {
+    pub code: i32,
+    pub stdout: String,
+    pub summary: String,
+    pub outputs: Vec<(String, String)>,
+}
+
+impl Shot {
+    /// Everything a user of the command sees, as one text to snapshot.
+    pub fn render(&self) -> String {
+        let mut s = format!("exit: {}\n--- stdout\n{}", self.code, self.stdout);
+        if !self.summary.is_empty() {
+            s.push_str(&format!("--- step summary\n{}", self.summary));
+        }
+        if !self.outputs.is_empty() {
+            s.push_str("--- outputs\n");
+            for (k, v) in &self.outputs {
+                s.push_str(&format!("{k}={v}\n"));
+            }
+        }
+        s
+    }
+}
+
+/// Runs `cmd` at `now` as on a GitHub runner of `acme/shop` (summary,
+/// outputs, server and repository set) but on the local forge.
+pub fn shoot(sb: &Sandbox, mut cmd: assert_cmd::Command, now: &str) -> Shot {
+    let summary = sb.path().join("summary.md");
+    let output = sb.path().join("output.txt");
+    let _ = std::fs::remove_file(&summary);
+    let _ = std::fs::remove_file(&output);
+    cmd.env("STAGEGATE_NOW", now)
+        .env("GITHUB_STEP_SUMMARY", &summary)
+        .env("GITHUB_OUTPUT", &output)
+        .env("GITHUB_SERVER_URL", "https://github.com")
+        .env("GITHUB_REPOSITORY", "acme/shop");
+    let out = cmd.output().expect("runs");
+    Shot {
+        code: out.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+        summary: std::fs::read_to_string(&summary).unwrap_or_default(),
+        outputs: outputs(&output),
+    }
+}
+
+/// The story's sandbox: staging has a `url:`, prod needs alice and bob.
+fn story() -> Sandbox {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    let cfg = std::fs::read_to_string(sb.path().join("stagegate.yml")).unwrap();
+    sb.write("stagegate.yml", cfg.replace("  staging:\n", "  staging:\n    url: https://staging.acme.example\n"));
+    sb
+}
+
+const SHA: &str = "3f2c1a9e5b7d4c6a8f0e1d2c3b4a5968778695a4";
+
+#[test]
+fn runs_status_and_history_read_the_same_in_every_document() {
+    let sb = story();
+    let settings = settings(sb.path());
+    let _guard = settings.bind_to_scope();
+    let sg = |args: &[&str], now: &str| shoot(&sb, sb.sg(args), now);
+    let json = |args: &[&str], now: &str| {
+        let mut a = vec!["--output", "json"];
+        a.extend_from_slice(args);
+        shoot(&sb, sb.sg(&a), now)
+    };
+    let deploy = ["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.0.0", "--sha", SHA];
+    insta::assert_snapshot!("deploy_text", sg(&deploy, "2026-12-01T09:00:00Z").render());
+    let promote = |from: &str, to: &str, release: &str, run_id: &str| {
+        ["promote", "--from", from, "--to", to, "--release", release, "--run-id", run_id].map(str::to_owned)
+    };
+    let p = promote("dev", "staging", "1.0.0", "41");
+    insta::assert_snapshot!("promote_text", sg(&args(&p), "2026-12-01T10:00:00Z").render());
+    let p = promote("staging", "prod", "1.0.0", "7");
+    insta::assert_snapshot!("promote_refused_text", sg(&args(&p), "2026-12-01T10:10:00Z").render());
+    insta::assert_snapshot!("promote_refused_json", json(&args(&p), "2026-12-01T10:10:00Z").stdout);
+    for who in ["alice", "bob"] {
+        assert_eq!(sg(&["approve", "--env", "prod", "--as", who, "--run-id", "7"], "2026-12-01T10:20:00Z").code, 0);
+    }
+    insta::assert_snapshot!("promote_approved_json", json(&args(&p), "2026-12-01T10:30:00Z").render());
+    let bad = ["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.1.0-bad", "--sha", &SHA[..12]];
+    assert_eq!(sg(&bad, "2026-12-01T11:00:00Z").code, 0);
+    let p = promote("dev", "staging", "1.1.0-bad", "42");
+    insta::assert_snapshot!("promote_rolled_back_text", sg(&args(&p), "2026-12-01T11:10:00Z").render());
+    insta::assert_snapshot!("rollback_text", sg(&["rollback", "--env", "dev"], "2026-12-01T11:20:00Z").render());
+
+    let now = "2026-12-01T12:00:00Z";
+    insta::assert_snapshot!("status_text", sg(&["status"], now).render());
+    insta::assert_snapshot!("status_json", json(&["status"], now).stdout);
+    insta::assert_snapshot!("history_text", sg(&["history"], now).render());
+    insta::assert_snapshot!("history_json", json(&["history", "--env", "prod"], now).stdout);
+}
+
+fn args(v: &[String]) -> Vec<&str> {
+    v.iter().map(String::as_str).collect()
+}
