@@ -60,7 +60,11 @@ impl Out {
             crate::actions::summary(&md);
         }
         for a in answer.annotations() {
-            crate::actions::alert(a.level.as_str(), &a.title, &a.message);
+            if crate::actions::active() {
+                crate::actions::alert(a.level.as_str(), &a.title, &a.message);
+            } else if a.level == Level::Warning {
+                crate::actions::eprint_untrusted(&format!("{} {}", self.warn("warning:"), a.message));
+            }
         }
         if self.json() {
             self.emit(answer);

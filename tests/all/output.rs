@@ -125,3 +125,26 @@ fn runs_status_and_history_read_the_same_in_every_document() {
 fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
+
+#[test]
+fn release_commands_say_what_they_made_in_every_document() {
+    let sb = Sandbox::new();
+    let settings = settings(sb.path());
+    let _guard = settings.bind_to_scope();
+    let now = "2026-11-21T10:00:00Z";
+    let seed = |args: &[&str]| {
+        let mut c = sb.seed();
+        c.args(args);
+        shoot(&sb, c, now)
+    };
+    let date = ["--date", "2026-11-21"];
+    insta::assert_snapshot!("release_next_text", seed(&[&["release", "next"][..], &date].concat()).render());
+    let tag = [&["--output", "json", "release", "tag", "--sha", SHA][..], &date].concat();
+    insta::assert_snapshot!("release_tag_json", seed(&tag).render());
+    insta::assert_snapshot!("release_draft_text", seed(&[&["release", "draft"][..], &date].concat()).render());
+    insta::assert_snapshot!("release_publish_text", seed(&["release", "publish", "26.11.21.1"]).render());
+    insta::assert_snapshot!(
+        "release_publish_json",
+        seed(&["--output", "json", "release", "publish", "26.11.21.1"]).stdout
+    );
+}
