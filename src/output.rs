@@ -151,6 +151,11 @@ pub struct Annotation {
     pub message: String,
 }
 
+/// A dry run's plan as text: `would …`, one line each.
+pub fn would(effects: &[String]) -> String {
+    effects.iter().map(|e| format!("would {e}\n")).collect()
+}
+
 /// Renders rows as left-aligned columns separated by two spaces. Widths count
 /// characters, so `→` does not push a column out of line.
 ///

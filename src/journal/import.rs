@@ -332,10 +332,22 @@ impl Importer {
         }
         open_gate(&mut child).await.map_err(|e| failed(format!("cannot start the import command: {e}")))?;
         let status = child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}")))?;
+        let mut tail = Vec::new();
         for task in [out, err] {
             // A process it left running may hold the pipe: stop listening soon.
-            let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
+            if let Ok(Ok(lines)) = tokio::time::timeout(Duration::from_millis(500), task).await {
+                tail.extend(lines);
+            }
         }
-        if status.success() { Ok(()) } else { Err(failed(format!("the import command exited with {status}"))) }
+        if status.success() {
+            return Ok(());
+        }
+        let mut detail = format!("the import command exited with {status}");
+        if !tail.is_empty() {
+            // Its stdout's last lines, then its stderr's: the error is usually last.
+            let last = &tail[tail.len().saturating_sub(crate::run::hooks::TAIL_LINES)..];
+            detail.push_str(&format!("; its last lines:\n{}", last.join("\n")));
+        }
+        Err(failed(detail))
     }
 }

@@ -65,7 +65,13 @@ impl Progress {
             let mut last = logged.lock().unwrap_or_else(|p| p.into_inner());
             if tenth > *last {
                 *last = tenth;
-                eprintln!("{}: {}% ({} of {} bytes)", self.label, tenth * 10, done, total);
+                eprintln!(
+                    "{}: {}% ({} of {})",
+                    self.label,
+                    tenth * 10,
+                    crate::human::size(done),
+                    crate::human::size(total)
+                );
             }
         }
     }

@@ -148,3 +148,49 @@ fn release_commands_say_what_they_made_in_every_document() {
         seed(&["--output", "json", "release", "publish", "26.11.21.1"]).stdout
     );
 }
+
+#[test]
+fn journal_commands_say_what_they_did_in_every_document() {
+    let sb = Sandbox::new();
+    let mut settings = settings(sb.path());
+    settings.add_filter(r#""owner": "[^"]*""#, r#""owner": "[host:pid]""#);
+    let _guard = settings.bind_to_scope();
+    let now = "2026-12-01T10:00:00Z";
+    let seed = |args: &[&str], now: &str| {
+        let mut c = sb.seed();
+        c.arg("journal").args(args);
+        shoot(&sb, c, now)
+    };
+    std::fs::create_dir_all(sb.path().join("exports")).unwrap();
+    sb.write("j1.db", vec![7u8; 3 * 1024 * 1024]);
+    insta::assert_snapshot!(
+        "journal_upload_text",
+        seed(&["upload", "j1.db", "--cluster", "dev-modelling"], now).render()
+    );
+    insta::assert_snapshot!("journal_versions_text", seed(&["versions"], "2026-12-01T12:00:00Z").render());
+    insta::assert_snapshot!("journal_versions_json", seed(&["--output", "json", "versions"], now).stdout);
+    insta::assert_snapshot!("journal_seed_text", seed(&["seed"], now).render());
+    let failing =
+        ["watch", "--lane", "dev", "--once", "--exec", "echo loading $STAGEGATE_LANE; echo disk full >&2; exit 3"];
+    insta::assert_snapshot!("journal_watch_failed_text", seed(&failing, "2026-12-01T10:05:00Z").render());
+    let retry = ["watch", "--lane", "dev", "--once", "--retry-failed", "--exec", "true"];
+    insta::assert_snapshot!(
+        "journal_watch_retried_json",
+        seed(&[&["--output", "json"][..], &retry].concat(), now).render()
+    );
+    insta::assert_snapshot!("journal_promote_text", seed(&["promote", "--from", "dev", "--to", "qa"], now).render());
+    insta::assert_snapshot!("journal_status_text", seed(&["status"], "2026-12-01T10:30:00Z").render());
+    insta::assert_snapshot!("journal_status_json", seed(&["--output", "json", "status"], now).stdout);
+    let once = ["watch-dir", "exports", "--cluster", "dev-modelling", "--once", "--interval", "100ms"];
+    insta::assert_snapshot!("journal_watch_dir_nothing_new_text", seed(&once, now).render());
+}
+
+#[test]
+fn uploading_a_missing_file_says_no_such_file() {
+    let sb = Sandbox::new();
+    let mut c = sb.seed();
+    c.args(["journal", "upload", "nope.db", "--cluster", "dev-modelling"]);
+    let (code, _, err) = crate::support::run(c);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("no such file: `nope.db`"), "{err}");
+}

@@ -109,7 +109,7 @@ impl Done {
 impl Render for Done {
     fn text(&self, o: &Out) -> String {
         if self.dry_run {
-            return self.effects.iter().map(|e| format!("would {e}\n")).collect();
+            return crate::output::would(&self.effects);
         }
         format!("{} {} {}{}", o.good("✓"), self.verb, o.bold(&self.tag), self.link())
     }
