@@ -111,6 +111,10 @@ fn runs_status_and_history_read_the_same_in_every_document() {
     insta::assert_snapshot!("promote_approved_json", json(&args(&p), "2026-12-01T10:30:00Z").render());
     let bad = ["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.1.0-bad", "--sha", &SHA[..12]];
     assert_eq!(sg(&bad, "2026-12-01T11:00:00Z").code, 0);
+    insta::assert_snapshot!(
+        "compare_pending_text",
+        sg(&["compare", "dev", "staging"], "2026-12-01T11:05:00Z").render()
+    );
     let p = promote("dev", "staging", "1.1.0-bad", "42");
     insta::assert_snapshot!("promote_rolled_back_text", sg(&args(&p), "2026-12-01T11:10:00Z").render());
     insta::assert_snapshot!("rollback_text", sg(&["rollback", "--env", "dev"], "2026-12-01T11:20:00Z").render());
@@ -120,6 +124,8 @@ fn runs_status_and_history_read_the_same_in_every_document() {
     insta::assert_snapshot!("status_json", json(&["status"], now).stdout);
     insta::assert_snapshot!("history_text", sg(&["history"], now).render());
     insta::assert_snapshot!("history_json", json(&["history", "--env", "prod"], now).stdout);
+    insta::assert_snapshot!("compare_up_to_date_text", sg(&["compare", "staging", "prod"], now).render());
+    insta::assert_snapshot!("compare_up_to_date_json", json(&["compare", "staging", "prod"], now).stdout);
 }
 
 fn args(v: &[String]) -> Vec<&str> {
