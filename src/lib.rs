@@ -6,6 +6,7 @@
 //! side effects behind one interface, which `--dry-run` and `--forge local` swap.
 
 pub mod actions;
+pub mod annotate;
 pub mod cli;
 pub mod clock;
 pub mod config;

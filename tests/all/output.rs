@@ -200,3 +200,18 @@ fn uploading_a_missing_file_says_no_such_file() {
     assert_eq!(code, 2, "{err}");
     assert!(err.contains("no such file: `nope.db`"), "{err}");
 }
+
+#[test]
+fn a_logged_warning_under_actions_is_an_annotation() {
+    let sb = Sandbox::new();
+    let mut c = sb.seed();
+    // $GITHUB_OUTPUT names a directory: the outputs cannot be written.
+    c.env("GITHUB_ACTIONS", "true").env("GITHUB_OUTPUT", sb.path());
+    c.args(["--forge", "local", "release", "next", "--date", "2026-11-21"]);
+    let (code, out, err) = crate::support::run(c);
+    assert_eq!((code, out.trim()), (0, "26.11.21.1"), "{err}");
+    assert!(
+        err.lines().any(|l| l == "::warning title=stagegate::cannot open $GITHUB_OUTPUT; output `tag` not set"),
+        "{err}"
+    );
+}
