@@ -24,6 +24,7 @@ pub fn settings(sandbox: &Path) -> insta::Settings {
     s.add_filter(r"\b\d+\.\ds\b", "[t]s");
     s.add_filter(r#""(total_)?seconds": [0-9.]+"#, r#""${1}seconds": "[t]""#);
     s.add_filter(r"after \d+ tries", "after [n] tries");
+    s.add_filter(r"for up to \d+s", "for up to [n]s");
     s.add_filter(r#""tries": \d+"#, r#""tries": "[n]""#);
     s
 }
@@ -214,4 +215,23 @@ fn a_logged_warning_under_actions_is_an_annotation() {
         err.lines().any(|l| l == "::warning title=stagegate::cannot open $GITHUB_OUTPUT; output `tag` not set"),
         "{err}"
     );
+}
+
+#[test]
+fn under_actions_an_import_is_one_group_in_the_log() {
+    let sb = Sandbox::new();
+    sb.write("j1.db", "journal");
+    let journal = |args: &[&str]| {
+        let mut c = sb.seed();
+        c.env("GITHUB_ACTIONS", "true").arg("journal").args(args);
+        crate::support::run(c)
+    };
+    assert_eq!(journal(&["upload", "j1.db", "--cluster", "dev-modelling"]).0, 0);
+    assert_eq!(journal(&["seed"]).0, 0);
+    let (code, _, err) = journal(&["watch", "--lane", "dev", "--once", "--exec", "echo loading"]);
+    assert_eq!(code, 0, "{err}");
+    let lines: Vec<&str> = err.lines().collect();
+    let start = lines.iter().position(|l| l.starts_with("::group::import ") && l.ends_with(" into dev: echo loading"));
+    let start = start.unwrap_or_else(|| panic!("{err}"));
+    assert_eq!(lines[start + 1..start + 3], ["    │ loading", "::endgroup::"], "{err}");
 }
