@@ -40,3 +40,4 @@ mod rollback;
 mod secrets;
 mod serve;
 mod support;
+mod templates;
