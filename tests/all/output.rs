@@ -14,12 +14,9 @@ pub fn settings(sandbox: &Path) -> insta::Settings {
     let mut s = insta::Settings::clone_current();
     s.set_prepend_module_to_snapshot(false);
     s.set_snapshot_path("snapshots");
-    let literal: String = sandbox
-        .to_string_lossy()
-        .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") })
-        .collect();
+    let literal = escape(&sandbox.to_string_lossy());
     s.add_filter(&literal, "[sandbox]");
+    s.add_filter(&escape(&crate::support::repo_root().to_string_lossy()), "[repo]");
     s.add_filter(r"127\.0\.0\.1:\d+", "127.0.0.1:[port]");
     s.add_filter(r"\b\d+\.\ds\b", "[t]s");
     s.add_filter(r#""(total_)?seconds": [0-9.]+"#, r#""${1}seconds": "[t]""#);
@@ -27,6 +24,11 @@ pub fn settings(sandbox: &Path) -> insta::Settings {
     s.add_filter(r"for up to \d+s", "for up to [n]s");
     s.add_filter(r#""tries": \d+"#, r#""tries": "[n]""#);
     s
+}
+
+/// `text` as a regular expression that matches it literally.
+fn escape(text: &str) -> String {
+    text.chars().map(|c| if c.is_ascii_alphanumeric() || c == '/' { c.to_string() } else { format!("\\{c}") }).collect()
 }
 
 /// What one command did: exit code, stdout, and what it wrote for Actions.
@@ -234,4 +236,33 @@ fn under_actions_an_import_is_one_group_in_the_log() {
     let start = lines.iter().position(|l| l.starts_with("::group::import ") && l.ends_with(" into dev: echo loading"));
     let start = start.unwrap_or_else(|| panic!("{err}"));
     assert_eq!(lines[start + 1..start + 3], ["    │ loading", "::endgroup::"], "{err}");
+}
+
+#[test]
+fn config_commands_read_the_same_in_every_document() {
+    let sb = Sandbox::new();
+    let settings = settings(sb.path());
+    let _guard = settings.bind_to_scope();
+    let now = "2026-11-21T10:00:00Z";
+    let seed = |args: &[&str]| {
+        let mut c = sb.seed();
+        c.args(args);
+        shoot(&sb, c, now)
+    };
+    insta::assert_snapshot!("check_text", seed(&["check"]).render());
+    insta::assert_snapshot!("check_json", seed(&["--output", "json", "check"]).stdout);
+    insta::assert_snapshot!("graph_text", seed(&["graph"]).render());
+    insta::assert_snapshot!("graph_mermaid", seed(&["graph", "--format", "mermaid"]).render());
+    insta::assert_snapshot!("graph_json", seed(&["--output", "json", "graph"]).stdout);
+    insta::assert_snapshot!(
+        "can_deploy_text",
+        seed(&["can-deploy", "--env", "staging", "--ref", "release/v1"]).render()
+    );
+    let refused = ["--output", "json", "can-deploy", "--env", "staging", "--ref", "main"];
+    insta::assert_snapshot!("can_deploy_refused_json", seed(&refused).render());
+    insta::assert_snapshot!("team_text", seed(&["team", "@acme/sre", "--add", "alice", "bob"]).render());
+    insta::assert_snapshot!("team_json", seed(&["--output", "json", "team", "@acme/sre"]).stdout);
+    let gate = ["gate", "--env", "staging", "--run-id", "7", "--actor", "mallory"];
+    insta::assert_snapshot!("gate_text", seed(&gate).render());
+    insta::assert_snapshot!("gate_json", seed(&[&["--output", "json"][..], &gate].concat()).stdout);
 }
