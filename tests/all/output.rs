@@ -131,6 +131,13 @@ fn runs_status_and_history_read_the_same_in_every_document() {
     insta::assert_snapshot!("compare_up_to_date_json", json(&["compare", "staging", "prod"], now).stdout);
 }
 
+/// `stagegate -c examples/seed-environments.yml ARGS` at `now`, shot.
+fn seeded(sb: &Sandbox, args: &[&str], now: &str) -> Shot {
+    let mut c = sb.seed();
+    c.args(args);
+    shoot(sb, c, now)
+}
+
 fn args(v: &[String]) -> Vec<&str> {
     v.iter().map(String::as_str).collect()
 }
@@ -141,11 +148,7 @@ fn release_commands_say_what_they_made_in_every_document() {
     let settings = settings(sb.path());
     let _guard = settings.bind_to_scope();
     let now = "2026-11-21T10:00:00Z";
-    let seed = |args: &[&str]| {
-        let mut c = sb.seed();
-        c.args(args);
-        shoot(&sb, c, now)
-    };
+    let seed = |args: &[&str]| seeded(&sb, args, now);
     let date = ["--date", "2026-11-21"];
     insta::assert_snapshot!("release_next_text", seed(&[&["release", "next"][..], &date].concat()).render());
     let tag = [&["--output", "json", "release", "tag", "--sha", SHA][..], &date].concat();
@@ -244,11 +247,7 @@ fn config_commands_read_the_same_in_every_document() {
     let settings = settings(sb.path());
     let _guard = settings.bind_to_scope();
     let now = "2026-11-21T10:00:00Z";
-    let seed = |args: &[&str]| {
-        let mut c = sb.seed();
-        c.args(args);
-        shoot(&sb, c, now)
-    };
+    let seed = |args: &[&str]| seeded(&sb, args, now);
     insta::assert_snapshot!("check_text", seed(&["check"]).render());
     insta::assert_snapshot!("check_json", seed(&["--output", "json", "check"]).stdout);
     insta::assert_snapshot!("graph_text", seed(&["graph"]).render());
