@@ -264,4 +264,7 @@ fn config_commands_read_the_same_in_every_document() {
     let gate = ["gate", "--env", "staging", "--run-id", "7", "--actor", "mallory"];
     insta::assert_snapshot!("gate_text", seed(&gate).render());
     insta::assert_snapshot!("gate_json", seed(&[&["--output", "json"][..], &gate].concat()).stdout);
+    insta::assert_snapshot!("environments_diff_text", seed(&["environments", "diff"]).render());
+    insta::assert_snapshot!("environments_sync_text", seed(&["environments", "sync"]).render());
+    insta::assert_snapshot!("environments_diff_json", seed(&["--output", "json", "environments", "diff"]).render());
 }
