@@ -268,3 +268,25 @@ fn config_commands_read_the_same_in_every_document() {
     insta::assert_snapshot!("environments_sync_text", seed(&["environments", "sync"]).render());
     insta::assert_snapshot!("environments_diff_json", seed(&["--output", "json", "environments", "diff"]).render());
 }
+
+/// `plan`, `approve` and `init --check` as they print today (their output is
+/// being reworked elsewhere: re-bless with `INSTA_UPDATE=always` after a
+/// deliberate change).
+#[test]
+fn plan_approve_and_init_check_read_the_same_in_every_document() {
+    let sb = story();
+    let settings = settings(sb.path());
+    let _guard = settings.bind_to_scope();
+    let now = "2026-12-01T10:00:00Z";
+    let sg = |args: &[&str]| shoot(&sb, sb.sg(args), now);
+    let deploy = ["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.0.0", "--sha", SHA];
+    assert_eq!(sg(&deploy).code, 0);
+    let plan = ["plan", "--from", "dev", "--to", "staging", "--release", "1.0.0"];
+    insta::assert_snapshot!("plan_text", sg(&plan).render());
+    insta::assert_snapshot!("plan_json", sg(&[&["--output", "json"][..], &plan].concat()).stdout);
+    let approve = ["approve", "--env", "prod", "--as", "alice", "--run-id", "7"];
+    insta::assert_snapshot!("approve_text", sg(&approve).render());
+    insta::assert_snapshot!("approve_json", sg(&[&["--output", "json"][..], &approve].concat()).stdout);
+    let check = ["init", "--check", "--dir", "."];
+    insta::assert_snapshot!("init_check_json", sg(&[&["--output", "json"][..], &check].concat()).render());
+}
