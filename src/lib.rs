@@ -10,6 +10,7 @@ pub use stagegate_core::{
 };
 pub use stagegate_journal as journal;
 
+pub mod annotate;
 pub mod cli;
 pub mod error;
 pub mod notes;

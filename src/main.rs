@@ -42,6 +42,13 @@ fn main() -> ExitCode {
     if service {
         // A service's log: one JSON object per line, with times, for a log collector.
         tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_target(false).with_env_filter(filter).init();
+    } else if stagegate::actions::active() {
+        // Under Actions: warnings and errors are annotations of the run.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .event_format(stagegate::annotate::Annotations)
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)

@@ -141,8 +141,9 @@ fn the_cache_key_follows_the_action_ref_and_its_source() {
     assert!(!k4.contains(','), "{k4}");
 }
 
-/// Every key stagegate writes to $GITHUB_OUTPUT (`set_output("key", …)` in
-/// src/) is an output of action.yml, or a consumer cannot read it.
+/// Every key stagegate writes to $GITHUB_OUTPUT (`output("key", …)` in a
+/// command's answer, or `set_output("key", …)`, in src/) is an output of
+/// action.yml, or a consumer cannot read it.
 #[test]
 fn every_output_stagegate_writes_is_declared_in_action_yml() {
     let action: serde_json::Value =
@@ -157,7 +158,7 @@ fn every_output_stagegate_writes_is_declared_in_action_yml() {
                 dirs.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
-                for part in text.split("set_output(\"").skip(1) {
+                for part in text.split("output(\"").skip(1) {
                     written.insert(part.split('"').next().unwrap().to_owned());
                 }
             }

@@ -170,6 +170,70 @@ pub fn alert(level: &str, title: &str, message: &str) {
     eprintln!("{}", format_command(level, &[("title", title)], &message));
 }
 
+/// Links into the repository on GitHub, built from `GITHUB_SERVER_URL` and
+/// `GITHUB_REPOSITORY` (as the runner sets them): a run, a commit, a release.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Links {
+    base: String,
+}
+
+impl Links {
+    /// The repository's links, when the runner said where it lives.
+    pub fn from_env() -> Option<Links> {
+        let server = std::env::var("GITHUB_SERVER_URL").ok().filter(|s| !s.is_empty())?;
+        let repo = std::env::var("GITHUB_REPOSITORY").ok().filter(|r| !r.is_empty())?;
+        Links::new(&server, &repo)
+    }
+
+    /// `None` unless the server is an http(s) URL and the repository `OWNER/REPO`.
+    pub fn new(server: &str, repo: &str) -> Option<Links> {
+        let plain = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        let (owner, name) = repo.split_once('/')?;
+        let web = server.starts_with("https://") || server.starts_with("http://");
+        (web && plain(owner) && plain(name)).then(|| Links { base: format!("{}/{repo}", server.trim_end_matches('/')) })
+    }
+
+    /// The workflow run `run_id` (a number; a local run id has no page).
+    pub fn run(&self, run_id: &str) -> Option<String> {
+        let number = !run_id.is_empty() && run_id.chars().all(|c| c.is_ascii_digit());
+        number.then(|| format!("{}/actions/runs/{run_id}", self.base))
+    }
+
+    pub fn commit(&self, sha: &str) -> Option<String> {
+        sha.chars().all(|c| c.is_ascii_hexdigit()).then(|| format!("{}/commit/{sha}", self.base))
+    }
+
+    pub fn release(&self, tag: &str) -> String {
+        let tag: String = tag
+            .bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
+                _ => format!("%{b:02X}"),
+            })
+            .collect();
+        format!("{}/releases/tag/{tag}", self.base)
+    }
+}
+
+/// `[text](url)` with the text escaped for a table cell, or the text alone
+/// without a link.
+pub fn link(text: &str, url: Option<&str>) -> String {
+    match url {
+        Some(u) => format!("[{}]({})", cell(text).replace('[', "\\[").replace(']', "\\]"), u.replace(')', "%29")),
+        None => cell(text),
+    }
+}
+
+/// A two-column Markdown table of what a report says (`| Release | 1.0 |`);
+/// values are Markdown already escaped by the caller.
+pub fn fields(rows: &[(&str, String)]) -> String {
+    let mut md = String::from("| | |\n|---|---|\n");
+    for (k, v) in rows {
+        md.push_str(&format!("| {k} | {v} |\n"));
+    }
+    md
+}
+
 /// A Markdown table; every cell escaped with [`cell`].
 pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut md = format!("| {} |\n|{}\n", headers.join(" | "), " --- |".repeat(headers.len()));
@@ -210,6 +274,18 @@ mod tests {
         assert_eq!(output_record("tag", "x\ny", "D").unwrap(), "tag<<D\nx\ny\nD\n");
         assert!(output_record("tag", "x\nD\nevil=1", "D").is_err());
         assert!(output_record("a\nb", "x", "D").is_err());
+    }
+
+    #[test]
+    fn links_point_into_the_repository() {
+        let l = Links::new("https://github.com/", "acme/shop").unwrap();
+        assert_eq!(l.run("4101").unwrap(), "https://github.com/acme/shop/actions/runs/4101");
+        assert_eq!(l.run("local"), None);
+        assert_eq!(l.commit("abc123").unwrap(), "https://github.com/acme/shop/commit/abc123");
+        assert_eq!(l.release("v1.0 b").as_str(), "https://github.com/acme/shop/releases/tag/v1.0%20b");
+        assert_eq!(Links::new("javascript:x", "a/b"), None);
+        assert_eq!(Links::new("https://x", "a/b)c"), None);
+        assert_eq!(link("a|b", Some("https://x/1")), "[a\\|b](https://x/1)");
     }
 
     #[test]

@@ -1,5 +1,10 @@
 //! Output for people (aligned text, colour only on a terminal, `NO_COLOR`
 //! respected) and for programs (exactly one JSON document on stdout).
+//!
+//! Every command builds one typed answer ([`Render`]) and hands it to
+//! [`Out::print`]: the JSON document, the text, the Actions step summary, the
+//! `$GITHUB_OUTPUT` values and the run's annotations are all renderings of it,
+//! printed here and nowhere else.
 
 use std::io::IsTerminal;
 
@@ -45,6 +50,32 @@ impl Out {
         println!("{}", serde_json::to_string_pretty(value).expect("output serializes"));
     }
 
+    /// Prints a command's answer: its `$GITHUB_OUTPUT` values, step summary
+    /// and annotations (under Actions), then the JSON document or the text.
+    pub fn print<R: Render>(&self, answer: &R) {
+        for Output { name, value } in answer.outputs() {
+            crate::actions::set_output(name, &value);
+        }
+        if let Some(md) = answer.summary() {
+            crate::actions::summary(&md);
+        }
+        for a in answer.annotations() {
+            if crate::actions::active() {
+                crate::actions::alert(a.level.as_str(), &a.title, &a.message);
+            } else if a.level == Level::Warning {
+                crate::actions::eprint_untrusted(&format!("{} {}", self.warn("warning:"), a.message));
+            }
+        }
+        if self.json() {
+            self.emit(answer);
+        } else {
+            let text = answer.text(self);
+            if !text.is_empty() {
+                println!("{}", text.trim_end_matches('\n'));
+            }
+        }
+    }
+
     fn paint(&self, code: &str, s: &str) -> String {
         if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }
@@ -63,6 +94,66 @@ impl Out {
     pub fn dim(&self, s: &str) -> String {
         self.paint("2", s)
     }
+}
+
+/// A command's answer, and how each audience reads it. The JSON document is
+/// its `Serialize` form: one name per concept (`environment`, `release`),
+/// times in RFC 3339 UTC with `Z`, absent values `null`.
+pub trait Render: Serialize {
+    /// For people, on stdout (colour through `o`).
+    fn text(&self, o: &Out) -> String;
+    /// Markdown for `$GITHUB_STEP_SUMMARY`, when the command has something to say.
+    fn summary(&self) -> Option<String> {
+        None
+    }
+    /// Values for `$GITHUB_OUTPUT` (each declared in action.yml).
+    fn outputs(&self) -> Vec<Output> {
+        Vec::new()
+    }
+    /// Annotations of the run (`::error title=…::`, `::warning …`).
+    fn annotations(&self) -> Vec<Annotation> {
+        Vec::new()
+    }
+}
+
+/// One `$GITHUB_OUTPUT` value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Output {
+    pub name: &'static str,
+    pub value: String,
+}
+
+/// The output `name` with `value`.
+pub fn output(name: &'static str, value: impl Into<String>) -> Output {
+    Output { name, value: value.into() }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Level {
+    Error,
+    Warning,
+}
+
+impl Level {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Level::Error => "error",
+            Level::Warning => "warning",
+        }
+    }
+}
+
+/// An annotation of the run, without a file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Annotation {
+    pub level: Level,
+    pub title: String,
+    pub message: String,
+}
+
+/// A dry run's plan as text: `would …`, one line each.
+pub fn would(effects: &[String]) -> String {
+    effects.iter().map(|e| format!("would {e}\n")).collect()
 }
 
 /// Renders rows as left-aligned columns separated by two spaces. Widths count

@@ -40,6 +40,13 @@ pub enum JournalError {
         source: StoreError,
     },
 
+    #[error("no such file: `{0}`")]
+    #[diagnostic(
+        code(stagegate::journal::no_such_file),
+        help("check the path (relative to the directory stagegate runs in); nothing was uploaded")
+    )]
+    NoSuchFile(String),
+
     #[error("`{0}` is not a journal file that can be read")]
     #[diagnostic(code(stagegate::journal::bad_file), help("give the path of a regular, readable file"))]
     BadFile(String),
@@ -116,6 +123,7 @@ impl JournalError {
                 Exit::Refused
             }
             JournalError::BadFile(_)
+            | JournalError::NoSuchFile(_)
             | JournalError::BadName(..)
             | JournalError::UnknownLane { .. }
             | JournalError::NoVersions => Exit::Invalid,

@@ -339,12 +339,38 @@ impl Importer {
                 )
             }));
         }
-        open_gate(&mut child).await.map_err(|e| failed(format!("cannot start the import command: {e}")))?;
-        let status = child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}")))?;
+        // Under Actions its output is one collapsible group (the title escaped).
+        let grouped = crate::actions::active();
+        if grouped {
+            let title = format!("import {version} into {}: {}", self.lane, self.command);
+            sink.line(&crate::actions::format_command("group", &[], &title));
+        }
+        let status = match open_gate(&mut child).await {
+            Ok(()) => child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}"))),
+            Err(e) => Err(failed(format!("cannot start the import command: {e}"))),
+        };
+        let mut tail = Vec::new();
         for task in [out, err] {
             // A process it left running may hold the pipe: stop listening soon.
-            let _ = tokio::time::timeout(Duration::from_millis(500), task).await;
+            if let Ok(Ok(lines)) = tokio::time::timeout(Duration::from_millis(500), task).await {
+                tail.extend(lines);
+            }
         }
-        if status.success() { Ok(()) } else { Err(failed(format!("the import command exited with {status}"))) }
+        if grouped {
+            sink.line("::endgroup::");
+        }
+        let status = status?;
+        if status.success() { Ok(()) } else { Err(failed(failure(status, &tail))) }
     }
+}
+
+/// Why an import failed: its exit status and the last lines of its output
+/// (stdout's, then stderr's: the error is usually last).
+fn failure(status: std::process::ExitStatus, tail: &[String]) -> String {
+    let mut detail = format!("the import command exited with {status}");
+    if !tail.is_empty() {
+        let last = &tail[tail.len().saturating_sub(crate::run::hooks::TAIL_LINES)..];
+        detail.push_str(&format!("; its last lines:\n{}", last.join("\n")));
+    }
+    detail
 }

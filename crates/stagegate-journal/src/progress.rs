@@ -67,7 +67,13 @@ impl Progress {
             let mut last = logged.lock().unwrap_or_else(|p| p.into_inner());
             if tenth > *last {
                 *last = tenth;
-                notes.progress(&format!("{}: {}% ({} of {} bytes)", self.label, tenth * 10, done, total));
+                notes.progress(&format!(
+                    "{}: {}% ({} of {})",
+                    self.label,
+                    tenth * 10,
+                    stagegate_core::human::size(done),
+                    stagegate_core::human::size(total)
+                ));
             }
         }
     }

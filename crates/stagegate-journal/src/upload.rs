@@ -203,7 +203,10 @@ pub async fn upload(
     req: &Request,
     mandators: Vec<String>,
 ) -> Result<Manifest, JournalError> {
-    let meta = std::fs::metadata(path).map_err(|_| JournalError::BadFile(path.display().to_string()))?;
+    let meta = std::fs::metadata(path).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => JournalError::NoSuchFile(path.display().to_string()),
+        _ => JournalError::BadFile(path.display().to_string()),
+    })?;
     let file = path.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_default();
     if !meta.is_file() || !layout::valid_name(&file) {
         return Err(JournalError::BadFile(path.display().to_string()));

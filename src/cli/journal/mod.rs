@@ -93,21 +93,3 @@ fn duration(s: &str) -> Result<Duration, String> {
         _ => crate::config::duration::parse(s),
     }
 }
-
-/// Prints a dry run's plan as text.
-fn print_effects(ctx: &Ctx) {
-    for e in ctx.log.entries() {
-        println!("would {e}");
-    }
-}
-
-/// "3m ago" for the status table.
-fn age(at: chrono::DateTime<chrono::Utc>) -> String {
-    let secs = crate::clock::now().signed_duration_since(at).num_seconds().max(0) as u64;
-    match secs {
-        0..60 => format!("{secs}s ago"),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
-    }
-}

@@ -66,6 +66,7 @@ pub struct Row {
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Verdict {
+    #[serde(rename = "environment")]
     pub env: String,
     pub passed: bool,
     pub state: State,

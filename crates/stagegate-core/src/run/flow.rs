@@ -13,6 +13,9 @@ use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
 use crate::plan::{Act, Mode, Recover, StepName};
 use crate::run::report::Outcome;
 
+/// How often a health check that keeps failing says so while it is retried.
+const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
+
 impl Runner<'_> {
     /// Creates the deployment record and marks it in progress.
     pub async fn start(
@@ -51,9 +54,24 @@ impl Runner<'_> {
             return Ok(());
         }
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
+        let (sink, mut said) = (self.sink(), None);
         // SIGINT/SIGTERM stop a long startup wait too (see `interrupt`).
         let probe = tokio::select! {
-            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline) => p,
+            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline, &mut |p, left| {
+                // The first miss, then at most one line every 10 seconds.
+                if said.is_some_and(|t: Instant| t.elapsed() < PROGRESS_EVERY) {
+                    return;
+                }
+                said = Some(Instant::now());
+                sink.line(&format!(
+                    "    … GET {} → {} (expected {}), try {}; trying again for up to {}s",
+                    p.url,
+                    p.got(),
+                    p.expect,
+                    p.tries,
+                    left.as_secs().max(1)
+                ));
+            }) => p,
             signal = interrupt::wait() => {
                 let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
                 self.record(name, StepStatus::Failed, since, why.clone());

@@ -51,7 +51,13 @@ impl Hooks for Scripted {
         Ok(if self.failing.contains(hook.name) { Ended::Exit(1) } else { Ended::Ok })
     }
 
-    async fn probe(&self, check: &HealthCheck, _: Duration, _: tokio::time::Instant) -> Probe {
+    async fn probe(
+        &self,
+        check: &HealthCheck,
+        _: Duration,
+        _: tokio::time::Instant,
+        _: &mut dyn FnMut(&Probe, Duration),
+    ) -> Probe {
         let mut probes = self.probes.lock().unwrap();
         let ok = if probes.is_empty() { true } else { probes.remove(0) };
         self.calls.lock().unwrap().push("probe".into());

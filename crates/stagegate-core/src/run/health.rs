@@ -25,13 +25,18 @@ pub struct Probe {
 }
 
 impl Probe {
-    /// "GET URL → 200 (expected 200)", or what went wrong.
-    pub fn describe(&self) -> String {
-        let got = match (self.status, &self.error) {
+    /// What the last try got: `503`, `connection refused`, `no answer`.
+    pub fn got(&self) -> String {
+        match (self.status, &self.error) {
             (Some(s), _) => s.to_string(),
             (None, Some(e)) => e.clone(),
             (None, None) => "no answer".into(),
-        };
+        }
+    }
+
+    /// "GET URL → 200 (expected 200)", or what went wrong.
+    pub fn describe(&self) -> String {
+        let got = self.got();
         let tries = if self.tries > 1 { format!(" after {} tries", self.tries) } else { String::new() };
         format!("GET {} → {got} (expected {}){tries}", self.url, self.expect)
     }
@@ -82,8 +87,14 @@ pub async fn probe_all(checks: &[HealthCheck], default_timeout: Duration, cap: D
     out
 }
 
-/// Retries one check until it answers as expected or `deadline` passes.
-pub async fn wait_for(check: &HealthCheck, default_timeout: Duration, deadline: Instant) -> Probe {
+/// Retries one check until it answers as expected or `deadline` passes;
+/// `progress` hears of every try that did not, and how long is left.
+pub async fn wait_for(
+    check: &HealthCheck,
+    default_timeout: Duration,
+    deadline: Instant,
+    mut progress: impl FnMut(&Probe, Duration),
+) -> Probe {
     let client = client();
     let mut pause = FIRST_RETRY;
     let mut probe =
@@ -98,6 +109,7 @@ pub async fn wait_for(check: &HealthCheck, default_timeout: Duration, deadline: 
         if probe.ok || left.is_zero() {
             return probe;
         }
+        progress(&probe, left);
         // The last try comes right at the deadline.
         tokio::time::sleep(pause.min(left)).await;
         pause = (pause * 2).min(MAX_RETRY);

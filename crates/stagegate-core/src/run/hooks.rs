@@ -96,9 +96,14 @@ fn signal_group(pgid: i32, sig: i32) -> bool {
     unsafe { libc::kill(-pgid, sig) == 0 }
 }
 
+/// How many of its last lines [`pump`] returns, for the report of a failure.
+pub const TAIL_LINES: usize = 10;
+
 /// Prints `stream` line by line behind `    │ `, cutting lines longer than
 /// [`MAX_LINE`] bytes (at a character boundary) so memory stays bounded.
-pub async fn pump(mut stream: impl AsyncRead + Unpin, sink: Sink) {
+/// Returns the last [`TAIL_LINES`] lines.
+pub async fn pump(mut stream: impl AsyncRead + Unpin, sink: Sink) -> Vec<String> {
+    let mut tail = std::collections::VecDeque::with_capacity(TAIL_LINES + 1);
     let mut buf: Vec<u8> = Vec::with_capacity(MAX_LINE);
     let mut chunk = vec![0u8; 8192];
     loop {
@@ -108,39 +113,51 @@ pub async fn pump(mut stream: impl AsyncRead + Unpin, sink: Sink) {
         };
         for &b in &chunk[..n] {
             if b == b'\n' {
-                emit(&mut buf, sink);
+                keep(&mut tail, emit(&mut buf, sink));
             } else {
                 buf.push(b);
                 if buf.len() >= MAX_LINE {
-                    emit_piece(&mut buf, sink);
+                    keep(&mut tail, emit_piece(&mut buf, sink));
                 }
             }
         }
     }
     if !buf.is_empty() {
-        emit(&mut buf, sink);
+        keep(&mut tail, emit(&mut buf, sink));
+    }
+    tail.into()
+}
+
+fn keep(tail: &mut std::collections::VecDeque<String>, line: String) {
+    tail.push_back(line);
+    if tail.len() > TAIL_LINES {
+        tail.pop_front();
     }
 }
 
-fn emit(buf: &mut Vec<u8>, sink: Sink) {
+/// Prints the buffer as one line and returns it.
+fn emit(buf: &mut Vec<u8>, sink: Sink) -> String {
     if buf.last() == Some(&b'\r') {
         buf.pop();
     }
-    sink.line(&format!("    │ {}", String::from_utf8_lossy(buf)));
+    let line = String::from_utf8_lossy(buf).into_owned();
+    sink.line(&format!("    │ {line}"));
     buf.clear();
+    line
 }
 
 /// Prints the longest prefix of a full buffer that ends on a character
 /// boundary, keeping the rest (at most 3 bytes) for the next piece.
-fn emit_piece(buf: &mut Vec<u8>, sink: Sink) {
+fn emit_piece(buf: &mut Vec<u8>, sink: Sink) -> String {
     let cut = match std::str::from_utf8(buf) {
         Ok(_) => buf.len(),
         Err(e) if e.error_len().is_none() && e.valid_up_to() > 0 => e.valid_up_to(),
         Err(_) => buf.len(),
     };
     let rest = buf.split_off(cut);
-    emit(buf, sink);
+    let line = emit(buf, sink);
     *buf = rest;
+    line
 }
 
 /// `sh -c COMMAND` behind a gate, in a process group of its own: the shell
@@ -190,7 +207,14 @@ pub trait Hooks: Send + Sync {
     async fn run(&self, hook: &Hook<'_>, started: &dyn for<'p> Fn(&'p Process)) -> std::io::Result<Ended>;
 
     /// Tries `check` until it passes or `deadline` (see [`super::health::wait_for`]).
-    async fn probe(&self, check: &HealthCheck, timeout: Duration, deadline: tokio::time::Instant) -> Probe;
+    /// `progress` hears of each miss and the time left.
+    async fn probe(
+        &self,
+        check: &HealthCheck,
+        timeout: Duration,
+        deadline: tokio::time::Instant,
+        progress: &mut dyn FnMut(&Probe, Duration),
+    ) -> Probe;
 }
 
 /// The real hooks: `sh -c`, and health checks over HTTP.
@@ -202,8 +226,14 @@ impl Hooks for Shell {
         run(hook, started).await
     }
 
-    async fn probe(&self, check: &HealthCheck, timeout: Duration, deadline: tokio::time::Instant) -> Probe {
-        super::health::wait_for(check, timeout, deadline).await
+    async fn probe(
+        &self,
+        check: &HealthCheck,
+        timeout: Duration,
+        deadline: tokio::time::Instant,
+        progress: &mut dyn FnMut(&Probe, Duration),
+    ) -> Probe {
+        super::health::wait_for(check, timeout, deadline, progress).await
     }
 }
 

@@ -22,6 +22,7 @@ pub mod lock;
 pub mod preflight;
 pub mod promote;
 pub mod readiness;
+pub mod render;
 pub mod report;
 pub mod waiting;
 
@@ -154,6 +155,7 @@ pub struct StepRecord {
 /// What a run deploys, and the context its hooks get.
 #[derive(Debug, Clone, Serialize)]
 pub struct Target {
+    #[serde(rename = "environment")]
     pub env: String,
     pub from: Option<String>,
     pub release: String,

@@ -49,6 +49,8 @@ pub enum Verdict {
     Ready,
     Caution,
     NotReady,
+    /// B already runs A's release: nothing to promote.
+    UpToDate,
 }
 
 impl Verdict {
@@ -65,6 +67,7 @@ impl Verdict {
             Verdict::Ready => "ready for promotion",
             Verdict::Caution => "promotion with caution",
             Verdict::NotReady => "not ready for promotion",
+            Verdict::UpToDate => "nothing to promote",
         }
     }
 }

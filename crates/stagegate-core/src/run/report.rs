@@ -59,13 +59,33 @@ pub struct Report {
     pub refusal: Option<Refusal>,
     pub total_seconds: f64,
     pub steps: Vec<StepRecord>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub gate: Option<Verdict>,
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub freeze_override: Option<FreezeOverride>,
     /// `--dry-run`: the writes that were skipped.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
     pub effects: Vec<String>,
+    /// The target environment's `url:` from the config.
+    pub url: Option<String>,
+    pub links: Links,
+}
+
+/// Where to look on GitHub: the run, the commit and the release (`null`
+/// outside Actions, or for a run id that is not a workflow run).
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct Links {
+    pub run: Option<String>,
+    pub commit: Option<String>,
+    pub release: Option<String>,
+}
+
+impl Links {
+    fn of(t: &Target) -> Links {
+        let Some(l) = actions::Links::from_env() else { return Links::default() };
+        Links {
+            run: l.run(&t.run_id),
+            commit: t.sha.as_deref().and_then(|s| l.commit(s)),
+            release: (!t.release.is_empty()).then(|| l.release(&t.release)),
+        }
+    }
 }
 
 impl Runner<'_> {
@@ -75,7 +95,6 @@ impl Runner<'_> {
             command: command.to_owned(),
             outcome: if self.dry_run && outcome == Outcome::Succeeded { Outcome::Planned } else { outcome },
             dry_run: self.dry_run,
-            target,
             deployment_id: None,
             message,
             refusal: None,
@@ -84,6 +103,9 @@ impl Runner<'_> {
             gate: self.gate.take(),
             freeze_override: self.freeze_override.take(),
             effects: Vec::new(),
+            url: self.cfg.environments.iter().find(|e| e.name == target.env).and_then(|e| e.url.clone()),
+            links: Links::of(&target),
+            target,
         }
     }
 }
@@ -127,64 +149,6 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
         };
         audit::append(&r.state, &entry)?;
     }
-    actions::summary(&markdown(&report));
-    let verb = match report.outcome {
-        Outcome::Refused => Some("refused"),
-        Outcome::Failed => Some("failed"),
-        Outcome::RolledBack => Some("failed and was rolled back"),
-        Outcome::Succeeded | Outcome::Planned => None,
-    };
-    if let Some(verb) = verb {
-        let title = format!("stagegate {}: {} to {} {verb}", report.command, report.target.release, report.target.env);
-        actions::alert("error", &title, &report.message);
-    }
-    actions::set_output("outcome", outcome);
-    if let Some(refusal) = &report.refusal {
-        actions::set_output("refusal", refusal.code());
-    }
-    if r.out.json() {
-        r.out.emit(&report);
-    } else {
-        let mark = match report.outcome {
-            Outcome::Succeeded | Outcome::Planned => r.out.good("✓"),
-            _ => r.out.bad("✗"),
-        };
-        println!();
-        println!("{mark} {}", report.message);
-        if report.dry_run {
-            for e in &report.effects {
-                println!("  would {e}");
-            }
-        }
-    }
+    r.out.print(&report);
     Ok(report.outcome.exit())
-}
-
-fn markdown(report: &Report) -> String {
-    use crate::actions::{cell, inline};
-    let t = &report.target;
-    let icon = match report.outcome {
-        Outcome::Succeeded | Outcome::Planned => "✅",
-        Outcome::RolledBack => "↩️",
-        _ => "❌",
-    };
-    let from = t.from.as_deref().map(|f| format!(" from {f}")).unwrap_or_default();
-    let mut md = format!(
-        "### stagegate {}: {} to {}{from}\n\n{icon} {}\n\n",
-        report.command,
-        t.release,
-        t.env,
-        inline(&report.message)
-    );
-    md.push_str("| step | outcome | time | detail |\n|---|---|---|---|\n");
-    for s in &report.steps {
-        md.push_str(&format!(
-            "| {} | {:?} | {:.1}s | {} |\n",
-            cell(s.name.as_str()),
-            s.status,
-            s.seconds,
-            cell(&s.detail)
-        ));
-    }
-    md
 }
