@@ -170,6 +170,26 @@ pub fn alert(level: &str, title: &str, message: &str) {
     eprintln!("{}", format_command(level, &[("title", title)], &message));
 }
 
+/// The page of Actions run `run_id` of `repo` (OWNER/REPO) on
+/// `GITHUB_SERVER_URL` (github.com by default): where its logs are and where
+/// reviewers approve its deployments. `None` for a run id that is not a number
+/// (`local`).
+pub fn run_url(repo: &str, run_id: &str) -> Option<String> {
+    if run_id.is_empty() || !run_id.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let server = std::env::var("GITHUB_SERVER_URL").ok().filter(|s| !s.is_empty());
+    let server = server.unwrap_or_else(|| "https://github.com".into());
+    Some(format!("{}/{repo}/actions/runs/{run_id}", server.trim_end_matches('/')))
+}
+
+/// The page of this workflow run (`GITHUB_REPOSITORY`, run `run_id`), when
+/// there is one.
+pub fn this_run_url(run_id: &str) -> Option<String> {
+    let repo = std::env::var("GITHUB_REPOSITORY").ok().filter(|r| !r.is_empty())?;
+    run_url(&repo, run_id)
+}
+
 /// A Markdown table; every cell escaped with [`cell`].
 pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut md = format!("| {} |\n|{}\n", headers.join(" | "), " --- |".repeat(headers.len()));

@@ -330,7 +330,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check(a) => check::run(&ctx, a),
         Command::Graph(a) => graph::run(&ctx, a),
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
-        Command::Plan(a) => plan::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, a).await,
         Command::Promote(a) => promote::run(&ctx, a).await,
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,

@@ -259,11 +259,12 @@ impl Forge for LocalForge {
 
     async fn set_deployment_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
         at: DateTime<Utc>,
     ) -> Result<(), ForgeError> {
+        let id = d.id;
         let status = DeploymentStatus { state, description: description.to_owned(), created_at: at };
         let found = self.state.update(FILE, |r: &mut Records| {
             let Some(d) = r.deployments.iter_mut().find(|d| d.id == id) else { return false };

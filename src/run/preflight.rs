@@ -13,7 +13,7 @@ use crate::config::{Environment, Reviewer};
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
 use crate::gates::freeze;
-use crate::plan::{Check, StepName};
+use crate::plan::{Check, StepName, known};
 use crate::refusal::Refusal;
 
 /// Why a run stopped early.
@@ -95,25 +95,17 @@ impl Runner<'_> {
             }
         };
         let mut notes = Vec::new();
-        for d in history::running(deps) {
-            if self.forge.kind() == ForgeKind::Local && held.is_some() {
-                let why = "abandoned: the run that started it ended without finishing";
-                self.forge.set_deployment_status(d.id, DeploymentState::Error, why, self.now()).await?;
-                notes.push(format!(
-                    "deployment {} ({}) was abandoned by a run that died; marked error",
-                    d.id, d.request.release
-                ));
-            } else {
-                let why = format!(
-                    "deployment {} of {} to {env} is still {} (started {} by {})",
-                    d.id,
-                    d.request.release,
-                    d.state(),
-                    d.request.at.format("%Y-%m-%d %H:%M:%S UTC"),
-                    d.request.creator
-                );
-                return self.refuse(Check::Target, since, Refusal::Busy(why));
-            }
+        let local = self.forge.kind() == ForgeKind::Local && held.is_some();
+        for d in history::running(deps).filter(|_| local) {
+            let why = "abandoned: the run that started it ended without finishing";
+            self.forge.set_deployment_status(d, DeploymentState::Error, why, self.now()).await?;
+            notes.push(format!(
+                "deployment {} ({}) was abandoned by a run that died; marked error",
+                d.id, d.request.release
+            ));
+        }
+        if !local && let Err(why) = known::target_idle(env, deps) {
+            return self.refuse(Check::Target, since, why);
         }
         let detail =
             if notes.is_empty() { format!("no other deployment to {env} is in progress") } else { notes.join("; ") };
@@ -149,30 +141,17 @@ impl Runner<'_> {
         change: Option<&str>,
         policy: &crate::policy::Policy<'_>,
     ) -> Result<(), Halt> {
-        use crate::gates::servicenow::ServiceNow;
         let since = Instant::now();
         let Some(number) = change else {
-            return self.refuse(
-                Check::Change,
-                since,
-                Refusal::Change(format!("{env} requires an approved ServiceNow change: pass --change CHG…")),
-            );
+            return self.refuse(Check::Change, since, known::change_missing(env));
         };
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        let checked = match ServiceNow::from_env(instance) {
-            Ok(sn) => sn.check_change(number, self.now()).await,
-            Err(e) => Err(e),
-        };
-        match checked {
-            Ok(c) => {
-                let detail = format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date);
+        match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
+            Ok(detail) => {
                 self.record(Check::Change, StepStatus::Ok, since, detail);
                 Ok(())
             }
-            Err(e) => match e.refusal() {
-                Some(refusal) => self.refuse(Check::Change, since, refusal),
-                None => Err(Halt::Failed(e.into())),
-            },
+            Err(refusal) => self.refuse(Check::Change, since, refusal),
         }
     }
 
@@ -190,7 +169,8 @@ impl Runner<'_> {
         let table = crate::gates::render(&self.out, &v);
         if !v.passed {
             self.sink().line(&table);
-            return self.refuse(Check::Gate, since, Refusal::Approvals(v.reasons.join("; ")));
+            let how = crate::gates::unblock::approvals(env, run_id, self.forge.kind());
+            return self.refuse(Check::Gate, since, Refusal::Approvals(format!("{}; {how}", v.reasons.join("; "))));
         }
         let who: Vec<String> =
             v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();

@@ -221,7 +221,8 @@ fn only_and_skip_select_workflows() {
 
     let (code, _, err) = init(&other, other.path(), &["--only", "rolback"]);
     assert_eq!(code, 2);
-    let flat = err.split_whitespace().collect::<Vec<_>>().join(" ");
+    // miette draws a gutter (`│`) where it wraps a long message.
+    let flat = err.replace('│', " ").split_whitespace().collect::<Vec<_>>().join(" ");
     assert!(flat.contains("did you mean `rollback`") && flat.contains("sync-environments"), "{err}");
 }
 
@@ -255,4 +256,26 @@ fn journal_workflows_only_with_a_journal_section() {
     let names: Vec<String> = workflows(&sb.path().join(".github/workflows")).into_iter().map(|(n, _)| n).collect();
     assert!(names.iter().all(|n| !n.starts_with("journal-")), "{names:?}");
     assert!(names.contains(&"promote-release.yml".to_string()), "{names:?}");
+}
+
+/// The runs list says what ran ("26.12.01.4 staging → prod"): the templates
+/// name their runs from the inputs in `run-name:`, an expression GitHub
+/// evaluates, never a shell; no `run:` script gets an input.
+#[test]
+fn runs_are_named_after_what_they_do() {
+    let dir = repo_root().join("workflows-templates");
+    let run_name = |file: &str| {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.lines().any(|l| l.trim_start().starts_with("run:") && l.contains("${{")), "{file}");
+        text.lines().find_map(|l| l.strip_prefix("run-name: ")).map(str::to_owned)
+    };
+    assert_eq!(
+        run_name("promote-release.yml").as_deref(),
+        Some("${{ inputs.release }} ${{ inputs.source }} → ${{ inputs.target }}")
+    );
+    assert_eq!(
+        run_name("rollback.yml").as_deref(),
+        Some("Roll back ${{ inputs.environment }} to ${{ inputs.release || 'the previous good release' }}")
+    );
+    assert_eq!(run_name("release.yml").as_deref(), Some("Deploy ${{ github.event.release.tag_name }} to future"));
 }
