@@ -30,6 +30,18 @@ impl<E: Into<RunError>> From<E> for Halt {
     }
 }
 
+/// The members of the environment's reviewer teams, as the forge answers.
+pub async fn reviewer_teams(forge: &dyn Forge, env: &Environment) -> Result<Teams, ForgeError> {
+    let mut teams = Teams::new();
+    for r in &env.approvals.reviewers {
+        if let Reviewer::Team { org, slug } = r {
+            let members = forge.team_members(org, slug).await?;
+            teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
+        }
+    }
+    Ok(teams)
+}
+
 /// Reads the run's reviews and team membership, and evaluates the gate.
 pub async fn gate_verdict(
     forge: &dyn Forge,
@@ -40,13 +52,7 @@ pub async fn gate_verdict(
     now: DateTime<Utc>,
 ) -> Result<Verdict, ForgeError> {
     let reviews = approvals::unused(forge.approvals(run_id).await?, deployments, run_id);
-    let mut teams = Teams::new();
-    for r in &env.approvals.reviewers {
-        if let Reviewer::Team { org, slug } = r {
-            let members = forge.team_members(org, slug).await?;
-            teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
-        }
-    }
+    let teams = reviewer_teams(forge, env).await?;
     // On GitHub the environment's wait timer is GitHub's own protection rule
     // (`environments sync` sets it): the job starts only once it has run out,
     // and the review history carries no times to measure it by.
