@@ -43,7 +43,8 @@ use crate::run::Runner;
 #[derive(Debug, Parser)]
 #[command(
     name = "stagegate",
-    version,
+    // The version and the commit it was built from (build.rs).
+    version = env!("STAGEGATE_VERSION"),
     about = "Safe release promotion for GitHub Actions: paths, approvals, calver releases, rollbacks, journals",
     after_help = EXIT_CODES_HELP,
     propagate_version = true

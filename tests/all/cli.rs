@@ -137,3 +137,56 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
 }
+
+/// `--version` names the commit of a build from this repository's checkout
+/// (and the version alone elsewhere).
+#[test]
+fn version_names_the_commit() {
+    let root = crate::support::repo_root();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let in_checkout = git(&["rev-parse", "--show-toplevel"])
+        .is_some_and(|top| std::path::Path::new(&top).canonicalize().ok() == root.canonicalize().ok());
+    let sb = Sandbox::new();
+    let mut c = sb.cmd();
+    c.arg("--version");
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    let version = env!("CARGO_PKG_VERSION");
+    match git(&["rev-parse", "--short=12", "HEAD"]).filter(|_| in_checkout) {
+        Some(commit) => assert_eq!(out.trim(), format!("stagegate {version} ({commit})")),
+        None => assert_eq!(out.trim(), format!("stagegate {version}")),
+    }
+}
+
+/// Colour where it is asked for — `FORCE_COLOR`/`CLICOLOR_FORCE`, as in an
+/// Actions log, which is no terminal — and `NO_COLOR` always wins; none on a
+/// pipe otherwise.
+#[test]
+fn colour_is_forced_by_force_color_and_clicolor_force_and_never_with_no_color() {
+    let sb = Sandbox::new();
+    let plan = |vars: &[(&str, &str)]| {
+        let mut c = sb.seed();
+        c.env_remove("NO_COLOR").args(["plan", "--from", "active", "--to", "staging"]);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let (code, out, _) = run(c);
+        assert_eq!(code, 0, "{out}");
+        out.contains("\x1b[")
+    };
+    assert!(!plan(&[]), "a pipe gets no colour");
+    assert!(plan(&[("FORCE_COLOR", "1")]));
+    assert!(plan(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!plan(&[("FORCE_COLOR", "0")]));
+    assert!(!plan(&[("FORCE_COLOR", "")]));
+    assert!(!plan(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
+}
