@@ -289,6 +289,7 @@ where
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+pub use completions::command as completion_command;
 pub use help::EPILOGUES;
 
 pub fn argument_error(e: clap::Error) -> Exit {

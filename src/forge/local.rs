@@ -35,6 +35,17 @@ struct Records {
     deployments: Vec<Deployment>,
 }
 
+/// The release ids the local forge knows, newest first: those deployed
+/// anywhere, then the releases' tags. Empty when the records cannot be read
+/// (for shell completion, which must never fail).
+pub fn known_releases(state: &StateDir) -> Vec<String> {
+    let Ok(r) = state.read::<Records>(FILE) else { return Vec::new() };
+    let deployed = r.deployments.iter().rev().map(|d| d.request.release.clone());
+    let tagged = r.releases.iter().rev().map(|x| x.release.tag.clone());
+    let mut seen = std::collections::BTreeSet::new();
+    deployed.chain(tagged).filter(|id| seen.insert(id.clone())).collect()
+}
+
 impl Document for Records {
     fn check(&self) -> Result<(), String> {
         for (i, d) in self.deployments.iter().enumerate() {

@@ -7,6 +7,7 @@ mod change;
 mod check;
 mod cli;
 mod compare;
+mod completions;
 mod config_values;
 mod demo;
 mod deployments;
