@@ -17,7 +17,7 @@ fn complete(sb: &Sandbox, vars: &[(&str, &str)], words: &[&str]) -> Vec<String> 
     let (code, out, err) = run(c);
     assert_eq!(code, 0, "{out}{err}");
     assert!(err.is_empty(), "completion is quiet: {err}");
-    out.split(|c: char| c == '\u{b}' || c == '\n').filter(|s| !s.is_empty()).map(str::to_owned).collect()
+    out.split(['\u{b}', '\n']).filter(|s| !s.is_empty()).map(str::to_owned).collect()
 }
 
 #[test]
