@@ -35,6 +35,42 @@ fn help_documents_the_exit_codes() {
     assert!(out.contains("Exit codes:") && out.contains("3  refused by policy"), "{out}");
 }
 
+/// Every command's `--help`, groups and nested commands included, ends with
+/// two or three examples and what its exit codes mean.
+#[test]
+fn every_help_has_examples_and_exit_codes() {
+    let sb = Sandbox::new();
+    for path in [
+        "plan",
+        "approve",
+        "team",
+        "serve",
+        "completions",
+        "init",
+        "release",
+        "release publish",
+        "environments",
+        "environments sync",
+        "journal",
+        "journal watch",
+        "app",
+        "app manifest",
+    ] {
+        let mut cmd = sb.cmd();
+        cmd.args(path.split(' ')).arg("--help");
+        let (code, out, _) = run(cmd);
+        assert_eq!(code, 0, "{path}");
+        let examples = out.split("Examples:\n").nth(1).unwrap_or_else(|| panic!("{path}: no examples\n{out}"));
+        let (examples, exits) = examples.split_once("\nExit codes:\n").unwrap_or_else(|| panic!("{path}\n{out}"));
+        let n = examples.lines().filter(|l| l.starts_with(&format!("  stagegate {path}"))).count();
+        assert!((2..=3).contains(&n), "{path}: {n} examples\n{out}");
+        assert!(
+            exits.lines().any(|l| l.starts_with("  0  ")) && exits.lines().any(|l| l.starts_with("  2  ")),
+            "{out}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_flag_is_invalid_input() {
     let sb = Sandbox::new();
