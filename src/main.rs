@@ -4,6 +4,8 @@ use stagegate::cli::run;
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash stagegate …`: the shell asks for completions; answer and exit.
+    clap_complete::CompleteEnv::with_factory(stagegate::cli::completion_command).complete();
     // `stagegate status | head`: once the reader has gone, printing fails and
     // `println!` panics. End quietly instead (exit 1: the output could not be
     // written). SIGPIPE itself stays ignored, as Rust sets it: with the default

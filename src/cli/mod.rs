@@ -43,7 +43,8 @@ use crate::state::StateDir;
 #[derive(Debug, Parser)]
 #[command(
     name = "stagegate",
-    version,
+    // The version and the commit it was built from (build.rs).
+    version = env!("STAGEGATE_VERSION"),
     about = "Safe release promotion for GitHub Actions: paths, approvals, calver releases, rollbacks, journals",
     after_help = EXIT_CODES_HELP,
     propagate_version = true
@@ -289,6 +290,7 @@ where
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+pub use completions::command as completion_command;
 pub use help::EPILOGUES;
 
 pub fn argument_error(e: clap::Error) -> Exit {
@@ -331,7 +333,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check(a) => check::run(&ctx, a),
         Command::Graph(a) => graph::run(&ctx, a),
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
-        Command::Plan(a) => plan::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, a).await,
         Command::Promote(a) => promote::run(&ctx, a).await,
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,

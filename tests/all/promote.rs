@@ -109,7 +109,11 @@ fn an_illegal_path_is_refused_before_any_hook_runs() {
     assert_eq!(sb.hook_log(), before);
     let (code, json, _) = run_json(sb.sg(&["promote", "--from", "dev", "--to", "prod", "--release", "1.0.0"]));
     assert_eq!((code, json["outcome"].as_str()), (3, Some("refused")));
-    assert_eq!(json["steps"].as_array().unwrap().len(), 1);
+    assert_eq!(json["steps"][0]["name"], "check-path");
+    assert_eq!(json["steps"][0]["status"], "refused");
+    assert_eq!(json["refusal"]["code"], "stagegate::refused::path");
+    let ran: Vec<&str> = json["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(!ran.iter().any(|s| ["backup", "deploy", "verify", "record"].contains(s)), "{ran:?}");
 }
 
 #[test]

@@ -234,6 +234,23 @@ pub fn fields(rows: &[(&str, String)]) -> String {
     md
 }
 
+/// The page of Actions run `run_id` of `repo` (OWNER/REPO) on
+/// `GITHUB_SERVER_URL` (github.com by default): where its logs are and where
+/// reviewers approve its deployments. `None` for a run id that is not a number
+/// (`local`).
+pub fn run_url(repo: &str, run_id: &str) -> Option<String> {
+    let server = std::env::var("GITHUB_SERVER_URL").ok().filter(|s| !s.is_empty());
+    let server = server.unwrap_or_else(|| "https://github.com".into());
+    Links::new(&server, repo)?.run(run_id)
+}
+
+/// The page of this workflow run (`GITHUB_REPOSITORY`, run `run_id`), when
+/// there is one.
+pub fn this_run_url(run_id: &str) -> Option<String> {
+    let repo = std::env::var("GITHUB_REPOSITORY").ok().filter(|r| !r.is_empty())?;
+    run_url(&repo, run_id)
+}
+
 /// A Markdown table; every cell escaped with [`cell`].
 pub fn markdown_table(headers: &[&str], rows: &[Vec<String>]) -> String {
     let mut md = format!("| {} |\n|{}\n", headers.join(" | "), " --- |".repeat(headers.len()));

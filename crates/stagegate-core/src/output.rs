@@ -1,5 +1,6 @@
-//! Output for people (aligned text, colour only on a terminal, `NO_COLOR`
-//! respected) and for programs (exactly one JSON document on stdout).
+//! Output for people (aligned text, colour on a terminal or when forced with
+//! `FORCE_COLOR`/`CLICOLOR_FORCE`, `NO_COLOR` respected) and for programs
+//! (exactly one JSON document on stdout).
 //!
 //! Every command builds one typed answer ([`Render`]) and hands it to
 //! [`Out::print`]: the JSON document, the text, the Actions step summary, the
@@ -22,23 +23,34 @@ pub struct Out {
     pub color: bool,
 }
 
-/// Colour is wanted at all: `NO_COLOR` unset (or empty) and `TERM` not `dumb`.
-fn color_wanted() -> bool {
-    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
-    let dumb = std::env::var("TERM").is_ok_and(|t| t == "dumb");
-    !no_color && !dumb
+fn set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
 }
 
-/// Whether logs and diagnostics on stderr may be coloured: only on a terminal.
+/// Whether to colour a stream: never with `NO_COLOR` set; always with
+/// `FORCE_COLOR` or `CLICOLOR_FORCE` set (not `0`) — Actions logs render
+/// colour but are no terminal; else on a terminal whose `TERM` is not `dumb`.
+pub fn color_for(terminal: bool) -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if set("FORCE_COLOR") || set("CLICOLOR_FORCE") {
+        return true;
+    }
+    terminal && !std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
+/// Whether logs and diagnostics on stderr may be coloured.
 pub fn stderr_color() -> bool {
-    std::io::stderr().is_terminal() && color_wanted()
+    color_for(std::io::stderr().is_terminal())
 }
 
 impl Out {
-    /// Colour only when both stdout and stderr are terminals: painted words
-    /// go to either, and a log file must never get escape codes.
+    /// Colour only when both stdout and stderr are terminals (or colour is
+    /// forced): painted words go to either, and a log file must never get
+    /// escape codes it did not ask for.
     pub fn new(format: Format) -> Self {
-        Out { format, color: std::io::stdout().is_terminal() && stderr_color() }
+        Out { format, color: color_for(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) }
     }
 
     pub fn json(&self) -> bool {

@@ -341,7 +341,18 @@ impl Walker<'_> {
                 None => {}
             }
         }
-        env.url = self.opt_string(&f, "url");
+        if let Some(url) = f.get("url").and_then(|n| self.string(n, "url")) {
+            if url.value.starts_with("https://") || url.value.starts_with("http://") {
+                env.url = Some(url.value);
+            } else {
+                let why = format!("`{}` is not an http(s) URL", url.value);
+                self.error(
+                    url.pos,
+                    why,
+                    "give where the environment is reached, e.g. url: https://staging.example.com",
+                );
+            }
+        }
         if let Some(n) = f.get("protection_rule") {
             match self.string(n, "protection_rule").map(|t| t.value).as_deref() {
                 Some("app") => env.protection_rule = true,

@@ -132,11 +132,12 @@ impl Forge for DryRun {
 
     async fn set_deployment_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
         _at: DateTime<Utc>,
     ) -> Result<(), ForgeError> {
+        let id = d.id;
         let which = if id == 0 { "the new deployment".to_string() } else { format!("deployment {id}") };
         self.log.push(format!("set {which} to {state}: {description}"));
         Ok(())

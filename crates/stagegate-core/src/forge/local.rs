@@ -35,6 +35,17 @@ struct Records {
     deployments: Vec<Deployment>,
 }
 
+/// The release ids the local forge knows, newest first: those deployed
+/// anywhere, then the releases' tags. Empty when the records cannot be read
+/// (for shell completion, which must never fail).
+pub fn known_releases(state: &StateDir) -> Vec<String> {
+    let Ok(r) = state.read::<Records>(FILE) else { return Vec::new() };
+    let deployed = r.deployments.iter().rev().map(|d| d.request.release.clone());
+    let tagged = r.releases.iter().rev().map(|x| x.release.tag.clone());
+    let mut seen = std::collections::BTreeSet::new();
+    deployed.chain(tagged).filter(|id| seen.insert(id.clone())).collect()
+}
+
 impl Document for Records {
     fn check(&self) -> Result<(), String> {
         for (i, d) in self.deployments.iter().enumerate() {
@@ -264,11 +275,12 @@ impl Forge for LocalForge {
 
     async fn set_deployment_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
         at: DateTime<Utc>,
     ) -> Result<(), ForgeError> {
+        let id = d.id;
         let status = DeploymentStatus { state, description: description.to_owned(), created_at: at };
         let found = self.update(|r: &mut Records| {
             let Some(d) = r.deployments.iter_mut().find(|d| d.id == id) else { return false };

@@ -107,6 +107,13 @@ pub struct NewDeployment {
     /// When it starts. The local forge records it (so tests can inject time);
     /// GitHub stamps its own.
     pub at: DateTime<Utc>,
+    /// Where the environment is reached (the config's `url:`): GitHub's
+    /// deployments view links it from each status.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub environment_url: Option<String>,
+    /// The page of the Actions run that made it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub log_url: Option<String>,
 }
 
 /// One status of a deployment, oldest first in [`Deployment::statuses`].
@@ -417,11 +424,12 @@ pub trait Forge: Send + Sync {
     /// Creates a deployment with no status yet (GitHub: `POST …/deployments`).
     async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError>;
 
-    /// Adds a status to a deployment (GitHub: `POST …/deployments/{id}/statuses`).
+    /// Adds a status to a deployment (GitHub: `POST …/deployments/{id}/statuses`,
+    /// with the deployment's environment URL and the run's page as `log_url`).
     /// `at` is honoured by the local forge only.
     async fn set_deployment_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
         at: DateTime<Utc>,

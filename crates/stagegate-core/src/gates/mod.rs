@@ -10,6 +10,7 @@ pub mod approvals;
 pub mod freeze;
 pub mod servicenow;
 pub mod soak;
+pub mod unblock;
 
 use miette::Diagnostic;
 use thiserror::Error;

@@ -215,6 +215,25 @@ impl ServiceNow {
     }
 }
 
+/// Is change `number` approved and inside its implement window now, on the
+/// configured instance? `Ok(Ok(detail))` yes, `Ok(Err(refusal))` no (not
+/// found, not approved, outside the window), `Err` when it cannot be told
+/// (no instance or credentials, ServiceNow unreachable or refusing them).
+pub async fn change_state(
+    instance: Option<&str>,
+    number: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<String, Refusal>, ServiceNowError> {
+    let checked = match ServiceNow::from_env(instance) {
+        Ok(sn) => sn.check_change(number, now).await,
+        Err(e) => Err(e),
+    };
+    match checked {
+        Ok(c) => Ok(Ok(format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date))),
+        Err(e) => e.refusal().map(Err).ok_or(e),
+    }
+}
+
 /// The rules, apart from the network: approved, Scheduled or Implement, and
 /// `now` inside `start_date..=end_date` (ServiceNow's `YYYY-MM-DD HH:MM:SS`, UTC).
 pub fn evaluate(c: Change, now: DateTime<Utc>) -> Result<Change, ServiceNowError> {

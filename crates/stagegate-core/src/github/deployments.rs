@@ -77,6 +77,8 @@ impl GhDeployment {
             from: None,
             rollback_of: None,
             at: self.created_at,
+            environment_url: None,
+            log_url: None,
         }
     }
 }
@@ -113,10 +115,11 @@ impl GitHubForge {
 
     pub(super) async fn gh_set_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
     ) -> Result<(), ForgeError> {
+        let id = d.id;
         let mut body = json!({
             "state": state.as_str(),
             "description": truncate(description, 140),
@@ -124,6 +127,9 @@ impl GitHubForge {
         });
         if let Some(url) = self.run_url() {
             body["log_url"] = json!(url);
+        }
+        if let Some(url) = &d.request.environment_url {
+            body["environment_url"] = json!(url);
         }
         let _: Value = self
             .octo
@@ -225,9 +231,7 @@ impl GitHubForge {
 
     /// The Actions run's page, for deployment statuses' `log_url`.
     fn run_url(&self) -> Option<String> {
-        let run = self.ctx.run_id.as_deref().filter(|r| r.bytes().all(|b| b.is_ascii_digit()))?;
-        let server = std::env::var("GITHUB_SERVER_URL").unwrap_or_else(|_| "https://github.com".into());
-        Some(format!("{}/{}/{}/actions/runs/{run}", server.trim_end_matches('/'), self.ctx.owner, self.ctx.repo))
+        crate::actions::run_url(&format!("{}/{}", self.ctx.owner, self.ctx.repo), self.ctx.run_id.as_deref()?)
     }
 }
 

@@ -332,12 +332,12 @@ impl Forge for GitHubForge {
 
     async fn set_deployment_status(
         &self,
-        id: u64,
+        d: &Deployment,
         state: DeploymentState,
         description: &str,
         _at: chrono::DateTime<Utc>,
     ) -> Result<(), ForgeError> {
-        self.gh_set_status(id, state, description).await
+        self.gh_set_status(d, state, description).await
     }
 
     async fn deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {

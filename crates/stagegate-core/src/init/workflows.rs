@@ -154,6 +154,7 @@ fn promote(c: &Ctx) -> String {
         [("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
     format!(
         r#"{header}name: Promote release
+run-name: ${{{{ inputs.release }}}} ${{{{ inputs.source }}}} → ${{{{ inputs.target }}}}
 
 on:
   workflow_dispatch:
@@ -177,10 +178,12 @@ permissions: {{}}
 
 jobs:
   plan:
-    name: Plan (fails fast on an illegal path)
+    name: Plan (all that can be checked before approval)
     runs-on: ubuntu-latest
     permissions:
       contents: read
+      deployments: read
+      actions: read
     outputs:
       allowed: ${{{{ steps.plan.outputs.allowed }}}}
     steps:
@@ -324,6 +327,7 @@ fn release(c: &Ctx, env: &Environment) -> String {
     };
     format!(
         r#"{header}name: Release
+run-name: Deploy ${{{{ github.event.release.tag_name }}}} to {env}
 
 on:
   release:
@@ -333,6 +337,7 @@ permissions: {{}}
 
 {job}"#,
         header = c.header(&format!("Deploy a published release to {}.", env.name)),
+        env = env.name,
         job = deploy_job(
             c,
             &format!("Deploy the release to {}", env.name),
@@ -356,6 +361,7 @@ fn rollback(c: &Ctx) -> String {
     let needs = if ids.is_empty() { String::new() } else { format!("\n    needs: [{}]", ids.join(", ")) };
     format!(
         r#"{header}name: Roll back
+run-name: Roll back ${{{{ inputs.environment }}}} to ${{{{ inputs.release || 'the previous good release' }}}}
 
 on:
   workflow_dispatch:

@@ -5,6 +5,7 @@ use serde::Serialize;
 
 use chrono::{DateTime, Utc};
 
+pub mod known;
 pub mod step;
 
 pub use step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
@@ -23,9 +24,15 @@ pub struct Plan {
     pub git_ref: Option<String>,
     pub release: Option<String>,
     pub approvals_required: u32,
+    /// Approvals still missing for this run: a plan made before anyone
+    /// approves is "allowed, pending N approvals".
+    pub approvals_pending: u32,
     pub reasons: Vec<String>,
     /// The stable code of each reason (`stagegate::refused::path`, …), in order.
     pub codes: Vec<&'static str>,
+    /// Every blocker, each with its code and message (the reasons above, as
+    /// `promote` reports them).
+    pub blockers: Vec<Refusal>,
     pub steps: Vec<Step>,
 }
 
@@ -147,8 +154,10 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         }),
         release: release.map(str::to_owned),
         approvals_required: a.required,
+        approvals_pending: a.required,
         reasons: Vec::new(),
         codes: Vec::new(),
+        blockers: Vec::new(),
         steps,
     };
     for r in refusals {
@@ -163,6 +172,34 @@ impl Plan {
         self.allowed = false;
         self.codes.push(r.code());
         self.reasons.push(r.to_string());
+        self.blockers.push(r);
+    }
+
+    /// Settles check `name` with what is known now: its step says the
+    /// outcome, a refusal becomes a blocker. A check the plan has no step for
+    /// (the release's ref, when the ref was not given) updates that step.
+    pub fn settle(&mut self, name: Check, outcome: known::Outcome) {
+        let text = match outcome {
+            Ok(detail) => detail,
+            Err(r) => {
+                let why = r.message().to_owned();
+                self.refuse(r);
+                why
+            }
+        };
+        if let Some(step) = self.steps.iter_mut().find(|s| s.name == PlanStep::Check(name)) {
+            step.description = text;
+        }
+    }
+
+    /// "allowed", "allowed, pending 2 approvals", or "refused".
+    pub fn verdict(&self) -> String {
+        match (self.allowed, self.approvals_pending) {
+            (false, _) => "refused".into(),
+            (true, 0) => "allowed".into(),
+            (true, 1) => "allowed, pending 1 approval".into(),
+            (true, n) => format!("allowed, pending {n} approvals"),
+        }
     }
 
     /// Refuses the plan when `now` falls inside one of the target's freeze

@@ -48,7 +48,7 @@ fn full_ref(r: &GitRef) -> String {
 
 fn halted(r: &mut Runner, mode: Mode, target: Target, halt: Halt) -> Result<Report, RunError> {
     match halt {
-        Halt::Refused(why) => Ok(r.refused(mode, target, why)),
+        Halt::Refused(why) => Ok(r.refused(mode, target, vec![why])),
         Halt::Failed(e) => Err(e),
     }
 }

@@ -38,9 +38,11 @@ impl Runner<'_> {
                 from: t.from.clone(),
                 rollback_of,
                 at,
+                environment_url: self.cfg.environments.iter().find(|e| e.name == t.env).and_then(|e| e.url.clone()),
+                log_url: crate::actions::this_run_url(&t.run_id),
             })
             .await?;
-        self.forge.set_deployment_status(d.id, DeploymentState::InProgress, description, at).await?;
+        self.forge.set_deployment_status(&d, DeploymentState::InProgress, description, at).await?;
         Ok(d)
     }
 
@@ -108,14 +110,14 @@ impl Runner<'_> {
         let since = Instant::now();
         let at = self.now();
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
-        self.forge.set_deployment_status(d.id, DeploymentState::Success, &what, at).await?;
+        self.forge.set_deployment_status(d, DeploymentState::Success, &what, at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
             let why = if self.dry_run {
                 format!("replaced by {}", d.request.release)
             } else {
                 format!("replaced by {} (deployment {})", d.request.release, d.id)
             };
-            self.forge.set_deployment_status(old.id, DeploymentState::Inactive, &why, at).await?;
+            self.forge.set_deployment_status(old, DeploymentState::Inactive, &why, at).await?;
         }
         if self.dry_run {
             self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
@@ -127,7 +129,7 @@ impl Runner<'_> {
 
     pub async fn fail(&mut self, d: &Deployment, why: &str) -> Result<(), ForgeError> {
         let at = self.now();
-        self.forge.set_deployment_status(d.id, DeploymentState::Failure, why, at).await
+        self.forge.set_deployment_status(d, DeploymentState::Failure, why, at).await
     }
 
     /// After a failure once the deploy started: the rollback hook, then a

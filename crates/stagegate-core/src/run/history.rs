@@ -98,6 +98,8 @@ mod tests {
                 from: None,
                 rollback_of,
                 at,
+                environment_url: None,
+                log_url: None,
             },
             statuses: vec![DeploymentStatus { state, description: String::new(), created_at: at }],
         }

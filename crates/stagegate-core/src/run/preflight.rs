@@ -13,7 +13,7 @@ use crate::config::{Environment, Reviewer};
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
 use crate::gates::freeze;
-use crate::plan::{Check, StepName};
+use crate::plan::{Check, StepName, known};
 use crate::refusal::Refusal;
 
 /// Why a run stopped early.
@@ -30,6 +30,18 @@ impl<E: Into<RunError>> From<E> for Halt {
     }
 }
 
+/// The members of the environment's reviewer teams, as the forge answers.
+pub async fn reviewer_teams(forge: &dyn Forge, env: &Environment) -> Result<Teams, ForgeError> {
+    let mut teams = Teams::new();
+    for r in &env.approvals.reviewers {
+        if let Reviewer::Team { org, slug } = r {
+            let members = forge.team_members(org, slug).await?;
+            teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
+        }
+    }
+    Ok(teams)
+}
+
 /// Reads the run's reviews and team membership, and evaluates the gate.
 pub async fn gate_verdict(
     forge: &dyn Forge,
@@ -40,13 +52,7 @@ pub async fn gate_verdict(
     now: DateTime<Utc>,
 ) -> Result<Verdict, ForgeError> {
     let reviews = approvals::unused(forge.approvals(run_id).await?, deployments, run_id);
-    let mut teams = Teams::new();
-    for r in &env.approvals.reviewers {
-        if let Reviewer::Team { org, slug } = r {
-            let members = forge.team_members(org, slug).await?;
-            teams.insert(approvals::team_key(org, slug), members.into_iter().map(|m| m.to_lowercase()).collect());
-        }
-    }
+    let teams = reviewer_teams(forge, env).await?;
     // On GitHub the environment's wait timer is GitHub's own protection rule
     // (`environments sync` sets it): the job starts only once it has run out,
     // and the review history carries no times to measure it by.
@@ -95,25 +101,17 @@ impl Runner<'_> {
             }
         };
         let mut notes = Vec::new();
-        for d in history::running(deps) {
-            if self.forge.kind() == ForgeKind::Local && held.is_some() {
-                let why = "abandoned: the run that started it ended without finishing";
-                self.forge.set_deployment_status(d.id, DeploymentState::Error, why, self.now()).await?;
-                notes.push(format!(
-                    "deployment {} ({}) was abandoned by a run that died; marked error",
-                    d.id, d.request.release
-                ));
-            } else {
-                let why = format!(
-                    "deployment {} of {} to {env} is still {} (started {} by {})",
-                    d.id,
-                    d.request.release,
-                    d.state(),
-                    d.request.at.format("%Y-%m-%d %H:%M:%S UTC"),
-                    d.request.creator
-                );
-                return self.refuse(Check::Target, since, Refusal::Busy(why));
-            }
+        let local = self.forge.kind() == ForgeKind::Local && held.is_some();
+        for d in history::running(deps).filter(|_| local) {
+            let why = "abandoned: the run that started it ended without finishing";
+            self.forge.set_deployment_status(d, DeploymentState::Error, why, self.now()).await?;
+            notes.push(format!(
+                "deployment {} ({}) was abandoned by a run that died; marked error",
+                d.id, d.request.release
+            ));
+        }
+        if !local && let Err(why) = known::target_idle(env, deps) {
+            return self.refuse(Check::Target, since, why);
         }
         let detail =
             if notes.is_empty() { format!("no other deployment to {env} is in progress") } else { notes.join("; ") };
@@ -149,30 +147,17 @@ impl Runner<'_> {
         change: Option<&str>,
         policy: &crate::policy::Policy<'_>,
     ) -> Result<(), Halt> {
-        use crate::gates::servicenow::ServiceNow;
         let since = Instant::now();
         let Some(number) = change else {
-            return self.refuse(
-                Check::Change,
-                since,
-                Refusal::Change(format!("{env} requires an approved ServiceNow change: pass --change CHG…")),
-            );
+            return self.refuse(Check::Change, since, known::change_missing(env));
         };
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        let checked = match ServiceNow::from_env(instance) {
-            Ok(sn) => sn.check_change(number, self.now()).await,
-            Err(e) => Err(e),
-        };
-        match checked {
-            Ok(c) => {
-                let detail = format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date);
+        match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
+            Ok(detail) => {
                 self.record(Check::Change, StepStatus::Ok, since, detail);
                 Ok(())
             }
-            Err(e) => match e.refusal() {
-                Some(refusal) => self.refuse(Check::Change, since, refusal),
-                None => Err(Halt::Failed(e.into())),
-            },
+            Err(refusal) => self.refuse(Check::Change, since, refusal),
         }
     }
 
@@ -190,7 +175,8 @@ impl Runner<'_> {
         let table = crate::gates::render(&self.out, &v);
         if !v.passed {
             self.sink().line(&table);
-            return self.refuse(Check::Gate, since, Refusal::Approvals(v.reasons.join("; ")));
+            let how = crate::gates::unblock::approvals(env, run_id, self.forge.kind());
+            return self.refuse(Check::Gate, since, Refusal::Approvals(format!("{}; {how}", v.reasons.join("; "))));
         }
         let who: Vec<String> =
             v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();

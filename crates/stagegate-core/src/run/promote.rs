@@ -12,9 +12,8 @@ use super::preflight::Halt;
 use super::report::Report;
 use super::{RunError, Runner, StepStatus, Target, health, history};
 use crate::forge::Deployment;
-use crate::gates::soak;
-use crate::plan::{self, Check, Mode, PlanStep};
-use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::plan::{self, Check, Mode, PlanStep, known};
+use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
 
 pub struct Request {
@@ -57,6 +56,7 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
     // Held from `check-target` to the end of the run.
     let mut lock = None;
     let mut execution = Vec::new();
+    let mut blockers = Vec::new();
     for step in &plan.steps {
         let check = match step.name {
             PlanStep::Check(c) => c,
@@ -69,7 +69,7 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
         };
         let result = match check {
             Check::Path => check_path(r, policy, req),
-            Check::Ref => check_ref(r, policy, req, source.as_ref(), git_ref.as_ref()),
+            Check::Ref => check_ref(r, policy, req, source.as_ref()),
             Check::Source => check_source(r, policy, req, &from_deps).await,
             Check::Target => {
                 let holder = format!(
@@ -85,11 +85,19 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
             // Recorded by the gate, which knows when the timer opened.
             Check::WaitTimer => Ok(()),
         };
+        // Every check runs, so a freeze does not hide missing approvals; but
+        // an illegal path leaves nothing else to say.
         match result {
             Ok(()) => {}
-            Err(Halt::Refused(why)) => return Ok(r.refused(Mode::Promotion, target, why)),
+            Err(Halt::Refused(why)) if check == Check::Path => {
+                return Ok(r.refused(Mode::Promotion, target, vec![why]));
+            }
+            Err(Halt::Refused(why)) => blockers.push(why),
             Err(Halt::Failed(e)) => return Err(e),
         }
+    }
+    if !blockers.is_empty() {
+        return Ok(r.refused(Mode::Promotion, target, blockers));
     }
     let Executed { outcome, message, deployment_id } =
         r.execute(target_env, &target, previous.as_ref(), &execution, Mode::Promotion).await?;
@@ -110,35 +118,22 @@ fn check_path(r: &mut Runner, policy: &Policy, req: &Request) -> Result<(), Halt
     }
 }
 
-fn check_ref(
-    r: &mut Runner,
-    policy: &Policy,
-    req: &Request,
-    source: Option<&Deployment>,
-    git_ref: Option<&GitRef>,
-) -> Result<(), Halt> {
-    let since = Instant::now();
-    let Some(source) = source else {
-        let why = format!(
-            "release {} is unknown in {}: it was never deployed there (deploy or promote it to {} first)",
-            req.release, req.from, req.from
-        );
-        return r.refuse(Check::Ref, since, Refusal::UnknownRelease(why));
-    };
-    let Some(git_ref) = git_ref else {
-        let why = match source.request.git_ref.as_deref().map(GitRef::parse) {
-            Some(Err(e)) => format!("the git ref recorded for release {} is refused: {e}", req.release),
-            _ => format!("the git ref of release {} is not recorded", req.release),
-        };
-        return r.refuse(Check::Ref, since, Refusal::Ref(why));
-    };
-    match policy.ref_verdict(&req.to, git_ref) {
-        RefVerdict::Allowed(p) => {
-            r.record(Check::Ref, StepStatus::Ok, since, format!("{git_ref} may deploy to {} (matches `{p}`)", req.to));
+/// Records a check answered from what is known: its detail, or the refusal.
+fn settle(r: &mut Runner, check: Check, since: Instant, outcome: known::Outcome) -> Result<(), Halt> {
+    match outcome {
+        Ok(detail) => {
+            r.record(check, StepStatus::Ok, since, detail);
             Ok(())
         }
-        RefVerdict::Refused(why) => r.refuse(Check::Ref, since, Refusal::Ref(why)),
+        Err(why) => r.refuse(check, since, why),
     }
+}
+
+fn check_ref(r: &mut Runner, policy: &Policy, req: &Request, source: Option<&Deployment>) -> Result<(), Halt> {
+    let since = Instant::now();
+    let outcome = known::source_release(&req.from, &req.release, source.map_or(&[][..], std::slice::from_ref))
+        .and_then(|d| known::release_ref(policy, &req.to, &req.release, d));
+    settle(r, Check::Ref, since, outcome)
 }
 
 /// The release must be what A runs now, successfully, and A must answer its
@@ -146,16 +141,8 @@ fn check_ref(
 async fn check_source(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
     let since = Instant::now();
     let from = &req.from;
-    match history::current(deps) {
-        Some(d) if d.request.release == req.release => {}
-        Some(d) => {
-            let why = format!("{from} runs {} now, not {}: promote what {from} runs", d.request.release, req.release);
-            return r.refuse(Check::Source, since, Refusal::NotCurrent(why));
-        }
-        None => {
-            let why = format!("nothing is deployed successfully in {from}");
-            return r.refuse(Check::Source, since, Refusal::NotCurrent(why));
-        }
+    if let Err(why) = known::source_current(from, &req.release, deps) {
+        return r.refuse(Check::Source, since, why);
     }
     let env = policy.env(from).expect("checked");
     let steps = &r.cfg.steps;
@@ -169,17 +156,16 @@ async fn check_source(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request, de
     Ok(())
 }
 
+/// Soak is measured only for the release the source runs; when it runs
+/// another one, `check-source` has said so.
 fn check_soak(r: &mut Runner, policy: &Policy, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
     let since = Instant::now();
-    let soak = policy.env(&req.to).and_then(|e| e.soak).unwrap_or_default();
-    let Some(current) = history::current(deps) else {
-        return r.refuse(Check::Soak, since, Refusal::Soak(format!("nothing is deployed in {}", req.from)));
-    };
-    match soak::check(current, &req.from, soak, r.now()) {
-        Ok(detail) => {
-            r.record(Check::Soak, StepStatus::Ok, since, detail);
+    match known::soaked(policy, &req.from, &req.to, &req.release, deps, r.now()) {
+        Some(outcome) => settle(r, Check::Soak, since, outcome),
+        None => {
+            let why = format!("{} does not run {}: nothing to measure", req.from, req.release);
+            r.record(Check::Soak, StepStatus::Skipped, since, why);
             Ok(())
         }
-        Err(why) => r.refuse(Check::Soak, since, Refusal::Soak(why)),
     }
 }

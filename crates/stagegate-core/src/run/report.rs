@@ -55,8 +55,12 @@ pub struct Report {
     pub target: Target,
     pub deployment_id: Option<u64>,
     pub message: String,
-    /// Why the run was refused (`code` and `message`); `null` otherwise.
+    /// Why the run was refused (`code` and `message`): the first blocker;
+    /// `null` otherwise.
     pub refusal: Option<Refusal>,
+    /// Every reason the run was refused, each with its code (pre-flight
+    /// runs all its checks); empty otherwise.
+    pub blockers: Vec<Refusal>,
     pub total_seconds: f64,
     pub steps: Vec<StepRecord>,
     pub gate: Option<Verdict>,
@@ -98,6 +102,7 @@ impl Runner<'_> {
             deployment_id: None,
             message,
             refusal: None,
+            blockers: Vec::new(),
             total_seconds: (self.started.elapsed().as_secs_f64() * 10.0).round() / 10.0,
             steps: std::mem::take(&mut self.steps),
             gate: self.gate.take(),
@@ -111,11 +116,19 @@ impl Runner<'_> {
 }
 
 impl Runner<'_> {
-    /// The report of a run refused before anything changed.
-    pub fn refused(&mut self, mode: Mode, target: Target, refusal: Refusal) -> Report {
-        let message = format!("{} refused: {refusal}", mode.noun());
+    /// The report of a run refused before anything changed, with every
+    /// blocker pre-flight found (at least one).
+    pub fn refused(&mut self, mode: Mode, target: Target, blockers: Vec<Refusal>) -> Report {
+        let message = match blockers.as_slice() {
+            [one] => format!("{} refused: {one}", mode.noun()),
+            all => {
+                let each: String = all.iter().map(|b| format!("\n  - {b}")).collect();
+                format!("{} refused ({} blockers):{each}", mode.noun(), all.len())
+            }
+        };
         let mut report = self.report(mode.command(), Outcome::Refused, target, message);
-        report.refusal = Some(refusal);
+        report.refusal = blockers.first().cloned();
+        report.blockers = blockers;
         report
     }
 }
