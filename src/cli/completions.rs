@@ -83,5 +83,5 @@ fn lanes() -> Vec<String> {
 /// Release ids the local forge knows (`$STAGEGATE_STATE_DIR`, else `.stagegate`).
 fn releases() -> Vec<String> {
     let dir = std::env::var_os("STAGEGATE_STATE_DIR").filter(|v| !v.is_empty()).unwrap_or(".stagegate".into());
-    crate::forge::local::known_releases(&crate::forge::state::StateDir::new(std::path::PathBuf::from(dir)))
+    crate::forge::local::known_releases(&crate::state::StateDir::new(std::path::PathBuf::from(dir)))
 }

@@ -340,10 +340,10 @@ impl Importer {
             }));
         }
         // Under Actions its output is one collapsible group (the title escaped).
-        let grouped = crate::actions::active();
+        let grouped = stagegate_core::actions::active();
         if grouped {
             let title = format!("import {version} into {}: {}", self.lane, self.command);
-            sink.line(&crate::actions::format_command("group", &[], &title));
+            sink.line(&stagegate_core::actions::format_command("group", &[], &title));
         }
         let status = match open_gate(&mut child).await {
             Ok(()) => child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}"))),

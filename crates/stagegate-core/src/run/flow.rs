@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use super::health::Probe;
 use super::{Runner, StepStatus, Target, interrupt};
 use crate::config::{Environment, HealthCheck};
 use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
@@ -57,23 +58,24 @@ impl Runner<'_> {
         }
         let deadline = tokio::time::Instant::from_std(deployed + self.cfg.steps.startup_timeout);
         let (sink, mut said) = (self.sink(), None);
+        let mut progress = |p: &Probe, left: std::time::Duration| {
+            // The first miss, then at most one line every 10 seconds.
+            if said.is_some_and(|t: Instant| t.elapsed() < PROGRESS_EVERY) {
+                return;
+            }
+            said = Some(Instant::now());
+            sink.line(&format!(
+                "    … GET {} → {} (expected {}), try {}; trying again for up to {}s",
+                p.url,
+                p.got(),
+                p.expect,
+                p.tries,
+                left.as_secs().max(1)
+            ));
+        };
         // SIGINT/SIGTERM stop a long startup wait too (see `interrupt`).
         let probe = tokio::select! {
-            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline, &mut |p, left| {
-                // The first miss, then at most one line every 10 seconds.
-                if said.is_some_and(|t: Instant| t.elapsed() < PROGRESS_EVERY) {
-                    return;
-                }
-                said = Some(Instant::now());
-                sink.line(&format!(
-                    "    … GET {} → {} (expected {}), try {}; trying again for up to {}s",
-                    p.url,
-                    p.got(),
-                    p.expect,
-                    p.tries,
-                    left.as_secs().max(1)
-                ));
-            }) => p,
+            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline, &mut progress) => p,
             signal = interrupt::wait() => {
                 let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
                 self.record(name, StepStatus::Failed, since, why.clone());

@@ -56,7 +56,7 @@ impl Hooks for Scripted {
         check: &HealthCheck,
         _: Duration,
         _: tokio::time::Instant,
-        _: &mut dyn FnMut(&Probe, Duration),
+        _: &mut dyn for<'p> FnMut(&'p Probe, Duration),
     ) -> Probe {
         let mut probes = self.probes.lock().unwrap();
         let ok = if probes.is_empty() { true } else { probes.remove(0) };
@@ -101,9 +101,11 @@ async fn deployed(forge: &dyn Forge) -> Deployment {
         from: None,
         rollback_of: None,
         at: crate::clock::now(),
+        environment_url: None,
+        log_url: None,
     };
     let d = forge.create_deployment(&new).await.unwrap();
-    forge.set_deployment_status(d.id, DeploymentState::Success, "live", crate::clock::now()).await.unwrap();
+    forge.set_deployment_status(&d, DeploymentState::Success, "live", crate::clock::now()).await.unwrap();
     d
 }
 

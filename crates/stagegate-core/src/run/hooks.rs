@@ -213,7 +213,7 @@ pub trait Hooks: Send + Sync {
         check: &HealthCheck,
         timeout: Duration,
         deadline: tokio::time::Instant,
-        progress: &mut dyn FnMut(&Probe, Duration),
+        progress: &mut dyn for<'p> FnMut(&'p Probe, Duration),
     ) -> Probe;
 }
 
@@ -231,7 +231,7 @@ impl Hooks for Shell {
         check: &HealthCheck,
         timeout: Duration,
         deadline: tokio::time::Instant,
-        progress: &mut dyn FnMut(&Probe, Duration),
+        progress: &mut dyn for<'p> FnMut(&'p Probe, Duration),
     ) -> Probe {
         super::health::wait_for(check, timeout, deadline, progress).await
     }
