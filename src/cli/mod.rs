@@ -200,6 +200,11 @@ impl Ctx {
         self.clock.now()
     }
 
+    /// Whether this command's writes happen (`--dry-run` describes them in the log).
+    pub fn writes(&self) -> crate::effects::Writes {
+        crate::effects::Writes::new(self.dry_run, &self.log)
+    }
+
     /// A runner for deploy, promote and rollback.
     pub fn runner<'c>(&self, cfg: &'c Config) -> Result<Runner<'c>, Error> {
         // Hooks write under it, locks and the audit trail live in it: a link
