@@ -215,7 +215,7 @@ impl Ctx {
             forge: self.forge()?,
             state: self.state.clone(),
             out: self.out,
-            dry_run: self.dry_run,
+            writes: self.writes(),
             hooks: Arc::new(crate::run::hooks::Shell),
             clock: self.clock,
             steps: Vec::new(),
