@@ -201,6 +201,11 @@ impl Ctx {
         self.clock.now()
     }
 
+    /// Whether this command's writes happen (`--dry-run` describes them in the log).
+    pub fn writes(&self) -> crate::effects::Writes {
+        crate::effects::Writes::new(self.dry_run, &self.log)
+    }
+
     /// A runner for deploy, promote and rollback.
     pub fn runner<'c>(&self, cfg: &'c Config) -> Result<Runner<'c>, Error> {
         // Hooks write under it, locks and the audit trail live in it: a link
@@ -211,7 +216,7 @@ impl Ctx {
             forge: self.forge()?,
             state: self.state.clone(),
             out: self.out,
-            dry_run: self.dry_run,
+            writes: self.writes(),
             hooks: Arc::new(crate::run::hooks::Shell),
             clock: self.clock,
             steps: Vec::new(),

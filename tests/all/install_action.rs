@@ -135,6 +135,10 @@ fn the_cache_key_follows_the_action_ref_and_its_source() {
     let (k3, d3) = locate(src.path(), "v1");
     assert_ne!(k1, k3);
     assert_ne!(d1, d3);
+    // So is a change in a library crate of the workspace.
+    std::fs::create_dir_all(src.path().join("crates/stagegate-core/src")).unwrap();
+    std::fs::write(src.path().join("crates/stagegate-core/src/lib.rs"), "core").unwrap();
+    assert_ne!(locate(src.path(), "v1").0, k3, "the core's source is part of the key");
     assert!(d1.starts_with("/opt/tool-cache/stagegate/0.1.0-"), "{d1}");
     // Commas are not allowed in cache keys.
     let (k4, _) = locate(src.path(), "a,b");

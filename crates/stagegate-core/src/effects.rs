@@ -17,3 +17,32 @@ impl EffectLog {
         self.0.lock().unwrap_or_else(|p| p.into_inner()).clone()
     }
 }
+
+/// Whether a command's writes happen. Built once per command from
+/// `--dry-run`, and taken by the libraries instead of a `dry_run: bool`
+/// and a log that only counts when it is true.
+#[derive(Debug, Clone, Default)]
+pub enum Writes {
+    #[default]
+    Apply,
+    /// Writes are only described, into the log.
+    DryRun(EffectLog),
+}
+
+impl Writes {
+    pub fn new(dry_run: bool, log: &EffectLog) -> Writes {
+        if dry_run { Writes::DryRun(log.clone()) } else { Writes::Apply }
+    }
+
+    /// The log a dry run describes its writes into.
+    pub fn dry_run(&self) -> Option<&EffectLog> {
+        match self {
+            Writes::Apply => None,
+            Writes::DryRun(log) => Some(log),
+        }
+    }
+
+    pub fn is_dry_run(&self) -> bool {
+        self.dry_run().is_some()
+    }
+}

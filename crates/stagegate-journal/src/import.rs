@@ -21,7 +21,7 @@ use super::lanes::{ImportState, Lanes, State};
 use super::progress::Progress;
 use super::store::{Store, StoreError};
 use super::upload::manifest;
-use crate::effects::EffectLog;
+use crate::effects::Writes;
 use crate::notes::Notes;
 use crate::run::child_env::{self, Child};
 use crate::run::hooks::{Sink, gated_sh, open_gate, pump};
@@ -40,8 +40,8 @@ pub struct Importer {
     pub retry_failed: bool,
     /// `journal.pass_env`: withheld credentials the command gets anyway.
     pub pass_env: Vec<String>,
-    pub dry_run: bool,
-    pub log: EffectLog,
+    /// `--dry-run`: describe the import, change nothing.
+    pub writes: Writes,
     pub quiet: bool,
     /// Where progress and warnings are told.
     pub notes: Arc<dyn Notes>,
@@ -188,7 +188,7 @@ impl Importer {
         retry: bool,
     ) -> Result<(), JournalError> {
         let done = ImportState { state, at: crate::clock::now(), detail, retry, ..claim.clone() };
-        if self.dry_run {
+        if self.writes.is_dry_run() {
             return Ok(self.lanes.set_state(&self.lane, &done, 0).await.map(|_| ())?);
         }
         let (current, index) = self.lanes.state(&self.lane).await?;
@@ -212,7 +212,7 @@ impl Importer {
         let every = (self.stale_after / 3).max(Duration::from_secs(1));
         loop {
             tokio::time::sleep(every).await;
-            if self.dry_run {
+            if self.writes.is_dry_run() {
                 continue;
             }
             match self.lanes.state(&self.lane).await {
@@ -240,7 +240,7 @@ impl Importer {
         super::layout::check_name(&m.file, "journal file name")?;
         let dir = self.work_dir.join(&self.lane).join(version);
         let dest = dir.join(&m.file);
-        if !self.dry_run {
+        if !self.writes.is_dry_run() {
             // Real directories only, and no link or special file where the journal lands.
             let rel = std::path::Path::new(&self.lane).join(version);
             crate::statefs::create_dir_all(&self.work_dir, &rel).map_err(|(p, e)| JournalError::io("create", &p)(e))?;
@@ -292,8 +292,8 @@ impl Importer {
 
     async fn run(&self, claim: &ImportState, file: &std::path::Path) -> Result<(), JournalError> {
         let version = claim.version.as_str();
-        if self.dry_run {
-            self.log.push(format!(
+        if let Some(log) = self.writes.dry_run() {
+            log.push(format!(
                 "run `{}` with STAGEGATE_JOURNAL_FILE={} STAGEGATE_JOURNAL_VERSION={version} STAGEGATE_LANE={}",
                 self.command,
                 file.display(),

@@ -78,12 +78,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 
 /// The configured store, wrapped for `--dry-run`.
 async fn open_store(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Store>, Error> {
-    Ok(store::open(&cfg.journal, ctx.dry_run, &ctx.log).await?)
+    Ok(store::open(&cfg.journal, &ctx.writes()).await?)
 }
 
 /// The configured KV, wrapped for `--dry-run`.
 fn open_kv(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Kv>, Error> {
-    Ok(kv::open(&cfg.journal, ctx.dry_run, &ctx.log)?)
+    Ok(kv::open(&cfg.journal, &ctx.writes())?)
 }
 
 /// `250ms`, `30s`, `5m`, `1h` on the command line.

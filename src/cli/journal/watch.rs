@@ -143,8 +143,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         stale_after: args.stale_after,
         retry_failed: args.retry_failed,
         pass_env: cfg.journal.pass_env.clone(),
-        dry_run: ctx.dry_run,
-        log: ctx.log.clone(),
+        writes: ctx.writes(),
         quiet: false,
         notes: std::sync::Arc::new(crate::notes::Stderr),
     };

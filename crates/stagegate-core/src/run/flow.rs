@@ -51,7 +51,7 @@ impl Runner<'_> {
     /// `deployed`.
     pub async fn health(&mut self, check: &HealthCheck, name: StepName, deployed: Instant) -> Result<(), String> {
         let since = Instant::now();
-        if self.dry_run {
+        if self.dry_run() {
             let what = format!("would GET {} expecting {}", check.http, check.expect);
             self.record(name, StepStatus::Planned, since, what);
             return Ok(());
@@ -114,14 +114,14 @@ impl Runner<'_> {
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
         self.forge.set_deployment_status(d, DeploymentState::Success, &what, at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
-            let why = if self.dry_run {
+            let why = if self.dry_run() {
                 format!("replaced by {}", d.request.release)
             } else {
                 format!("replaced by {} (deployment {})", d.request.release, d.id)
             };
             self.forge.set_deployment_status(old, DeploymentState::Inactive, &why, at).await?;
         }
-        if self.dry_run {
+        if self.dry_run() {
             self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
         } else {
             self.record(name, StepStatus::Ok, since, format!("{what} (deployment {})", d.id));
@@ -201,7 +201,7 @@ impl Runner<'_> {
         };
         // From here on SIGINT/SIGTERM no longer end stagegate where it stands:
         // they stop the step under way, and the run records how it ended.
-        if !self.dry_run {
+        if !self.dry_run() {
             interrupt::install();
         }
         // A rollback records what it undoes, so the next one goes further back.
@@ -233,9 +233,9 @@ impl Runner<'_> {
                 break;
             }
         }
-        let id = (!self.dry_run).then_some(d.id);
+        let id = (!self.dry_run()).then_some(d.id);
         let Some(why) = failure else {
-            if self.dry_run {
+            if self.dry_run() {
                 let message =
                     format!("dry run: the checks pass; nothing was changed ({description} would run the steps above)");
                 return Ok(Executed { outcome: Outcome::Planned, message, deployment_id: None });

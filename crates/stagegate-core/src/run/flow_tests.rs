@@ -125,7 +125,7 @@ async fn promote(failing: &[&'static str], probes: &[bool], with_previous: bool)
         forge: forge.clone(),
         state: StateDir::new(dir.path()),
         out: Out::new(Format::Json),
-        dry_run: false,
+        writes: crate::effects::Writes::Apply,
         hooks: hooks.clone(),
         clock: Clock::new(None),
         steps: Vec::new(),

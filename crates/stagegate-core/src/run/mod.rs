@@ -174,7 +174,8 @@ pub struct Runner<'c> {
     pub forge: Arc<dyn Forge>,
     pub state: StateDir,
     pub out: Out,
-    pub dry_run: bool,
+    /// `--dry-run`: the forge describes its writes, hooks and health checks do not run.
+    pub writes: crate::effects::Writes,
     /// Runs the hooks and probes the health checks.
     pub hooks: Arc<dyn hooks::Hooks>,
     /// The time of the run (`--now` fixes it).
@@ -190,6 +191,10 @@ pub struct Runner<'c> {
 impl<'c> Runner<'c> {
     pub fn now(&self) -> DateTime<Utc> {
         self.clock.now()
+    }
+
+    pub fn dry_run(&self) -> bool {
+        self.writes.is_dry_run()
     }
 
     pub fn sink(&self) -> hooks::Sink {
@@ -255,7 +260,7 @@ impl<'c> Runner<'c> {
             self.record(name, StepStatus::Skipped, since, format!("no {step} hook configured"));
             return Ok(());
         };
-        if self.dry_run {
+        if self.dry_run() {
             self.record(name, StepStatus::Planned, since, format!("would run `{command}`"));
             return Ok(());
         }

@@ -87,7 +87,7 @@ impl Runner<'_> {
         deps: &[Deployment],
     ) -> Result<Option<EnvLock>, Halt> {
         let since = Instant::now();
-        let held = if self.dry_run {
+        let held = if self.dry_run() {
             None
         } else {
             match lock::acquire(&self.state, env, holder)

@@ -97,8 +97,8 @@ impl Runner<'_> {
     pub fn report(&mut self, command: &str, outcome: Outcome, target: Target, message: String) -> Report {
         Report {
             command: command.to_owned(),
-            outcome: if self.dry_run && outcome == Outcome::Succeeded { Outcome::Planned } else { outcome },
-            dry_run: self.dry_run,
+            outcome: if self.dry_run() && outcome == Outcome::Succeeded { Outcome::Planned } else { outcome },
+            dry_run: self.dry_run(),
             deployment_id: None,
             message,
             refusal: None,

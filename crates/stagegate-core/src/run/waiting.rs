@@ -10,6 +10,7 @@ use tokio::time::Instant;
 use super::hooks::Sink;
 use super::lock;
 use super::report::Report;
+use crate::effects::Writes;
 use crate::refusal::Refusal;
 use crate::state::StateDir;
 
@@ -29,8 +30,8 @@ pub struct Waiter {
 
 impl Waiter {
     /// `wait: None` (or a dry run): never waits.
-    pub fn new(state: &StateDir, env: &str, wait: Option<Duration>, dry_run: bool, sink: Sink) -> Waiter {
-        let wait = if dry_run { None } else { wait };
+    pub fn new(state: &StateDir, env: &str, wait: Option<Duration>, writes: &Writes, sink: Sink) -> Waiter {
+        let wait = if writes.is_dry_run() { None } else { wait };
         Waiter {
             state: state.clone(),
             env: env.to_owned(),

@@ -14,7 +14,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use crate::config::Journal;
-use crate::effects::EffectLog;
+use crate::effects::Writes;
 use crate::exit::Exit;
 use crate::state::StateError;
 
@@ -106,7 +106,7 @@ pub trait Kv: Send + Sync {
 }
 
 /// Opens `journal.kv` (`CONSUL_HTTP_ADDR` wins for Consul), wrapped for `--dry-run`.
-pub fn open(cfg: &Journal, dry_run: bool, log: &EffectLog) -> Result<Arc<dyn Kv>, KvError> {
+pub fn open(cfg: &Journal, writes: &Writes) -> Result<Arc<dyn Kv>, KvError> {
     let inner: Arc<dyn Kv> = if let Some(dir) = cfg.kv.strip_prefix("file://") {
         Arc::new(file::FileKv::new(dir))
     } else if let Some(addr) = cfg.kv.strip_prefix("consul://") {
@@ -114,7 +114,10 @@ pub fn open(cfg: &Journal, dry_run: bool, log: &EffectLog) -> Result<Arc<dyn Kv>
     } else {
         return Err(KvError::Url(cfg.kv.clone()));
     };
-    Ok(if dry_run { Arc::new(dry_run::DryRun::new(inner, log.clone())) } else { inner })
+    Ok(match writes.dry_run() {
+        Some(log) => Arc::new(dry_run::DryRun::new(inner, log.clone())),
+        None => inner,
+    })
 }
 
 /// A blocking-query loop over one key, as HashiCorp prescribes: block on the

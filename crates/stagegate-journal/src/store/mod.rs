@@ -14,7 +14,7 @@ use thiserror::Error;
 
 use super::progress::Progress;
 use crate::config::Journal;
-use crate::effects::EffectLog;
+use crate::effects::Writes;
 use crate::exit::Exit;
 
 #[derive(Debug, Error, Diagnostic)]
@@ -146,7 +146,7 @@ pub trait Store: Send + Sync {
 }
 
 /// Opens `journal.store`, wrapped for `--dry-run`.
-pub async fn open(cfg: &Journal, dry_run: bool, log: &EffectLog) -> Result<Arc<dyn Store>, StoreError> {
+pub async fn open(cfg: &Journal, writes: &Writes) -> Result<Arc<dyn Store>, StoreError> {
     let inner: Arc<dyn Store> = if let Some(dir) = cfg.store.strip_prefix("file://") {
         Arc::new(file::FileStore::new(dir))
     } else if let Some(rest) = cfg.store.strip_prefix("s3://") {
@@ -154,7 +154,10 @@ pub async fn open(cfg: &Journal, dry_run: bool, log: &EffectLog) -> Result<Arc<d
     } else {
         return Err(StoreError::Url(cfg.store.clone()));
     };
-    Ok(if dry_run { Arc::new(dry_run::DryRun::new(inner, log.clone())) } else { inner })
+    Ok(match writes.dry_run() {
+        Some(log) => Arc::new(dry_run::DryRun::new(inner, log.clone())),
+        None => inner,
+    })
 }
 
 /// Copies `reader` to `writer` in 1 MiB chunks, hashing on the way: one pass,
