@@ -19,8 +19,10 @@ fn init_writes_the_same_workflows_for_every_example_config() {
         let sb = Sandbox::new();
         let settings = crate::output::settings(sb.path());
         let _guard = settings.bind_to_scope();
+        // Where a repository keeps it, so the workflows name it as they would there.
+        sb.write(".github/stagegate.yml", std::fs::read(&config).unwrap());
         let mut c = sb.cmd();
-        c.arg("-c").arg(&config).args(["init", "--dir", "."]).args(["--action", TEMPLATE_ACTION]);
+        c.args(["init", "--dir", "."]).args(["--action", TEMPLATE_ACTION]);
         let shot = crate::output::shoot(&sb, c, "2026-12-01T10:00:00Z");
         assert_eq!(shot.code, 0, "{name}: {}", shot.stdout);
         insta::assert_snapshot!(format!("init_{name}"), shot.render());

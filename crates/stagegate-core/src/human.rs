@@ -8,6 +8,19 @@ pub fn timestamp(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(SecondsFormat::Secs, true)
 }
 
+/// [`timestamp`] for `#[serde(serialize_with = "…")]`.
+pub fn rfc3339<S: serde::Serializer>(t: &DateTime<Utc>, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(&timestamp(*t))
+}
+
+/// [`timestamp`] of an optional time (`null` when absent), for serde.
+pub fn rfc3339_opt<S: serde::Serializer>(t: &Option<DateTime<Utc>>, s: S) -> Result<S::Ok, S::Error> {
+    match t {
+        Some(t) => s.serialize_str(&timestamp(*t)),
+        None => s.serialize_none(),
+    }
+}
+
 /// How long before `now` `t` was: `just now`, `42 s ago`, `5 min ago`,
 /// `3 h ago`, `2 d ago`; a time after `now` is `in 5 min`.
 pub fn age(now: DateTime<Utc>, t: DateTime<Utc>) -> String {
@@ -72,6 +85,19 @@ mod tests {
         assert_eq!(age(now, t("2026-12-01T16:05:00Z")), "in 5 min");
         assert_eq!(when(now, t("2026-12-01T14:03:07Z")), "2026-12-01 14:03Z (1 h ago)");
         assert_eq!(timestamp(t("2026-12-01T14:03:07.5+01:00")), "2026-12-01T13:03:07Z");
+    }
+
+    #[test]
+    fn documents_carry_times_to_the_second_in_utc() {
+        #[derive(serde::Serialize)]
+        struct Doc {
+            #[serde(serialize_with = "rfc3339")]
+            at: DateTime<Utc>,
+            #[serde(serialize_with = "rfc3339_opt")]
+            opens_at: Option<DateTime<Utc>>,
+        }
+        let doc = Doc { at: t("2026-12-01T14:03:07.123456+01:00"), opens_at: None };
+        assert_eq!(serde_json::to_string(&doc).unwrap(), r#"{"at":"2026-12-01T13:03:07Z","opens_at":null}"#);
     }
 
     #[test]

@@ -58,6 +58,7 @@ pub struct Row {
     pub user: String,
     pub environment: String,
     pub state: ApprovalState,
+    #[serde(serialize_with = "crate::human::rfc3339")]
     pub at: DateTime<Utc>,
     pub counted: bool,
     /// Why it counted (`listed reviewer`, `member of @acme/sre`) or why not.
@@ -74,6 +75,7 @@ pub struct Verdict {
     pub counted: usize,
     pub approval_environments: Vec<String>,
     /// When the wait timer opens (set once enough approvals are in).
+    #[serde(serialize_with = "crate::human::rfc3339_opt")]
     pub opens_at: Option<DateTime<Utc>>,
     pub reasons: Vec<String>,
     pub reviews: Vec<Row>,
