@@ -10,13 +10,14 @@ use super::{Ctx, known_env};
 use crate::actions::{cell, inline};
 use crate::config::{Environment, duration};
 use crate::error::{Error, Exit};
+use crate::forge::history;
 use crate::forge::{CommitSummary, Deployment};
 use crate::human;
 use crate::output::{Out, Output, Render, output, table};
 use crate::policy::Policy;
+use crate::run::health;
 use crate::run::health::Probe;
 use crate::run::readiness::{self, Check, Verdict};
-use crate::run::{health, history};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {

@@ -10,11 +10,11 @@ use serde::Serialize;
 use super::{Ctx, known_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
+use crate::forge::history;
 use crate::forge::{Approval, ApprovalState, Deployment, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
-use crate::run::history;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:

@@ -7,13 +7,14 @@ use serde::Serialize;
 use super::{Ctx, known_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
+use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
+use crate::run::health;
 use crate::run::health::Probe;
 use crate::run::lock::{self, Busy};
-use crate::run::{health, history};
 
 /// `status` asks each health check once, and waits at most this long.
 const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);

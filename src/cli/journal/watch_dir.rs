@@ -21,8 +21,8 @@ use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
 use crate::journal::upload::{Request, authorize, hash_file, upload};
-use crate::state::Document;
 use crate::output::{Out, Output, Render, output, would};
+use crate::state::Document;
 
 const REGISTRY: &str = "journal-uploads.json";
 

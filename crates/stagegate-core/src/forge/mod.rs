@@ -5,6 +5,7 @@
 //! forge in [`dry_run::DryRun`], which reads but only *describes* writes.
 
 pub mod dry_run;
+pub mod history;
 pub mod local;
 
 use async_trait::async_trait;

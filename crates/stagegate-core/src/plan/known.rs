@@ -6,10 +6,10 @@
 use chrono::{DateTime, Utc};
 
 use crate::forge::Deployment;
+use crate::forge::history;
 use crate::gates::soak;
 use crate::policy::{GitRef, Policy, RefVerdict};
 use crate::refusal::Refusal;
-use crate::run::history;
 
 /// `Ok(detail)` when the check passes, the refusal when not.
 pub type Outcome = Result<String, Refusal>;

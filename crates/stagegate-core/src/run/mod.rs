@@ -14,7 +14,6 @@ pub mod child_env;
 pub mod direct;
 pub mod flow;
 pub mod health;
-pub mod history;
 pub mod hooks;
 pub mod interrupt;
 pub mod liveness;

@@ -8,8 +8,9 @@ use chrono::{DateTime, Utc};
 
 use super::audit::FreezeOverride;
 use super::lock::{self, Acquire, EnvLock};
-use super::{RunError, Runner, StepStatus, history};
+use super::{RunError, Runner, StepStatus};
 use crate::config::{Environment, Reviewer};
+use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
 use crate::gates::freeze;

@@ -18,8 +18,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::health::Probe;
-use super::history;
 use crate::config::Environment;
+use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState};
 use crate::gates::{freeze, soak};
 use crate::policy::{GitRef, Policy, RefVerdict};
