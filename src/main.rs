@@ -2,6 +2,9 @@ use std::process::ExitCode;
 
 use stagegate::cli::run;
 use stagegate::error::Exit;
+use tracing_subscriber::filter::Targets;
+use tracing_subscriber::fmt;
+use tracing_subscriber::prelude::*;
 
 fn main() -> ExitCode {
     // `COMPLETE=bash stagegate …`: the shell asks for completions; answer and exit.
@@ -39,26 +42,22 @@ fn main() -> ExitCode {
     }
     let json = cli.output == stagegate::output::Format::Json;
     let service = matches!(cli.command, stagegate::cli::Command::Serve(_));
-    let filter = tracing_subscriber::EnvFilter::try_from_env("STAGEGATE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(if service { "info" } else { "warn" }));
+    // `STAGEGATE_LOG`: a level (`debug`) or `target=level` pairs
+    // (`stagegate=debug,warn`); anything else keeps the default.
+    let level = if service { tracing::Level::INFO } else { tracing::Level::WARN };
+    let filter = std::env::var("STAGEGATE_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(level));
+    let logs = tracing_subscriber::registry().with(filter);
     if service {
         // A service's log: one JSON object per line, with times, for a log collector.
-        tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_target(false).with_env_filter(filter).init();
+        logs.with(fmt::layer().json().with_writer(std::io::stderr).with_target(false)).init();
     } else if stagegate::actions::active() {
         // Under Actions: warnings and errors are annotations of the run.
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .event_format(stagegate::annotate::Annotations)
-            .with_env_filter(filter)
-            .init();
+        logs.with(fmt::layer().with_writer(std::io::stderr).event_format(stagegate::annotate::Annotations)).init();
     } else {
-        tracing_subscriber::fmt()
-            .with_writer(std::io::stderr)
-            .with_ansi(color)
-            .with_target(false)
-            .without_time()
-            .with_env_filter(filter)
-            .init();
+        logs.with(fmt::layer().with_writer(std::io::stderr).with_ansi(color).with_target(false).without_time()).init();
     }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
