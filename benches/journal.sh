@@ -27,6 +27,9 @@ while [ $# -gt 0 ]; do
         git archive "$rev" | tar -x -C "$src"
         (cd "$src" && CARGO_TARGET_DIR="$PWD/../../target" cargo build --release --locked)
         cp target/release/stagegate "target/stagegate-$rev"
+        # The two trees' stagegate units share one fingerprint: without this,
+        # the build below would take the old tree's binary for up to date.
+        rm -rf target/release/.fingerprint/stagegate-* target/release/deps/stagegate-* target/release/deps/libstagegate-*
       fi
       args+=(--before "target/stagegate-$rev")
       shift 2;;
