@@ -13,7 +13,12 @@ ref=${STAGEGATE_ACTION_REF:-local}
 ref=${ref//[^0-9A-Za-z._\/-]/_}
 source_hash=$(
   cd "$src"
-  find Cargo.toml Cargo.lock src -type f -print0 2>/dev/null | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
+  # The workspace: the binary (src), its library crates and the embedded examples.
+  paths=()
+  for p in Cargo.toml Cargo.lock src crates examples; do
+    if [ -e "$p" ]; then paths+=("$p"); fi
+  done
+  find "${paths[@]}" -type f -print0 | LC_ALL=C sort -z | xargs -0 sha256sum | sha256sum | cut -c1-16
 )
 id="$version-$source_hash"
 {

@@ -87,6 +87,9 @@ fi
 echo "== shellcheck scripts/"
 shellcheck scripts/*.sh tests/act/bin/cargo
 
+echo "== module cycles"
+python3 scripts/module-cycles.py
+
 echo "== cargo fmt --check"
 cargo fmt --all --check
 

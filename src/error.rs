@@ -74,6 +74,10 @@ pub enum Error {
 
     #[error(transparent)]
     #[diagnostic(transparent)]
+    State(#[from] crate::state::StateError),
+
+    #[error(transparent)]
+    #[diagnostic(transparent)]
     Gate(#[from] crate::gates::GateError),
 
     #[error(transparent)]
@@ -107,6 +111,7 @@ impl Error {
             Error::ConfigRead { .. } | Error::ConfigInvalid { .. } | Error::Input(_) => Exit::Invalid,
             Error::Forge(e) => e.exit(),
             Error::Run(e) => e.exit(),
+            Error::State(e) => e.exit(),
             Error::Gate(e) => e.exit(),
             Error::Journal(e) => e.exit(),
             Error::ServiceNow(e) => e.exit(),

@@ -1,29 +1,17 @@
 //! stagegate: release promotion for GitHub Actions.
 //!
-//! The flow is *config → policy → plan → effects*: `config` reads and validates
-//! the YAML, `policy` answers what it allows, `plan` orders the steps of an
-//! operation, and `forge` (and later the store, KV and hooks) carries out the
-//! side effects behind one interface, which `--dry-run` and `--forge local` swap.
+//! This crate is the command line (`cli`), the top-level error and `serve`;
+//! the promotion core is `stagegate-core` and the journal pipeline
+//! `stagegate-journal`, re-exported here under their module names.
 
-pub mod actions;
+pub use stagegate_core::{
+    actions, clock, config, effects, exit, forge, gates, github, human, init, output, plan, policy, refusal, run,
+    state, statefs, tls, version,
+};
+pub use stagegate_journal as journal;
+
+pub mod annotate;
 pub mod cli;
-pub mod clock;
-pub mod config;
-pub mod effects;
 pub mod error;
-pub mod exit;
-pub mod forge;
-pub mod gates;
-pub mod github;
-pub mod human;
-pub mod init;
-pub mod journal;
-pub mod output;
-pub mod plan;
-pub mod policy;
-pub mod refusal;
-pub mod run;
+pub mod notes;
 pub mod serve;
-pub mod statefs;
-pub mod tls;
-pub mod version;

@@ -4,6 +4,8 @@ use stagegate::cli::run;
 use stagegate::error::Exit;
 
 fn main() -> ExitCode {
+    // `COMPLETE=bash stagegate …`: the shell asks for completions; answer and exit.
+    clap_complete::CompleteEnv::with_factory(stagegate::cli::completion_command).complete();
     // `stagegate status | head`: once the reader has gone, printing fails and
     // `println!` panics. End quietly instead (exit 1: the output could not be
     // written). SIGPIPE itself stays ignored, as Rust sets it: with the default
@@ -42,6 +44,13 @@ fn main() -> ExitCode {
     if service {
         // A service's log: one JSON object per line, with times, for a log collector.
         tracing_subscriber::fmt().json().with_writer(std::io::stderr).with_target(false).with_env_filter(filter).init();
+    } else if stagegate::actions::active() {
+        // Under Actions: warnings and errors are annotations of the run.
+        tracing_subscriber::fmt()
+            .with_writer(std::io::stderr)
+            .event_format(stagegate::annotate::Annotations)
+            .with_env_filter(filter)
+            .init();
     } else {
         tracing_subscriber::fmt()
             .with_writer(std::io::stderr)

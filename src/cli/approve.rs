@@ -2,10 +2,11 @@
 
 use serde_json::json;
 
-use super::{Ctx, known_env};
-use crate::config::Reviewer;
+use super::{Ctx, Who, known_env};
+use crate::config::{Environment, Reviewer};
 use crate::error::{Error, Exit, InputError};
-use crate::forge::{Approval, ApprovalState, ForgeError, ForgeKind, UserType};
+use crate::forge::{Approval, ApprovalState, Forge, ForgeError, ForgeKind, UserType};
+use crate::gates::approvals;
 use crate::policy::Policy;
 
 #[derive(Debug, clap::Args)]
@@ -19,9 +20,10 @@ pub struct Args {
     /// Record a rejection instead of an approval
     #[arg(long)]
     reject: bool,
-    /// Workflow run the review belongs to
-    #[arg(long, env = "GITHUB_RUN_ID", default_value = "local")]
-    run_id: String,
+    /// The run the review belongs to, and who runs it (their own review
+    /// never counts where self-review is prevented)
+    #[command(flatten)]
+    who: Who,
     /// Review comment
     #[arg(long)]
     comment: Option<String>,
@@ -44,7 +46,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
     let env = known_env(&policy, base_env(&policy, &args.env))?;
-    crate::run::check_hook_safe("run id", &args.run_id)?;
+    let actors = args.who.actors()?;
+    let run_id = args.who.run_id.clone();
     if let Some(c) = &args.comment {
         crate::error::check_text("--comment", c)?;
     }
@@ -57,7 +60,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         .into());
     }
     let approval = Approval {
-        run_id: args.run_id.clone(),
+        run_id: run_id.clone(),
         environment: args.env.clone(),
         user_type: if user.ends_with("[bot]") { UserType::Bot } else { UserType::User },
         user: user.clone(),
@@ -68,17 +71,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let forge = ctx.forge()?;
     forge.record_approval(&approval).await?;
 
-    let listed = env.approvals.reviewers.iter().any(|r| matches!(r, Reviewer::User(u) if u == &user));
-    let has_team = env.approvals.reviewers.iter().any(|r| matches!(r, Reviewer::Team { .. }));
-    let note = (!listed && !has_team)
-        .then(|| format!("{user} is not a listed reviewer of {}: the gate will not count it", env.name));
+    let warnings =
+        if args.reject { Vec::new() } else { never_counts(ctx, forge.as_ref(), env, &approval, &actors).await? };
     if ctx.out.json() {
         ctx.out.emit(&json!({
             "recorded": !ctx.dry_run,
             "dry_run": ctx.dry_run,
             "approval": approval,
             "effects": ctx.log.entries(),
-            "note": note,
+            "warnings": warnings,
         }));
     } else if ctx.dry_run {
         for e in ctx.log.entries() {
@@ -86,10 +87,44 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         }
     } else {
         let verb = if args.reject { ctx.out.bad("rejected") } else { ctx.out.good("approved") };
-        println!("{user} {verb} {} in run {} ({})", args.env, args.run_id, forge.describe());
+        println!("{user} {verb} {} in run {} ({})", args.env, run_id, forge.describe());
     }
-    if let Some(n) = note {
-        eprintln!("{} {n}", ctx.out.warn("note:"));
+    for w in &warnings {
+        eprintln!("{} {w}", ctx.out.warn("warning:"));
+        crate::actions::alert("warning", "stagegate approve: this review will not count", w);
     }
     Ok(Exit::Success)
+}
+
+/// Why the gate will never count this approval, if it will not: the
+/// environment needs no approvals, or the gate's own verdict on the review
+/// (not a reviewer, a bot, the run's actor, counted already, …).
+async fn never_counts(
+    ctx: &Ctx,
+    forge: &dyn Forge,
+    env: &Environment,
+    approval: &Approval,
+    actors: &[String],
+) -> Result<Vec<String>, Error> {
+    if env.approvals.required == 0 {
+        return Ok(vec![format!("{} needs no approvals: the gate counts no review of it", env.name)]);
+    }
+    let deployments = forge.deployments(&env.name).await?;
+    let mine = |a: &Approval| a.user == approval.user && a.environment == approval.environment && a.at == approval.at;
+    let mut reviews = approvals::unused(forge.approvals(&approval.run_id).await?, &deployments, &approval.run_id);
+    if !reviews.iter().any(mine) {
+        // --dry-run: recorded nowhere, judged all the same.
+        reviews.push(approval.clone());
+    }
+    let teams = crate::run::preflight::reviewer_teams(forge, env).await?;
+    let verdict = approvals::evaluate(&approvals::Input {
+        env: &env.name,
+        policy: &env.approvals,
+        approvals: &reviews,
+        actors,
+        teams: &teams,
+        now: ctx.now(),
+    });
+    let row = verdict.reviews.iter().rev().find(|r| r.user == approval.user && r.environment == approval.environment);
+    Ok(row.filter(|r| !r.counted).map(|r| format!("{} will not count: {}", r.user, r.why)).into_iter().collect())
 }

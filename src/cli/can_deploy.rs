@@ -1,10 +1,10 @@
 //! `stagegate can-deploy --env E --ref REF`: does the ref satisfy E's branch rules?
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{Ctx, known_env};
-use crate::actions;
 use crate::error::{Error, Exit, InputError};
+use crate::output::{Out, Output, Render, output};
 use crate::policy::{GitRef, Policy, RefVerdict};
 
 #[derive(Debug, clap::Args)]
@@ -24,28 +24,51 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let r = GitRef::parse(&args.git_ref).map_err(InputError::BadRef)?;
     let verdict = policy.ref_verdict(&args.env, &r);
     let allowed = matches!(verdict, RefVerdict::Allowed(_));
-    actions::set_output("allowed", if allowed { "true" } else { "false" });
-    if ctx.out.json() {
-        let (matched, reasons) = match &verdict {
-            RefVerdict::Allowed(p) => (Some(p.clone()), vec![]),
-            RefVerdict::Refused(why) => (None, vec![why.clone()]),
-        };
-        ctx.out.emit(&json!({
-            "allowed": allowed,
-            "env": args.env,
-            "ref": args.git_ref,
-            "kind": r.kind(),
-            "name": r.name(),
-            "matched": matched,
-            "reasons": reasons,
-        }));
-    } else {
-        match &verdict {
-            RefVerdict::Allowed(p) => {
-                println!("{} {r} may deploy to {} (matches `{p}`)", ctx.out.good("✓"), args.env)
-            }
-            RefVerdict::Refused(why) => println!("{} {why}", ctx.out.bad("✗")),
+    let (matched, reasons) = match &verdict {
+        RefVerdict::Allowed(p) => (Some(p.clone()), vec![]),
+        RefVerdict::Refused(why) => (None, vec![why.clone()]),
+    };
+    ctx.out.print(&Answer {
+        allowed,
+        environment: args.env,
+        git_ref: args.git_ref,
+        kind: r.kind(),
+        name: r.name().to_owned(),
+        shown: r.to_string(),
+        matched,
+        reasons,
+    });
+    Ok(if allowed { Exit::Success } else { Exit::Refused })
+}
+
+/// Whether the ref may deploy to the environment, and why.
+#[derive(Debug, Serialize)]
+struct Answer {
+    allowed: bool,
+    environment: String,
+    /// As given.
+    #[serde(rename = "ref")]
+    git_ref: String,
+    /// `branch` or `tag`.
+    kind: &'static str,
+    name: String,
+    /// `branch main`, for the text.
+    #[serde(skip)]
+    shown: String,
+    /// The pattern it matched.
+    matched: Option<String>,
+    reasons: Vec<String>,
+}
+
+impl Render for Answer {
+    fn text(&self, o: &Out) -> String {
+        match &self.matched {
+            Some(p) => format!("{} {} may deploy to {} (matches `{p}`)", o.good("✓"), self.shown, self.environment),
+            None => format!("{} {}", o.bad("✗"), self.reasons.join("; ")),
         }
     }
-    Ok(if allowed { Exit::Success } else { Exit::Refused })
+
+    fn outputs(&self) -> Vec<Output> {
+        vec![output("allowed", if self.allowed { "true" } else { "false" })]
+    }
 }

@@ -1,12 +1,13 @@
 //! `stagegate check`: validate the config, report every problem.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::actions;
 use crate::config::Loaded;
-use crate::config::diag::SourceText;
+use crate::config::diag::{Diagnostic, SourceText};
 use crate::error::{Error, Exit};
+use crate::output::{Out, Render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -28,37 +29,54 @@ pub fn print_diagnostics(loaded: &Loaded, errors_only: bool) {
     }
 }
 
+/// Whether the config is valid, and what is wrong with it.
+#[derive(Debug, Serialize)]
+struct Checked<'a> {
+    valid: bool,
+    file: &'a str,
+    /// How many environments and promotion paths it declares.
+    environments: usize,
+    promotions: usize,
+    diagnostics: &'a [Diagnostic],
+    #[serde(skip)]
+    errors: usize,
+    #[serde(skip)]
+    warnings: usize,
+}
+
 pub fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
     let loaded = ctx.load()?;
     let valid = loaded.errors() == 0;
-    let (envs, edges) = loaded.config.as_ref().map_or((0, 0), |c| (c.environments.len(), c.promotions.len()));
-    if ctx.out.json() {
-        ctx.out.emit(&json!({
-            "valid": valid,
-            "file": loaded.source.name,
-            "environments": envs,
-            "promotions": edges,
-            "diagnostics": loaded.diagnostics,
-        }));
-        if actions::active() {
-            print_diagnostics(&loaded, false);
-        }
-    } else {
+    let (environments, promotions) =
+        loaded.config.as_ref().map_or((0, 0), |c| (c.environments.len(), c.promotions.len()));
+    // The diagnostics themselves go to stderr (and become annotations under Actions).
+    if !ctx.out.json() || actions::active() {
         print_diagnostics(&loaded, false);
-        let warnings = match loaded.warnings() {
+    }
+    ctx.out.print(&Checked {
+        valid,
+        file: &loaded.source.name,
+        environments,
+        promotions,
+        diagnostics: &loaded.diagnostics,
+        errors: loaded.errors(),
+        warnings: loaded.warnings(),
+    });
+    Ok(if valid { Exit::Success } else { Exit::Invalid })
+}
+
+impl Render for Checked<'_> {
+    fn text(&self, o: &Out) -> String {
+        let warnings = match self.warnings {
             0 => String::new(),
             1 => " (1 warning)".into(),
             n => format!(" ({n} warnings)"),
         };
-        if valid {
-            println!(
-                "{} {} is valid: {envs} environments, {edges} promotion paths{warnings}",
-                ctx.out.good("✓"),
-                loaded.source.name
-            );
+        if self.valid {
+            let (envs, edges) = (self.environments, self.promotions);
+            format!("{} {} is valid: {envs} environments, {edges} promotion paths{warnings}", o.good("✓"), self.file)
         } else {
-            println!("{} {} has {} error(s){warnings}", ctx.out.bad("✗"), loaded.source.name, loaded.errors());
+            format!("{} {} has {} error(s){warnings}", o.bad("✗"), self.file, self.errors)
         }
     }
-    Ok(if valid { Exit::Success } else { Exit::Invalid })
 }

@@ -1,18 +1,23 @@
-//! `stagegate compare A B`: what A has that B has not, how their configs
-//! differ, health now, and a readiness score for promoting A's release to B
-//! (weights in `run::readiness`): ≥ 90 ready, 75–89 caution, < 75 not ready (exit 3).
+//! `stagegate compare A B`: what A has that B has not (releases and commits),
+//! how their configs differ, health now, and a readiness score for promoting
+//! A's release to B (weights in `run::readiness`): ≥ 90 ready, 75–89 caution,
+//! < 75 not ready (exit 3). When B already runs A's release there is nothing
+//! to promote, and `compare` says so instead of scoring.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{Ctx, known_env};
-use crate::actions;
+use crate::actions::{cell, inline};
 use crate::config::{Environment, duration};
 use crate::error::{Error, Exit};
-use crate::forge::Deployment;
-use crate::output::table;
+use crate::forge::history;
+use crate::forge::{CommitSummary, Deployment};
+use crate::human;
+use crate::output::{Out, Output, Render, output, table};
 use crate::policy::Policy;
-use crate::run::readiness::{self, Verdict};
-use crate::run::{health, history};
+use crate::run::health;
+use crate::run::health::Probe;
+use crate::run::readiness::{self, Check, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -22,8 +27,49 @@ pub struct Args {
     to: String,
 }
 
+/// What `compare` answers.
+#[derive(Debug, Serialize)]
+struct Comparison {
+    from: String,
+    to: String,
+    releases: Sides<Option<Current>>,
+    /// Releases that ran in A since B's current one, and never in B.
+    pending: Vec<String>,
+    /// The commits A's release has that B's lacks (`null`: the forge cannot tell).
+    commits: Option<Vec<CommitSummary>>,
+    config: Vec<Difference>,
+    health: Sides<Vec<Probe>>,
+    score: u32,
+    verdict: Verdict,
+    checks: Vec<Check>,
+}
+
+#[derive(Debug, Serialize)]
+struct Sides<T> {
+    from: T,
+    to: T,
+}
+
+/// The release an environment runs.
+#[derive(Debug, Serialize)]
+struct Current {
+    release: String,
+    sha: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    deployed_at: String,
+}
+
+/// A setting that differs between the two environments.
+#[derive(Debug, Serialize)]
+struct Difference {
+    key: &'static str,
+    from: String,
+    to: String,
+}
+
 /// The settings that decide what may run where, side by side where they differ.
-fn config_diff(a: &Environment, b: &Environment) -> Vec<(String, String, String)> {
+fn config_diff(a: &Environment, b: &Environment) -> Vec<Difference> {
     let list = |v: Vec<String>| if v.is_empty() { "—".to_string() } else { v.join(", ") };
     let fields = |e: &Environment| {
         [
@@ -35,13 +81,14 @@ fn config_diff(a: &Environment, b: &Environment) -> Vec<(String, String, String)
             ("freeze", list(e.freeze.iter().map(ToString::to_string).collect())),
             ("soak", e.soak.map_or("—".into(), duration::format)),
             ("health checks", e.health.len().to_string()),
+            ("url", e.url.clone().unwrap_or_else(|| "—".into())),
         ]
     };
     fields(a)
         .into_iter()
         .zip(fields(b))
         .filter(|((_, x), (_, y))| x != y)
-        .map(|((k, x), (_, y))| (k.to_string(), x, y))
+        .map(|((key, from), (_, to))| Difference { key, from, to })
         .collect()
 }
 
@@ -58,6 +105,15 @@ fn pending(a: &[Deployment], b: &[Deployment]) -> Vec<String> {
         }
     }
     out
+}
+
+fn current(d: Option<&Deployment>) -> Option<Current> {
+    d.map(|d| Current {
+        release: d.request.release.clone(),
+        sha: d.request.sha.clone(),
+        git_ref: d.request.git_ref.clone(),
+        deployed_at: human::timestamp(d.updated_at()),
+    })
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
@@ -87,9 +143,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         now: ctx.now(),
     });
     let score = readiness::score(&checks);
-    let verdict = Verdict::of(score);
-    let pending = pending(&a_deps, &b_deps);
-    let diff = config_diff(a, b);
+    let same = |x: &Deployment, y: &Deployment| x.request.release == y.request.release;
+    let up_to_date = a_cur.zip(b_cur).is_some_and(|(x, y)| same(x, y));
     // The commits A's release brings, when both environments name a commit and
     // the forge knows commits (GitHub's compare API; offline: unknown).
     let sha = |d: Option<&Deployment>| d.and_then(|d| d.request.sha.clone());
@@ -98,94 +153,121 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         (Some(x), Some(y)) => forge.commits_between(&y, &x).await?,
         _ => None,
     };
+    let answer = Comparison {
+        from: a.name.clone(),
+        to: b.name.clone(),
+        releases: Sides { from: current(a_cur), to: current(b_cur) },
+        pending: pending(&a_deps, &b_deps),
+        commits,
+        config: config_diff(a, b),
+        health: Sides { from: a_health, to: b_health },
+        score,
+        verdict: if up_to_date { Verdict::UpToDate } else { Verdict::of(score) },
+        checks,
+    };
+    ctx.out.print(&answer);
+    Ok(if answer.verdict == Verdict::NotReady { Exit::Refused } else { Exit::Success })
+}
 
-    actions::set_output("score", &score.to_string());
-    actions::summary(&summary_markdown(a, b, score, verdict, &checks));
-    if ctx.out.json() {
-        let rel = |d: Option<&Deployment>| {
-            d.map(|d| json!({"release": d.request.release, "sha": d.request.sha, "ref": d.request.git_ref, "deployed_at": crate::human::timestamp(d.updated_at())}))
-        };
-        ctx.out.emit(&json!({
-            "from": a.name, "to": b.name,
-            "releases": { "from": rel(a_cur), "to": rel(b_cur) },
-            "pending": pending,
-            "commits": commits,
-            "config": diff.iter().map(|(k, x, y)| json!({"key": k, "from": x, "to": y})).collect::<Vec<_>>(),
-            "health": { "from": a_health, "to": b_health },
-            "score": score, "verdict": verdict, "checks": checks,
-        }));
-    } else {
-        let o = &ctx.out;
-        let name = |d: Option<&Deployment>| d.map_or(o.dim("—"), |d| d.request.release.clone());
-        println!("{}  {}   {}  {}", o.bold(&a.name), name(a_cur), o.bold(&b.name), name(b_cur));
-        if !pending.is_empty() {
-            println!("in {} but not in {}: {}", a.name, b.name, pending.join(", "));
+impl Comparison {
+    /// `staging already runs 1.0.0: nothing to promote`, or the score in words.
+    fn conclusion(&self) -> String {
+        match (&self.verdict, &self.releases.to) {
+            (Verdict::UpToDate, Some(c)) => format!("{} already runs {}: nothing to promote", self.to, c.release),
+            (v, _) => format!("readiness {}/100: {}", self.score, v.describe()),
         }
-        if let Some(c) = commits.as_ref().filter(|c| !c.is_empty()) {
-            println!("{} commit(s) in {} that {} does not have:", c.len(), a.name, b.name);
+    }
+}
+
+impl Render for Comparison {
+    fn text(&self, o: &Out) -> String {
+        let name = |c: &Option<Current>| c.as_ref().map_or(o.dim("—"), |c| c.release.clone());
+        let mut t = format!(
+            "{}  {}   {}  {}\n",
+            o.bold(&self.from),
+            name(&self.releases.from),
+            o.bold(&self.to),
+            name(&self.releases.to)
+        );
+        if !self.pending.is_empty() {
+            t.push_str(&format!("in {} but not in {}: {}\n", self.from, self.to, self.pending.join(", ")));
+        }
+        if let Some(c) = self.commits.as_ref().filter(|c| !c.is_empty()) {
+            t.push_str(&format!("{} commit(s) in {} that {} does not have:\n", c.len(), self.from, self.to));
             for commit in c.iter().take(10) {
-                println!("  {} {}", o.dim(&commit.sha[..commit.sha.len().min(7)]), commit.title);
+                t.push_str(&format!("  {} {}\n", o.dim(&commit.sha.chars().take(7).collect::<String>()), commit.title));
             }
             if c.len() > 10 {
-                println!("  … and {} more", c.len() - 10);
+                t.push_str(&format!("  … and {} more\n", c.len() - 10));
             }
         }
-        if !diff.is_empty() {
-            println!();
-            let rows: Vec<Vec<String>> = diff.iter().map(|(k, x, y)| vec![k.clone(), x.clone(), y.clone()]).collect();
-            println!("{}", table(&["SETTING", &a.name.to_uppercase(), &b.name.to_uppercase()], &rows));
+        if !self.config.is_empty() {
+            let rows: Vec<Vec<String>> =
+                self.config.iter().map(|d| vec![d.key.to_string(), d.from.clone(), d.to.clone()]).collect();
+            let (a, b) = (self.from.to_uppercase(), self.to.to_uppercase());
+            t.push_str(&format!("\n{}\n", table(&["SETTING", &a, &b], &rows)));
         }
-        let health = |name: &str, probes: &[health::Probe]| match probes.iter().find(|p| !p.ok) {
+        let health = |name: &str, probes: &[Probe]| match probes.iter().find(|p| !p.ok) {
             _ if probes.is_empty() => format!("{name} has no health checks"),
             None => format!("{name} {}", o.good("healthy")),
             Some(p) => format!("{name} {}", o.bad(&format!("down: {}", p.describe()))),
         };
-        println!("health now: {}; {}", health(&a.name, &a_health), health(&b.name, &b_health));
-        println!();
-        let rows: Vec<Vec<String>> = checks
-            .iter()
-            .map(|c| {
-                let pts = if c.passed { format!("{}/{}", c.weight, c.weight) } else { format!("0/{}", c.weight) };
-                vec![if c.passed { o.good("✓") } else { o.bad("✗") }, c.name.to_string(), pts, c.detail.clone()]
-            })
-            .collect();
-        println!("{}", table(&["", "CHECK", "POINTS", "DETAIL"], &rows));
-        println!();
-        let line = format!("readiness {score}/100: {}", verdict.describe());
-        println!(
-            "{}",
-            match verdict {
-                Verdict::Ready => o.good(&line),
-                Verdict::Caution => o.warn(&line),
-                Verdict::NotReady => o.bad(&line),
-            }
-        );
+        t.push_str(&format!(
+            "health now: {}; {}\n\n",
+            health(&self.from, &self.health.from),
+            health(&self.to, &self.health.to)
+        ));
+        if self.verdict != Verdict::UpToDate {
+            let rows: Vec<Vec<String>> = self
+                .checks
+                .iter()
+                .map(|c| {
+                    let pts = format!("{}/{}", if c.passed { c.weight } else { 0 }, c.weight);
+                    vec![if c.passed { o.good("✓") } else { o.bad("✗") }, c.name.to_string(), pts, c.detail.clone()]
+                })
+                .collect();
+            t.push_str(&format!("{}\n\n", table(&["", "CHECK", "POINTS", "DETAIL"], &rows)));
+        }
+        let line = self.conclusion();
+        t.push_str(&match self.verdict {
+            Verdict::Ready | Verdict::UpToDate => o.good(&line),
+            Verdict::Caution => o.warn(&line),
+            Verdict::NotReady => o.bad(&line),
+        });
+        t
     }
-    Ok(if verdict == Verdict::NotReady { Exit::Refused } else { Exit::Success })
-}
 
-fn summary_markdown(
-    a: &Environment,
-    b: &Environment,
-    score: u32,
-    verdict: Verdict,
-    checks: &[readiness::Check],
-) -> String {
-    let icon = match verdict {
-        Verdict::Ready => "✅",
-        Verdict::Caution => "⚠️",
-        Verdict::NotReady => "❌",
-    };
-    let mut md = format!(
-        "### stagegate compare: {} → {}\n\n{icon} readiness {score}/100: {}\n\n| | check | points | detail |\n|---|---|---|---|\n",
-        a.name,
-        b.name,
-        verdict.describe()
-    );
-    for c in checks {
-        let pts = if c.passed { c.weight } else { 0 };
-        let mark = if c.passed { "✅" } else { "❌" };
-        md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, actions::cell(&c.detail)));
+    fn summary(&self) -> Option<String> {
+        let icon = match self.verdict {
+            Verdict::Ready | Verdict::UpToDate => "✅",
+            Verdict::Caution => "⚠️",
+            Verdict::NotReady => "❌",
+        };
+        let mut md =
+            format!("### stagegate compare: {} → {}\n\n{icon} {}\n\n", self.from, self.to, inline(&self.conclusion()));
+        if !self.pending.is_empty() {
+            md.push_str(&format!(
+                "Releases in {} not yet in {}: {}\n\n",
+                self.from,
+                self.to,
+                inline(&self.pending.join(", "))
+            ));
+        }
+        if self.verdict == Verdict::UpToDate {
+            return Some(md);
+        }
+        md.push_str("| | check | points | detail |\n|---|---|---|---|\n");
+        for c in &self.checks {
+            let pts = if c.passed { c.weight } else { 0 };
+            let mark = if c.passed { "✅" } else { "❌" };
+            md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, cell(&c.detail)));
+        }
+        Some(md)
     }
-    md
+
+    /// The score, unless there is nothing to promote (then no score is set,
+    /// so a workflow that promotes on a good score does not run a no-op).
+    fn outputs(&self) -> Vec<Output> {
+        if self.verdict == Verdict::UpToDate { Vec::new() } else { vec![output("score", self.score.to_string())] }
+    }
 }

@@ -6,13 +6,15 @@
 
 use std::collections::HashMap;
 
+use serde::Serialize;
 use serde_json::json;
 
 use super::Ctx;
+use crate::actions::markdown_table;
 use crate::config::Reviewer;
 use crate::error::{Error, Exit};
 use crate::forge::{Change, Forge, Protection};
-use crate::output::table;
+use crate::output::{Annotation, Level, Out, Render, table, would};
 use crate::policy::environments::{self, Desired};
 
 #[derive(Debug, clap::Subcommand)]
@@ -70,60 +72,118 @@ fn private_repo_warning(wanted: &[Desired]) -> Option<String> {
     })
 }
 
+/// How the forge's environments compare with the config (after `sync`, what changed).
+#[derive(Debug, Serialize)]
+struct Environments {
+    drift: bool,
+    environments: Vec<EnvDrift>,
+    /// `sync`: whether the changes were applied (`false` in a dry run); `null` for `diff`.
+    applied: Option<bool>,
+    effects: Vec<String>,
+    #[serde(skip)]
+    forge: String,
+    #[serde(skip)]
+    warning: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct EnvDrift {
+    environment: String,
+    exists: bool,
+    changes: Vec<Change>,
+    desired: Protection,
+}
+
 pub async fn run(ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let forge = ctx.forge()?;
     let wanted = environments::desired(&cfg);
-    if let Some(w) = private_repo_warning(&wanted) {
-        eprintln!("{} {w}", ctx.out.warn("warning:"));
-    }
+    let warning = private_repo_warning(&wanted);
     let app_rules: Vec<String> =
         cfg.environments.iter().filter(|e| e.protection_rule).map(|e| e.name.clone()).collect();
     let rows = compare(forge.as_ref(), wanted, &app_rules).await?;
-    let drifted: Vec<&Row> = rows.iter().filter(|r| !r.changes.is_empty()).collect();
+    let drift = rows.iter().any(|r| !r.changes.is_empty());
     let sync = matches!(cmd, Command::Sync);
     if sync {
-        for r in &drifted {
+        for r in rows.iter().filter(|r| !r.changes.is_empty()) {
             forge.apply_environment(&r.name, r.current.as_ref(), &r.desired).await?;
         }
     }
-    let envs: Vec<_> = rows
-        .iter()
-        .map(|r| json!({"name": r.name, "exists": r.current.is_some(), "changes": r.changes, "desired": r.desired}))
+    let environments = rows
+        .into_iter()
+        .map(|r| EnvDrift { environment: r.name, exists: r.current.is_some(), changes: r.changes, desired: r.desired })
         .collect();
-    if ctx.out.json() {
-        let mut doc = json!({"drift": !drifted.is_empty(), "environments": envs});
-        if sync {
-            doc["applied"] = json!(!ctx.dry_run);
-            doc["effects"] = json!(ctx.log.entries());
-        }
-        ctx.out.emit(&doc);
-    } else if drifted.is_empty() {
-        println!("{} {} environments match the config ({})", ctx.out.good("✓"), rows.len(), forge.describe());
-    } else if sync && ctx.dry_run {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-    } else if sync {
-        for r in &drifted {
-            let what: Vec<&str> = r.changes.iter().map(|c| c.setting).collect();
-            let verb = if r.current.is_none() { "created" } else { "updated" };
-            println!("{} {verb} {} ({})", ctx.out.good("✓"), r.name, what.join(", "));
-        }
-    } else {
-        let table_rows: Vec<Vec<String>> = drifted
-            .iter()
-            .flat_map(|r| {
-                r.changes.iter().map(|c| vec![r.name.clone(), c.setting.to_string(), c.forge.clone(), c.config.clone()])
-            })
-            .collect();
-        println!("{}", table(&["ENVIRONMENT", "SETTING", "ON THE FORGE", "IN THE CONFIG"], &table_rows));
-        println!(
-            "\n{} {} of {} environments drifted; `stagegate environments sync` applies the config",
-            ctx.out.bad("✗"),
-            drifted.len(),
-            rows.len()
-        );
+    ctx.out.print(&Environments {
+        drift,
+        environments,
+        applied: sync.then_some(!ctx.dry_run),
+        effects: ctx.log.entries(),
+        forge: forge.describe(),
+        warning,
+    });
+    Ok(if !sync && drift { Exit::Refused } else { Exit::Success })
+}
+
+impl Environments {
+    fn drifted(&self) -> impl Iterator<Item = &EnvDrift> {
+        self.environments.iter().filter(|e| !e.changes.is_empty())
     }
-    Ok(if !sync && !drifted.is_empty() { Exit::Refused } else { Exit::Success })
+
+    fn change_rows(&self) -> Vec<Vec<String>> {
+        self.drifted()
+            .flat_map(|r| {
+                let name = &r.environment;
+                r.changes
+                    .iter()
+                    .map(move |c| vec![name.clone(), c.setting.to_string(), c.forge.clone(), c.config.clone()])
+            })
+            .collect()
+    }
+}
+
+impl Render for Environments {
+    fn text(&self, o: &Out) -> String {
+        let total = self.environments.len();
+        if !self.drift {
+            return format!("{} {total} environments match the config ({})", o.good("✓"), self.forge);
+        }
+        match self.applied {
+            Some(false) => would(&self.effects),
+            Some(true) => self
+                .drifted()
+                .map(|r| {
+                    let what: Vec<&str> = r.changes.iter().map(|c| c.setting).collect();
+                    let verb = if r.exists { "updated" } else { "created" };
+                    format!("{} {verb} {} ({})\n", o.good("✓"), r.environment, what.join(", "))
+                })
+                .collect(),
+            None => format!(
+                "{}\n\n{} {} of {total} environments drifted; `stagegate environments sync` applies the config",
+                table(&["ENVIRONMENT", "SETTING", "ON THE FORGE", "IN THE CONFIG"], &self.change_rows()),
+                o.bad("✗"),
+                self.drifted().count(),
+            ),
+        }
+    }
+
+    fn summary(&self) -> Option<String> {
+        if !self.drift {
+            return None;
+        }
+        let head = match self.applied {
+            Some(true) => "### stagegate environments: synced with the config",
+            Some(false) => "### stagegate environments: would sync with the config",
+            None => "### stagegate environments: drift from the config",
+        };
+        let headers = ["Environment", "Setting", "On the forge", "In the config"];
+        Some(format!("{head}\n\n{}", markdown_table(&headers, &self.change_rows())))
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        let title = "stagegate environments".to_string();
+        self.warning
+            .iter()
+            .map(|m| Annotation { level: Level::Warning, title: title.clone(), message: m.clone() })
+            .collect()
+    }
 }

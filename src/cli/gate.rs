@@ -1,9 +1,12 @@
 //! `stagegate gate --env E [--run-id N]`: do this run's approvals satisfy E?
 
 use super::{Ctx, Who, known_env};
-use crate::actions;
+use serde::Serialize;
+
 use crate::error::{Error, Exit};
 use crate::gates;
+use crate::gates::approvals::Verdict;
+use crate::output::{Out, Output, Render, output};
 use crate::policy::Policy;
 use crate::run::preflight::gate_verdict;
 
@@ -24,26 +27,43 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let deployments = forge.deployments(&env.name).await?;
     let actors = args.who.actors()?;
     let v = gate_verdict(forge.as_ref(), env, &args.who.run_id, &actors, &deployments, ctx.now()).await?;
-    actions::set_output("approved", if v.passed { "true" } else { "false" });
-    actions::summary(&gates::markdown(&v));
-    if ctx.out.json() {
-        ctx.out.emit(&v);
-    } else {
-        let o = &ctx.out;
-        let head = format!("{} ({}/{} distinct approvals, run {})", env.name, v.counted, v.required, args.who.run_id);
-        if v.passed {
-            println!("{} gate passed: {head}", o.good("✓"));
+    let passed = v.passed;
+    ctx.out.print(&GateAnswer { verdict: v, run_id: args.who.run_id.clone() });
+    Ok(if passed { Exit::Success } else { Exit::Refused })
+}
+
+/// The gate's verdict for one run.
+#[derive(Debug, Serialize)]
+struct GateAnswer {
+    #[serde(flatten)]
+    verdict: Verdict,
+    #[serde(skip)]
+    run_id: String,
+}
+
+impl Render for GateAnswer {
+    fn text(&self, o: &Out) -> String {
+        let v = &self.verdict;
+        let head = format!("{} ({}/{} distinct approvals, run {})", v.env, v.counted, v.required, self.run_id);
+        let mut t = if v.passed {
+            format!("{} gate passed: {head}\n", o.good("✓"))
         } else {
-            println!("{} gate not passed: {head}", o.bad("✗"));
-        }
+            format!("{} gate not passed: {head}\n", o.bad("✗"))
+        };
         for r in &v.reasons {
-            println!("  - {r}");
+            t.push_str(&format!("  - {r}\n"));
         }
         if let Some(open) = v.opens_at.filter(|_| v.passed) {
-            println!("  the wait timer opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC"));
+            t.push_str(&format!("  the wait timer opened at {}\n", open.format("%Y-%m-%d %H:%M:%S UTC")));
         }
-        println!();
-        println!("{}", gates::render(o, &v));
+        format!("{t}\n{}", gates::render(o, v))
     }
-    Ok(if v.passed { Exit::Success } else { Exit::Refused })
+
+    fn summary(&self) -> Option<String> {
+        Some(gates::markdown(&self.verdict))
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        vec![output("approved", if self.verdict.passed { "true" } else { "false" })]
+    }
 }

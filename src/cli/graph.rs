@@ -1,10 +1,10 @@
 //! `stagegate graph`: environments and promotion paths as a table, Mermaid or DOT.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::error::{Error, Exit};
-use crate::output::table;
+use crate::output::{Out, Render, table};
 use crate::policy::Policy;
 
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -70,53 +70,79 @@ fn dot(policy: &Policy) -> String {
     s
 }
 
+/// The graph as data: environments in promotion order, and the paths.
+#[derive(Debug, Serialize)]
+struct Graph {
+    environments: Vec<Node>,
+    promotions: Vec<Edge>,
+    /// `--format mermaid|dot`: the drawing, printed as the text.
+    #[serde(skip)]
+    drawing: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Node {
+    name: String,
+    branches: Vec<String>,
+    tags: Vec<String>,
+    auto_deploy: bool,
+    approvals_required: u32,
+    promotes_to: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Edge {
+    from: String,
+    to: String,
+}
+
 pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    if ctx.out.json() {
-        let envs: Vec<_> = policy
-            .graph
-            .ordered()
-            .into_iter()
-            .filter_map(|n| policy.env(n))
+    let environments = policy
+        .graph
+        .ordered()
+        .into_iter()
+        .filter_map(|n| policy.env(n))
+        .map(|e| Node {
+            name: e.name.clone(),
+            branches: e.branches.iter().map(|b| b.as_str().to_owned()).collect(),
+            tags: e.tags.iter().map(|b| b.as_str().to_owned()).collect(),
+            auto_deploy: e.auto_deploy,
+            approvals_required: e.approvals.required,
+            promotes_to: policy.graph.successors(&e.name).into_iter().map(str::to_owned).collect(),
+        })
+        .collect();
+    let promotions =
+        cfg.promotions.iter().map(|e| Edge { from: e.from.value.clone(), to: e.to.value.clone() }).collect();
+    let drawing = match args.format {
+        GraphFormat::Mermaid => Some(mermaid(&policy, &[])),
+        GraphFormat::Dot => Some(dot(&policy)),
+        GraphFormat::Text => None,
+    };
+    ctx.out.print(&Graph { environments, promotions, drawing });
+    Ok(Exit::Success)
+}
+
+impl Render for Graph {
+    fn text(&self, o: &Out) -> String {
+        if let Some(d) = &self.drawing {
+            return d.clone();
+        }
+        let rows: Vec<Vec<String>> = self
+            .environments
+            .iter()
             .map(|e| {
-                json!({
-                    "name": e.name,
-                    "branches": e.branches.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
-                    "tags": e.tags.iter().map(|b| b.as_str()).collect::<Vec<_>>(),
-                    "auto_deploy": e.auto_deploy,
-                    "approvals_required": e.approvals.required,
-                    "promotes_to": policy.graph.successors(&e.name),
-                })
+                let mut refs = e.branches.clone();
+                refs.extend(e.tags.iter().map(|t| format!("tag:{t}")));
+                vec![
+                    o.bold(&e.name),
+                    if refs.is_empty() { "any".into() } else { refs.join(", ") },
+                    approvals_label(e.approvals_required, e.auto_deploy),
+                    if e.promotes_to.is_empty() { o.dim("—") } else { format!("→ {}", e.promotes_to.join(", ")) },
+                ]
             })
             .collect();
-        let edges: Vec<_> = cfg.promotions.iter().map(|e| json!({"from": e.from.value, "to": e.to.value})).collect();
-        ctx.out.emit(&json!({"environments": envs, "promotions": edges}));
-        return Ok(Exit::Success);
+        table(&["ENVIRONMENT", "REFS", "APPROVALS", "PROMOTES TO"], &rows)
     }
-    match args.format {
-        GraphFormat::Mermaid => print!("{}", mermaid(&policy, &[])),
-        GraphFormat::Dot => print!("{}", dot(&policy)),
-        GraphFormat::Text => {
-            let rows: Vec<Vec<String>> = policy
-                .graph
-                .ordered()
-                .into_iter()
-                .filter_map(|n| policy.env(n))
-                .map(|e| {
-                    let mut refs: Vec<String> = e.branches.iter().map(|b| b.to_string()).collect();
-                    refs.extend(e.tags.iter().map(|t| format!("tag:{t}")));
-                    let next = policy.graph.successors(&e.name);
-                    vec![
-                        ctx.out.bold(&e.name),
-                        if refs.is_empty() { "any".into() } else { refs.join(", ") },
-                        approvals_label(e.approvals.required, e.auto_deploy),
-                        if next.is_empty() { ctx.out.dim("—") } else { format!("→ {}", next.join(", ")) },
-                    ]
-                })
-                .collect();
-            println!("{}", table(&["ENVIRONMENT", "REFS", "APPROVALS", "PROMOTES TO"], &rows));
-        }
-    }
-    Ok(Exit::Success)
 }

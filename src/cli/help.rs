@@ -43,7 +43,7 @@ pub const EPILOGUES: &[Epilogue] = &[
         examples: &[
             "stagegate plan --from staging --to prod --release 26.12.01.4",
             "stagegate plan --from uat --to prod",
-            "stagegate plan --from active --to uat --release 26.12.01.4 --output json",
+            "stagegate plan --from staging --to prod --release 26.12.01.4 --change CHG0031337 --output json",
         ],
         exits: &[(0, "allowed (approvals may still be pending)"), INPUT, (3, "refused: the reasons say which rule")],
     },
@@ -108,6 +108,15 @@ pub const EPILOGUES: &[Epilogue] = &[
         exits: &[(0, "recorded (a warning says when it cannot count)"), INPUT],
     },
     Epilogue {
+        path: "release",
+        examples: &[
+            "stagegate release next",
+            "stagegate release tag --dry-run",
+            "stagegate release publish 26.12.01.4",
+        ],
+        exits: &[(0, "done"), (1, "the forge could not be read or written"), INPUT],
+    },
+    Epilogue {
         path: "release next",
         examples: &["stagegate release next", "stagegate release next --date 2026-12-01 --tz Europe/Zurich"],
         exits: &[(0, "printed"), (1, "the tags could not be read"), INPUT],
@@ -126,6 +135,16 @@ pub const EPILOGUES: &[Epilogue] = &[
         path: "release publish",
         examples: &["stagegate release publish 26.12.01.4", "stagegate release publish 26.12.01.4 --dry-run"],
         exits: &[(0, "published"), (1, "the release could not be published"), INPUT],
+    },
+    Epilogue {
+        path: "environments",
+        examples: &["stagegate environments diff", "stagegate environments sync --dry-run"],
+        exits: &[
+            (0, "in line with the config"),
+            (1, "the forge could not be read or written"),
+            INPUT,
+            (3, "diff: drift"),
+        ],
     },
     Epilogue {
         path: "environments diff",
@@ -150,6 +169,15 @@ pub const EPILOGUES: &[Epilogue] = &[
         path: "team",
         examples: &["stagegate team @acme/release-managers", "stagegate team @acme/release-managers --add bob carol"],
         exits: &[(0, "shown or updated"), INPUT],
+    },
+    Epilogue {
+        path: "journal",
+        examples: &[
+            "stagegate journal status",
+            "stagegate journal versions --output json",
+            "stagegate journal promote --from dev --to qa --dry-run",
+        ],
+        exits: &[(0, "done"), (1, "the store or KV failed"), INPUT, (3, "refused (see each command)")],
     },
     Epilogue {
         path: "journal upload",
@@ -228,6 +256,14 @@ pub const EPILOGUES: &[Epilogue] = &[
         exits: &[(0, "stopped on a signal"), (1, "could not listen or authenticate"), INPUT],
     },
     Epilogue {
+        path: "app",
+        examples: &[
+            "stagegate app manifest --webhook-url https://gate.example.com/webhook",
+            "stagegate app manifest --webhook-url https://gate.example.com/webhook --output json",
+        ],
+        exits: &[(0, "printed"), INPUT],
+    },
+    Epilogue {
         path: "app manifest",
         examples: &[
             "stagegate app manifest --webhook-url https://gate.example.com/webhook",
@@ -282,15 +318,13 @@ mod tests {
         out
     }
 
+    /// Every command: the groups (`release`, `journal`, …) and what is in them.
     fn leaves(cmd: &Command, prefix: &str, out: &mut Vec<String>) {
         for sub in cmd.get_subcommands().filter(|s| s.get_name() != "help") {
             let path =
                 if prefix.is_empty() { sub.get_name().to_string() } else { format!("{prefix} {}", sub.get_name()) };
-            if sub.has_subcommands() {
-                leaves(sub, &path, out);
-            } else {
-                out.push(path);
-            }
+            out.push(path.clone());
+            leaves(sub, &path, out);
         }
     }
 

@@ -8,12 +8,13 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Ctx, known_env};
+use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
+use crate::forge::history;
 use crate::forge::{Approval, ApprovalState, Deployment, DeploymentState, ForgeKind};
 use crate::human;
-use crate::output::table;
+use crate::output::{Out, Render, table};
 use crate::policy::Policy;
-use crate::run::history;
 
 #[derive(Debug, clap::Args)]
 #[command(after_help = "Examples:
@@ -107,17 +108,20 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             description: d.statuses.last().map(|s| s.description.clone()),
         });
     }
-    if ctx.out.json() {
-        ctx.out.emit(&serde_json::json!({ "deployments": entries }));
-        return Ok(Exit::Success);
-    }
-    if entries.is_empty() {
-        let scope = args.env.as_deref().map_or("any environment".to_string(), |e| e.to_string());
-        println!("nothing was deployed to {scope} yet");
-        return Ok(Exit::Success);
-    }
-    print_text(ctx, &entries);
+    let scope = args.env.unwrap_or_else(|| "any environment".to_string());
+    ctx.out.print(&History { deployments: entries, scope, now: ctx.now() });
     Ok(Exit::Success)
+}
+
+/// What `history` answers: deployments, newest first.
+#[derive(Debug, Serialize)]
+struct History {
+    deployments: Vec<Entry>,
+    /// `prod`, or `any environment`.
+    #[serde(skip)]
+    scope: String,
+    #[serde(skip)]
+    now: DateTime<Utc>,
 }
 
 /// Who approved the run that made `d` for its environment. GitHub keeps a
@@ -150,34 +154,70 @@ fn approvers(
     who
 }
 
-fn print_text(ctx: &Ctx, entries: &[Entry]) {
-    let o = &ctx.out;
-    let now = ctx.now();
-    let dash = || o.dim("—");
-    let rows: Vec<Vec<String>> = entries
-        .iter()
-        .map(|e| {
-            let outcome = match (e.rollback_of, e.rolled_back_by) {
-                (Some(undone), _) => format!("{} (rollback of #{undone})", e.outcome),
-                (None, Some(by)) => format!("{} (by #{by})", e.outcome),
-                (None, None) => e.outcome.to_string(),
-            };
-            let painted = match e.state {
-                DeploymentState::Success => o.good(&outcome),
-                DeploymentState::Failure | DeploymentState::Error => o.bad(&outcome),
-                _ => outcome,
-            };
-            vec![
-                format!("#{}", e.id),
-                human::when(now, e.started),
-                e.environment.clone(),
-                e.release.clone(),
-                e.from.clone().unwrap_or_else(dash),
-                e.deployed_by.clone(),
-                painted,
-                if e.approved_by.is_empty() { dash() } else { e.approved_by.join(", ") },
-            ]
-        })
-        .collect();
-    println!("{}", table(&["ID", "WHEN", "ENVIRONMENT", "RELEASE", "FROM", "BY", "OUTCOME", "APPROVED BY"], &rows));
+impl Entry {
+    /// `live`, `failed, rolled back (by #5)`, `live (rollback of #4)`.
+    fn outcome_text(&self) -> String {
+        match (self.rollback_of, self.rolled_back_by) {
+            (Some(undone), _) => format!("{} (rollback of #{undone})", self.outcome),
+            (None, Some(by)) => format!("{} (by #{by})", self.outcome),
+            (None, None) => self.outcome.to_string(),
+        }
+    }
+}
+
+impl Render for History {
+    fn text(&self, o: &Out) -> String {
+        if self.deployments.is_empty() {
+            return format!("nothing was deployed to {} yet", self.scope);
+        }
+        let dash = || o.dim("—");
+        let rows: Vec<Vec<String>> = self
+            .deployments
+            .iter()
+            .map(|e| {
+                let outcome = e.outcome_text();
+                let painted = match e.state {
+                    DeploymentState::Success => o.good(&outcome),
+                    DeploymentState::Failure | DeploymentState::Error => o.bad(&outcome),
+                    _ => outcome,
+                };
+                vec![
+                    format!("#{}", e.id),
+                    human::when(self.now, e.started),
+                    e.environment.clone(),
+                    e.release.clone(),
+                    e.from.clone().unwrap_or_else(dash),
+                    e.deployed_by.clone(),
+                    painted,
+                    if e.approved_by.is_empty() { dash() } else { e.approved_by.join(", ") },
+                ]
+            })
+            .collect();
+        table(&["ID", "WHEN", "ENVIRONMENT", "RELEASE", "FROM", "BY", "OUTCOME", "APPROVED BY"], &rows)
+    }
+
+    fn summary(&self) -> Option<String> {
+        let rows: Vec<Vec<String>> = self
+            .deployments
+            .iter()
+            .map(|e| {
+                vec![
+                    format!("#{}", e.id),
+                    e.started_at.clone(),
+                    e.environment.clone(),
+                    e.release.clone(),
+                    e.from.clone().unwrap_or_else(|| "—".into()),
+                    e.deployed_by.clone(),
+                    e.outcome_text(),
+                    if e.approved_by.is_empty() { "—".into() } else { e.approved_by.join(", ") },
+                ]
+            })
+            .collect();
+        let headers = ["Id", "Started", "Environment", "Release", "From", "By", "Outcome", "Approved by"];
+        Some(format!(
+            "### Deployments to {}\n\n{}",
+            crate::actions::inline(&self.scope),
+            markdown_table(&headers, &rows)
+        ))
+    }
 }

@@ -109,6 +109,28 @@ fn state(path: &Path, text: &str) -> State {
     }
 }
 
+/// What writing `text` to `path` would change, as a unified diff (`git diff`'s
+/// form; a missing file is all additions), coloured like git's on a terminal.
+/// Files are named relative to `dir` (`--dir`), as in the repository.
+fn diff(out: &crate::output::Out, dir: &Path, path: &Path, text: &str) -> String {
+    let old = std::fs::read_to_string(path).ok();
+    let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
+    let before = if old.is_some() { format!("a/{name}") } else { "/dev/null".to_string() };
+    let old = old.unwrap_or_default();
+    let d = similar::TextDiff::from_lines(old.as_str(), text);
+    let unified = d.unified_diff().context_radius(3).header(&before, &format!("b/{name}")).to_string();
+    unified
+        .lines()
+        .map(|l| match l.as_bytes().first() {
+            Some(b'+') if !l.starts_with("+++") => out.good(l),
+            Some(b'-') if !l.starts_with("---") => out.bad(l),
+            Some(b'@') => out.dim(l),
+            _ => l.to_string(),
+        })
+        .map(|l| l + "\n")
+        .collect()
+}
+
 fn write(path: &Path, text: &str) -> Result<(), Error> {
     let io = |e: std::io::Error| {
         Error::invalid(format!("cannot write {}: {e}", path.display()), "check that the directory is writable")
@@ -200,23 +222,31 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         files.into_iter().map(|(p, text, kind)| (p.clone(), text.clone(), kind, state(&p, &text))).collect();
     let differing: Vec<&PathBuf> = states.iter().filter(|s| s.3 == State::Differs).map(|s| &s.0).collect();
     let drift = states.iter().any(|s| s.3 != State::Same);
+    let plain = crate::output::Out { color: false, ..ctx.out };
     let report: Vec<_> = states
         .iter()
-        .map(|(p, _, kind, st)| json!({"path": p.display().to_string(), "kind": kind, "state": st}))
+        .map(|(p, text, kind, st)| {
+            let mut f = json!({"path": p.display().to_string(), "kind": kind, "state": st});
+            if *st != State::Same {
+                f["diff"] = json!(diff(&plain, &args.dir, p, text));
+            }
+            f
+        })
         .collect();
 
     if args.check {
         if ctx.out.json() {
             ctx.out.emit(&json!({"drift": drift, "files": report}));
         } else {
-            for (p, _, _, st) in &states {
+            for (p, text, _, st) in &states {
                 match st {
-                    State::Same => {}
+                    State::Same => continue,
                     State::Missing => println!("{} {} is missing", ctx.out.bad("✗"), p.display()),
                     State::Differs => {
                         println!("{} {} differs from what the config implies", ctx.out.bad("✗"), p.display())
                     }
                 }
+                print!("{}", diff(&ctx.out, &args.dir, p, text));
             }
             if drift {
                 println!("`stagegate init` writes missing files; `--force` replaces the ones that differ");
@@ -231,8 +261,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         if ctx.out.json() {
             ctx.out.emit(&json!({"written": false, "refused": differing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(), "files": report}));
         }
-        for p in &differing {
+        for (p, text, _, _) in states.iter().filter(|s| s.3 == State::Differs) {
             eprintln!("{} {} has changes init would overwrite", ctx.out.bad("✗"), p.display());
+            if ctx.dry_run && !ctx.out.json() {
+                print!("{}", diff(&ctx.out, &args.dir, p, text));
+            }
         }
         eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
         return Ok(Exit::Refused);
@@ -259,6 +292,9 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     } else {
         for e in ctx.log.entries() {
             println!("would {e}");
+        }
+        for (p, text, _, _) in states.iter().filter(|s| ctx.dry_run && s.3 != State::Same) {
+            print!("{}", diff(&ctx.out, &args.dir, p, text));
         }
     }
     Ok(Exit::Success)

@@ -34,16 +34,17 @@ use crate::effects::EffectLog;
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
 use crate::forge::dry_run::DryRun;
 use crate::forge::local::LocalForge;
-use crate::forge::state::StateDir;
 use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
 use crate::run::Runner;
+use crate::state::StateDir;
 
 #[derive(Debug, Parser)]
 #[command(
     name = "stagegate",
-    version,
+    // The version and the commit it was built from (build.rs).
+    version = env!("STAGEGATE_VERSION"),
     about = "Safe release promotion for GitHub Actions: paths, approvals, calver releases, rollbacks, journals",
     after_help = EXIT_CODES_HELP,
     propagate_version = true
@@ -200,6 +201,11 @@ impl Ctx {
         self.clock.now()
     }
 
+    /// Whether this command's writes happen (`--dry-run` describes them in the log).
+    pub fn writes(&self) -> crate::effects::Writes {
+        crate::effects::Writes::new(self.dry_run, &self.log)
+    }
+
     /// A runner for deploy, promote and rollback.
     pub fn runner<'c>(&self, cfg: &'c Config) -> Result<Runner<'c>, Error> {
         // Hooks write under it, locks and the audit trail live in it: a link
@@ -210,7 +216,8 @@ impl Ctx {
             forge: self.forge()?,
             state: self.state.clone(),
             out: self.out,
-            dry_run: self.dry_run,
+            writes: self.writes(),
+            hooks: Arc::new(crate::run::hooks::Shell),
             clock: self.clock,
             steps: Vec::new(),
             started: std::time::Instant::now(),
@@ -288,6 +295,7 @@ where
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 
+pub use completions::command as completion_command;
 pub use help::EPILOGUES;
 
 pub fn argument_error(e: clap::Error) -> Exit {
@@ -330,7 +338,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Check(a) => check::run(&ctx, a),
         Command::Graph(a) => graph::run(&ctx, a),
         Command::CanDeploy(a) => can_deploy::run(&ctx, a),
-        Command::Plan(a) => plan::run(&ctx, a),
+        Command::Plan(a) => plan::run(&ctx, a).await,
         Command::Promote(a) => promote::run(&ctx, a).await,
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,

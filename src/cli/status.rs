@@ -1,17 +1,20 @@
 //! `stagegate status`: what is deployed where — release, sha, when, by whom,
 //! the state of the latest deployment, and health now.
 
-use serde_json::{Value, json};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::{Ctx, known_env};
-use crate::actions;
+use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
-use crate::forge::{DeploymentState, ForgeKind};
+use crate::forge::history;
+use crate::forge::{Deployment, DeploymentState, ForgeKind};
 use crate::human;
-use crate::output::table;
+use crate::output::{Out, Render, table};
 use crate::policy::Policy;
+use crate::run::health;
+use crate::run::health::Probe;
 use crate::run::lock::{self, Busy};
-use crate::run::{health, history};
 
 /// `status` asks each health check once, and waits at most this long.
 const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);
@@ -45,22 +48,81 @@ pub struct Args {
     no_health: bool,
 }
 
+/// What `status` answers: one entry per environment, in promotion order.
+#[derive(Debug, Serialize)]
+struct Status {
+    environments: Vec<EnvStatus>,
+    #[serde(skip)]
+    now: DateTime<Utc>,
+}
+
+/// What runs in one environment.
+#[derive(Debug, Serialize)]
+struct EnvStatus {
+    environment: String,
+    /// The config's `url:` of the environment.
+    url: Option<String>,
+    release: Option<String>,
+    sha: Option<String>,
+    #[serde(rename = "ref")]
+    git_ref: Option<String>,
+    deployed_at: Option<String>,
+    #[serde(skip)]
+    deployed: Option<DateTime<Utc>>,
+    deployed_by: Option<String>,
+    deployment_id: Option<u64>,
+    run_id: Option<String>,
+    /// The state of the latest deployment.
+    state: Option<String>,
+    /// The state in words, for people: `success (rolled back from 1.1)`, `never deployed`.
+    #[serde(skip)]
+    state_text: String,
+    rolled_back_from: Option<RolledBackFrom>,
+    /// The latest deployment, when it is not the one that runs.
+    latest: Option<Latest>,
+    health: Option<Vec<Probe>>,
+}
+
+#[derive(Debug, Serialize)]
+struct RolledBackFrom {
+    deployment_id: u64,
+    release: String,
+    state: DeploymentState,
+    at: Option<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Latest {
+    id: u64,
+    release: String,
+    state: String,
+    at: String,
+    run: Option<&'static str>,
+    description: Option<String>,
+}
+
+impl EnvStatus {
+    fn health_text(&self) -> Option<Result<(), String>> {
+        let p = self.health.as_ref()?;
+        Some(match p.iter().find(|x| !x.ok) {
+            None => Ok(()),
+            Some(down) => Err(format!("down: {}", down.describe())),
+        })
+    }
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
     let forge = ctx.forge()?;
-    let mut envs = Vec::new();
-    let mut rows = Vec::new();
     let names = match &args.env {
         Some(e) => vec![known_env(&policy, e)?.name.as_str()],
         None => policy.graph.ordered(),
     };
-    let mut summary = Vec::new();
+    let mut environments = Vec::new();
     for name in names {
         let env = policy.env(name).expect("graph names come from the config");
         let deps = forge.deployments(name).await?;
-        let current = history::current(&deps);
-        let latest = deps.first();
         let probes = if args.no_health || env.health.is_empty() {
             None
         } else {
@@ -68,99 +130,145 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         };
         // A deployment in progress is only in progress while its run (or a
         // hook it left behind) is: on the local forge the lock tells.
-        let run = latest.filter(|l| l.state().is_active() && forge.kind() == ForgeKind::Local).map(|_| {
+        let run = deps.first().filter(|l| l.state().is_active() && forge.kind() == ForgeKind::Local).map(|_| {
             match lock::inspect(&ctx.state, name) {
                 Some(Busy::Held { .. }) => RunNow::Running,
                 Some(Busy::HookRunning { hook, .. }) => RunNow::HookLeft(hook.step),
                 None => RunNow::Died,
             }
         });
-        let latest_state = |l: &crate::forge::Deployment| match &run {
-            Some(RunNow::Died) => "abandoned".to_string(),
-            _ => l.state().to_string(),
-        };
-        // What the current release replaced when it is a rollback: the
-        // attempt that failed (or was rolled away from) stays visible.
-        let undone = current.and_then(|c| c.request.rollback_of).and_then(|id| deps.iter().find(|d| d.id == id));
-        let now = ctx.now();
-        let state = match (current, latest) {
-            (_, None) => None,
-            (Some(c), Some(l)) if c.id == l.id => Some(match undone {
-                // The DEPLOYED column says when.
-                Some(u) => format!("success (rolled back from {})", u.request.release),
-                None => DeploymentState::Success.to_string(),
-            }),
-            (_, Some(l)) => Some(match &run {
-                Some(RunNow::Died) => format!("abandoned ({}): its run died", l.request.release),
-                Some(RunNow::HookLeft(step)) => {
-                    format!("in_progress ({}): its run died, its {step} hook still runs", l.request.release)
-                }
-                _ => format!("{} ({})", l.state(), l.request.release),
-            }),
-        };
-        let health_text = match &probes {
-            None => "—".to_string(),
-            Some(p) if p.iter().all(|x| x.ok) => ctx.out.good("healthy"),
-            Some(p) => {
-                ctx.out.bad(&format!("down: {}", p.iter().find(|x| !x.ok).map(|x| x.describe()).unwrap_or_default()))
-            }
-        };
-        summary.push(vec![
-            name.to_string(),
-            current.map_or("—".into(), |c| c.request.release.clone()),
-            current.and_then(|c| c.request.sha.as_deref()).map_or("—".into(), |s| s.chars().take(12).collect()),
-            current.map_or("—".into(), |c| human::when(now, c.updated_at())),
-            current.map_or("—".into(), |c| c.request.creator.clone()),
-            state.clone().unwrap_or_else(|| "never deployed".into()),
-            match &probes {
-                None => "—".into(),
-                Some(p) if p.iter().all(|x| x.ok) => "healthy".into(),
-                Some(p) => format!("down: {}", p.iter().find(|x| !x.ok).map(|x| x.describe()).unwrap_or_default()),
-            },
-            env.url.clone().unwrap_or_default(),
-        ]);
-        let dash = || ctx.out.dim("—");
-        rows.push(vec![
-            ctx.out.bold(name),
-            current.map_or_else(dash, |c| c.request.release.clone()),
-            current.and_then(|c| c.request.sha.as_deref()).map_or_else(dash, |s| s.chars().take(12).collect()),
-            current.map_or_else(dash, |c| human::when(now, c.updated_at())),
-            current.map_or_else(dash, |c| c.request.creator.clone()),
-            state.clone().unwrap_or_else(dash),
-            health_text,
-        ]);
-        envs.push(json!({
-            "name": name,
-            "release": current.map(|c| &c.request.release),
-            "sha": current.and_then(|c| c.request.sha.as_ref()),
-            "ref": current.and_then(|c| c.request.git_ref.as_ref()),
-            "deployed_at": current.map(|c| human::timestamp(c.updated_at())),
-            "rolled_back_from": undone.map(|u| json!({
-                "deployment_id": u.id, "release": u.request.release, "state": u.state(),
-                "at": current.map(|c| human::timestamp(c.request.at)),
-            })),
-            "deployed_by": current.map(|c| &c.request.creator),
-            "deployment_id": current.map(|c| c.id),
-            "state": latest.map(latest_state),
-            "latest": latest.filter(|l| current.is_none_or(|c| c.id != l.id)).map(|l| json!({
-                "id": l.id, "release": l.request.release, "state": latest_state(l), "at": human::timestamp(l.updated_at()),
-                "run": run.as_ref().map(RunNow::as_str),
-                "description": l.statuses.last().map(|s| s.description.clone()),
-            })),
-            "health": probes.as_ref().map(|p| serde_json::to_value(p).unwrap_or(Value::Null)),
-        }));
+        environments.push(env_status(name, env.url.clone(), &deps, run, probes));
     }
-    actions::summary(&format!(
-        "### What is deployed where\n\n{}",
-        actions::markdown_table(
-            &["Environment", "Release", "Sha", "Deployed", "By", "State", "Health", "URL"],
-            &summary
-        )
-    ));
-    if ctx.out.json() {
-        ctx.out.emit(&json!({ "environments": envs }));
-    } else {
-        println!("{}", table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows));
-    }
+    ctx.out.print(&Status { environments, now: ctx.now() });
     Ok(Exit::Success)
+}
+
+fn env_status(
+    name: &str,
+    url: Option<String>,
+    deps: &[Deployment],
+    run: Option<RunNow>,
+    health: Option<Vec<Probe>>,
+) -> EnvStatus {
+    let current = history::current(deps);
+    let latest = deps.first();
+    let latest_state = |l: &Deployment| match &run {
+        Some(RunNow::Died) => "abandoned".to_string(),
+        _ => l.state().to_string(),
+    };
+    // What the current release replaced when it is a rollback: the attempt
+    // that failed (or was rolled away from) stays visible.
+    let undone = current.and_then(|c| c.request.rollback_of).and_then(|id| deps.iter().find(|d| d.id == id));
+    let state_text = match (current, latest) {
+        (_, None) => "never deployed".to_string(),
+        (Some(c), Some(l)) if c.id == l.id => match undone {
+            // The DEPLOYED column says when.
+            Some(u) => format!("success (rolled back from {})", u.request.release),
+            None => DeploymentState::Success.to_string(),
+        },
+        (_, Some(l)) => match &run {
+            Some(RunNow::Died) => format!("abandoned ({}): its run died", l.request.release),
+            Some(RunNow::HookLeft(step)) => {
+                format!("in_progress ({}): its run died, its {step} hook still runs", l.request.release)
+            }
+            _ => format!("{} ({})", l.state(), l.request.release),
+        },
+    };
+    EnvStatus {
+        environment: name.to_owned(),
+        url,
+        release: current.map(|c| c.request.release.clone()),
+        sha: current.and_then(|c| c.request.sha.clone()),
+        git_ref: current.and_then(|c| c.request.git_ref.clone()),
+        deployed_at: current.map(|c| human::timestamp(c.updated_at())),
+        deployed: current.map(|c| c.updated_at()),
+        deployed_by: current.map(|c| c.request.creator.clone()),
+        deployment_id: current.map(|c| c.id),
+        run_id: current.map(|c| c.request.run_id.clone()),
+        state: latest.map(latest_state),
+        state_text,
+        rolled_back_from: undone.map(|u| RolledBackFrom {
+            deployment_id: u.id,
+            release: u.request.release.clone(),
+            state: u.state(),
+            at: current.map(|c| human::timestamp(c.request.at)),
+        }),
+        latest: latest.filter(|l| current.is_none_or(|c| c.id != l.id)).map(|l| Latest {
+            id: l.id,
+            release: l.request.release.clone(),
+            state: latest_state(l),
+            at: human::timestamp(l.updated_at()),
+            run: run.as_ref().map(RunNow::as_str),
+            description: l.statuses.last().map(|s| s.description.clone()),
+        }),
+        health,
+    }
+}
+
+fn short(sha: &str) -> String {
+    sha.chars().take(12).collect()
+}
+
+impl Render for Status {
+    fn text(&self, o: &Out) -> String {
+        let dash = || o.dim("—");
+        let rows: Vec<Vec<String>> = self
+            .environments
+            .iter()
+            .map(|e| {
+                vec![
+                    o.bold(&e.environment),
+                    e.release.clone().unwrap_or_else(dash),
+                    e.sha.as_deref().map_or_else(dash, short),
+                    e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
+                    e.deployed_by.clone().unwrap_or_else(dash),
+                    if e.latest.is_none() && e.release.is_none() { dash() } else { e.state_text.clone() },
+                    match e.health_text() {
+                        None => dash(),
+                        Some(Ok(())) => o.good("healthy"),
+                        Some(Err(down)) => o.bad(&down),
+                    },
+                ]
+            })
+            .collect();
+        table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows)
+    }
+
+    /// One row per environment, with links to its URL, the release, the
+    /// commit and the run that deployed it.
+    fn summary(&self) -> Option<String> {
+        let links = Links::from_env();
+        let dash = || "—".to_string();
+        let mut md = String::from("### What is deployed where\n\n");
+        md.push_str("| Environment | Release | Sha | Deployed | By | State | Health | Run |\n");
+        md.push_str("|---|---|---|---|---|---|---|---|\n");
+        for e in &self.environments {
+            let url = e.url.as_deref().filter(|u| u.starts_with("https://") || u.starts_with("http://"));
+            let release =
+                e.release.as_deref().map_or_else(dash, |r| link(r, links.as_ref().map(|l| l.release(r)).as_deref()));
+            let sha = e
+                .sha
+                .as_deref()
+                .map_or_else(dash, |s| link(&short(s), links.as_ref().and_then(|l| l.commit(s)).as_deref()));
+            let run =
+                e.run_id.as_deref().map_or_else(dash, |r| link(r, links.as_ref().and_then(|l| l.run(r)).as_deref()));
+            let health = match e.health_text() {
+                None => dash(),
+                Some(Ok(())) => "healthy".into(),
+                Some(Err(down)) => cell(&down),
+            };
+            let cells = [
+                link(&e.environment, url),
+                release,
+                sha,
+                e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
+                e.deployed_by.as_deref().map_or_else(dash, cell),
+                cell(&e.state_text),
+                health,
+                run,
+            ];
+            md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        Some(md)
+    }
 }

@@ -2,12 +2,13 @@
 //! team membership, which `@org/team` reviewers resolve to offline (on GitHub
 //! the organisation's teams answer).
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::config::Reviewer;
 use crate::error::{Error, Exit, InputError};
 use crate::forge::{ForgeError, ForgeKind};
+use crate::output::{Out, Render, would};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -63,16 +64,29 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         forge.set_team_members(&org, &slug, &members).await?;
     }
     let team = format!("@{org}/{slug}");
-    if ctx.out.json() {
-        ctx.out.emit(&json!({"team": team, "members": members, "dry_run": ctx.dry_run, "effects": ctx.log.entries()}));
-    } else if ctx.dry_run && changing {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-    } else if members.is_empty() {
-        println!("{team} has no members");
-    } else {
-        println!("{team}: {}", members.join(", "));
-    }
+    ctx.out.print(&Team { team, members, changing, dry_run: ctx.dry_run, effects: ctx.log.entries() });
     Ok(Exit::Success)
+}
+
+/// A team's members (after the change, if any).
+#[derive(Debug, Serialize)]
+struct Team {
+    team: String,
+    members: Vec<String>,
+    #[serde(skip)]
+    changing: bool,
+    dry_run: bool,
+    effects: Vec<String>,
+}
+
+impl Render for Team {
+    fn text(&self, _: &Out) -> String {
+        if self.dry_run && self.changing {
+            would(&self.effects)
+        } else if self.members.is_empty() {
+            format!("{} has no members", self.team)
+        } else {
+            format!("{}: {}", self.team, self.members.join(", "))
+        }
+    }
 }

@@ -13,6 +13,7 @@ use chrono::{DateTime, Utc};
 
 use super::store::Request;
 use crate::config::{self, Config, Environment};
+use crate::forge::history;
 use crate::forge::{Deployment, Forge, ForgeError};
 use crate::gates::approvals::{State, Verdict};
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
@@ -20,7 +21,6 @@ use crate::gates::{freeze, soak};
 use crate::github::GitHubForge;
 use crate::github::app::RuleState;
 use crate::policy::{GitRef, Policy, RefVerdict};
-use crate::run::history;
 
 /// Longest comment sent to GitHub (the rest is cut with a note).
 const MAX_COMMENT: usize = 8 * 1024;

@@ -107,3 +107,42 @@ fn a_damaged_state_file_is_never_overwritten() {
     assert!(err.contains("is damaged"), "{err}");
     assert_eq!(std::fs::read_to_string(path).unwrap(), "{ not json");
 }
+
+/// A review the gate can never count is recorded, with a warning that says why.
+#[test]
+fn approve_warns_when_the_review_can_never_count() {
+    let sb = Sandbox::for_runs(crate::support::SHORT_TIMEOUTS);
+    let approve = |actor: &str, args: &[&str]| {
+        let mut c = sb.sg(&[&["approve"][..], args].concat());
+        c.env("GITHUB_ACTOR", actor);
+        let (code, json, err) = run_json(c);
+        assert_eq!(code, 0, "{json:#}\n{err}");
+        let warnings: Vec<String> =
+            json["warnings"].as_array().unwrap().iter().map(|w| w.as_str().unwrap().to_owned()).collect();
+        for w in &warnings {
+            assert!(err.contains(&format!("warning: {w}")), "{err}");
+        }
+        warnings
+    };
+    assert_eq!(approve("mallory", &["--env", "prod", "--as", "alice"]), Vec::<String>::new());
+    assert_eq!(
+        approve("mallory", &["--env", "prod", "--as", "zed", "--run-id", "2"]),
+        ["zed will not count: not a reviewer of prod (@alice, @bob, @acme/sre)"]
+    );
+    assert_eq!(
+        approve("bob", &["--env", "prod", "--as", "bob", "--run-id", "3"]),
+        ["bob will not count: started this run: self-review is not allowed"]
+    );
+    assert_eq!(
+        approve("mallory", &["--env", "prod", "--as", "release-bot[bot]", "--run-id", "4"]),
+        ["release-bot[bot] will not count: a bot: bots never count"]
+    );
+    assert_eq!(
+        approve("mallory", &["--env", "prod-approval-1", "--as", "alice"]),
+        ["alice will not count: already counted for prod: each person counts once"]
+    );
+    assert_eq!(
+        approve("mallory", &["--env", "dev", "--as", "alice"]),
+        ["dev needs no approvals: the gate counts no review of it"]
+    );
+}

@@ -32,9 +32,11 @@ fn promotions_into_change_controlled_environments_need_an_approved_change() {
     let (code, _, err) = stagegate(&["deploy", "--env", "active", "--ref", "release/v1", "--release", "26.11.21.1"]);
     assert_eq!(code, 0, "{err}");
 
-    let (code, out, _) = stagegate(&["plan", "--from", "active", "--to", "staging"]);
-    assert_eq!(code, 0);
-    assert!(out.contains("check-change"), "the plan lists the change check: {out}");
+    // The plan, made before anyone approves, says what promote would: no
+    // change, no promotion; an approved one in its window passes.
+    let (code, out, _) = stagegate(&["plan", "--from", "active", "--to", "staging", "--release", "26.11.21.1"]);
+    assert_eq!(code, 3, "{out}");
+    assert!(out.contains("staging requires an approved ServiceNow change: pass --change CHG"), "{out}");
 
     let promote = ["promote", "--from", "active", "--to", "staging", "--release", "26.11.21.1"];
     let (code, out, err) = stagegate(&promote);
@@ -47,6 +49,10 @@ fn promotions_into_change_controlled_environments_need_an_approved_change() {
         assert_eq!(code, 3, "{number}: {out}{err}");
     }
     let n = sn.number("approved", "CHG0000002").expect("an approved change to test with");
+    let (code, out, _) =
+        stagegate(&["plan", "--from", "active", "--to", "staging", "--release", "26.11.21.1", "--change", &n]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.lines().any(|l| l.contains("check-change") && l.contains(&format!("{n} approved"))), "{out}");
     let (code, out, err) = stagegate(&[&promote[..], &["--change", &n]].concat());
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.contains(&format!("{n} approved")), "{out}");

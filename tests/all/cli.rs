@@ -35,6 +35,42 @@ fn help_documents_the_exit_codes() {
     assert!(out.contains("Exit codes:") && out.contains("3  refused by policy"), "{out}");
 }
 
+/// Every command's `--help`, groups and nested commands included, ends with
+/// two or three examples and what its exit codes mean.
+#[test]
+fn every_help_has_examples_and_exit_codes() {
+    let sb = Sandbox::new();
+    for path in [
+        "plan",
+        "approve",
+        "team",
+        "serve",
+        "completions",
+        "init",
+        "release",
+        "release publish",
+        "environments",
+        "environments sync",
+        "journal",
+        "journal watch",
+        "app",
+        "app manifest",
+    ] {
+        let mut cmd = sb.cmd();
+        cmd.args(path.split(' ')).arg("--help");
+        let (code, out, _) = run(cmd);
+        assert_eq!(code, 0, "{path}");
+        let examples = out.split("Examples:\n").nth(1).unwrap_or_else(|| panic!("{path}: no examples\n{out}"));
+        let (examples, exits) = examples.split_once("\nExit codes:\n").unwrap_or_else(|| panic!("{path}\n{out}"));
+        let n = examples.lines().filter(|l| l.starts_with(&format!("  stagegate {path}"))).count();
+        assert!((2..=3).contains(&n), "{path}: {n} examples\n{out}");
+        assert!(
+            exits.lines().any(|l| l.starts_with("  0  ")) && exits.lines().any(|l| l.starts_with("  2  ")),
+            "{out}"
+        );
+    }
+}
+
 #[test]
 fn a_bad_flag_is_invalid_input() {
     let sb = Sandbox::new();
@@ -136,4 +172,57 @@ fn a_closed_stdout_ends_quietly_without_a_panic() {
     let out = child.wait_with_output().unwrap();
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(!err.contains("panicked"), "{err}");
+}
+
+/// `--version` names the commit of a build from this repository's checkout
+/// (and the version alone elsewhere).
+#[test]
+fn version_names_the_commit() {
+    let root = crate::support::repo_root();
+    let git = |args: &[&str]| {
+        std::process::Command::new("git")
+            .arg("-C")
+            .arg(&root)
+            .args(args)
+            .output()
+            .ok()
+            .filter(|o| o.status.success())
+            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
+    };
+    let in_checkout = git(&["rev-parse", "--show-toplevel"])
+        .is_some_and(|top| std::path::Path::new(&top).canonicalize().ok() == root.canonicalize().ok());
+    let sb = Sandbox::new();
+    let mut c = sb.cmd();
+    c.arg("--version");
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    let version = env!("CARGO_PKG_VERSION");
+    match git(&["rev-parse", "--short=12", "HEAD"]).filter(|_| in_checkout) {
+        Some(commit) => assert_eq!(out.trim(), format!("stagegate {version} ({commit})")),
+        None => assert_eq!(out.trim(), format!("stagegate {version}")),
+    }
+}
+
+/// Colour where it is asked for — `FORCE_COLOR`/`CLICOLOR_FORCE`, as in an
+/// Actions log, which is no terminal — and `NO_COLOR` always wins; none on a
+/// pipe otherwise.
+#[test]
+fn colour_is_forced_by_force_color_and_clicolor_force_and_never_with_no_color() {
+    let sb = Sandbox::new();
+    let plan = |vars: &[(&str, &str)]| {
+        let mut c = sb.seed();
+        c.env_remove("NO_COLOR").args(["plan", "--from", "active", "--to", "staging"]);
+        for (k, v) in vars {
+            c.env(k, v);
+        }
+        let (code, out, _) = run(c);
+        assert_eq!(code, 0, "{out}");
+        out.contains("\x1b[")
+    };
+    assert!(!plan(&[]), "a pipe gets no colour");
+    assert!(plan(&[("FORCE_COLOR", "1")]));
+    assert!(plan(&[("CLICOLOR_FORCE", "1")]));
+    assert!(!plan(&[("FORCE_COLOR", "0")]));
+    assert!(!plan(&[("FORCE_COLOR", "")]));
+    assert!(!plan(&[("FORCE_COLOR", "1"), ("NO_COLOR", "1")]));
 }

@@ -155,7 +155,7 @@ fn deployments_and_statuses_are_recorded_on_github() {
     c.arg("-c").arg(&cfg).arg("status");
     let (code, status, _) = run_json(c);
     assert_eq!(code, 0);
-    let staging = status["environments"].as_array().unwrap().iter().find(|e| e["name"] == "staging").unwrap();
+    let staging = status["environments"].as_array().unwrap().iter().find(|e| e["environment"] == "staging").unwrap();
     assert_eq!(staging["release"], "26.11.21.2");
     let v = h.schema_violations(&r);
     assert!(v.is_empty(), "Prism: {v:#?}");

@@ -257,3 +257,64 @@ fn journal_workflows_only_with_a_journal_section() {
     assert!(names.iter().all(|n| !n.starts_with("journal-")), "{names:?}");
     assert!(names.contains(&"promote-release.yml".to_string()), "{names:?}");
 }
+
+/// The runs list says what ran ("26.12.01.4 staging → prod"): the templates
+/// name their runs from the inputs in `run-name:`, an expression GitHub
+/// evaluates, never a shell; no `run:` script gets an input.
+#[test]
+fn runs_are_named_after_what_they_do() {
+    let dir = repo_root().join("workflows-templates");
+    let run_name = |file: &str| {
+        let text = std::fs::read_to_string(dir.join(file)).unwrap();
+        assert!(!text.lines().any(|l| l.trim_start().starts_with("run:") && l.contains("${{")), "{file}");
+        text.lines().find_map(|l| l.strip_prefix("run-name: ")).map(str::to_owned)
+    };
+    assert_eq!(
+        run_name("promote-release.yml").as_deref(),
+        Some("${{ inputs.release }} ${{ inputs.source }} → ${{ inputs.target }}")
+    );
+    assert_eq!(
+        run_name("rollback.yml").as_deref(),
+        Some("Roll back ${{ inputs.environment }} to ${{ inputs.release || 'the previous good release' }}")
+    );
+    assert_eq!(run_name("release.yml").as_deref(), Some("Deploy ${{ github.event.release.tag_name }} to future"));
+}
+
+/// `--check` and `--dry-run` show what would change as a unified diff,
+/// paths as in the repository.
+#[test]
+fn check_and_dry_run_show_a_unified_diff() {
+    let sb = Sandbox::new();
+    let (code, out, _) = init(&sb, sb.path(), &["--check"]);
+    assert_eq!(code, 3);
+    assert!(out.contains("--- /dev/null\n+++ b/.github/workflows/promote-release.yml\n@@ -0,0 +1,"), "{out}");
+    assert!(out.contains("\n+name: Promote release\n"), "{out}");
+    assert_eq!(init(&sb, sb.path(), &[]).0, 0);
+
+    let path = sb.path().join(".github/workflows/rollback.yml");
+    let ours = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, ours.replacen("name: Roll back\n", "name: Our roll back\n", 1)).unwrap();
+    let (code, out, _) = init(&sb, sb.path(), &["--check"]);
+    assert_eq!(code, 3);
+    let hunk = "--- a/.github/workflows/rollback.yml\n+++ b/.github/workflows/rollback.yml\n@@";
+    assert!(out.contains(hunk), "{out}");
+    assert!(out.contains("\n-name: Our roll back\n+name: Roll back\n"), "{out}");
+    let changed: Vec<&str> = out
+        .lines()
+        .filter(|l| (l.starts_with('+') || l.starts_with('-')) && !l.starts_with("+++") && !l.starts_with("---"))
+        .collect();
+    assert_eq!(changed, ["-name: Our roll back", "+name: Roll back"], "one line changes: {out}");
+
+    let mut c = sb.cmd();
+    c.args(["--output", "json", "init", "--check", "--dir"]).arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    let (_, json, _) = crate::support::run_json(c);
+    let file = json["files"].as_array().unwrap().iter().find(|f| f["state"] == "differs").unwrap();
+    assert!(file["diff"].as_str().unwrap().contains("-name: Our roll back\n+name: Roll back\n"), "{file:#}");
+
+    let mut c = sb.cmd();
+    c.args(["--dry-run", "init", "--force", "--dir"]).arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    let (code, out, _) = run(c);
+    assert_eq!(code, 0);
+    assert!(out.contains("would write") && out.contains("-name: Our roll back\n+name: Roll back\n"), "{out}");
+    assert!(std::fs::read_to_string(&path).unwrap().contains("name: Our roll back"), "a dry run writes nothing");
+}

@@ -135,14 +135,19 @@ fn the_cache_key_follows_the_action_ref_and_its_source() {
     let (k3, d3) = locate(src.path(), "v1");
     assert_ne!(k1, k3);
     assert_ne!(d1, d3);
+    // So is a change in a library crate of the workspace.
+    std::fs::create_dir_all(src.path().join("crates/stagegate-core/src")).unwrap();
+    std::fs::write(src.path().join("crates/stagegate-core/src/lib.rs"), "core").unwrap();
+    assert_ne!(locate(src.path(), "v1").0, k3, "the core's source is part of the key");
     assert!(d1.starts_with("/opt/tool-cache/stagegate/0.1.0-"), "{d1}");
     // Commas are not allowed in cache keys.
     let (k4, _) = locate(src.path(), "a,b");
     assert!(!k4.contains(','), "{k4}");
 }
 
-/// Every key stagegate writes to $GITHUB_OUTPUT (`set_output("key", …)` in
-/// src/) is an output of action.yml, or a consumer cannot read it.
+/// Every key stagegate writes to $GITHUB_OUTPUT (`output("key", …)` in a
+/// command's answer, or `set_output("key", …)`, in src/) is an output of
+/// action.yml, or a consumer cannot read it.
 #[test]
 fn every_output_stagegate_writes_is_declared_in_action_yml() {
     let action: serde_json::Value =
@@ -157,7 +162,7 @@ fn every_output_stagegate_writes_is_declared_in_action_yml() {
                 dirs.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let text = std::fs::read_to_string(&p).unwrap();
-                for part in text.split("set_output(\"").skip(1) {
+                for part in text.split("output(\"").skip(1) {
                     written.insert(part.split('"').next().unwrap().to_owned());
                 }
             }

@@ -152,6 +152,34 @@ fn a_download_that_cannot_be_had_is_tried_again() {
     assert_eq!(lane(&p, "dev"), (Some(v1), Some("imported".into())));
 }
 
+/// Refused credentials do not heal by waiting: the daemon says why and exits 1
+/// instead of retrying for ever (the guard below only keeps a regression from
+/// hanging the suite).
+#[test]
+fn a_watch_daemon_stops_when_the_store_refuses_its_credentials() {
+    let mut p = Pipeline::new(Backend::Remote);
+    p.upload("one.jnl", "1", "dev-modelling");
+    assert_eq!(p.run(&["journal", "seed"]).0, 0);
+    p.wrong_secret();
+    let mut child = spawn(&p, &["journal", "watch", "--lane", "dev", "--exec", &p.import_cmd()]);
+    let guard = std::time::Instant::now() + std::time::Duration::from_secs(120);
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if std::time::Instant::now() > guard {
+            child.kill().unwrap();
+            panic!("the watch daemon kept retrying a refused request");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    };
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(status.code(), Some(1), "{err}");
+    assert!(err.contains("SignatureDoesNotMatch") && err.contains("AWS_SECRET_ACCESS_KEY"), "{err}");
+    assert!(!err.contains("retrying in"), "{err}");
+}
+
 #[test]
 fn a_restarted_watcher_does_not_import_twice() {
     for backend in Backend::ALL {

@@ -4,7 +4,7 @@
 use std::process::Stdio;
 
 use crate::support::journal::{Backend, Options, Pipeline};
-use crate::support::s3::Faults;
+use crate::support::s3::{BUCKET, Faults};
 use crate::support::servicenow::{ServiceNow, change};
 
 fn versions(p: &Pipeline) -> Vec<String> {
@@ -74,6 +74,30 @@ fn a_read_only_cluster_cannot_upload() {
 }
 
 #[test]
+fn a_missing_bucket_or_refused_credentials_fail_at_once_saying_what_to_check() {
+    for (case, code_name, help) in [
+        ("no bucket", "NoSuchBucket", "check the bucket of journal.store"),
+        ("wrong secret", "SignatureDoesNotMatch", "AWS_SECRET_ACCESS_KEY"),
+    ] {
+        let mut p = Pipeline::with(Backend::Remote, Options { retries: 3, ..Options::default() });
+        let file = p.sb.write("model.jnl", "precious journal");
+        if case == "no bucket" {
+            std::fs::remove_dir_all(p.s3.as_ref().unwrap().root.join(BUCKET)).unwrap();
+        } else {
+            p.wrong_secret();
+        }
+        let (code, v, err) = p.json(&["journal", "upload", file.to_str().unwrap(), "--cluster", "dev-modelling"]);
+        assert_eq!(code, 1, "{case}: {err}");
+        let message = v["error"]["message"].as_str().unwrap();
+        assert!(message.contains("failed after 1 attempt(s)"), "{case}: {message}");
+        assert!(message.contains(code_name), "{case}: {message}");
+        assert!(v["error"]["help"].as_str().unwrap().contains(help), "{case}: {v}");
+        assert!(!err.contains("retrying"), "{case}: {err}");
+        assert_eq!(std::fs::read_to_string(&file).unwrap(), "precious journal");
+    }
+}
+
+#[test]
 fn a_failed_upload_exits_1_and_keeps_the_file() {
     for backend in Backend::ALL {
         let mut p = Pipeline::with(backend, Options { retries: 1, ..Options::default() });
@@ -88,7 +112,10 @@ fn a_failed_upload_exits_1_and_keeps_the_file() {
         let (code, v, err) = p.json(&["journal", "upload", file.to_str().unwrap(), "--cluster", "dev-modelling"]);
         assert_eq!(code, 1, "{backend:?}: {err}");
         let message = v["error"]["message"].as_str().unwrap();
-        assert!(message.contains("failed after 2 attempt(s); the local file is untouched"), "{message}");
+        // Neither a refused signature nor a path that is not a directory
+        // passes on another attempt: no retry.
+        assert!(message.contains("failed after 1 attempt(s); the local file is untouched"), "{message}");
+        assert!(!err.contains("retrying"), "{err}");
         if backend == Backend::Remote {
             assert!(message.contains("SignatureDoesNotMatch"), "{message}");
             assert!(!err.contains("not-the-secret") && !message.contains("not-the-secret"));

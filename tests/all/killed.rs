@@ -29,7 +29,7 @@ fn running(pid: &str) -> bool {
 fn staging(sb: &Sandbox) -> serde_json::Value {
     let (code, json, _) = run_json(sb.sg(&["status", "--no-health"]));
     assert_eq!(code, 0);
-    json["environments"].as_array().unwrap().iter().find(|e| e["name"] == "staging").unwrap().clone()
+    json["environments"].as_array().unwrap().iter().find(|e| e["environment"] == "staging").unwrap().clone()
 }
 
 /// A promotion dev → staging whose verify hook starts a background `sleep`

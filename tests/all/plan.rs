@@ -58,10 +58,10 @@ fn approvals_follow_seed_002() {
 
 #[test]
 fn the_plan_has_the_documented_shape_and_order() {
-    let (code, json) = plan("staging", "prod", &["--release", "26.11.21.1", "--ref", "refs/heads/release/v2.0.0"]);
+    let (code, json) = plan("staging", "prod", &["--ref", "refs/heads/release/v2.0.0"]);
     assert_eq!(code, 0, "{json:#}");
     assert_eq!(json["ref"], "refs/heads/release/v2.0.0");
-    assert_eq!(json["release"], "26.11.21.1");
+    assert_eq!(json["release"], serde_json::Value::Null);
     let names: Vec<&str> = json["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
     assert_eq!(
         names,
@@ -80,7 +80,22 @@ fn the_plan_has_the_documented_shape_and_order() {
         ]
     );
     let keys: Vec<&str> = json.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys, ["allowed", "from", "to", "ref", "release", "approvals_required", "reasons", "codes", "steps"]);
+    assert_eq!(
+        keys,
+        [
+            "allowed",
+            "from",
+            "to",
+            "ref",
+            "release",
+            "approvals_required",
+            "approvals_pending",
+            "reasons",
+            "codes",
+            "blockers",
+            "steps"
+        ]
+    );
 }
 
 #[test]
@@ -137,10 +152,10 @@ fn unknown_environments_and_bad_ids_are_invalid_input() {
 fn text_output_is_a_readable_table() {
     let sb = Sandbox::new();
     let mut cmd = sb.seed();
-    cmd.args(["plan", "--from", "active", "--to", "staging", "--release", "26.11.21.1"]);
+    cmd.args(["plan", "--from", "active", "--to", "staging", "--ref", "release/v1"]);
     let (code, out, _) = run(cmd);
     assert_eq!(code, 0);
-    assert!(out.starts_with("✓ active → staging is allowed  (release 26.11.21.1)"), "{out}");
+    assert!(out.starts_with("✓ active → staging is allowed, pending 1 approval  (refs/heads/release/v1)"), "{out}");
     assert!(out.contains("approvals required: 1"));
     assert!(out.lines().any(|l| l.starts_with("5   gate")), "{out}");
     assert!(out.lines().any(|l| l.starts_with("8   health") && l.contains("127.0.0.1:47811/staging/healthz")), "{out}");
@@ -156,7 +171,7 @@ fn under_actions_plan_writes_outputs_and_a_summary() {
     cmd.env("GITHUB_ACTIONS", "true")
         .env("GITHUB_OUTPUT", &output)
         .env("GITHUB_STEP_SUMMARY", &summary)
-        .args(["plan", "--from", "uat", "--to", "prod"]);
+        .args(["--forge", "local", "plan", "--from", "uat", "--to", "prod"]);
     let (code, _, _) = run(cmd);
     assert_eq!(code, 3);
     assert_eq!(crate::support::outputs(&output), crate::support::pairs(&[("allowed", "false")]));

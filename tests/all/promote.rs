@@ -18,7 +18,7 @@ fn status(sb: &Sandbox) -> serde_json::Value {
 }
 
 fn env_status<'a>(json: &'a serde_json::Value, name: &str) -> &'a serde_json::Value {
-    json["environments"].as_array().unwrap().iter().find(|e| e["name"] == name).unwrap()
+    json["environments"].as_array().unwrap().iter().find(|e| e["environment"] == name).unwrap()
 }
 
 #[test]
@@ -109,7 +109,11 @@ fn an_illegal_path_is_refused_before_any_hook_runs() {
     assert_eq!(sb.hook_log(), before);
     let (code, json, _) = run_json(sb.sg(&["promote", "--from", "dev", "--to", "prod", "--release", "1.0.0"]));
     assert_eq!((code, json["outcome"].as_str()), (3, Some("refused")));
-    assert_eq!(json["steps"].as_array().unwrap().len(), 1);
+    assert_eq!(json["steps"][0]["name"], "check-path");
+    assert_eq!(json["steps"][0]["status"], "refused");
+    assert_eq!(json["refusal"]["code"], "stagegate::refused::path");
+    let ran: Vec<&str> = json["steps"].as_array().unwrap().iter().map(|s| s["name"].as_str().unwrap()).collect();
+    assert!(!ran.iter().any(|s| ["backup", "deploy", "verify", "record"].contains(s)), "{ran:?}");
 }
 
 #[test]
@@ -367,7 +371,7 @@ fn under_actions_hook_output_is_grouped_and_the_run_is_summarised() {
     assert_eq!(code, 0, "{out}");
     assert!(out.contains("::group::deploy hook: sh deploy.sh\n") && out.contains("::endgroup::"), "{out}");
     let md = std::fs::read_to_string(summary).unwrap();
-    assert!(md.contains("### stagegate deploy: 1.0.0 to dev") && md.contains("| deploy | Ok |"), "{md}");
+    assert!(md.contains("### ✅ 1.0.0 is live in dev") && md.contains("| deploy | ✓ passed |"), "{md}");
     assert_eq!(crate::support::outputs(&output), crate::support::pairs(&[("outcome", "succeeded")]));
 }
 

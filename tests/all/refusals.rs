@@ -14,7 +14,8 @@ fn refused(sb: &Sandbox, args: &[&str]) -> (i32, String, serde_json::Value) {
     let (code, json, err) = run_json(sb.sg(args));
     assert_eq!(json["outcome"], "refused", "{json:#}\n{err}");
     let message = json["refusal"]["message"].as_str().unwrap_or_default();
-    assert!(json["message"].as_str().unwrap().ends_with(message), "{json:#}");
+    assert!(json["message"].as_str().unwrap().contains(message), "{json:#}");
+    assert_eq!(json["blockers"][0], json["refusal"], "the first blocker is the refusal: {json:#}");
     (code, json["refusal"]["code"].as_str().unwrap_or_default().to_owned(), json)
 }
 

@@ -297,7 +297,16 @@ fn the_local_forge_runs_the_same_lifecycle_offline() {
     let mut c = sb.seed();
     c.args(["release", "next", "--date", "2026-01-05"]);
     let (_, _, err) = run(c);
-    assert!(err.contains("not valid semver"), "zero-padded calver is flagged: {err}");
+    assert!(err.contains("warning: 26.01.05.3 is zero-padded calver, not valid semver"), "flagged: {err}");
+    // Under Actions the warning is an annotation of the run.
+    let mut c = sb.seed();
+    c.env("GITHUB_ACTIONS", "true").args(["--forge", "local", "release", "next", "--date", "2026-01-05"]);
+    let (_, out, err) = run(c);
+    assert_eq!(out.trim(), "26.01.05.3");
+    assert!(
+        err.lines().any(|l| l.starts_with("::warning title=stagegate release next::26.01.05.3 is zero-padded calver")),
+        "{err}"
+    );
 }
 
 #[test]

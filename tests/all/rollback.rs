@@ -12,7 +12,7 @@ fn deploy_dev(sb: &Sandbox, release: &str) {
 fn live(sb: &Sandbox) -> String {
     let (code, json, err) = run_json(sb.sg(&["status", "--no-health"]));
     assert_eq!(code, 0, "{err}");
-    let env = json["environments"].as_array().unwrap().iter().find(|e| e["name"] == "dev").unwrap();
+    let env = json["environments"].as_array().unwrap().iter().find(|e| e["environment"] == "dev").unwrap();
     env["release"].as_str().unwrap_or_default().to_string()
 }
 

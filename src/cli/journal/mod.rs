@@ -78,12 +78,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 
 /// The configured store, wrapped for `--dry-run`.
 async fn open_store(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Store>, Error> {
-    Ok(store::open(&cfg.journal, ctx.dry_run, &ctx.log).await?)
+    Ok(store::open(&cfg.journal, &ctx.writes()).await?)
 }
 
 /// The configured KV, wrapped for `--dry-run`.
 fn open_kv(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Kv>, Error> {
-    Ok(kv::open(&cfg.journal, ctx.dry_run, &ctx.log)?)
+    Ok(kv::open(&cfg.journal, &ctx.writes())?)
 }
 
 /// `250ms`, `30s`, `5m`, `1h` on the command line.
@@ -91,23 +91,5 @@ fn duration(s: &str) -> Result<Duration, String> {
     match s.strip_suffix("ms").map(str::parse::<u64>) {
         Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
         _ => crate::config::duration::parse(s),
-    }
-}
-
-/// Prints a dry run's plan as text.
-fn print_effects(ctx: &Ctx) {
-    for e in ctx.log.entries() {
-        println!("would {e}");
-    }
-}
-
-/// "3m ago" for the status table.
-fn age(at: chrono::DateTime<chrono::Utc>) -> String {
-    let secs = crate::clock::now().signed_duration_since(at).num_seconds().max(0) as u64;
-    match secs {
-        0..60 => format!("{secs}s ago"),
-        60..3600 => format!("{}m ago", secs / 60),
-        3600..86400 => format!("{}h ago", secs / 3600),
-        _ => format!("{}d ago", secs / 86400),
     }
 }

@@ -2,13 +2,16 @@
 
 use std::path::PathBuf;
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Common, Ctx, open_store, print_effects};
+use super::{Common, Ctx, open_store};
+use crate::actions::{cell, fields, inline};
 use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
+use crate::human;
 use crate::journal::upload::{Request, authorize, upload};
+use crate::output::{Out, Output, Render, output, would};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -49,30 +52,74 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     let mandators = authorize(&cfg.journal, &w.cluster, &w.mandators)?;
     approve_change(&cfg, w.change.as_deref()).await?;
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: w.cluster, change: w.change, quiet: false };
+    let req = Request {
+        cluster: w.cluster,
+        change: w.change,
+        quiet: false,
+        notes: std::sync::Arc::new(crate::notes::Stderr),
+    };
     let m = upload(store.clone(), &cfg.journal, &args.file, &req, mandators).await?;
-    if ctx.out.json() {
-        ctx.out.emit(&json!({
-            "version": m.version,
-            "sha256": m.sha256,
-            "size": m.size,
-            "file": m.file,
-            "cluster": m.cluster,
-            "dry_run": ctx.dry_run,
-            "effects": ctx.log.entries(),
-        }));
-    } else if ctx.dry_run {
-        print_effects(ctx);
-    } else {
-        println!(
-            "{} {} as {} ({} bytes, sha256 {}) to {}",
-            ctx.out.good("uploaded"),
-            args.file.display(),
-            ctx.out.bold(&m.version),
-            m.size,
-            m.sha256,
-            store.describe()
-        );
-    }
+    ctx.out.print(&Uploaded {
+        file: args.file.display().to_string(),
+        store: store.describe(),
+        version: m.version,
+        sha256: m.sha256,
+        size: m.size,
+        cluster: m.cluster,
+        uploaded_at: crate::human::timestamp(m.uploaded_at),
+        dry_run: ctx.dry_run,
+        effects: ctx.log.entries(),
+    });
     Ok(Exit::Success)
+}
+
+/// What `journal upload` stored, and where.
+#[derive(Debug, Serialize)]
+struct Uploaded {
+    version: String,
+    sha256: String,
+    /// Bytes.
+    size: u64,
+    /// The file as given on the command line.
+    file: String,
+    cluster: String,
+    /// The store it went to (`s3://bucket/prefix`, `file://…`).
+    store: String,
+    uploaded_at: String,
+    dry_run: bool,
+    effects: Vec<String>,
+}
+
+impl Render for Uploaded {
+    fn text(&self, o: &Out) -> String {
+        if self.dry_run {
+            return would(&self.effects);
+        }
+        format!(
+            "{} {} as {} ({}, sha256 {}) to {}",
+            o.good("uploaded"),
+            self.file,
+            o.bold(&self.version),
+            human::size(self.size),
+            self.sha256,
+            self.store
+        )
+    }
+
+    fn summary(&self) -> Option<String> {
+        let verb = if self.dry_run { "would upload" } else { "uploaded" };
+        let rows = [
+            ("Version", format!("`{}`", cell(&self.version))),
+            ("File", cell(&self.file)),
+            ("Size", human::size(self.size)),
+            ("Sha256", format!("`{}`", cell(&self.sha256))),
+            ("Cluster", cell(&self.cluster)),
+            ("Store", cell(&self.store)),
+        ];
+        Some(format!("### Journal {verb}: {}\n\n{}", inline(&self.version), fields(&rows)))
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        vec![output("version", &self.version), output("sha256", &self.sha256)]
+    }
 }

@@ -1,47 +1,83 @@
 //! `stagegate journal versions`: what the store holds, newest first.
 
-use serde_json::json;
+use chrono::{DateTime, Utc};
+use serde::Serialize;
 
 use super::{Common, Ctx, open_store};
 use crate::error::{Error, Exit};
+use crate::human;
 use crate::journal::upload::versions;
-use crate::output::table;
+use crate::output::{Out, Render, table};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
+
+/// The versions in the store, newest first.
+#[derive(Debug, Serialize)]
+struct Versions {
+    versions: Vec<Version>,
+    #[serde(skip)]
+    store: String,
+    #[serde(skip)]
+    now: DateTime<Utc>,
+}
+
+#[derive(Debug, Serialize)]
+struct Version {
+    version: String,
+    cluster: String,
+    file: String,
+    sha256: String,
+    /// Bytes.
+    size: u64,
+    uploaded_at: String,
+    #[serde(skip)]
+    uploaded: DateTime<Utc>,
+    change: Option<String>,
+    mandators: Vec<String>,
+}
 
 pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
     let cfg = common.load(ctx)?;
     let store = open_store(ctx, &cfg).await?;
     let list = versions(store.as_ref()).await?;
-    if ctx.out.json() {
-        let versions: Vec<_> = list
-            .iter()
-            .map(|m| {
-                json!({
-                    "version": m.version, "cluster": m.cluster, "file": m.file, "sha256": m.sha256,
-                    "size": m.size, "uploaded_at": m.uploaded_at, "change": m.change, "mandators": m.mandators,
-                })
-            })
-            .collect();
-        ctx.out.emit(&json!({ "versions": versions }));
-    } else if list.is_empty() {
-        println!("no journal versions in {}", store.describe());
-    } else {
-        let rows: Vec<Vec<String>> = list
+    let versions = list
+        .into_iter()
+        .map(|m| Version {
+            uploaded_at: human::timestamp(m.uploaded_at),
+            uploaded: m.uploaded_at,
+            version: m.version,
+            cluster: m.cluster,
+            file: m.file,
+            sha256: m.sha256,
+            size: m.size,
+            change: m.change,
+            mandators: m.mandators,
+        })
+        .collect();
+    ctx.out.print(&Versions { versions, store: store.describe(), now: ctx.now() });
+    Ok(Exit::Success)
+}
+
+impl Render for Versions {
+    fn text(&self, _: &Out) -> String {
+        if self.versions.is_empty() {
+            return format!("no journal versions in {}", self.store);
+        }
+        let rows: Vec<Vec<String>> = self
+            .versions
             .iter()
             .map(|m| {
                 vec![
                     m.version.clone(),
                     m.cluster.clone(),
                     m.file.clone(),
-                    m.size.to_string(),
-                    m.uploaded_at.format("%Y-%m-%d %H:%M:%SZ").to_string(),
+                    human::size(m.size),
+                    human::when(self.now, m.uploaded),
                     m.sha256.chars().take(12).collect(),
                 ]
             })
             .collect();
-        println!("{}", table(&["VERSION", "CLUSTER", "FILE", "SIZE", "UPLOADED", "SHA256"], &rows));
+        table(&["VERSION", "CLUSTER", "FILE", "SIZE", "UPLOADED", "SHA256"], &rows)
     }
-    Ok(Exit::Success)
 }

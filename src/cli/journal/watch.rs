@@ -7,15 +7,17 @@
 
 use std::time::Duration;
 
-use serde_json::json;
+use serde::Serialize;
 
-use super::{Common, Ctx, duration, open_kv, open_store, print_effects};
+use super::{Common, Ctx, duration, open_kv, open_store};
+use crate::actions::inline;
 use crate::error::{Error, Exit, InputError};
 use crate::journal::JournalError;
 use crate::journal::import::{Importer, Outcome};
 use crate::journal::kv::Watch;
 use crate::journal::lanes::Lanes;
 use crate::journal::retry::backoff;
+use crate::output::{Format, Out, Output, Render, output, would};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -43,23 +45,75 @@ pub struct Args {
     wait: Duration,
 }
 
+/// One line of the watch log, timestamped (`--now` fixes the time): what
+/// the watcher did for the lane's current assignment.
 fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
-    let text = match o {
+    say(ctx, &describe(&ctx.out, lane, o, ctx.dry_run));
+}
+
+/// What the watcher did, in words (painted through `out`).
+fn describe(out: &Out, lane: &str, o: &Outcome, dry_run: bool) -> String {
+    match o {
         Outcome::Unassigned => format!("{lane}: no version assigned yet"),
-        Outcome::Imported { version } if ctx.dry_run => format!("{lane}: would import {version}"),
-        Outcome::Imported { version } => format!("{lane}: {} {version}", ctx.out.good("imported")),
+        Outcome::Imported { version } if dry_run => format!("{lane}: would import {version}"),
+        Outcome::Imported { version } => format!("{lane}: {} {version}", out.good("imported")),
         Outcome::AlreadyImported { version } => format!("{lane}: {version} already imported"),
         Outcome::PreviouslyFailed { version } => {
-            format!("{lane}: {version} {} before; not retried (use --retry-failed)", ctx.out.bad("failed"))
+            format!("{lane}: {version} {} before; not retried (use --retry-failed)", out.bad("failed"))
         }
         Outcome::Busy { version, owner } => format!("{lane}: {version} is being imported by {owner}"),
-        Outcome::Failed { version, detail } => format!("{lane}: {} {version}: {detail}", ctx.out.bad("failed")),
+        Outcome::Failed { version, detail } => {
+            let (head, tail) = detail.split_once('\n').unwrap_or((detail, ""));
+            let tail: String = tail.lines().map(|l| format!("\n    │ {l}")).collect();
+            format!(
+                "{lane}: {} {version}: {head}{tail}\n  to import it again once fixed: stagegate journal watch --lane {lane} --once --retry-failed",
+                out.bad("failed")
+            )
+        }
         Outcome::Interrupted { version, detail } => format!(
             "{lane}: {version} {}: {detail}; not imported again: check the import, then run `stagegate journal watch --lane {lane} --once --retry-failed` to import it again",
-            ctx.out.bad("needs attention")
+            out.bad("needs attention")
         ),
-    };
+    }
+}
+
+/// A line of the watch log, after the time: on stdout, or on stderr when
+/// stdout is for the one JSON document.
+fn say(ctx: &Ctx, text: &str) {
+    let text = format!("{} {text}", ctx.out.dim(&crate::human::timestamp(ctx.now())));
     if ctx.out.json() { eprintln!("{text}") } else { println!("{text}") }
+}
+
+/// What the watcher did, for `--output json` and the step summary.
+#[derive(Debug, Serialize)]
+struct Watched {
+    lane: String,
+    outcomes: Vec<Outcome>,
+    dry_run: bool,
+    effects: Vec<String>,
+}
+
+impl Render for Watched {
+    fn text(&self, _: &Out) -> String {
+        if self.dry_run { would(&self.effects) } else { String::new() }
+    }
+
+    fn summary(&self) -> Option<String> {
+        let plain = Out { format: Format::Text, color: false };
+        let lines: String = self
+            .outcomes
+            .iter()
+            .map(|o| format!("- {}\n", inline(&describe(&plain, &self.lane, o, self.dry_run))))
+            .collect();
+        Some(format!("### Journal lane {}\n\n{lines}", inline(&self.lane)))
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        match self.outcomes.last() {
+            Some(Outcome::Imported { version }) => vec![output("version", version)],
+            _ => Vec::new(),
+        }
+    }
 }
 
 pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
@@ -89,10 +143,21 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         stale_after: args.stale_after,
         retry_failed: args.retry_failed,
         pass_env: cfg.journal.pass_env.clone(),
-        dry_run: ctx.dry_run,
-        log: ctx.log.clone(),
+        writes: ctx.writes(),
         quiet: false,
+        notes: std::sync::Arc::new(crate::notes::Stderr),
     };
+    say(
+        ctx,
+        &format!(
+            "watching lane {} (key {key} in {}) for versions from {}; importing with `{}`{}",
+            args.lane,
+            kv.describe(),
+            importer.store.describe(),
+            importer.command,
+            if args.once { ", once" } else { " until Ctrl-C" }
+        ),
+    );
     let mut watch = Watch::new(kv, key, args.wait);
     let mut outcomes = Vec::new();
     let mut errors = 0u32;
@@ -129,12 +194,12 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                     }
                 }
             }
-            Err(e) if args.once => return Err(e.into()),
+            Err(e) if args.once || e.is_permanent() => return Err(e.into()),
             Err(e) => {
                 errors += 1;
                 let wait = backoff(errors).max(Duration::from_secs(1));
                 eprintln!("{:?}", miette::Report::new(e));
-                eprintln!("{}: retrying in {}s", args.lane, wait.as_secs());
+                say(ctx, &format!("{}: retrying in {}s", args.lane, wait.as_secs()));
                 tokio::select! {
                     () = tokio::time::sleep(wait) => watch.refresh(),
                     () = &mut stop => break,
@@ -143,13 +208,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         }
     }
     let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. } | Outcome::Interrupted { .. }));
-    if ctx.out.json() {
-        ctx.out.emit(&json!({
-            "lane": args.lane, "outcomes": outcomes, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
-        }));
-    } else if ctx.dry_run {
-        print_effects(ctx);
-    }
+    ctx.out.print(&Watched { lane: args.lane, outcomes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
     Ok(if failed && args.once { Exit::Failed } else { Exit::Success })
 }
 

@@ -12,16 +12,17 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 
 use super::upload::{Writer, approve_change};
 use super::{Common, Ctx, duration, open_store};
+use crate::actions::{inline, markdown_table};
 use crate::error::{Error, Exit};
-use crate::forge::state::Document;
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
 use crate::journal::upload::{Request, authorize, hash_file, upload};
+use crate::output::{Out, Output, Render, output, would};
+use crate::state::Document;
 
 const REGISTRY: &str = "journal-uploads.json";
 
@@ -114,7 +115,8 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         return Err(JournalError::BadFile(args.dir.display().to_string()).into());
     }
     let store = open_store(ctx, &cfg).await?;
-    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false };
+    let notes = std::sync::Arc::new(crate::notes::Stderr);
+    let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false, notes };
     let mut previous = scan(&args.dir)?.files;
     let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
     // Said once per file and reason, and in the final report.
@@ -174,12 +176,12 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             }
             match upload(store.clone(), &cfg.journal, path, &req, mandators.clone()).await {
                 Ok(m) => {
-                    eprintln!("uploaded {} as {}", path.display(), m.version);
+                    eprintln!("uploaded {} as {} ({})", path.display(), m.version, crate::human::size(m.size));
                     let u =
                         Uploaded { size: sig.0, mtime_ns: sig.1, sha256: m.sha256.clone(), version: m.version.clone() };
                     remember(ctx, &key, u)?;
                     failed.remove(&key);
-                    uploaded.push(json!({"file": key, "version": m.version, "sha256": m.sha256, "size": m.size}));
+                    uploaded.push(Sent { file: key, version: m.version, sha256: m.sha256, size: m.size });
                 }
                 Err(e) => {
                     let message = e.to_string();
@@ -196,25 +198,16 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             break;
         }
     }
-    let failed: Vec<_> = failed.into_iter().map(|(f, e)| json!({"file": f, "error": e})).collect();
-    let skipped: Vec<_> =
-        skipped.into_iter().map(|(f, why)| json!({"file": f.display().to_string(), "reason": why})).collect();
-    if ctx.out.json() {
-        ctx.out.emit(&json!({
-            "uploaded": uploaded, "failed": failed, "skipped": skipped, "dry_run": ctx.dry_run, "effects": ctx.log.entries(),
-        }));
-    } else {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-        for f in &failed {
-            println!(
-                "{} {} (kept, tried again on the next scan)",
-                ctx.out.bad("not uploaded:"),
-                f["file"].as_str().unwrap_or_default()
-            );
-        }
-    }
+    let report = DirReport {
+        directory: args.dir.display().to_string(),
+        failed: failed.into_iter().map(|(file, error)| Failure { file, error }).collect(),
+        skipped: skipped.into_iter().map(|(f, reason)| Skip { file: f.display().to_string(), reason }).collect(),
+        uploaded,
+        dry_run: ctx.dry_run,
+        effects: ctx.log.entries(),
+    };
+    ctx.out.print(&report);
+    let failed = report.failed;
     Ok(if failed.is_empty() { Exit::Success } else { Exit::Failed })
 }
 
@@ -226,4 +219,72 @@ fn remember(ctx: &Ctx, key: &str, u: Uploaded) -> Result<(), Error> {
         r.files.insert(key.to_string(), u);
     })?;
     Ok(())
+}
+
+/// What one pass (or a watch until Ctrl-C) did with the directory.
+#[derive(Debug, Serialize)]
+struct DirReport {
+    directory: String,
+    uploaded: Vec<Sent>,
+    failed: Vec<Failure>,
+    skipped: Vec<Skip>,
+    dry_run: bool,
+    effects: Vec<String>,
+}
+
+#[derive(Debug, Serialize)]
+struct Sent {
+    file: String,
+    version: String,
+    sha256: String,
+    size: u64,
+}
+
+#[derive(Debug, Serialize)]
+struct Failure {
+    file: String,
+    error: String,
+}
+
+#[derive(Debug, Serialize)]
+struct Skip {
+    file: String,
+    reason: String,
+}
+
+impl Render for DirReport {
+    fn text(&self, o: &Out) -> String {
+        let mut text = would(&self.effects);
+        for f in &self.failed {
+            text.push_str(&format!("{} {} (kept, tried again on the next scan)\n", o.bad("not uploaded:"), f.file));
+        }
+        if self.uploaded.is_empty() && self.failed.is_empty() && self.effects.is_empty() {
+            let waiting =
+                if self.skipped.is_empty() { String::new() } else { format!(" ({} skipped)", self.skipped.len()) };
+            text.push_str(&format!("nothing new in {}{waiting}\n", self.directory));
+        }
+        text
+    }
+
+    fn summary(&self) -> Option<String> {
+        if self.uploaded.is_empty() && self.failed.is_empty() {
+            return None;
+        }
+        let mut rows: Vec<Vec<String>> = self
+            .uploaded
+            .iter()
+            .map(|u| vec![u.file.clone(), u.version.clone(), crate::human::size(u.size), "uploaded".into()])
+            .collect();
+        rows.extend(self.failed.iter().map(|f| vec![f.file.clone(), "—".into(), "—".into(), f.error.clone()]));
+        let table = markdown_table(&["File", "Version", "Size", "Outcome"], &rows);
+        Some(format!("### Journals from {}\n\n{table}", inline(&self.directory)))
+    }
+
+    /// The newest upload's version and sha256.
+    fn outputs(&self) -> Vec<Output> {
+        match self.uploaded.last() {
+            Some(u) => vec![output("version", &u.version), output("sha256", &u.sha256)],
+            None => Vec::new(),
+        }
+    }
 }

@@ -4,9 +4,7 @@
 //! *all* releases. If two runs still race and both create, the newer one
 //! deletes its own and reports the older: the repository converges on one.
 
-use serde_json::json;
-
-use super::{DateArgs, report};
+use super::{DateArgs, Done};
 use crate::cli::Ctx;
 use crate::error::{Error, Exit};
 use crate::forge::NewRelease;
@@ -62,15 +60,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let version = tag.strip_prefix(cfg.release.tag_prefix.as_str()).unwrap_or(&tag).to_string();
     let existing = forge.releases().await?;
     if let Some(r) = existing.iter().filter(|r| r.tag == tag).min_by_key(|r| r.id) {
-        let state = if r.draft { "draft" } else { "published" };
-        report(
-            ctx,
-            "found the existing release for",
-            &tag,
-            &version,
-            Some(&r.html_url),
-            json!({"id": r.id, "draft": r.draft, "created": false, "state": state}),
-        );
+        ctx.out.print(&Done {
+            release_url: Some(r.html_url.clone()),
+            id: Some(r.id),
+            draft: Some(r.draft),
+            created: Some(false),
+            ..Done::new(ctx, "found the existing release for", &tag, &version)
+        });
         return Ok(Exit::Success);
     }
     let new = NewRelease {
@@ -96,13 +92,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         }
     }
     let verb = if created.draft { "drafted a release for" } else { "released" };
-    report(
-        ctx,
-        verb,
-        &tag,
-        &version,
-        Some(&created.html_url),
-        json!({"id": created.id, "draft": created.draft, "created": true}),
-    );
+    ctx.out.print(&Done {
+        release_url: Some(created.html_url.clone()),
+        id: Some(created.id),
+        draft: Some(created.draft),
+        created: Some(true),
+        ..Done::new(ctx, verb, &tag, &version)
+    });
     Ok(Exit::Success)
 }

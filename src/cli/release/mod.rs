@@ -7,13 +7,14 @@ mod publish;
 mod tag;
 
 use chrono::NaiveDate;
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::actions;
 use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::forge::Forge;
+use crate::output::{Out, Output, Render, output};
 use crate::version::{self, Bump, Next};
 
 #[derive(Debug, clap::Subcommand)]
@@ -66,33 +67,63 @@ pub async fn next_version(cfg: &Config, forge: &dyn Forge, d: &DateArgs) -> Resu
         .map_err(|e| Error::invalid(e, "fix `release.format` (stagegate check)"))
 }
 
-/// Prints a release result and writes the Actions outputs and summary line.
-pub fn report(ctx: &Ctx, verb: &str, tag: &str, version: &str, url: Option<&str>, extra: serde_json::Value) {
-    actions::set_output("tag", tag);
-    actions::set_output("version", version);
-    if let Some(u) = url.filter(|u| !u.is_empty()) {
-        actions::set_output("release-url", u);
+/// What `release tag|draft|publish` did, to which tag.
+#[derive(Debug, Default, Serialize)]
+pub struct Done {
+    /// `tagged`, `published`, `found the existing release for`, …
+    #[serde(skip)]
+    verb: String,
+    pub tag: String,
+    pub version: String,
+    pub release_url: Option<String>,
+    /// The release's id on the forge (`draft`, `publish`).
+    pub id: Option<u64>,
+    pub draft: Option<bool>,
+    /// `draft`: whether this run created the release (else a rerun found it).
+    pub created: Option<bool>,
+    /// `tag`: the commit tagged, and how many tries it took to find a free tag.
+    pub sha: Option<String>,
+    pub attempts: Option<u32>,
+    pub dry_run: bool,
+    /// `--dry-run`: the writes that were skipped.
+    pub effects: Vec<String>,
+}
+
+impl Done {
+    pub fn new(ctx: &Ctx, verb: &str, tag: &str, version: &str) -> Done {
+        Done {
+            verb: verb.to_owned(),
+            tag: tag.to_owned(),
+            version: version.to_owned(),
+            dry_run: ctx.dry_run,
+            effects: ctx.log.entries(),
+            ..Done::default()
+        }
     }
-    let link = url.filter(|u| !u.is_empty()).map_or(String::new(), |u| format!(" — {u}"));
-    actions::summary(&actions::inline(&format!("- stagegate: {verb} {tag}{link}")));
-    if ctx.out.json() {
-        let mut doc = json!({"tag": tag, "version": version});
-        if let Some(u) = url {
-            doc["release_url"] = json!(u);
+
+    fn link(&self) -> String {
+        self.release_url.as_deref().filter(|u| !u.is_empty()).map_or(String::new(), |u| format!(" — {u}"))
+    }
+}
+
+impl Render for Done {
+    fn text(&self, o: &Out) -> String {
+        if self.dry_run {
+            return crate::output::would(&self.effects);
         }
-        if let (Some(d), Some(e)) = (doc.as_object_mut(), extra.as_object()) {
-            d.extend(e.clone());
+        format!("{} {} {}{}", o.good("✓"), self.verb, o.bold(&self.tag), self.link())
+    }
+
+    fn summary(&self) -> Option<String> {
+        let what = actions::link(&self.tag, self.release_url.as_deref().filter(|u| u.starts_with("http")));
+        Some(format!("- stagegate: {} {what}", actions::inline(&self.verb)))
+    }
+
+    fn outputs(&self) -> Vec<Output> {
+        let mut out = vec![output("tag", &self.tag), output("version", &self.version)];
+        if let Some(u) = self.release_url.as_deref().filter(|u| !u.is_empty()) {
+            out.push(output("release-url", u));
         }
-        if ctx.dry_run {
-            doc["dry_run"] = json!(true);
-            doc["effects"] = json!(ctx.log.entries());
-        }
-        ctx.out.emit(&doc);
-    } else if ctx.dry_run {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-    } else {
-        println!("{} {verb} {}{link}", ctx.out.good("✓"), ctx.out.bold(tag));
+        out
     }
 }

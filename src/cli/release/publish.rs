@@ -1,9 +1,7 @@
 //! `stagegate release publish ID|TAG`: draft → published, marked latest.
 //! Publishing an already published release is a no-op, so reruns are safe.
 
-use serde_json::json;
-
-use super::report;
+use super::Done;
 use crate::cli::Ctx;
 use crate::error::{Error, Exit};
 use crate::forge::ForgeError;
@@ -34,13 +32,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let published = forge.publish_release(release.id).await?;
     let version = published.tag.strip_prefix(cfg.release.tag_prefix.as_str()).unwrap_or(&published.tag).to_string();
     let verb = if was_draft { "published" } else { "already published" };
-    report(
-        ctx,
-        verb,
-        &published.tag,
-        &version,
-        Some(&published.html_url),
-        json!({"id": published.id, "draft": published.draft}),
-    );
+    ctx.out.print(&Done {
+        release_url: Some(published.html_url.clone()),
+        id: Some(published.id),
+        draft: Some(published.draft),
+        ..Done::new(ctx, verb, &published.tag, &version)
+    });
     Ok(Exit::Success)
 }

@@ -2,9 +2,7 @@
 //! day both read "next is .3"; one creates it, the other meets "already exists",
 //! re-reads and takes .4. Bounded, so a stuck repository does not spin forever.
 
-use serde_json::json;
-
-use super::{DateArgs, next_version, report};
+use super::{DateArgs, Done, next_version};
 use crate::cli::Ctx;
 use crate::error::{Error, Exit};
 use crate::forge::{ForgeError, ForgeKind, NewTag, TagOutcome};
@@ -59,7 +57,12 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         };
         match forge.create_tag(&tag).await? {
             TagOutcome::Created(_) => {
-                report(ctx, "tagged", &next.tag, &next.version, None, json!({"sha": sha, "attempts": attempt}));
+                let done = Done {
+                    sha: Some(sha),
+                    attempts: Some(attempt),
+                    ..Done::new(ctx, "tagged", &next.tag, &next.version)
+                };
+                ctx.out.print(&done);
                 return Ok(Exit::Success);
             }
             TagOutcome::Taken => tracing::info!("tag {} was taken by another run; taking the next", next.tag),

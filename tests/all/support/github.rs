@@ -183,6 +183,15 @@ impl Harness {
             .collect()
     }
 
+    /// Every deployment status of `repo` as GitHub would list it (GitHub's
+    /// JSON shape), deployment by deployment, oldest first.
+    pub fn status_records(&self, repo: &str) -> Vec<Value> {
+        let repos = self.server.repos.lock().unwrap();
+        let Some(r) = repos.get(repo) else { return vec![] };
+        let ids = r.deployments.iter().filter_map(|d| d["id"].as_u64());
+        ids.flat_map(|id| r.statuses.get(&id).cloned().unwrap_or_default()).collect()
+    }
+
     /// An environment of `repo` as the server holds it (GitHub's JSON shape).
     pub fn environment(&self, repo: &str, name: &str) -> Option<Value> {
         self.server.repos.lock().unwrap().get(repo)?.environments.get(name).cloned()

@@ -112,6 +112,11 @@ async fn create_status(
         "target_url": log, "log_url": log, "created_at": at, "updated_at": at,
         "deployment_url": du, "repository_url": s.url(&format!("/repos/{o}/{r}"))
     });
+    // GitHub keeps the environment's URL the status was posted with.
+    let mut status = status;
+    if let Some(url) = v["environment_url"].as_str().filter(|u| !u.is_empty()) {
+        status["environment_url"] = json!(url);
+    }
     repo.statuses.entry(id).or_default().push(status.clone());
     (StatusCode::CREATED, axum::Json(status)).into_response()
 }

@@ -1,0 +1,487 @@
+//! From a YAML node tree to `Config`, collecting every unknown key and wrong type.
+//!
+//! A field with a problem gets a diagnostic and its default, and the walk goes on:
+//! an environment with a misspelt key is still an environment, so its edges do
+//! not turn into a cascade of "unknown environment" errors.
+
+mod journal;
+mod values;
+
+use super::node::{self, Node, Pos, Value};
+use super::*;
+
+pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
+    if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
+        diags.push(
+            Diagnostic::error(Pos { line: 1, column: 1, ..Pos::default() }, "the config file is empty")
+                .help("start from `stagegate init`, or see the configuration example in the README"),
+        );
+        return None;
+    }
+    let root = match node::parse(text) {
+        Ok((root, problems)) => {
+            for p in problems {
+                let help = p.help.unwrap_or("each key may appear once in a mapping; keep one");
+                diags.push(Diagnostic::error(p.pos, p.message).help(help));
+            }
+            root
+        }
+        Err(e) => {
+            let help = e.help.unwrap_or("fix the YAML syntax");
+            diags.push(Diagnostic::error(e.pos, format!("invalid YAML: {}", e.message)).help(help));
+            return None;
+        }
+    };
+    let mut w = Walker { diags };
+    w.config(&root)
+}
+
+struct Walker<'d> {
+    diags: &'d mut Vec<Diagnostic>,
+}
+
+/// The entries of a mapping, with unknown keys already reported.
+struct Fields<'n> {
+    entries: &'n [(Node, Node)],
+}
+
+impl<'n> Fields<'n> {
+    fn get(&self, key: &str) -> Option<&'n Node> {
+        self.entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)).map(|(_, v)| v)
+    }
+}
+
+impl Walker<'_> {
+    fn error(&mut self, pos: Pos, message: impl Into<String>, help: impl Into<String>) {
+        self.diags.push(Diagnostic::error(pos, message).help(help));
+    }
+
+    fn wrong_type(&mut self, node: &Node, what: &str, expected: &str) {
+        self.error(
+            node.pos,
+            format!("`{what}` must be {expected}, found {}", node.value.kind()),
+            format!("write {expected} here"),
+        );
+    }
+
+    /// A mapping whose keys must all be in `allowed`.
+    fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, what, "a mapping");
+            return None;
+        };
+        for (k, _) in entries {
+            match &k.value {
+                Value::Str(key) if allowed.contains(&key.as_str()) => {}
+                Value::Str(key) => {
+                    let help = match names::closest(key, allowed.iter().copied()) {
+                        Some(c) => format!("did you mean `{c}`? Allowed here: {}", allowed.join(", ")),
+                        None => format!("allowed keys in `{what}`: {}", allowed.join(", ")),
+                    };
+                    self.diags.push(
+                        Diagnostic::error(k.pos, format!("unknown key `{key}` in `{what}`"))
+                            .help(help)
+                            .label("unknown key"),
+                    );
+                }
+                other => self.error(
+                    k.pos,
+                    format!("keys in `{what}` must be strings, found {}", other.kind()),
+                    format!("allowed keys: {}", allowed.join(", ")),
+                ),
+            }
+        }
+        Some(Fields { entries })
+    }
+
+    fn string(&mut self, node: &Node, what: &str) -> Option<Text> {
+        match &node.value {
+            Value::Str(s) => Some(Text::new(s.clone(), node.pos)),
+            _ => {
+                self.wrong_type(node, what, "a string");
+                None
+            }
+        }
+    }
+
+    /// A hook or import command: a string with something to run in it.
+    fn command(&mut self, f: &Fields, key: &str) -> Option<String> {
+        let t = f.get(key).and_then(|n| self.string(n, key))?;
+        if t.value.trim().is_empty() {
+            self.error(
+                t.pos,
+                format!("`{key}` is empty: there is no command to run"),
+                format!("write the command, or leave `{key}` out to skip it"),
+            );
+            return None;
+        }
+        Some(t.value)
+    }
+
+    fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
+        f.get(key).and_then(|n| self.string(n, key)).map(|t| t.value)
+    }
+
+    fn boolean(&mut self, f: &Fields, key: &str, default: bool) -> bool {
+        match f.get(key) {
+            None => default,
+            Some(Node { value: Value::Bool(b), .. }) => *b,
+            Some(n) => {
+                self.wrong_type(n, key, "true or false");
+                default
+            }
+        }
+    }
+
+    fn uint(&mut self, f: &Fields, key: &str, max: i64) -> Option<(i64, Pos)> {
+        let n = f.get(key)?;
+        match &n.value {
+            Value::Int(i) if (0..=max).contains(i) => Some((*i, n.pos)),
+            Value::Int(i) => {
+                self.error(
+                    n.pos,
+                    format!("`{key}` is {i}, out of range"),
+                    format!("use a whole number from 0 to {max}"),
+                );
+                None
+            }
+            _ => {
+                self.wrong_type(n, key, "a whole number");
+                None
+            }
+        }
+    }
+
+    /// A list of strings; a single string is accepted as a list of one.
+    fn strings(&mut self, node: &Node, what: &str) -> Vec<Text> {
+        match &node.value {
+            Value::Str(_) => self.string(node, what).into_iter().collect(),
+            Value::Seq(items) => items.iter().filter_map(|i| self.string(i, what)).collect(),
+            _ => {
+                self.wrong_type(node, what, "a list of strings");
+                Vec::new()
+            }
+        }
+    }
+
+    fn config(&mut self, root: &Node) -> Option<Config> {
+        const TOP: &[&str] = &["version", "release", "environments", "promotions", "steps", "journal", "servicenow"];
+        let f = self.fields(root, "the config file", TOP)?;
+        let version = match f.get("version") {
+            None => {
+                self.error(
+                    Pos { line: 1, column: 1, ..root.pos },
+                    "missing `version`",
+                    "add `version: 1` at the top of the file",
+                );
+                1
+            }
+            Some(n) => match n.value {
+                Value::Int(1) => 1,
+                _ => {
+                    let found = match &n.value {
+                        Value::Int(i) => i.to_string(),
+                        Value::Str(s) => format!("\"{s}\""),
+                        v => v.kind().to_string(),
+                    };
+                    self.error(
+                        n.pos,
+                        format!("unsupported config version {found}"),
+                        "this stagegate reads `version: 1`",
+                    );
+                    1
+                }
+            },
+        };
+        let release = f.get("release").map(|n| self.release(n)).unwrap_or_default();
+        let environments = match f.get("environments") {
+            Some(n) => self.environments(n),
+            None => {
+                self.error(
+                    Pos { line: 1, column: 1, ..root.pos },
+                    "missing `environments`",
+                    "list your environments under `environments:`",
+                );
+                Vec::new()
+            }
+        };
+        let promotions = f.get("promotions").map(|n| self.promotions(n)).unwrap_or_default();
+        let steps = f.get("steps").map(|n| self.steps(n)).unwrap_or_default();
+        let journal = f.get("journal").map(|n| self.journal(n)).unwrap_or_default();
+        let servicenow = f.get("servicenow").and_then(|n| {
+            let g = self.fields(n, "servicenow", &["instance"])?;
+            match g.get("instance") {
+                Some(i) => self.string(i, "instance").map(|t| ServiceNow { instance: t.value }),
+                None => {
+                    self.error(n.pos, "`servicenow` needs `instance`", "e.g. instance: https://acme.service-now.com");
+                    None
+                }
+            }
+        });
+        Some(Config { version, release, environments, promotions, steps, journal, servicenow })
+    }
+
+    fn release(&mut self, node: &Node) -> Release {
+        const KEYS: &[&str] = &["scheme", "format", "tag_prefix", "draft", "generate_notes", "name", "body"];
+        let mut r = Release::default();
+        let Some(f) = self.fields(node, "release", KEYS) else { return r };
+        if let Some(n) = f.get("scheme") {
+            match self.string(n, "scheme").map(|t| t.value).as_deref() {
+                Some("calver") => r.scheme = Scheme::Calver,
+                Some("semver") => r.scheme = Scheme::Semver,
+                Some(other) => {
+                    self.error(n.pos, format!("unknown release scheme `{other}`"), "use `calver` or `semver`")
+                }
+                None => {}
+            }
+        }
+        if let Some(t) = f.get("format").and_then(|n| self.string(n, "format"))
+            && let Some(format) = self.calver_format(t, r.scheme)
+        {
+            r.format = format;
+        }
+        if let Some(p) = f.get("tag_prefix").and_then(|n| self.string(n, "tag_prefix")) {
+            r.tag_prefix = p.value;
+            r.tag_prefix_pos = p.pos;
+        }
+        r.draft = self.boolean(&f, "draft", true);
+        r.generate_notes = self.boolean(&f, "generate_notes", true);
+        if let Some(n) = f.get("name").and_then(|n| self.string(n, "name")) {
+            r.name = Some(n.value);
+            r.name_pos = n.pos;
+        }
+        r.body = self.opt_string(&f, "body");
+        r
+    }
+
+    fn environments(&mut self, node: &Node) -> Vec<Environment> {
+        let Value::Map(entries) = &node.value else {
+            self.wrong_type(node, "environments", "a mapping of environment names");
+            return Vec::new();
+        };
+        let mut envs: Vec<Environment> = Vec::new();
+        for (k, v) in entries {
+            let Some(name) = self.string(k, "environment name") else { continue };
+            if !valid_env_name(&name.value) {
+                self.error(
+                    k.pos,
+                    format!("invalid environment name `{}`", name.value),
+                    "use letters, digits, `-`, `_` and `.` (GitHub environment names)",
+                );
+            }
+            envs.push(self.environment(name, v));
+        }
+        envs
+    }
+
+    fn environment(&mut self, name: Text, node: &Node) -> Environment {
+        const KEYS: &[&str] = &[
+            "branches",
+            "tags",
+            "auto_deploy",
+            "approvals",
+            "freeze",
+            "freeze_override",
+            "soak",
+            "health",
+            "change",
+            "url",
+            "protection_rule",
+        ];
+        let mut env = Environment {
+            name: name.value.clone(),
+            pos: name.pos,
+            branches: Vec::new(),
+            tags: Vec::new(),
+            auto_deploy: false,
+            approvals: Approvals { pos: name.pos, required_pos: name.pos, ..Approvals::default() },
+            freeze: Vec::new(),
+            freeze_override: false,
+            soak: None,
+            health: Vec::new(),
+            change_required: false,
+            url: None,
+            protection_rule: false,
+        };
+        if matches!(node.value, Value::Null) {
+            return env; // `staging:` with nothing under it: an environment with defaults.
+        }
+        let what = format!("environments.{}", name.value);
+        let Some(f) = self.fields(node, &what, KEYS) else { return env };
+        env.branches = f.get("branches").map(|n| self.patterns(n, "branches", "branch")).unwrap_or_default();
+        env.tags = f.get("tags").map(|n| self.patterns(n, "tags", "tag")).unwrap_or_default();
+        env.auto_deploy = self.boolean(&f, "auto_deploy", false);
+        if let Some(n) = f.get("approvals") {
+            env.approvals = self.approvals(n, &what);
+        }
+        env.freeze = f.get("freeze").map(|n| self.freeze_windows(n)).unwrap_or_default();
+        if let Some(n) = f.get("freeze_override") {
+            match self.string(n, "freeze_override").map(|t| t.value).as_deref() {
+                Some("allowed") => env.freeze_override = true,
+                Some("never") => {}
+                Some(other) => self.error(
+                    n.pos,
+                    format!("unknown `freeze_override` value `{other}`"),
+                    "use `allowed` (with --override-freeze --reason) or `never`",
+                ),
+                None => {}
+            }
+        }
+        env.soak = self.duration(&f, "soak", duration::SOAK);
+        if let Some(n) = f.get("health") {
+            env.health = self.health(n);
+        }
+        if let Some(n) = f.get("change") {
+            match self.string(n, "change").map(|t| t.value).as_deref() {
+                Some("required") => env.change_required = true,
+                Some("none") => {}
+                Some(other) => {
+                    self.error(n.pos, format!("unknown `change` value `{other}`"), "use `required` or `none`")
+                }
+                None => {}
+            }
+        }
+        if let Some(url) = f.get("url").and_then(|n| self.string(n, "url")) {
+            if url.value.starts_with("https://") || url.value.starts_with("http://") {
+                env.url = Some(url.value);
+            } else {
+                let why = format!("`{}` is not an http(s) URL", url.value);
+                self.error(
+                    url.pos,
+                    why,
+                    "give where the environment is reached, e.g. url: https://staging.example.com",
+                );
+            }
+        }
+        if let Some(n) = f.get("protection_rule") {
+            match self.string(n, "protection_rule").map(|t| t.value).as_deref() {
+                Some("app") => env.protection_rule = true,
+                Some("none") | None => {}
+                Some(other) => self.error(
+                    n.pos,
+                    format!("unknown `protection_rule` value `{other}`"),
+                    "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
+                ),
+            }
+        }
+        env
+    }
+
+    fn approvals(&mut self, node: &Node, env: &str) -> Approvals {
+        const KEYS: &[&str] = &["required", "reviewers", "prevent_self_review", "wait_timer"];
+        let mut a = Approvals { pos: node.pos, required_pos: node.pos, ..Approvals::default() };
+        let Some(f) = self.fields(node, &format!("{env}.approvals"), KEYS) else { return a };
+        if let Some((n, pos)) = self.uint(&f, "required", 100) {
+            a.required = n as u32;
+            a.required_pos = pos;
+        }
+        if let Some(n) = f.get("reviewers") {
+            for t in self.strings(n, "reviewers") {
+                match Reviewer::parse(&t.value) {
+                    Some(r) => a.reviewers.push(r),
+                    None => self.error(
+                        t.pos,
+                        format!("invalid reviewer `{}`", t.value),
+                        "write a user as `@login` and a team as `@org/team-slug`",
+                    ),
+                }
+            }
+        }
+        a.prevent_self_review = self.boolean(&f, "prevent_self_review", true);
+        a.wait_timer = self.duration(&f, "wait_timer", duration::WAIT_TIMER);
+        a
+    }
+
+    fn health(&mut self, node: &Node) -> Vec<HealthCheck> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "health", "a list of checks like `{ http: URL, expect: 200 }`");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(f) = self.fields(item, "health check", &["http", "expect", "timeout"]) else { continue };
+            let Some(url) = f.get("http").and_then(|n| self.string(n, "http")) else {
+                if f.get("http").is_none() {
+                    self.error(
+                        item.pos,
+                        "a health check needs `http`",
+                        "e.g. { http: \"https://prod.example.com/healthz\", expect: 200 }",
+                    );
+                }
+                continue;
+            };
+            if !(url.value.starts_with("http://") || url.value.starts_with("https://")) {
+                self.error(
+                    url.pos,
+                    format!("`{}` is not an http(s) URL", url.value),
+                    "write the full URL, e.g. https://host/healthz",
+                );
+            }
+            let expect = match self.uint(&f, "expect", 599) {
+                Some((code, _)) if code >= 100 => code as u16,
+                Some((code, pos)) => {
+                    self.error(pos, format!("{code} is not an HTTP status"), "use a status from 100 to 599");
+                    200
+                }
+                None => 200,
+            };
+            let timeout = self.duration(&f, "timeout", duration::TIMEOUT);
+            out.push(HealthCheck { http: url.value, expect, timeout });
+        }
+        out
+    }
+
+    fn promotions(&mut self, node: &Node) -> Vec<Edge> {
+        let Value::Seq(items) = &node.value else {
+            self.wrong_type(node, "promotions", "a list of `{ from: A, to: B }`");
+            return Vec::new();
+        };
+        let mut out = Vec::new();
+        for item in items {
+            let Some(f) = self.fields(item, "promotion", &["from", "to"]) else { continue };
+            let from = f.get("from").and_then(|n| self.string(n, "from"));
+            let to = f.get("to").and_then(|n| self.string(n, "to"));
+            for (k, v) in [("from", &from), ("to", &to)] {
+                if v.is_none() && f.get(k).is_none() {
+                    self.error(item.pos, format!("a promotion needs `{k}`"), "write it as { from: A, to: B }");
+                }
+            }
+            if let (Some(from), Some(to)) = (from, to) {
+                out.push(Edge { from, to, pos: item.pos });
+            }
+        }
+        out
+    }
+
+    fn steps(&mut self, node: &Node) -> Steps {
+        const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts", "pass_env"];
+        let mut s = Steps::default();
+        let Some(f) = self.fields(node, "steps", KEYS) else { return s };
+        s.backup = self.command(&f, "backup");
+        s.deploy = self.command(&f, "deploy");
+        s.verify = self.command(&f, "verify");
+        s.rollback = self.command(&f, "rollback");
+        s.pass_env = self.pass_env(&f);
+        if let Some(n) = f.get("timeouts")
+            && let Some(t) = self.fields(n, "steps.timeouts", &["startup", "health_check", "hook"])
+        {
+            if let Some(d) = self.duration(&t, "startup", duration::TIMEOUT) {
+                s.startup_timeout = d;
+            }
+            if let Some(d) = self.duration(&t, "health_check", duration::TIMEOUT) {
+                s.health_check_timeout = d;
+            }
+            if let Some(d) = self.duration(&t, "hook", duration::TIMEOUT) {
+                s.hook_timeout = d;
+            }
+        }
+        s
+    }
+}
+
+/// GitHub environment names: no control characters, no `/`, at most 255 bytes.
+fn valid_env_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 255
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+}

@@ -1,0 +1,292 @@
+//! The approval gate: `required` distinct allowed humans approved the
+//! environment and its approval environments, nobody rejected, and the wait
+//! timer after the last needed approval has run out.
+//!
+//! GitHub lets any one required reviewer approve an environment. For
+//! `required: N > 1` the deployment environment keeps its required reviewers
+//! (GitHub enforces that one approval on the deployment job) and the workflow
+//! puts N-1 approval environments (`<env>-approval-1 … N-1`) in front of the
+//! deployment job; this gate, inside that job, then checks that N *different*
+//! people approved across all of them, none of them the actor or a bot, all
+//! of them listed reviewers (directly or through a team).
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::config::{Approvals, Reviewer, duration};
+use crate::forge::{Approval, ApprovalState, Deployment, UserType};
+
+/// The environments whose approvals count for `env`: `env-approval-1 … N-1`
+/// for `required: N > 1`, and `env` itself.
+pub fn approval_environments(env: &str, required: u32) -> Vec<String> {
+    crate::policy::environments::counting_envs(env, required)
+}
+
+/// Team membership as the forge answered it: `org/slug` (lower-case) → logins.
+pub type Teams = BTreeMap<String, BTreeSet<String>>;
+
+pub fn team_key(org: &str, slug: &str) -> String {
+    format!("{}/{}", org.to_lowercase(), slug.to_lowercase())
+}
+
+/// Everything the verdict depends on.
+pub struct Input<'a> {
+    pub env: &'a str,
+    pub policy: &'a Approvals,
+    /// The run's reviews, any order.
+    pub approvals: &'a [Approval],
+    /// The actor and the triggering actor: never count when `prevent_self_review`.
+    pub actors: &'a [String],
+    pub teams: &'a Teams,
+    pub now: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum State {
+    Passed,
+    Missing,
+    Rejected,
+    Waiting,
+}
+
+/// One review and what the gate made of it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Row {
+    pub user: String,
+    pub environment: String,
+    pub state: ApprovalState,
+    #[serde(serialize_with = "crate::human::rfc3339")]
+    pub at: DateTime<Utc>,
+    pub counted: bool,
+    /// Why it counted (`listed reviewer`, `member of @acme/sre`) or why not.
+    pub why: String,
+}
+
+#[derive(Debug, Clone, Serialize)]
+pub struct Verdict {
+    #[serde(rename = "environment")]
+    pub env: String,
+    pub passed: bool,
+    pub state: State,
+    pub required: u32,
+    pub counted: usize,
+    pub approval_environments: Vec<String>,
+    /// When the wait timer opens (set once enough approvals are in).
+    #[serde(serialize_with = "crate::human::rfc3339_opt")]
+    pub opens_at: Option<DateTime<Utc>>,
+    pub reasons: Vec<String>,
+    pub reviews: Vec<Row>,
+}
+
+fn is_bot(a: &Approval) -> bool {
+    a.user_type == UserType::Bot || a.user.to_lowercase().ends_with("[bot]")
+}
+
+/// Which listed reviewer entry lets `user` approve, if any.
+fn allowed_by(policy: &Approvals, teams: &Teams, user: &str) -> Option<String> {
+    policy.reviewers.iter().find_map(|r| match r {
+        Reviewer::User(u) if u.eq_ignore_ascii_case(user) => Some("listed reviewer".to_string()),
+        Reviewer::Team { org, slug } if teams.get(&team_key(org, slug)).is_some_and(|m| m.contains(user)) => {
+            Some(format!("member of {r}"))
+        }
+        _ => None,
+    })
+}
+
+/// Evaluates the gate. Pure: the same input always gives the same verdict.
+pub fn evaluate(input: &Input) -> Verdict {
+    let p = input.policy;
+    let envs = approval_environments(input.env, p.required);
+    let actors: BTreeSet<String> = input.actors.iter().map(|a| a.to_lowercase()).collect();
+    let mut reviews: Vec<&Approval> = input
+        .approvals
+        .iter()
+        .filter(|a| a.environment == input.env || a.environment.starts_with(&format!("{}-approval-", input.env)))
+        .collect();
+    reviews.sort_by_key(|a| a.at);
+
+    let mut rows = Vec::new();
+    let mut seen: BTreeMap<String, String> = BTreeMap::new();
+    let mut nth_at = None;
+    let mut rejections = Vec::new();
+    for a in reviews {
+        let user = a.user.to_lowercase();
+        let mut row = Row {
+            user: a.user.clone(),
+            environment: a.environment.clone(),
+            state: a.state,
+            at: a.at,
+            counted: false,
+            why: String::new(),
+        };
+        row.why = if a.state == ApprovalState::Rejected {
+            let note = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+            rejections.push(format!("{} rejected {}{note}", a.user, a.environment));
+            "rejection: fails the gate".into()
+        } else if !envs.contains(&a.environment) {
+            format!("not one of {}'s approval environments ({})", input.env, envs.join(", "))
+        } else if is_bot(a) {
+            "a bot: bots never count".into()
+        } else if p.prevent_self_review && actors.contains(&user) {
+            "started this run: self-review is not allowed".into()
+        } else if let Some(first) = seen.get(&user) {
+            format!("already counted for {first}: each person counts once")
+        } else if let Some(why) = allowed_by(p, input.teams, &user) {
+            seen.insert(user, a.environment.clone());
+            row.counted = true;
+            if seen.len() == p.required as usize {
+                nth_at = Some(a.at);
+            }
+            why
+        } else {
+            let who: Vec<String> = p.reviewers.iter().map(ToString::to_string).collect();
+            format!("not a reviewer of {} ({})", input.env, who.join(", "))
+        };
+        rows.push(row);
+    }
+
+    let counted = seen.len();
+    let mut reasons = Vec::new();
+    let opens_at = match (nth_at, p.wait_timer) {
+        // Checked: past the end of time the timer simply never opens.
+        (Some(at), Some(t)) => Some(
+            chrono::Duration::from_std(t)
+                .ok()
+                .and_then(|t| at.checked_add_signed(t))
+                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
+        ),
+        (Some(_), None) => None,
+        _ => None,
+    };
+    let state = if !rejections.is_empty() {
+        reasons.extend(rejections);
+        State::Rejected
+    } else if p.required == 0 {
+        State::Passed
+    } else if counted < p.required as usize {
+        reasons.push(format!(
+            "{} needs {} distinct approval(s) from allowed humans; {counted} counted",
+            input.env, p.required
+        ));
+        State::Missing
+    } else if opens_at.is_some_and(|o| input.now < o) {
+        let t = p.wait_timer.map(duration::format).unwrap_or_default();
+        reasons.push(format!(
+            "the wait timer of {t} runs until {}",
+            opens_at.expect("checked").format("%Y-%m-%d %H:%M:%S UTC")
+        ));
+        State::Waiting
+    } else {
+        State::Passed
+    };
+    Verdict {
+        env: input.env.to_owned(),
+        passed: state == State::Passed,
+        state,
+        required: p.required,
+        counted,
+        approval_environments: envs,
+        opens_at: opens_at.filter(|_| p.wait_timer.is_some()),
+        reasons,
+        reviews: rows,
+    }
+}
+
+/// Approvals are per run. The local forge's runs are all `local`, so an
+/// approval is used up by the next deployment to the environment in that run:
+/// only reviews after it count for the next one.
+pub fn unused(approvals: Vec<Approval>, deployments: &[Deployment], run_id: &str) -> Vec<Approval> {
+    let last = deployments.iter().filter(|d| d.request.run_id == run_id).map(|d| d.request.at).max();
+    approvals.into_iter().filter(|a| last.is_none_or(|l| a.at > l)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn policy(required: u32, reviewers: &[&str], wait: Option<u64>) -> Approvals {
+        Approvals {
+            required,
+            reviewers: reviewers.iter().map(|r| Reviewer::parse(r).unwrap()).collect(),
+            prevent_self_review: true,
+            wait_timer: wait.map(Duration::from_secs),
+            ..Approvals::default()
+        }
+    }
+
+    fn review(env: &str, user: &str, minute: u32, state: ApprovalState) -> Approval {
+        Approval {
+            run_id: "1".into(),
+            environment: env.into(),
+            user: user.into(),
+            user_type: if user.ends_with("[bot]") { UserType::Bot } else { UserType::User },
+            state,
+            comment: None,
+            at: format!("2026-11-21T10:{minute:02}:00Z").parse().unwrap(),
+        }
+    }
+
+    fn verdict(p: &Approvals, reviews: &[Approval], now_minute: u32) -> Verdict {
+        let teams: Teams = [("acme/sre".to_string(), ["erin".to_string()].into_iter().collect())].into();
+        evaluate(&Input {
+            env: "prod",
+            policy: p,
+            approvals: reviews,
+            actors: &["Mallory".to_string()],
+            teams: &teams,
+            now: format!("2026-11-21T11:{now_minute:02}:00Z").parse().unwrap(),
+        })
+    }
+
+    use ApprovalState::{Approved, Rejected};
+
+    #[test]
+    fn two_distinct_reviewers_pass_and_one_twice_does_not() {
+        let p = policy(2, &["@alice", "@bob", "@acme/sre"], None);
+        let v = verdict(&p, &[review("prod-approval-1", "alice", 1, Approved), review("prod", "bob", 2, Approved)], 0);
+        assert!(v.passed, "{v:#?}");
+        let v =
+            verdict(&p, &[review("prod-approval-1", "alice", 1, Approved), review("prod", "ALICE", 2, Approved)], 0);
+        assert_eq!((v.passed, v.counted), (false, 1));
+        assert!(v.reviews[1].why.contains("already counted"), "{v:#?}");
+    }
+
+    #[test]
+    fn self_bot_outsider_and_wrong_environment_never_count() {
+        let p = policy(2, &["@alice", "@mallory", "@acme/sre"], None);
+        let v = verdict(
+            &p,
+            &[
+                review("prod-approval-1", "mallory", 1, Approved),
+                review("prod-approval-1", "deploy[bot]", 2, Approved),
+                review("prod", "zed", 3, Approved),
+                review("prod-approval-2", "alice", 4, Approved),
+                review("prod", "erin", 5, Approved),
+            ],
+            0,
+        );
+        assert_eq!((v.passed, v.counted, v.state), (false, 1, State::Missing));
+        let why: Vec<&str> = v.reviews.iter().map(|r| r.why.as_str()).collect();
+        assert!(why[0].contains("self-review"));
+        assert!(why[1].contains("bot"));
+        assert!(why[2].contains("not a reviewer"));
+        assert!(why[3].contains("not one of prod's approval environments"));
+        assert_eq!(why[4], "member of @acme/sre");
+    }
+
+    #[test]
+    fn a_rejection_fails_and_the_wait_timer_opens_after_the_nth_approval() {
+        let p = policy(1, &["@alice", "@bob"], Some(1800));
+        let v = verdict(&p, &[review("prod", "alice", 1, Approved), review("prod", "bob", 2, Rejected)], 59);
+        assert_eq!(v.state, State::Rejected);
+        let ok = [review("prod", "alice", 40, Approved)];
+        let v = verdict(&p, &ok, 9);
+        assert_eq!(v.state, State::Waiting);
+        assert_eq!(v.opens_at.unwrap().to_rfc3339(), "2026-11-21T11:10:00+00:00");
+        assert!(verdict(&p, &ok, 10).passed);
+    }
+}

@@ -1,0 +1,115 @@
+//! `file://DIR`: the KV as one JSON document (`DIR/kv.json`), changed only by a
+//! read-modify-write under the directory's lock and replaced atomically, so a
+//! transaction is all-or-nothing even across a crash. Each key has a modify
+//! index taken from one store-wide counter, as in Consul; a blocking read polls
+//! that index.
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD as B64;
+use serde::{Deserialize, Serialize};
+
+use super::{Entry, Kv, KvError, MAX_TXN_OPS, Read, TxnOp};
+use crate::state::{Document, StateDir};
+
+const DOC: &str = "kv.json";
+/// How often a blocking read looks for a change: short enough for a prompt
+/// import, long enough to cost nothing.
+const POLL: Duration = Duration::from_millis(10);
+
+#[derive(Debug, Default, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    index: u64,
+    keys: BTreeMap<String, Stored>,
+}
+
+impl Document for Doc {
+    /// Every key's modify index was taken from the store-wide counter.
+    fn check(&self) -> Result<(), String> {
+        match self.keys.iter().find(|(_, s)| s.modify_index == 0 || s.modify_index > self.index) {
+            Some((k, s)) => Err(format!("key {k} has modify index {}, outside 1..={}", s.modify_index, self.index)),
+            None => Ok(()),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Stored {
+    /// Base64, as Consul returns values.
+    value: String,
+    modify_index: u64,
+}
+
+pub struct FileKv {
+    dir: StateDir,
+}
+
+impl FileKv {
+    pub fn new(dir: impl Into<std::path::PathBuf>) -> Self {
+        FileKv { dir: StateDir::named(dir, "the KV directory (a `file://` kv URL)") }
+    }
+
+    fn read_now(&self, key: &str) -> Result<Read, KvError> {
+        let doc: Doc = self.dir.read(DOC)?;
+        let entry = match doc.keys.get(key) {
+            Some(s) => Some(Entry {
+                value: B64.decode(&s.value).map_err(|e| KvError::Corrupt { key: key.into(), detail: e.to_string() })?,
+                modify_index: s.modify_index,
+            }),
+            None => None,
+        };
+        // Like Consul: a key's index is its own, a missing key's the store's.
+        let index = entry.as_ref().map_or(doc.index, |e| e.modify_index);
+        Ok(Read { entry, index })
+    }
+
+    fn apply(&self, ops: &[TxnOp]) -> Result<bool, KvError> {
+        let lock = self.dir.lock()?;
+        let mut doc: Doc = self.dir.read(DOC)?;
+        let holds =
+            ops.iter().all(|TxnOp::Cas { key, index, .. }| doc.keys.get(key).map_or(0, |s| s.modify_index) == *index);
+        if !holds {
+            return Ok(false);
+        }
+        doc.index += 1;
+        for TxnOp::Cas { key, value, .. } in ops {
+            doc.keys.insert(key.clone(), Stored { value: B64.encode(value), modify_index: doc.index });
+        }
+        self.dir.write(&lock, DOC, &doc)?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl Kv for FileKv {
+    fn describe(&self) -> String {
+        format!("file://{}", self.dir.root().display())
+    }
+
+    async fn read(&self, key: &str, index: u64, wait: Duration) -> Result<Read, KvError> {
+        let deadline = Instant::now() + wait;
+        loop {
+            let read = self.read_now(key)?;
+            if index == 0 || read.index != index || Instant::now() >= deadline {
+                return Ok(read);
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+
+    async fn cas(&self, key: &str, value: Vec<u8>, index: u64) -> Result<bool, KvError> {
+        self.apply(&[TxnOp::Cas { key: key.into(), value, index }])
+    }
+
+    async fn txn(&self, ops: Vec<TxnOp>) -> Result<bool, KvError> {
+        if ops.len() > MAX_TXN_OPS {
+            return Err(KvError::TooManyOps(ops.len()));
+        }
+        self.apply(&ops)
+    }
+}
