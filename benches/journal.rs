@@ -2,7 +2,7 @@
 //!
 //! - transfer: a journal uploaded and downloaded by the release binary and by
 //!   the AWS CLI, on the same in-process s3s-fs server, interleaved, in one run:
-//!   wall time and peak RSS (`wait4` rusage) of each;
+//!   wall time, CPU (`wait4` rusage) and peak RSS (GNU time's `%M`) of each;
 //! - watch: KV change → import command start, over N changes, on the Consul
 //!   test server (with s3s-fs as the store) and on the `file://` pair.
 //!
@@ -94,16 +94,39 @@ fn self_cpu() -> f64 {
     cpu_secs(&u)
 }
 
-/// Runs `cmd` to completion; peak RSS from the kernel's rusage of the child.
+/// `cmd` run through GNU time, which writes the client's own peak RSS (KiB)
+/// to `rss`. The high-water mark cannot be taken from this process's `wait4`:
+/// Linux starts a spawned child's maxrss at the RSS of the process it was
+/// spawned from (this bench, which holds the server and grows with the file),
+/// whereas GNU time forks from its own small image before it execs the client.
+fn through_time(cmd: &Command, rss: &Path) -> Command {
+    let mut c = Command::new("/usr/bin/time");
+    c.args(["-f", "%M", "-o"]).arg(rss).arg("--").arg(cmd.get_program()).args(cmd.get_args());
+    if let Some(dir) = cmd.get_current_dir() {
+        c.current_dir(dir);
+    }
+    for (k, v) in cmd.get_envs() {
+        match v {
+            Some(v) => c.env(k, v),
+            None => c.env_remove(k),
+        };
+    }
+    c
+}
+
+/// Runs `cmd` to completion: wall time, CPU time (`wait4` rusage, which
+/// includes the client reaped by GNU time) and the client's own peak RSS.
 /// With `BENCH_VERBOSE` set, also prints its CPU time and that of this process
 /// (the in-process server) meanwhile: where the time goes.
 // The child is reaped by `wait4` (for its rusage), which clippy cannot see.
 #[allow(clippy::zombie_processes)]
 fn measure(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
     let err_path = dir.join("stderr.txt");
+    let rss_path = dir.join("rss.txt");
     let err = File::create(&err_path).expect("stderr file");
+    let mut cmd = through_time(cmd, &rss_path);
     let (start, server_start) = (Instant::now(), self_cpu());
-    let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err).spawn().expect("spawn");
+    let child = cmd.stdin(Stdio::null()).stdout(Stdio::null()).stderr(err).spawn().expect("spawn /usr/bin/time");
     let mut status = 0;
     // SAFETY: plain wait4 on our own child, with valid out-pointers.
     let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
@@ -113,11 +136,16 @@ fn measure(what: &str, cmd: &mut Command, dir: &Path) -> Measured {
     if !(libc::WIFEXITED(status) && libc::WEXITSTATUS(status) == 0) {
         panic!("{what} failed ({status}):\n{}", std::fs::read_to_string(&err_path).unwrap_or_default());
     }
+    let rss = std::fs::read_to_string(&rss_path).expect("GNU time's output");
+    let kib: f64 = rss.lines().last().and_then(|l| l.trim().parse().ok()).expect("peak RSS in KiB");
     let (cpu, server_cpu) = (cpu_secs(&usage), self_cpu() - server_start);
     if std::env::var_os("BENCH_VERBOSE").is_some() {
-        eprintln!("  {what}: {secs:.2}s wall, {cpu:.2}s CPU; server {server_cpu:.2}s CPU");
+        eprintln!(
+            "  {what}: {secs:.2}s wall, {cpu:.2}s CPU, {:.1} MiB peak; server {server_cpu:.2}s CPU",
+            kib / 1024.0
+        );
     }
-    Measured { secs, cpu, rss_mib: usage.ru_maxrss as f64 / 1024.0, server: server_cpu }
+    Measured { secs, cpu, rss_mib: kib / 1024.0, server: server_cpu }
 }
 
 /// `size` bytes that do not compress or repeat (xorshift), written in 1 MiB blocks.

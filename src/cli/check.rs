@@ -5,7 +5,7 @@ use serde::Serialize;
 use super::Ctx;
 use crate::actions;
 use crate::config::Loaded;
-use crate::config::diag::Diagnostic;
+use crate::config::diag::{Diagnostic, SourceText};
 use crate::error::{Error, Exit};
 use crate::output::{Out, Render};
 
@@ -14,12 +14,16 @@ pub struct Args {}
 
 /// Renders diagnostics as source snippets on stderr (and as annotations under Actions).
 pub fn print_diagnostics(loaded: &Loaded, errors_only: bool) {
+    if loaded.diagnostics.is_empty() {
+        return;
+    }
+    let source = SourceText::new(&loaded.source.name, &loaded.source.text);
     for d in &loaded.diagnostics {
         if errors_only && !d.is_error() {
             continue;
         }
         // Messages quote the config's own text: fenced under Actions.
-        actions::eprint_untrusted(&format!("{:?}", d.to_report(&loaded.source.name, &loaded.source.text)));
+        actions::eprint_untrusted(&format!("{:?}", d.report_in(&source)));
         let level = if d.is_error() { "error" } else { "warning" };
         actions::annotation(level, &loaded.source.name, d.line, d.column, "stagegate config", &d.message);
     }

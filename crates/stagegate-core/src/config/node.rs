@@ -141,7 +141,45 @@ use budget::{Budget, Size};
 
 enum Frame {
     Seq { pos: Pos, anchor: usize, tag: Option<String>, items: Vec<Node>, size: Size },
-    Map { pos: Pos, anchor: usize, tag: Option<String>, entries: Vec<(Node, Node)>, key: Option<Node>, size: Size },
+    Map { pos: Pos, anchor: usize, tag: Option<String>, entries: Entries, key: Option<Node>, size: Size },
+}
+
+/// The entries of a mapping being built, with what finds a duplicate key: a
+/// scan while the mapping is small, a hash index once it is large (each key of
+/// a 1,000-environment `environments:` was compared with every key before it).
+#[derive(Default)]
+struct Entries {
+    list: Vec<(Node, Node)>,
+    index: Option<HashMap<String, usize>>,
+}
+
+impl Entries {
+    /// Mappings with more entries than this get an index.
+    const SCAN: usize = 16;
+
+    /// The first entry whose key is the string `name`.
+    fn find(&self, name: &str) -> Option<&(Node, Node)> {
+        match &self.index {
+            Some(index) => index.get(name).map(|&i| &self.list[i]),
+            None => self.list.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name)),
+        }
+    }
+
+    fn push(&mut self, key: Node, value: Node) {
+        if self.index.is_none() && self.list.len() == Self::SCAN {
+            let mut index = HashMap::with_capacity(2 * Self::SCAN);
+            for (i, (k, _)) in self.list.iter().enumerate() {
+                if let Value::Str(s) = &k.value {
+                    index.entry(s.clone()).or_insert(i);
+                }
+            }
+            self.index = Some(index);
+        }
+        if let (Some(index), Value::Str(s)) = (&mut self.index, &key.value) {
+            index.entry(s.clone()).or_insert(self.list.len());
+        }
+        self.list.push((key, value));
+    }
 }
 
 /// A tag other than `!!str`: stagegate's config has no use for typed or
@@ -194,8 +232,8 @@ pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
             }
             Event::MappingStart(_, anchor, tag) => {
                 let tag = refused_tag(tag.as_deref());
-                let size = Size::scalar(0);
-                stack.push(Frame::Map { pos: Pos::of(&span), anchor, tag, entries: Vec::new(), key: None, size });
+                let (size, entries) = (Size::scalar(0), Entries::default());
+                stack.push(Frame::Map { pos: Pos::of(&span), anchor, tag, entries, key: None, size });
                 continue;
             }
             Event::SequenceEnd | Event::MappingEnd => {
@@ -204,7 +242,7 @@ pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
                         (Node { pos, value: Value::Seq(items) }, anchor, tag, size)
                     }
                     Some(Frame::Map { pos, anchor, tag, entries, size, .. }) => {
-                        (Node { pos, value: Value::Map(merge_keys(entries, &mut problems)) }, anchor, tag, size)
+                        (Node { pos, value: Value::Map(merge_keys(entries.list, &mut problems)) }, anchor, tag, size)
                     }
                     None => continue,
                 };
@@ -249,11 +287,10 @@ pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
             Some(Frame::Map { entries, key, size: s, .. }) => {
                 s.add(size);
                 match key.take() {
-                    Some(k) => entries.push((k, node)),
+                    Some(k) => entries.push(k, node),
                     None => {
                         if let Value::Str(name) = &node.value
-                            && let Some((first, _)) =
-                                entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == name))
+                            && let Some((first, _)) = entries.find(name)
                         {
                             problems.push(YamlError::new(
                                 node.pos,
