@@ -91,25 +91,44 @@ impl Manifest {
     /// A manifest belongs where it was read from: `journals/<version>/`.
     /// Anything else (another version or cluster, a file name that could
     /// point elsewhere, a malformed digest) is damage.
-    pub fn check_against(&self, v: &VersionId) -> Result<(), String> {
+    pub fn check_against(&self, v: &VersionId) -> Result<(), ManifestDamage> {
         if self.version != v.to_string() {
-            return Err(format!("it says version `{}` but lives under {v}", self.version.escape_debug()));
+            return Err(ManifestDamage::Version { said: self.version.clone(), under: v.clone() });
         }
         if self.cluster != v.cluster {
-            return Err(format!(
-                "it says cluster `{}` but version {v} is of {}",
-                self.cluster.escape_debug(),
-                v.cluster
-            ));
+            return Err(ManifestDamage::Cluster { said: self.cluster.clone(), version: v.clone() });
         }
         if !valid_name(&self.file) || self.file == MANIFEST {
-            return Err(format!("`{}` is not a valid journal file name", self.file.escape_debug()));
+            return Err(ManifestDamage::File(self.file.clone()));
         }
         if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
-            return Err(format!("`{}` is not a sha256", self.sha256.escape_debug()));
+            return Err(ManifestDamage::Sha256(self.sha256.clone()));
         }
         Ok(())
     }
+}
+
+/// Why a manifest does not belong where it was read from. Read texts are
+/// shown escaped: they come from the store, not from stagegate.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestDamage {
+    #[error("it says version `{}` but lives under {under}", said.escape_debug())]
+    Version { said: String, under: VersionId },
+    #[error("it says cluster `{}` but version {version} is of {}", said.escape_debug(), version.cluster)]
+    Cluster { said: String, version: VersionId },
+    #[error("`{}` is not a valid journal file name", .0.escape_debug())]
+    File(String),
+    #[error("`{}` is not a sha256", .0.escape_debug())]
+    Sha256(String),
+}
+
+/// Why `latest.json` is not what stagegate wrote.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LatestDamage {
+    #[error("entry `{}` does not match the cluster it is listed under", .0.escape_debug())]
+    WrongCluster(String),
+    #[error("it lists clusters but no latest version")]
+    NoLatest,
 }
 
 /// One entry of the version endpoint.
@@ -148,21 +167,19 @@ pub struct Latest {
 }
 
 impl crate::state::Document for Latest {
-    fn check(&self) -> Result<(), String> {
+    type Damage = LatestDamage;
+    fn check(&self) -> Result<(), LatestDamage> {
         let entries = self.latest.iter().map(|e| (None, e)).chain(self.clusters.iter().map(|(c, e)| (Some(c), e)));
         for (key, e) in entries {
             let ok = VersionId::parse(&e.version).is_some_and(|v| {
                 key.is_none_or(|k| *k == v.cluster) && (e.cluster.is_empty() || e.cluster == v.cluster)
             });
             if !ok {
-                return Err(format!(
-                    "entry `{}` does not match the cluster it is listed under",
-                    e.version.escape_debug()
-                ));
+                return Err(LatestDamage::WrongCluster(e.version.clone()));
             }
         }
         if self.latest.is_none() && !self.clusters.is_empty() {
-            return Err("it lists clusters but no latest version".into());
+            return Err(LatestDamage::NoLatest);
         }
         Ok(())
     }

@@ -27,11 +27,21 @@ struct Doc {
     keys: BTreeMap<String, Stored>,
 }
 
+/// A key whose modify index was not taken from the store-wide counter.
+#[derive(Debug, thiserror::Error)]
+#[error("key {key} has modify index {index}, outside 1..={max}")]
+pub struct IndexOutOfRange {
+    key: String,
+    index: u64,
+    max: u64,
+}
+
 impl Document for Doc {
+    type Damage = IndexOutOfRange;
     /// Every key's modify index was taken from the store-wide counter.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), IndexOutOfRange> {
         match self.keys.iter().find(|(_, s)| s.modify_index == 0 || s.modify_index > self.index) {
-            Some((k, s)) => Err(format!("key {k} has modify index {}, outside 1..={}", s.modify_index, self.index)),
+            Some((k, s)) => Err(IndexOutOfRange { key: k.clone(), index: s.modify_index, max: self.index }),
             None => Ok(()),
         }
     }
