@@ -172,4 +172,17 @@ mod tests {
         assert_eq!(run_of_callback("https://x/repos/a/b/actions/jobs/1/deployment_protection_rule"), None);
         assert_eq!(run_of_callback("https://x/repos/a/b/actions/runs/x/deployment_protection_rule"), None);
     }
+
+    #[test]
+    fn malformed_deliveries_say_what_is_wrong() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let e = parse("deployment_review", b"[]", now).unwrap_err();
+        assert!(matches!(&e, Malformed::Body { event, .. } if event == "deployment_review"), "{e:?}");
+        assert!(e.to_string().starts_with("malformed deployment_review: "), "{e}");
+        assert_eq!(
+            Malformed::CallbackUrl("https://x/y".into()).to_string(),
+            "no run id in the callback URL `https://x/y`"
+        );
+        assert!(matches!(parse("ping", b"not json", now), Ok(Event::Ignored(e)) if e == "ping"));
+    }
 }

@@ -164,3 +164,36 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
         serde_json::Value::Object(_) => "an object",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Counter {
+        n: u64,
+    }
+
+    #[derive(Debug, Error)]
+    #[error("n is {0}, above 9")]
+    struct TooHigh(u64);
+
+    impl Document for Counter {
+        type Damage = TooHigh;
+        fn check(&self) -> Result<(), TooHigh> {
+            if self.n > 9 { Err(TooHigh(self.n)) } else { Ok(()) }
+        }
+    }
+
+    #[test]
+    fn damage_says_what_is_wrong() {
+        let damage = |json: &str| parse::<Counter>(json.as_bytes()).unwrap_err();
+        assert_eq!(parse::<Counter>(br#"{"n": 3}"#).unwrap().n, 3);
+        assert!(matches!(damage("[]"), Damage::NotObject("an array")));
+        assert_eq!(damage("[]").to_string(), "expected a JSON object, found an array");
+        assert!(matches!(damage(r#"{"m": 1}"#), Damage::Json(_)));
+        assert!(matches!(damage(r#"{"n": 10}"#), Damage::Broken(_)));
+        assert_eq!(damage(r#"{"n": 10}"#).to_string(), "n is 10, above 9");
+    }
+}

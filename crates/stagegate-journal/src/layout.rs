@@ -249,4 +249,56 @@ mod tests {
             assert!(VersionId::parse(bad).is_none(), "{bad}");
         }
     }
+
+    fn manifest(version: &str, cluster: &str, file: &str, sha256: &str) -> Manifest {
+        Manifest {
+            version: version.into(),
+            cluster: cluster.into(),
+            file: file.into(),
+            size: 1,
+            sha256: sha256.into(),
+            uploaded_at: DateTime::UNIX_EPOCH,
+            change: None,
+            mandators: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_says_why_it_does_not_belong_where_it_was_read() {
+        let v = VersionId::parse("20261121.2.prod").unwrap();
+        let sha = "a".repeat(64);
+        let damage = |m: Manifest| m.check_against(&v).unwrap_err().to_string();
+        assert!(manifest("20261121.2.prod", "prod", "j.tar", &sha).check_against(&v).is_ok());
+        assert_eq!(
+            damage(manifest("20261121.3.prod", "prod", "j.tar", &sha)),
+            "it says version `20261121.3.prod` but lives under 20261121.2.prod"
+        );
+        assert_eq!(
+            damage(manifest("20261121.2.prod", "dev\n", "j.tar", &sha)),
+            "it says cluster `dev\\n` but version 20261121.2.prod is of prod"
+        );
+        assert_eq!(
+            damage(manifest("20261121.2.prod", "prod", "../x", &sha)),
+            "`../x` is not a valid journal file name"
+        );
+        assert_eq!(damage(manifest("20261121.2.prod", "prod", "j.tar", "ABC")), "`ABC` is not a sha256");
+    }
+
+    #[test]
+    fn latest_says_what_is_inconsistent() {
+        use crate::state::Document;
+        let m = manifest("20261121.2.prod", "prod", "j.tar", &"a".repeat(64));
+        let mut l = Latest::default();
+        l.record(&m);
+        assert!(l.check().is_ok());
+        let mut wrong = l.clone();
+        wrong.clusters.insert("dev".into(), LatestEntry::from(&m));
+        assert_eq!(
+            wrong.check().unwrap_err().to_string(),
+            "entry `20261121.2.prod` does not match the cluster it is listed under"
+        );
+        l.latest = None;
+        assert_eq!(l.check(), Err(LatestDamage::NoLatest));
+        assert_eq!(LatestDamage::NoLatest.to_string(), "it lists clusters but no latest version");
+    }
 }

@@ -313,3 +313,37 @@ impl Forge for LocalForge {
         Ok(None)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str) -> LocalTag {
+        LocalTag {
+            name: name.into(),
+            commit: "a".into(),
+            message: String::new(),
+            nonce: String::new(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn damaged_records_say_what_is_wrong() {
+        let mut r = Records::default();
+        r.tags.push(tag("v1"));
+        assert_eq!(r.check(), Ok(()));
+        r.tags.push(tag("v1"));
+        assert_eq!(r.check(), Err(RecordsDamage::TagTwice("v1".into())));
+        assert_eq!(RecordsDamage::TagTwice("v1".into()).to_string(), "tag v1 appears twice");
+        assert_eq!(
+            RecordsDamage::DeploymentOutOfPlace { id: 3, position: 1 }.to_string(),
+            "deployment 3 is at position 1 (ids are 1, 2, 3, … in order)"
+        );
+        assert_eq!(
+            RecordsDamage::ReleaseAboveNext { id: 4, next: 2 }.to_string(),
+            "release id 4 is above next_release_id 2"
+        );
+        assert_eq!(RecordsDamage::ReleaseTwice(4).to_string(), "release id 4 appears twice");
+    }
+}

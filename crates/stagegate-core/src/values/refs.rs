@@ -308,6 +308,17 @@ mod tests {
     }
 
     #[test]
+    fn refused_refs_say_why() {
+        assert_eq!(
+            GitRef::parse("refs/pull/1/merge").unwrap_err().to_string(),
+            "`refs/pull/1/merge` is neither a branch (refs/heads/…) nor a tag (refs/tags/…)"
+        );
+        let e = GitRef::parse("refs/heads/a..b").unwrap_err();
+        assert!(matches!(e, RefParseError::Name(_)));
+        assert_eq!(e.to_string(), "`a..b` is not a valid git ref name: it contains `..`");
+    }
+
+    #[test]
     fn refs_in_every_form() {
         assert_eq!(GitRef::parse("main"), Ok(GitRef::Branch("main".into())));
         assert_eq!(GitRef::parse("refs/heads/main"), Ok(GitRef::Branch("main".into())));

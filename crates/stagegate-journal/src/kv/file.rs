@@ -123,3 +123,17 @@ impl Kv for FileKv {
         self.apply(&ops)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_from_outside_the_counter_is_damage() {
+        let stored = |modify_index| Stored { value: String::new(), modify_index };
+        let mut doc = Doc { index: 2, keys: BTreeMap::from([("a".to_string(), stored(2))]) };
+        assert!(doc.check().is_ok());
+        doc.keys.insert("b".into(), stored(3));
+        assert_eq!(doc.check().unwrap_err().to_string(), "key b has modify index 3, outside 1..=2");
+    }
+}
