@@ -18,7 +18,7 @@ pub enum InputError {
         code(stagegate::input::bad_ref),
         help("give a branch (`main`, `refs/heads/main`) or a tag (`refs/tags/26.11.21.1`)")
     )]
-    BadRef(String),
+    BadRef(crate::policy::refs::RefParseError),
 
     #[error("`{0}` is not a valid release id")]
     #[diagnostic(

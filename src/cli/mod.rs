@@ -21,6 +21,7 @@ mod rollback;
 mod serve;
 mod status;
 mod team;
+mod values;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -75,7 +76,7 @@ pub struct Cli {
     pub forge: Option<ForgeKind>,
 
     /// GitHub token (never printed; masked under Actions)
-    #[arg(help_heading = "Global options", long, global = true, env = "GITHUB_TOKEN", hide_env_values = true, value_parser = secret, value_name = "TOKEN")]
+    #[arg(help_heading = "Global options", long, global = true, env = "GITHUB_TOKEN", hide_env_values = true, value_parser = values::secret, value_name = "TOKEN")]
     pub github_token: Option<SecretString>,
 
     /// Repository for the GitHub forge [default: $GITHUB_REPOSITORY]
@@ -95,23 +96,11 @@ pub struct Cli {
 
     /// Pretend it is this time (RFC 3339), for tests and demos of freeze
     /// windows, wait timers and soak times
-    #[arg(help_heading = "Global options", long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = instant)]
+    #[arg(help_heading = "Global options", long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = values::instant)]
     pub now: Option<DateTime<Utc>>,
 
     #[command(subcommand)]
     pub command: Command,
-}
-
-/// `--now`: RFC 3339, between 1970 and 9999, so that every date computed from
-/// it (freeze windows, wait timers, soak) stays representable.
-fn instant(s: &str) -> Result<DateTime<Utc>, String> {
-    use chrono::Datelike;
-    let t: DateTime<Utc> = s.parse().map_err(|e| format!("{e}: write RFC 3339, e.g. 2026-11-21T10:00:00Z"))?;
-    if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err("the time must be between 1970 and 9999".into()) }
-}
-
-fn secret(s: &str) -> Result<SecretString, String> {
-    Ok(SecretString::from(s.to_owned()))
 }
 
 #[derive(Debug, Subcommand)]

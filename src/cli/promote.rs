@@ -5,7 +5,7 @@ use crate::config::Config;
 use crate::error::{Error, Exit, check_release_id};
 use crate::policy::Policy;
 use crate::run::report::{self, Report};
-use crate::run::waiting::{MAX_WAIT, Waiter};
+use crate::run::waiting::Waiter;
 use crate::run::{Runner, check_hook_safe, promote};
 
 #[derive(Debug, clap::Args)]
@@ -36,7 +36,7 @@ pub struct WaitFor {
     /// While another run holds the target environment (or a hook of a run
     /// that died still runs), wait up to DURATION (at most 6h) instead of
     /// being refused, then run with every check made afresh
-    #[arg(long, value_name = "DURATION", value_parser = wait_duration)]
+    #[arg(long, value_name = "DURATION", value_parser = super::values::wait_duration)]
     pub wait: Option<std::time::Duration>,
 }
 
@@ -64,14 +64,6 @@ impl WaitFor {
             }
         }
     }
-}
-
-fn wait_duration(s: &str) -> Result<std::time::Duration, String> {
-    let d = crate::config::duration::parse(s)?;
-    if d.is_zero() || d > MAX_WAIT {
-        return Err(format!("`{s}` is not between 1s and 6h (a GitHub-hosted job runs at most 6 hours)"));
-    }
-    Ok(d)
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {

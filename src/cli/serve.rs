@@ -38,15 +38,11 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX", default_value = "stagegate_serve")]
     kv_prefix: String,
     /// Decide pending requests again this often even without an event
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::values::duration)]
     recheck: Duration,
     /// First wait, in milliseconds, before retrying an answer GitHub failed to take (doubles each time)
     #[arg(long, hide = true, value_name = "MS", default_value_t = 1000)]
     retry_base_ms: u64,
-}
-
-fn duration(s: &str) -> Result<Duration, String> {
-    crate::config::duration::parse(s)
 }
 
 fn env_secret(name: &str) -> Option<SecretString> {

@@ -101,13 +101,26 @@ struct Latest {
     description: Option<String>,
 }
 
+/// An environment's health, when its checks were probed.
+enum Health<'a> {
+    Healthy,
+    /// The first check that did not answer.
+    Down(&'a Probe),
+}
+
+impl std::fmt::Display for Health<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Health::Healthy => f.write_str("healthy"),
+            Health::Down(p) => write!(f, "down: {}", p.describe()),
+        }
+    }
+}
+
 impl EnvStatus {
-    fn health_text(&self) -> Option<Result<(), String>> {
+    fn health(&self) -> Option<Health<'_>> {
         let p = self.health.as_ref()?;
-        Some(match p.iter().find(|x| !x.ok) {
-            None => Ok(()),
-            Some(down) => Err(format!("down: {}", down.describe())),
-        })
+        Some(p.iter().find(|x| !x.ok).map_or(Health::Healthy, Health::Down))
     }
 }
 
@@ -223,10 +236,10 @@ impl Render for Status {
                     e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
                     e.deployed_by.clone().unwrap_or_else(dash),
                     if e.latest.is_none() && e.release.is_none() { dash() } else { e.state_text.clone() },
-                    match e.health_text() {
+                    match e.health() {
                         None => dash(),
-                        Some(Ok(())) => o.good("healthy"),
-                        Some(Err(down)) => o.bad(&down),
+                        Some(h @ Health::Healthy) => o.good(&h.to_string()),
+                        Some(h @ Health::Down(_)) => o.bad(&h.to_string()),
                     },
                 ]
             })
@@ -252,10 +265,10 @@ impl Render for Status {
                 .map_or_else(dash, |s| link(&short(s), links.as_ref().and_then(|l| l.commit(s)).as_deref()));
             let run =
                 e.run_id.as_deref().map_or_else(dash, |r| link(r, links.as_ref().and_then(|l| l.run(r)).as_deref()));
-            let health = match e.health_text() {
+            let health = match e.health() {
                 None => dash(),
-                Some(Ok(())) => "healthy".into(),
-                Some(Err(down)) => cell(&down),
+                Some(h @ Health::Healthy) => h.to_string(),
+                Some(h @ Health::Down(_)) => cell(&h.to_string()),
             };
             let cells = [
                 link(&e.environment, url),

@@ -203,7 +203,7 @@ fn check_soak(env: &Environment, source: Option<&(String, Deployment)>, now: Dat
         Err(why) => {
             let since = current.succeeded_at().unwrap_or(current.request.at);
             let until = chrono::Duration::from_std(need).ok().and_then(|d| since.checked_add_signed(d));
-            Check::new("soak", Mark::Wait { until }, why)
+            Check::new("soak", Mark::Wait { until }, why.message())
         }
     })
 }

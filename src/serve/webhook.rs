@@ -89,16 +89,28 @@ pub enum Event {
     Ignored(String),
 }
 
+/// Why a delivery of an event the App acts on was refused (answered 400, logged).
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum Malformed {
+    #[error("malformed {event}: {source}")]
+    #[diagnostic(help("the body is not the payload GitHub documents for this event"))]
+    Body { event: String, source: serde_json::Error },
+    #[error("no run id in the callback URL `{0}`")]
+    #[diagnostic(help("GitHub's callback URLs end in …/actions/runs/{{run_id}}/deployment_protection_rule"))]
+    CallbackUrl(String),
+}
+
 /// Reads a delivery. `Err` when an event the App acts on is malformed.
-pub fn parse(event: &str, body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<Event, String> {
+pub fn parse(event: &str, body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Result<Event, Malformed> {
+    let malformed = |source| Malformed::Body { event: event.to_owned(), source };
     match event {
         "deployment_protection_rule" => {
-            let p: RuleRequested = serde_json::from_slice(body).map_err(|e| format!("malformed {event}: {e}"))?;
+            let p: RuleRequested = serde_json::from_slice(body).map_err(malformed)?;
             if p.action != "requested" {
                 return Ok(Event::Ignored(format!("{event}.{}", p.action)));
             }
             let run_id = run_of_callback(&p.deployment_callback_url)
-                .ok_or_else(|| format!("no run id in the callback URL `{}`", p.deployment_callback_url))?;
+                .ok_or_else(|| Malformed::CallbackUrl(p.deployment_callback_url.clone()))?;
             let dep = p.deployment.as_ref();
             let sha = p.sha.clone().or_else(|| dep.and_then(|d| d.sha.clone())).unwrap_or_default();
             let git_ref = p.git_ref.clone().or_else(|| dep.and_then(|d| d.git_ref.clone())).unwrap_or_default();
@@ -115,7 +127,7 @@ pub fn parse(event: &str, body: &[u8], now: chrono::DateTime<chrono::Utc>) -> Re
             }))
         }
         "deployment_review" => {
-            let p: Review = serde_json::from_slice(body).map_err(|e| format!("malformed {event}: {e}"))?;
+            let p: Review = serde_json::from_slice(body).map_err(malformed)?;
             match p.workflow_run {
                 Some(run) => {
                     Ok(Event::Reviewed { owner: p.repository.owner.login, repo: p.repository.name, run_id: run.id })
@@ -159,5 +171,18 @@ mod tests {
         assert_eq!(run_of_callback(u), Some(1234));
         assert_eq!(run_of_callback("https://x/repos/a/b/actions/jobs/1/deployment_protection_rule"), None);
         assert_eq!(run_of_callback("https://x/repos/a/b/actions/runs/x/deployment_protection_rule"), None);
+    }
+
+    #[test]
+    fn malformed_deliveries_say_what_is_wrong() {
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let e = parse("deployment_review", b"[]", now).unwrap_err();
+        assert!(matches!(&e, Malformed::Body { event, .. } if event == "deployment_review"), "{e:?}");
+        assert!(e.to_string().starts_with("malformed deployment_review: "), "{e}");
+        assert_eq!(
+            Malformed::CallbackUrl("https://x/y".into()).to_string(),
+            "no run id in the callback URL `https://x/y`"
+        );
+        assert!(matches!(parse("ping", b"not json", now), Ok(Event::Ignored(e)) if e == "ping"));
     }
 }

@@ -35,7 +35,19 @@ pub enum StateError {
         code(stagegate::state::corrupt),
         help("stagegate never overwrites it; move it aside to start from empty state, or restore it from a backup")
     )]
-    Corrupt { path: String, detail: String },
+    Corrupt { path: String, detail: Damage },
+}
+
+/// What is wrong with a document that is not what stagegate wrote.
+#[derive(Debug, Error)]
+pub enum Damage {
+    #[error("{0}")]
+    Json(#[from] serde_json::Error),
+    #[error("expected a JSON object, found {0}")]
+    NotObject(&'static str),
+    /// The document's own invariant ([`Document::check`]) does not hold.
+    #[error("{0}")]
+    Broken(Box<dyn std::error::Error + Send + Sync>),
 }
 
 impl StateError {
@@ -46,10 +58,10 @@ impl StateError {
 
 /// A document kept in a state directory.
 pub trait Document: Serialize + DeserializeOwned + Default {
+    /// Why [`Document::check`] refuses a document (`Infallible` if it never does).
+    type Damage: std::error::Error + Send + Sync + 'static;
     /// What must hold of a document stagegate wrote; `Err` says what does not.
-    fn check(&self) -> Result<(), String> {
-        Ok(())
-    }
+    fn check(&self) -> Result<(), Self::Damage>;
 }
 
 #[derive(Debug, Clone)]
@@ -132,13 +144,13 @@ impl StateDir {
 
 /// A document as stagegate writes it: one JSON object (never an array, a
 /// number or an empty file), of the document's shape, its invariants holding.
-pub fn parse<T: Document>(bytes: &[u8]) -> Result<T, String> {
-    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+pub fn parse<T: Document>(bytes: &[u8]) -> Result<T, Damage> {
+    let value: serde_json::Value = serde_json::from_slice(bytes)?;
     if !value.is_object() {
-        return Err(format!("expected a JSON object, found {}", json_kind(&value)));
+        return Err(Damage::NotObject(json_kind(&value)));
     }
-    let doc: T = serde_json::from_value(value).map_err(|e| e.to_string())?;
-    doc.check()?;
+    let doc: T = serde_json::from_value(value)?;
+    doc.check().map_err(|e| Damage::Broken(Box::new(e)))?;
     Ok(doc)
 }
 
@@ -150,5 +162,38 @@ fn json_kind(v: &serde_json::Value) -> &'static str {
         serde_json::Value::String(_) => "a string",
         serde_json::Value::Array(_) => "an array",
         serde_json::Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Default, Serialize, serde::Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Counter {
+        n: u64,
+    }
+
+    #[derive(Debug, Error)]
+    #[error("n is {0}, above 9")]
+    struct TooHigh(u64);
+
+    impl Document for Counter {
+        type Damage = TooHigh;
+        fn check(&self) -> Result<(), TooHigh> {
+            if self.n > 9 { Err(TooHigh(self.n)) } else { Ok(()) }
+        }
+    }
+
+    #[test]
+    fn damage_says_what_is_wrong() {
+        let damage = |json: &str| parse::<Counter>(json.as_bytes()).unwrap_err();
+        assert_eq!(parse::<Counter>(br#"{"n": 3}"#).unwrap().n, 3);
+        assert!(matches!(damage("[]"), Damage::NotObject("an array")));
+        assert_eq!(damage("[]").to_string(), "expected a JSON object, found an array");
+        assert!(matches!(damage(r#"{"m": 1}"#), Damage::Json(_)));
+        assert!(matches!(damage(r#"{"n": 10}"#), Damage::Broken(_)));
+        assert_eq!(damage(r#"{"n": 10}"#).to_string(), "n is 10, above 9");
     }
 }

@@ -91,25 +91,44 @@ impl Manifest {
     /// A manifest belongs where it was read from: `journals/<version>/`.
     /// Anything else (another version or cluster, a file name that could
     /// point elsewhere, a malformed digest) is damage.
-    pub fn check_against(&self, v: &VersionId) -> Result<(), String> {
+    pub fn check_against(&self, v: &VersionId) -> Result<(), ManifestDamage> {
         if self.version != v.to_string() {
-            return Err(format!("it says version `{}` but lives under {v}", self.version.escape_debug()));
+            return Err(ManifestDamage::Version { said: self.version.clone(), under: v.clone() });
         }
         if self.cluster != v.cluster {
-            return Err(format!(
-                "it says cluster `{}` but version {v} is of {}",
-                self.cluster.escape_debug(),
-                v.cluster
-            ));
+            return Err(ManifestDamage::Cluster { said: self.cluster.clone(), version: v.clone() });
         }
         if !valid_name(&self.file) || self.file == MANIFEST {
-            return Err(format!("`{}` is not a valid journal file name", self.file.escape_debug()));
+            return Err(ManifestDamage::File(self.file.clone()));
         }
         if self.sha256.len() != 64 || !self.sha256.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()) {
-            return Err(format!("`{}` is not a sha256", self.sha256.escape_debug()));
+            return Err(ManifestDamage::Sha256(self.sha256.clone()));
         }
         Ok(())
     }
+}
+
+/// Why a manifest does not belong where it was read from. Read texts are
+/// shown escaped: they come from the store, not from stagegate.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum ManifestDamage {
+    #[error("it says version `{}` but lives under {under}", said.escape_debug())]
+    Version { said: String, under: VersionId },
+    #[error("it says cluster `{}` but version {version} is of {}", said.escape_debug(), version.cluster)]
+    Cluster { said: String, version: VersionId },
+    #[error("`{}` is not a valid journal file name", .0.escape_debug())]
+    File(String),
+    #[error("`{}` is not a sha256", .0.escape_debug())]
+    Sha256(String),
+}
+
+/// Why `latest.json` is not what stagegate wrote.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LatestDamage {
+    #[error("entry `{}` does not match the cluster it is listed under", .0.escape_debug())]
+    WrongCluster(String),
+    #[error("it lists clusters but no latest version")]
+    NoLatest,
 }
 
 /// One entry of the version endpoint.
@@ -148,21 +167,19 @@ pub struct Latest {
 }
 
 impl crate::state::Document for Latest {
-    fn check(&self) -> Result<(), String> {
+    type Damage = LatestDamage;
+    fn check(&self) -> Result<(), LatestDamage> {
         let entries = self.latest.iter().map(|e| (None, e)).chain(self.clusters.iter().map(|(c, e)| (Some(c), e)));
         for (key, e) in entries {
             let ok = VersionId::parse(&e.version).is_some_and(|v| {
                 key.is_none_or(|k| *k == v.cluster) && (e.cluster.is_empty() || e.cluster == v.cluster)
             });
             if !ok {
-                return Err(format!(
-                    "entry `{}` does not match the cluster it is listed under",
-                    e.version.escape_debug()
-                ));
+                return Err(LatestDamage::WrongCluster(e.version.clone()));
             }
         }
         if self.latest.is_none() && !self.clusters.is_empty() {
-            return Err("it lists clusters but no latest version".into());
+            return Err(LatestDamage::NoLatest);
         }
         Ok(())
     }
@@ -231,5 +248,57 @@ mod tests {
         for bad in ["2026112.1.x", "20261121.0.x", "20261121.1.", "20261321.1.x", "20261121.1.a/b", "x"] {
             assert!(VersionId::parse(bad).is_none(), "{bad}");
         }
+    }
+
+    fn manifest(version: &str, cluster: &str, file: &str, sha256: &str) -> Manifest {
+        Manifest {
+            version: version.into(),
+            cluster: cluster.into(),
+            file: file.into(),
+            size: 1,
+            sha256: sha256.into(),
+            uploaded_at: DateTime::UNIX_EPOCH,
+            change: None,
+            mandators: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_manifest_says_why_it_does_not_belong_where_it_was_read() {
+        let v = VersionId::parse("20261121.2.prod").unwrap();
+        let sha = "a".repeat(64);
+        let damage = |m: Manifest| m.check_against(&v).unwrap_err().to_string();
+        assert!(manifest("20261121.2.prod", "prod", "j.tar", &sha).check_against(&v).is_ok());
+        assert_eq!(
+            damage(manifest("20261121.3.prod", "prod", "j.tar", &sha)),
+            "it says version `20261121.3.prod` but lives under 20261121.2.prod"
+        );
+        assert_eq!(
+            damage(manifest("20261121.2.prod", "dev\n", "j.tar", &sha)),
+            "it says cluster `dev\\n` but version 20261121.2.prod is of prod"
+        );
+        assert_eq!(
+            damage(manifest("20261121.2.prod", "prod", "../x", &sha)),
+            "`../x` is not a valid journal file name"
+        );
+        assert_eq!(damage(manifest("20261121.2.prod", "prod", "j.tar", "ABC")), "`ABC` is not a sha256");
+    }
+
+    #[test]
+    fn latest_says_what_is_inconsistent() {
+        use crate::state::Document;
+        let m = manifest("20261121.2.prod", "prod", "j.tar", &"a".repeat(64));
+        let mut l = Latest::default();
+        l.record(&m);
+        assert!(l.check().is_ok());
+        let mut wrong = l.clone();
+        wrong.clusters.insert("dev".into(), LatestEntry::from(&m));
+        assert_eq!(
+            wrong.check().unwrap_err().to_string(),
+            "entry `20261121.2.prod` does not match the cluster it is listed under"
+        );
+        l.latest = None;
+        assert_eq!(l.check(), Err(LatestDamage::NoLatest));
+        assert_eq!(LatestDamage::NoLatest.to_string(), "it lists clusters but no latest version");
     }
 }

@@ -91,7 +91,7 @@ pub async fn update_latest(store: &dyn Store, m: &Manifest) -> Result<Latest, St
             Some(o) => {
                 // Damaged (not what stagegate writes): refused, never overwritten.
                 let l: Latest = crate::state::parse(&o.bytes)
-                    .map_err(|detail| StoreError::Corrupt { key: layout::LATEST.into(), detail })?;
+                    .map_err(|e| StoreError::Corrupt { key: layout::LATEST.into(), detail: e.to_string() })?;
                 (l, Cond::Match(o.etag.clone()))
             }
             None => (Latest::default(), Cond::Absent),
@@ -251,7 +251,7 @@ pub async fn versions(store: &dyn Store) -> Result<Vec<Manifest>, JournalError> 
 fn checked_manifest(v: &VersionId, key: &str, bytes: &[u8], keys: &[String]) -> Result<Manifest, StoreError> {
     let corrupt = |detail: String| StoreError::Corrupt { key: key.into(), detail };
     let m: Manifest = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
-    m.check_against(v).map_err(corrupt)?;
+    m.check_against(v).map_err(|e| corrupt(e.to_string()))?;
     let object = layout::object_key(v, &m.file);
     if !keys.contains(&object) {
         return Err(corrupt(format!("it names the file `{}`, which is not stored beside it", m.file)));

@@ -9,7 +9,6 @@ mod watch;
 mod watch_dir;
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use clap::Subcommand;
 
@@ -84,12 +83,4 @@ async fn open_store(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Store>, Error> {
 /// The configured KV, wrapped for `--dry-run`.
 fn open_kv(ctx: &Ctx, cfg: &Config) -> Result<Arc<dyn Kv>, Error> {
     Ok(kv::open(&cfg.journal, &ctx.writes())?)
-}
-
-/// `250ms`, `30s`, `5m`, `1h` on the command line.
-fn duration(s: &str) -> Result<Duration, String> {
-    match s.strip_suffix("ms").map(str::parse::<u64>) {
-        Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
-        _ => crate::config::duration::parse(s),
-    }
 }

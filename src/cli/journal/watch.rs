@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{Common, Ctx, duration, open_kv, open_store};
+use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::inline;
 use crate::error::{Error, Exit, InputError};
 use crate::journal::JournalError;
@@ -34,14 +34,14 @@ pub struct Args {
     /// A claim of an importer on another host that has not been refreshed for
     /// this long is stale: taken over if its import command never started,
     /// else marked interrupted (never imported again without --retry-failed)
-    #[arg(long, value_parser = duration, default_value = "30m")]
+    #[arg(long, value_parser = crate::cli::values::duration, default_value = "30m")]
     stale_after: Duration,
     /// Import again a version whose import failed, or was interrupted (its
     /// watcher died while the import command ran)
     #[arg(long)]
     retry_failed: bool,
     /// Longest a blocking query waits before asking again
-    #[arg(long, value_parser = duration, default_value = "5m")]
+    #[arg(long, value_parser = crate::cli::values::duration, default_value = "5m")]
     wait: Duration,
 }
 

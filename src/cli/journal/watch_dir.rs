@@ -14,7 +14,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde::{Deserialize, Serialize};
 
 use super::upload::{Writer, approve_change};
-use super::{Common, Ctx, duration, open_store};
+use super::{Common, Ctx, open_store};
 use crate::actions::{inline, markdown_table};
 use crate::error::{Error, Exit};
 use crate::journal::JournalError;
@@ -33,7 +33,7 @@ pub struct Args {
     #[command(flatten)]
     writer: Writer,
     /// How long a file must stay unchanged before it is uploaded
-    #[arg(long, value_parser = duration, default_value = "2s")]
+    #[arg(long, value_parser = crate::cli::values::duration, default_value = "2s")]
     interval: Duration,
     /// Scan twice (one interval apart), upload what is stable, and exit
     #[arg(long)]
@@ -49,7 +49,12 @@ struct Registry {
     files: BTreeMap<String, Uploaded>,
 }
 
-impl Document for Registry {}
+impl Document for Registry {
+    type Damage = std::convert::Infallible;
+    fn check(&self) -> Result<(), Self::Damage> {
+        Ok(())
+    }
+}
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]

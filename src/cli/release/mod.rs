@@ -63,8 +63,10 @@ pub async fn next_version(cfg: &Config, forge: &dyn Forge, d: &DateArgs) -> Resu
     let day = d.day();
     let prefix = version::search_prefix(&cfg.release, day);
     let tags: Vec<String> = forge.tags(&prefix).await?.into_iter().map(|t| t.name).collect();
-    version::next(&cfg.release, day, d.bump, &tags)
-        .map_err(|e| Error::invalid(e, "fix `release.format` (stagegate check)"))
+    version::next(&cfg.release, day, d.bump, &tags).map_err(|e| {
+        let help = miette::Diagnostic::help(&e).map_or_else(String::new, |h| h.to_string());
+        Error::invalid(e.to_string(), help)
+    })
 }
 
 /// What `release tag|draft|publish` did, to which tag.

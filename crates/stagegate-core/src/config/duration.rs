@@ -22,12 +22,41 @@ pub const SOAK: Bound = Bound { max: Duration::from_secs(365 * 86_400), zero_ok:
 /// fails every run), at most a day.
 pub const TIMEOUT: Bound = Bound { max: Duration::from_secs(86_400), zero_ok: false };
 
+/// Why a duration was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum ParseError {
+    #[error("empty duration")]
+    #[diagnostic(help("write a number with a unit, e.g. 30s, 5m, 1h or 1h30m"))]
+    Empty,
+    #[error("unexpected `{0}`")]
+    #[diagnostic(help("units are s, m, h and d, e.g. 1h30m"))]
+    Unexpected(char),
+    #[error("`{0}` has no number before it")]
+    #[diagnostic(help("write the number before its unit, e.g. 5m"))]
+    NoNumber(char),
+    #[error("number too large")]
+    #[diagnostic(help("durations are at most {}", format(MAX)))]
+    NumberTooLarge,
+    #[error("duration too large")]
+    #[diagnostic(help("durations are at most {}", format(MAX)))]
+    TooLarge,
+    #[error("`{0}` at the end has no unit")]
+    #[diagnostic(help("end with a unit: s, m, h or d"))]
+    TrailingNumber(String),
+    #[error("a number needs a unit: s, m, h or d")]
+    #[diagnostic(help("`30` could mean seconds or minutes: write 30s or 30m"))]
+    NoUnit,
+    #[error("longer than the longest duration stagegate accepts ({})", format(MAX))]
+    #[diagnostic(help("durations are at most {}", format(MAX)))]
+    OverMax,
+}
+
 /// Parses `30s`, `5m`, `1h30m`, `2d`. A bare number is refused: `30` could mean
 /// seconds or minutes, and guessing wrong on a wait timer is not harmless.
-pub fn parse(text: &str) -> Result<Duration, String> {
+pub fn parse(text: &str) -> Result<Duration, ParseError> {
     let t = text.trim();
     if t.is_empty() {
-        return Err("empty duration".into());
+        return Err(ParseError::Empty);
     }
     let mut total: u64 = 0;
     let mut digits = String::new();
@@ -43,26 +72,22 @@ pub fn parse(text: &str) -> Result<Duration, String> {
             'h' => 3600,
             'd' => 86_400,
             ' ' if digits.is_empty() => continue,
-            _ => return Err(format!("unexpected `{c}`")),
+            _ => return Err(ParseError::Unexpected(c)),
         };
         if digits.is_empty() {
-            return Err(format!("`{c}` has no number before it"));
+            return Err(ParseError::NoNumber(c));
         }
-        let n: u64 = digits.parse().map_err(|_| "number too large".to_string())?;
-        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or("duration too large")?;
+        let n: u64 = digits.parse().map_err(|_| ParseError::NumberTooLarge)?;
+        total = n.checked_mul(unit).and_then(|v| total.checked_add(v)).ok_or(ParseError::TooLarge)?;
         digits.clear();
         saw_unit = true;
     }
     if !digits.is_empty() {
-        return Err(if saw_unit {
-            format!("`{digits}` at the end has no unit")
-        } else {
-            "a number needs a unit: s, m, h or d".into()
-        });
+        return Err(if saw_unit { ParseError::TrailingNumber(digits) } else { ParseError::NoUnit });
     }
     let d = Duration::from_secs(total);
     if d > MAX {
-        return Err(format!("longer than the longest duration stagegate accepts ({})", format(MAX)));
+        return Err(ParseError::OverMax);
     }
     Ok(d)
 }
@@ -103,6 +128,18 @@ mod tests {
         for bad in ["", "30", "m", "5x", "1h30", "-5m", "5 m m", "99999999999999999999s", "99999999d", "3651d"] {
             assert!(parse(bad).is_err(), "{bad:?} should be refused");
         }
+    }
+
+    #[test]
+    fn says_what_is_wrong() {
+        let msg = |s| parse(s).unwrap_err().to_string();
+        assert_eq!(msg(" "), "empty duration");
+        assert_eq!(msg("5x"), "unexpected `x`");
+        assert_eq!(msg("m"), "`m` has no number before it");
+        assert_eq!(msg("1h30"), "`30` at the end has no unit");
+        assert_eq!(msg("30"), "a number needs a unit: s, m, h or d");
+        assert_eq!(msg("99999999999999999999s"), "number too large");
+        assert_eq!(msg("3651d"), "longer than the longest duration stagegate accepts (3650d)");
     }
 
     #[test]

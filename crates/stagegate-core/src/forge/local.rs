@@ -46,25 +46,39 @@ pub fn known_releases(state: &StateDir) -> Vec<String> {
     deployed.chain(tagged).filter(|id| seen.insert(id.clone())).collect()
 }
 
+/// Why the local forge's records are not what stagegate wrote.
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+pub enum RecordsDamage {
+    #[error("deployment {id} is at position {position} (ids are 1, 2, 3, … in order)")]
+    DeploymentOutOfPlace { id: u64, position: usize },
+    #[error("release id {0} appears twice")]
+    ReleaseTwice(u64),
+    #[error("release id {id} is above next_release_id {next}")]
+    ReleaseAboveNext { id: u64, next: u64 },
+    #[error("tag {0} appears twice")]
+    TagTwice(String),
+}
+
 impl Document for Records {
-    fn check(&self) -> Result<(), String> {
+    type Damage = RecordsDamage;
+    fn check(&self) -> Result<(), RecordsDamage> {
         for (i, d) in self.deployments.iter().enumerate() {
             if d.id != i as u64 + 1 {
-                return Err(format!("deployment {} is at position {} (ids are 1, 2, 3, … in order)", d.id, i + 1));
+                return Err(RecordsDamage::DeploymentOutOfPlace { id: d.id, position: i + 1 });
             }
         }
         let mut ids = std::collections::BTreeSet::new();
         for r in &self.releases {
             if !ids.insert(r.release.id) {
-                return Err(format!("release id {} appears twice", r.release.id));
+                return Err(RecordsDamage::ReleaseTwice(r.release.id));
             }
             if r.release.id > self.next_release_id {
-                return Err(format!("release id {} is above next_release_id {}", r.release.id, self.next_release_id));
+                return Err(RecordsDamage::ReleaseAboveNext { id: r.release.id, next: self.next_release_id });
             }
         }
         let mut names = std::collections::BTreeSet::new();
         if let Some(t) = self.tags.iter().find(|t| !names.insert(t.name.as_str())) {
-            return Err(format!("tag {} appears twice", t.name));
+            return Err(RecordsDamage::TagTwice(t.name.clone()));
         }
         Ok(())
     }
@@ -297,5 +311,39 @@ impl Forge for LocalForge {
 
     async fn commits_between(&self, _base: &str, _head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
         Ok(None)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tag(name: &str) -> LocalTag {
+        LocalTag {
+            name: name.into(),
+            commit: "a".into(),
+            message: String::new(),
+            nonce: String::new(),
+            created_at: chrono::DateTime::UNIX_EPOCH,
+        }
+    }
+
+    #[test]
+    fn damaged_records_say_what_is_wrong() {
+        let mut r = Records::default();
+        r.tags.push(tag("v1"));
+        assert_eq!(r.check(), Ok(()));
+        r.tags.push(tag("v1"));
+        assert_eq!(r.check(), Err(RecordsDamage::TagTwice("v1".into())));
+        assert_eq!(RecordsDamage::TagTwice("v1".into()).to_string(), "tag v1 appears twice");
+        assert_eq!(
+            RecordsDamage::DeploymentOutOfPlace { id: 3, position: 1 }.to_string(),
+            "deployment 3 is at position 1 (ids are 1, 2, 3, … in order)"
+        );
+        assert_eq!(
+            RecordsDamage::ReleaseAboveNext { id: 4, next: 2 }.to_string(),
+            "release id 4 is above next_release_id 2"
+        );
+        assert_eq!(RecordsDamage::ReleaseTwice(4).to_string(), "release id 4 appears twice");
     }
 }

@@ -6,9 +6,16 @@ use chrono::{DateTime, Utc};
 
 use crate::config::duration;
 use crate::forge::Deployment;
+use crate::refusal::Refusal;
 
-/// `Ok(detail)` when the release has soaked long enough, `Err(reason)` when not.
-pub fn check(current: &Deployment, env: &str, soak: std::time::Duration, now: DateTime<Utc>) -> Result<String, String> {
+/// `Ok(detail)` when the release has soaked long enough, a [`Refusal::Soak`]
+/// saying when it may move on when not.
+pub fn check(
+    current: &Deployment,
+    env: &str,
+    soak: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Result<String, Refusal> {
     let since = current.succeeded_at().unwrap_or(current.request.at);
     let need = chrono::Duration::from_std(soak).unwrap_or(chrono::Duration::MAX);
     let healthy = now - since;
@@ -17,10 +24,10 @@ pub fn check(current: &Deployment, env: &str, soak: std::time::Duration, now: Da
     if healthy >= need {
         Ok(format!("{release} has been healthy in {env} for {for_how_long} (soak {})", duration::format(soak)))
     } else {
-        Err(format!(
+        Err(Refusal::Soak(format!(
             "{release} has been healthy in {env} for {for_how_long}; the soak time is {}, so it may move on at {}",
             duration::format(soak),
             since.checked_add_signed(need).unwrap_or(DateTime::<Utc>::MAX_UTC).format("%Y-%m-%d %H:%M:%S UTC")
-        ))
+        )))
     }
 }

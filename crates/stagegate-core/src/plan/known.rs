@@ -68,7 +68,7 @@ pub fn soaked(
 ) -> Option<Outcome> {
     let soak = policy.env(to)?.soak?;
     let current = history::current(deps).filter(|d| d.request.release == release)?;
-    Some(soak::check(current, from, soak, now).map_err(Refusal::Soak))
+    Some(soak::check(current, from, soak, now))
 }
 
 /// No deployment to `to` is pending or in progress.

@@ -144,7 +144,7 @@ pub fn assess(i: &Input) -> Vec<Check> {
         (None, _) => check("soak", true, format!("{} asks for no soak time", b.name)),
         (Some(s), Some(c)) => match soak::check(c, &a.name, s, i.now) {
             Ok(d) => check("soak", true, d),
-            Err(why) => check("soak", false, why),
+            Err(why) => check("soak", false, why.message()),
         },
         (Some(_), None) => check("soak", false, format!("nothing has soaked in {}", a.name)),
     });

@@ -73,6 +73,17 @@ pub struct FormatError {
     pub offset: usize,
 }
 
+/// A date a format cannot write.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum DateError {
+    #[error("{0} is before 2000, which a `YY` or `0Y` year cannot represent")]
+    #[diagnostic(help("use a date from 2000 on, or a `YYYY` year in `release.format` (stagegate check)"))]
+    Before2000(NaiveDate),
+    #[error("{0} is outside the years 1 to 9999")]
+    #[diagnostic(help("use a date between the years 1 and 9999"))]
+    OutOfRange(NaiveDate),
+}
+
 impl Format {
     pub fn parse(s: &str) -> Result<Format, FormatError> {
         let mut tokens = Vec::new();
@@ -136,13 +147,13 @@ impl Format {
 
     /// Whether the format can write `date`: `YY` and `0Y` count years from
     /// 2000, so earlier dates have no version; no format goes past 9999.
-    pub fn check_date(&self, date: NaiveDate) -> Result<(), String> {
+    pub fn check_date(&self, date: NaiveDate) -> Result<(), DateError> {
         let short = self.tokens.iter().any(|t| matches!(t, Token::ShortYear | Token::PaddedYear));
         if short && date.year() < 2000 {
-            return Err(format!("{date} is before 2000, which a `YY` or `0Y` year cannot represent"));
+            return Err(DateError::Before2000(date));
         }
         if !(1..=9999).contains(&date.year()) {
-            return Err(format!("{date} is outside the years 1 to 9999"));
+            return Err(DateError::OutOfRange(date));
         }
         Ok(())
     }

@@ -7,14 +7,9 @@
 //! imports nothing from the rest of the crate so every layer can use it.
 
 /// Why a name is not a valid ref, for messages.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
 pub struct RefError(pub String);
-
-impl std::fmt::Display for RefError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
 
 /// Longest ref name accepted, in bytes (GitHub refuses longer ones).
 pub const MAX_REF_BYTES: usize = 255;

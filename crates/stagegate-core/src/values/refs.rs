@@ -19,17 +19,18 @@ pub enum GitRef {
 
 impl GitRef {
     /// A bare name is a branch; `refs/heads/…` and `refs/tags/…` say what they are.
-    pub fn parse(s: &str) -> Result<GitRef, String> {
+    pub fn parse(s: &str) -> Result<GitRef, RefParseError> {
         let (r, name) = if let Some(n) = s.strip_prefix("refs/heads/") {
             (GitRef::Branch(n.to_owned()), n)
         } else if let Some(n) = s.strip_prefix("refs/tags/") {
             (GitRef::Tag(n.to_owned()), n)
         } else if s.starts_with("refs/") {
-            return Err(format!("`{s}` is neither a branch (refs/heads/…) nor a tag (refs/tags/…)"));
+            return Err(RefParseError::NotBranchOrTag(s.to_owned()));
         } else {
             (GitRef::Branch(s.to_owned()), s)
         };
-        valid_ref_name(name).map(|()| r)
+        super::refname::check(name)?;
+        Ok(r)
     }
 
     pub fn name(&self) -> &str {
@@ -52,9 +53,15 @@ impl std::fmt::Display for GitRef {
     }
 }
 
-/// The one ref validator (`policy::refname`), for every ref stagegate reads.
-fn valid_ref_name(name: &str) -> Result<(), String> {
-    super::refname::check(name).map_err(|e| e.0)
+/// Why a ref was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+#[diagnostic(help("give a branch (`main`, `refs/heads/main`) or a tag (`refs/tags/26.11.21.1`)"))]
+pub enum RefParseError {
+    #[error("`{0}` is neither a branch (refs/heads/…) nor a tag (refs/tags/…)")]
+    NotBranchOrTag(String),
+    /// The name breaks a rule of the one ref validator ([`super::refname`]).
+    #[error(transparent)]
+    Name(#[from] super::refname::RefError),
 }
 
 /// A deployment-branch-policy pattern, parsed at load: one that can match
@@ -301,6 +308,17 @@ mod tests {
     }
 
     #[test]
+    fn refused_refs_say_why() {
+        assert_eq!(
+            GitRef::parse("refs/pull/1/merge").unwrap_err().to_string(),
+            "`refs/pull/1/merge` is neither a branch (refs/heads/…) nor a tag (refs/tags/…)"
+        );
+        let e = GitRef::parse("refs/heads/a..b").unwrap_err();
+        assert!(matches!(e, RefParseError::Name(_)));
+        assert_eq!(e.to_string(), "`a..b` is not a valid git ref name: it contains `..`");
+    }
+
+    #[test]
     fn refs_in_every_form() {
         assert_eq!(GitRef::parse("main"), Ok(GitRef::Branch("main".into())));
         assert_eq!(GitRef::parse("refs/heads/main"), Ok(GitRef::Branch("main".into())));
@@ -309,6 +327,9 @@ mod tests {
         for bad in ["", "refs/pull/1/merge", "a b", "$(rm -rf /)", "a..b", "-x", "x.lock", "a/.b", "a.lock/b", "a;b`c`"]
         {
             let r = GitRef::parse(bad);
+            if let Err(e) = &r {
+                assert!(!e.to_string().is_empty());
+            }
             // `;` and backticks are legal in git ref names; they are safe because
             // refs never reach a shell string (hooks get env vars only).
             if bad == "a;b`c`" {

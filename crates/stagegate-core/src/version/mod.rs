@@ -32,17 +32,28 @@ pub fn search_prefix(release: &Release, date: NaiveDate) -> String {
     }
 }
 
+/// Why there is no next version.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error, miette::Diagnostic)]
+pub enum NextError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Date(#[from] calver::DateError),
+    #[error("the build counter overflowed")]
+    #[diagnostic(help("a day has at most 4294967295 builds: delete stray tags of that day or use another date"))]
+    BuildOverflow,
+}
+
 /// The next version after `existing` tags (names without `refs/tags/`).
 /// Calver: `BUILD` = 1 + the highest build of the same day. Semver: the highest
 /// valid semver tag (pre-releases ignored) bumped; `0.1.0` when there is none.
-pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String]) -> Result<Next, String> {
+pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String]) -> Result<Next, NextError> {
     let versions = existing.iter().filter_map(|t| t.strip_prefix(release.tag_prefix.as_str()));
     let version = match release.scheme {
         Scheme::Calver => {
             let f = &release.format;
             f.check_date(date)?;
             let build = versions.filter_map(|v| f.build_of(v, date)).max().unwrap_or(0);
-            f.render(date, build.checked_add(1).ok_or("the build counter overflowed")?)
+            f.render(date, build.checked_add(1).ok_or(NextError::BuildOverflow)?)
         }
         Scheme::Semver => {
             let highest = versions.filter_map(|v| semver::Version::parse(v).ok()).filter(|v| v.pre.is_empty()).max();
@@ -121,10 +132,19 @@ mod tests {
     #[test]
     fn dates_a_format_cannot_write_are_refused() {
         let r = cal("YY.0M.0D.BUILD", "");
-        assert!(next(&r, d(1999, 12, 31), Bump::Patch, &[]).unwrap_err().contains("before 2000"));
+        let e = next(&r, d(1999, 12, 31), Bump::Patch, &[]).unwrap_err();
+        assert_eq!(e.to_string(), "1999-12-31 is before 2000, which a `YY` or `0Y` year cannot represent");
         assert!(next(&cal("0Y.0M.BUILD", ""), d(1999, 1, 1), Bump::Patch, &[]).is_err());
         assert_eq!(next(&cal("YYYY.0M.BUILD", ""), d(1999, 1, 1), Bump::Patch, &[]).unwrap().tag, "1999.01.1");
         assert!(next(&r, d(2000, 1, 1), Bump::Patch, &[]).is_ok());
+    }
+
+    #[test]
+    fn a_full_build_counter_is_refused() {
+        let r = cal("YY.0M.0D.BUILD", "");
+        let e = next(&r, d(2026, 11, 21), Bump::Patch, &tags(&["26.11.21.4294967295"])).unwrap_err();
+        assert_eq!(e, NextError::BuildOverflow);
+        assert_eq!(e.to_string(), "the build counter overflowed");
     }
 
     #[test]

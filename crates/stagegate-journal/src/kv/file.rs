@@ -27,11 +27,21 @@ struct Doc {
     keys: BTreeMap<String, Stored>,
 }
 
+/// A key whose modify index was not taken from the store-wide counter.
+#[derive(Debug, thiserror::Error)]
+#[error("key {key} has modify index {index}, outside 1..={max}")]
+pub struct IndexOutOfRange {
+    key: String,
+    index: u64,
+    max: u64,
+}
+
 impl Document for Doc {
+    type Damage = IndexOutOfRange;
     /// Every key's modify index was taken from the store-wide counter.
-    fn check(&self) -> Result<(), String> {
+    fn check(&self) -> Result<(), IndexOutOfRange> {
         match self.keys.iter().find(|(_, s)| s.modify_index == 0 || s.modify_index > self.index) {
-            Some((k, s)) => Err(format!("key {k} has modify index {}, outside 1..={}", s.modify_index, self.index)),
+            Some((k, s)) => Err(IndexOutOfRange { key: k.clone(), index: s.modify_index, max: self.index }),
             None => Ok(()),
         }
     }
@@ -111,5 +121,19 @@ impl Kv for FileKv {
             return Err(KvError::TooManyOps(ops.len()));
         }
         self.apply(&ops)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_index_from_outside_the_counter_is_damage() {
+        let stored = |modify_index| Stored { value: String::new(), modify_index };
+        let mut doc = Doc { index: 2, keys: BTreeMap::from([("a".to_string(), stored(2))]) };
+        assert!(doc.check().is_ok());
+        doc.keys.insert("b".into(), stored(3));
+        assert_eq!(doc.check().unwrap_err().to_string(), "key b has modify index 3, outside 1..=2");
     }
 }

@@ -1,0 +1,85 @@
+//! Parsers of command-line values (`value_parser = …`): durations, `--now`,
+//! the token. Each refuses with an [`ArgError`], which clap prints with the
+//! option's name.
+
+use std::time::Duration;
+
+use chrono::{DateTime, Datelike, Utc};
+use secrecy::SecretString;
+
+use crate::config::duration;
+use crate::run::waiting::MAX_WAIT;
+
+/// Why a command-line value was refused.
+#[derive(Debug, thiserror::Error, miette::Diagnostic)]
+pub enum ArgError {
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Duration(#[from] duration::ParseError),
+    #[error("`{given}` is not between 1s and 6h (a GitHub-hosted job runs at most 6 hours)")]
+    #[diagnostic(help("wait at most 6h, e.g. --wait 30m"))]
+    Wait { given: String },
+    #[error("{reason}: write RFC 3339, e.g. 2026-11-21T10:00:00Z")]
+    #[diagnostic(help("e.g. 2026-11-21T10:00:00Z"))]
+    Time { reason: chrono::ParseError },
+    #[error("the time must be between 1970 and 9999")]
+    #[diagnostic(help("e.g. 2026-11-21T10:00:00Z"))]
+    TimeOutOfRange,
+}
+
+/// `250ms`, `30s`, `5m`, `1h` (and the other durations config takes).
+pub fn duration(s: &str) -> Result<Duration, ArgError> {
+    match s.strip_suffix("ms").map(str::parse::<u64>) {
+        Some(Ok(ms)) => Ok(Duration::from_millis(ms)),
+        _ => Ok(duration::parse(s)?),
+    }
+}
+
+/// `promote --wait`: from 1s up to the longest a hosted job runs.
+pub fn wait_duration(s: &str) -> Result<Duration, ArgError> {
+    let d = duration(s)?;
+    if d < Duration::from_secs(1) || d > MAX_WAIT {
+        return Err(ArgError::Wait { given: s.to_owned() });
+    }
+    Ok(d)
+}
+
+/// `--now`: RFC 3339, between 1970 and 9999, so that every date computed from
+/// it (freeze windows, wait timers, soak) stays representable.
+pub fn instant(s: &str) -> Result<DateTime<Utc>, ArgError> {
+    let t: DateTime<Utc> = s.parse().map_err(|reason| ArgError::Time { reason })?;
+    if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err(ArgError::TimeOutOfRange) }
+}
+
+/// The token, kept out of `Debug` output from the moment it is read.
+pub fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
+    Ok(SecretString::from(s.to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_milliseconds_and_config_forms() {
+        assert_eq!(duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(duration("1h30m").unwrap(), Duration::from_secs(5400));
+        assert_eq!(duration("30").unwrap_err().to_string(), "a number needs a unit: s, m, h or d");
+    }
+
+    #[test]
+    fn waits_are_bounded_by_a_hosted_job() {
+        assert_eq!(wait_duration("6h").unwrap(), MAX_WAIT);
+        for bad in ["0s", "500ms", "7h"] {
+            let e = wait_duration(bad).unwrap_err().to_string();
+            assert_eq!(e, format!("`{bad}` is not between 1s and 6h (a GitHub-hosted job runs at most 6 hours)"));
+        }
+    }
+
+    #[test]
+    fn times_are_rfc3339_in_range() {
+        assert!(instant("2026-11-21T10:00:00Z").is_ok());
+        assert!(instant("tomorrow").unwrap_err().to_string().ends_with(": write RFC 3339, e.g. 2026-11-21T10:00:00Z"));
+        assert_eq!(instant("0100-01-01T00:00:00Z").unwrap_err().to_string(), "the time must be between 1970 and 9999");
+    }
+}
