@@ -30,13 +30,14 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::{self, Config, Location};
-use crate::effects::{EffectLog, Effects, Writes};
+use crate::effects::{EffectLog, Writes};
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
 use crate::forge::local::LocalForge;
 use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
 use crate::run::Runner;
+use crate::run::effects::Effects;
 use crate::run::hooks::Sink;
 use crate::state::StateDir;
 

@@ -6,6 +6,7 @@ use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use super::effects::Effects;
 use super::health::Probe;
 use super::hooks::{Ended, Hook, Hooks, Sink};
 use super::liveness::Process;
@@ -13,7 +14,6 @@ use super::report::Outcome;
 use super::{Runner, Target};
 use crate::clock::Clock;
 use crate::config::{Config, HealthCheck};
-use crate::effects::Effects;
 use crate::forge::local::LocalForge;
 use crate::forge::{Deployment, DeploymentState, Forge, NewDeployment};
 use crate::output::{Format, Out};

@@ -12,6 +12,7 @@
 pub mod audit;
 pub mod child_env;
 pub mod direct;
+pub mod effects;
 pub mod failure;
 pub mod flow;
 pub mod health;
@@ -37,11 +38,11 @@ use serde::Serialize;
 use thiserror::Error;
 
 use crate::config::Config;
-use crate::effects::Effects;
 use crate::exit::Exit;
 use crate::forge::ForgeError;
 use crate::output::Out;
 use crate::plan::{Hook, StepName};
+use effects::Effects;
 use failure::StepError;
 
 #[derive(Debug, Error, Diagnostic)]
