@@ -11,7 +11,7 @@ use super::{Ctx, known_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
-use crate::forge::{Approval, ApprovalState, Deployment, DeploymentState, ForgeKind};
+use crate::forge::{Approval, ApprovalState, Deployment, DeploymentId, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -33,7 +33,7 @@ pub struct Args {
 /// One deployment, as `history` shows it.
 #[derive(Debug, Serialize)]
 struct Entry {
-    id: u64,
+    id: DeploymentId,
     /// For the text table's age.
     #[serde(skip)]
     started: DateTime<Utc>,
@@ -53,7 +53,7 @@ struct Entry {
     /// The deployment this one rolled back, for a rollback.
     rollback_of: Option<u64>,
     /// The deployment that rolled this one back.
-    rolled_back_by: Option<u64>,
+    rolled_back_by: Option<DeploymentId>,
     approved_by: Vec<String>,
     description: Option<String>,
 }
@@ -132,7 +132,7 @@ fn approvers(
     kind: ForgeKind,
     d: &Deployment,
     reviews: &[Approval],
-    all: &[(Deployment, &'static str, Option<u64>)],
+    all: &[(Deployment, &'static str, Option<DeploymentId>)],
 ) -> Vec<String> {
     let env = &d.request.environment;
     let since = all

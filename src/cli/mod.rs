@@ -31,14 +31,15 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::{self, Config, Location};
-use crate::effects::EffectLog;
+use crate::effects::{EffectLog, Writes};
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
-use crate::forge::dry_run::DryRun;
 use crate::forge::local::LocalForge;
 use crate::forge::{Forge, ForgeKind};
 use crate::output::{Format, Out};
 use crate::policy::Policy;
 use crate::run::Runner;
+use crate::run::effects::Effects;
+use crate::run::hooks::Sink;
 use crate::state::StateDir;
 
 #[derive(Debug, Parser)]
@@ -158,9 +159,14 @@ pub struct Ctx {
     pub forge_kind: ForgeKind,
     pub state: StateDir,
     pub log: EffectLog,
+    /// `--dry-run` or not, decided here once: every write of the command
+    /// goes through it.
+    writes: Writes,
     token: Option<SecretString>,
     repo: Option<String>,
     pub clock: crate::clock::Clock,
+    /// Built on first use (commands without a forge never build one).
+    effects: std::sync::OnceLock<Effects>,
 }
 
 impl Ctx {
@@ -172,16 +178,19 @@ impl Ctx {
         crate::clock::install(clock);
         let forge_kind =
             cli.forge.unwrap_or(if crate::actions::active() { ForgeKind::Github } else { ForgeKind::Local });
+        let log = EffectLog::default();
         Ctx {
             out: Out::new(cli.output),
             config: cli.config.clone().map_or(Location::Default, Location::Explicit),
             dry_run: cli.dry_run,
             forge_kind,
             state: StateDir::new(&cli.state_dir),
-            log: EffectLog::default(),
+            writes: Writes::new(cli.dry_run, &log),
+            log,
             token: cli.github_token.clone(),
             repo: cli.repo.clone(),
             clock,
+            effects: std::sync::OnceLock::new(),
         }
     }
 
@@ -191,8 +200,26 @@ impl Ctx {
     }
 
     /// Whether this command's writes happen (`--dry-run` describes them in the log).
-    pub fn writes(&self) -> crate::effects::Writes {
-        crate::effects::Writes::new(self.dry_run, &self.log)
+    pub fn writes(&self) -> Writes {
+        self.writes.clone()
+    }
+
+    /// The command's effects: the forge `--forge` names (wrapped for
+    /// `--dry-run`), its writes, hooks, state dir, clock and sink. Built once.
+    pub fn effects(&self) -> Result<&Effects, Error> {
+        if let Some(fx) = self.effects.get() {
+            return Ok(fx);
+        }
+        let forge: Arc<dyn Forge> = match self.forge_kind {
+            ForgeKind::Local => Arc::new(LocalForge::new(self.state.clone())),
+            ForgeKind::Github => {
+                let ctx = crate::github::Context::from_env(self.repo.as_deref())?;
+                Arc::new(crate::github::GitHubForge::new(ctx, self.token.clone())?)
+            }
+        };
+        let sink = Sink::beside(self.out);
+        let fx = Effects::new(forge, &self.writes, self.state.clone(), self.clock, sink);
+        Ok(self.effects.get_or_init(|| fx))
     }
 
     /// A runner for deploy, promote and rollback.
@@ -200,19 +227,7 @@ impl Ctx {
         // Hooks write under it, locks and the audit trail live in it: a link
         // there is refused before anything runs.
         crate::run::audit::check(&self.state)?;
-        Ok(Runner {
-            cfg,
-            forge: self.forge()?,
-            state: self.state.clone(),
-            out: self.out,
-            writes: self.writes(),
-            hooks: Arc::new(crate::run::hooks::Shell),
-            clock: self.clock,
-            steps: Vec::new(),
-            started: std::time::Instant::now(),
-            gate: None,
-            freeze_override: None,
-        })
+        Ok(Runner::new(cfg, self.effects()?.clone(), self.out))
     }
 
     /// Reads and validates the config, whatever its diagnostics.
@@ -244,14 +259,7 @@ impl Ctx {
 
     /// The forge, wrapped for `--dry-run`.
     pub fn forge(&self) -> Result<Arc<dyn Forge>, Error> {
-        let inner: Arc<dyn Forge> = match self.forge_kind {
-            ForgeKind::Local => Arc::new(LocalForge::new(self.state.clone())),
-            ForgeKind::Github => {
-                let ctx = crate::github::Context::from_env(self.repo.as_deref())?;
-                Arc::new(crate::github::GitHubForge::new(ctx, self.token.clone())?)
-            }
-        };
-        Ok(if self.dry_run { Arc::new(DryRun::new(inner, self.log.clone())) } else { inner })
+        Ok(self.effects()?.forge.clone())
     }
 }
 

@@ -42,7 +42,7 @@ pub struct WaitFor {
 
 impl WaitFor {
     pub fn waiter(&self, ctx: &Ctx, env: &str) -> Waiter {
-        Waiter::new(&ctx.state, env, self.wait, &ctx.writes(), crate::run::hooks::Sink { to_stderr: ctx.out.json() })
+        Waiter::new(&ctx.state, env, self.wait, &ctx.writes(), crate::run::hooks::Sink::beside(ctx.out))
     }
 
     /// Runs `attempt` on a fresh runner, again while `--wait` says the

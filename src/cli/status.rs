@@ -8,7 +8,7 @@ use super::{Ctx, known_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
 use crate::forge::history;
-use crate::forge::{Deployment, DeploymentState, ForgeKind};
+use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -70,7 +70,7 @@ struct EnvStatus {
     #[serde(skip)]
     deployed: Option<DateTime<Utc>>,
     deployed_by: Option<String>,
-    deployment_id: Option<u64>,
+    deployment_id: Option<DeploymentId>,
     run_id: Option<String>,
     /// The state of the latest deployment.
     state: Option<String>,
@@ -85,7 +85,7 @@ struct EnvStatus {
 
 #[derive(Debug, Serialize)]
 struct RolledBackFrom {
-    deployment_id: u64,
+    deployment_id: DeploymentId,
     release: String,
     state: DeploymentState,
     at: Option<String>,
@@ -93,7 +93,7 @@ struct RolledBackFrom {
 
 #[derive(Debug, Serialize)]
 struct Latest {
-    id: u64,
+    id: DeploymentId,
     release: String,
     state: String,
     at: String,

@@ -259,6 +259,20 @@ fn dry_run_prints_the_plan_and_touches_nothing() {
 }
 
 #[test]
+fn a_dry_run_plans_its_deployment_without_a_made_up_id() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    deploy_dev(&sb, "1.0.0");
+    let deploy = ["--dry-run", "deploy", "--env", "dev", "--ref", "release/v1", "--release", "2"];
+    let (code, json, _) = run_json(sb.sg(&deploy));
+    assert_eq!(code, 0, "{json}");
+    assert!(json["deployment_id"].is_null(), "{json}");
+    let effects = json["effects"].to_string();
+    assert!(effects.contains("set the planned deployment to success"), "{effects}");
+    assert!(effects.contains("set deployment 1 to inactive: replaced by 2"), "{effects}");
+    assert!(!effects.contains("deployment 0"), "{effects}");
+}
+
+#[test]
 fn deploy_follows_branch_rules_and_leaves_approval_environments_to_promote() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
     let (code, out, _) = run(sb.sg(&["deploy", "--env", "staging", "--ref", "feature/x", "--release", "1"]));

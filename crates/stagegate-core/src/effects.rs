@@ -1,7 +1,8 @@
 //! The effects seam. Every side effect — forge (tags, releases, deployments,
 //! approvals), journal store, KV, hooks, files — goes through a trait object, and
 //! `--dry-run` swaps each for a wrapper that reads for real but only *describes*
-//! writes into this log, which the command then prints as its plan.
+//! writes into this log, which the command then prints as its plan. [`crate::run::effects::Effects`]
+//! bundles the seams of one command.
 
 use std::sync::{Arc, Mutex};
 

@@ -310,7 +310,7 @@ impl Importer {
         child_env::scrub(&mut cmd, Child::Import, &self.pass_env);
         let mut child = cmd.spawn().map_err(|e| failed(format!("cannot start `sh -c {}`: {e}", self.command)))?;
         // Its output goes to our stderr (stdout is for our one document), line by line.
-        let sink = Sink { to_stderr: true };
+        let sink = Sink::Stderr;
         let out = tokio::spawn(pump(child.stdout.take().expect("piped"), sink));
         let err = tokio::spawn(pump(child.stderr.take().expect("piped"), sink));
         // Durable before the command runs: the claim says it was launched, in

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment,
-    NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, Forge, ForgeError, ForgeKind,
+    NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -124,10 +124,10 @@ impl Forge for DryRun {
         Ok(())
     }
 
-    /// Returns a deployment with id 0: nothing is created.
+    /// Returns a planned deployment: nothing is created.
     async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
         self.log.push(format!("create a deployment of {} to {}", new.release, new.environment));
-        Ok(Deployment { id: 0, request: new.clone(), statuses: Vec::new() })
+        Ok(Deployment { id: DeploymentId::Planned, request: new.clone(), statuses: Vec::new() })
     }
 
     async fn set_deployment_status(
@@ -137,8 +137,10 @@ impl Forge for DryRun {
         description: &str,
         _at: DateTime<Utc>,
     ) -> Result<(), ForgeError> {
-        let id = d.id;
-        let which = if id == 0 { "the new deployment".to_string() } else { format!("deployment {id}") };
+        let which = match d.id {
+            DeploymentId::Planned => "the planned deployment".to_string(),
+            DeploymentId::Recorded(id) => format!("deployment {id}"),
+        };
         self.log.push(format!("set {which} to {state}: {description}"));
         Ok(())
     }

@@ -75,7 +75,7 @@ pub fn outcome(deps: &[Deployment], d: &Deployment) -> &'static str {
 
 /// The deployment that rolled `d` back, if one did.
 pub fn rolled_back_by<'d>(deps: &'d [Deployment], d: &Deployment) -> Option<&'d Deployment> {
-    deps.iter().find(|r| r.request.rollback_of == Some(d.id))
+    deps.iter().find(|r| r.request.rollback_of.is_some_and(|id| d.id == id))
 }
 
 #[cfg(test)]
@@ -86,7 +86,7 @@ mod tests {
     fn dep(id: u64, release: &str, state: DeploymentState, rollback_of: Option<u64>) -> Deployment {
         let at = chrono::DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z").unwrap().with_timezone(&chrono::Utc);
         Deployment {
-            id,
+            id: crate::forge::DeploymentId::Recorded(id),
             request: NewDeployment {
                 environment: "prod".into(),
                 release: release.into(),
@@ -118,6 +118,6 @@ mod tests {
         assert_eq!(words, ["live", "failed, rolled back", "replaced"]);
         let deps = vec![dep(5, "a", Success, Some(4)), dep(4, "b", Inactive, None)];
         assert_eq!(outcome(&deps, &deps[1]), "rolled back");
-        assert_eq!(rolled_back_by(&deps, &deps[1]).map(|d| d.id), Some(5));
+        assert_eq!(rolled_back_by(&deps, &deps[1]).and_then(|d| d.id.recorded()), Some(5));
     }
 }

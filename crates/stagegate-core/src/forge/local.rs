@@ -9,7 +9,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Approval, CommitSummary, Deployment, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
+    Approval, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
     NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
@@ -281,7 +281,11 @@ impl Forge for LocalForge {
 
     async fn create_deployment(&self, new: &NewDeployment) -> Result<Deployment, ForgeError> {
         self.update(|r: &mut Records| {
-            let d = Deployment { id: r.deployments.len() as u64 + 1, request: new.clone(), statuses: Vec::new() };
+            let d = Deployment {
+                id: DeploymentId::Recorded(r.deployments.len() as u64 + 1),
+                request: new.clone(),
+                statuses: Vec::new(),
+            };
             r.deployments.push(d.clone());
             d
         })

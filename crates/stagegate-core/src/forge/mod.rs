@@ -125,10 +125,58 @@ pub struct DeploymentStatus {
     pub created_at: DateTime<Utc>,
 }
 
+/// Which deployment a record is: one the forge keeps under its number, or the
+/// one a dry run plans and never creates. In JSON a planned one is `null`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(from = "Option<u64>", into = "Option<u64>")]
+pub enum DeploymentId {
+    Recorded(u64),
+    /// `--dry-run`: the deployment that would be created.
+    Planned,
+}
+
+impl DeploymentId {
+    /// The forge's number, unless the deployment is only planned.
+    pub fn recorded(self) -> Option<u64> {
+        match self {
+            DeploymentId::Recorded(id) => Some(id),
+            DeploymentId::Planned => None,
+        }
+    }
+}
+
+impl From<Option<u64>> for DeploymentId {
+    fn from(id: Option<u64>) -> Self {
+        id.map_or(DeploymentId::Planned, DeploymentId::Recorded)
+    }
+}
+
+impl From<DeploymentId> for Option<u64> {
+    fn from(id: DeploymentId) -> Self {
+        id.recorded()
+    }
+}
+
+impl PartialEq<u64> for DeploymentId {
+    fn eq(&self, other: &u64) -> bool {
+        self.recorded() == Some(*other)
+    }
+}
+
+/// `7`, or `planned` for a dry run's.
+impl std::fmt::Display for DeploymentId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DeploymentId::Recorded(id) => write!(f, "{id}"),
+            DeploymentId::Planned => f.write_str("planned"),
+        }
+    }
+}
+
 /// A deployment with its statuses, as `deployments()` returns it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Deployment {
-    pub id: u64,
+    pub id: DeploymentId,
     #[serde(flatten)]
     pub request: NewDeployment,
     #[serde(default)]
@@ -187,7 +235,7 @@ pub enum ForgeError {
     Contended { what: String, attempts: u32, help: String },
     #[error("no deployment {id} on {forge}")]
     #[diagnostic(code(stagegate::forge::no_deployment), help("list deployments with `stagegate status`"))]
-    NoDeployment { id: u64, forge: String },
+    NoDeployment { id: DeploymentId, forge: String },
 }
 
 impl ForgeError {

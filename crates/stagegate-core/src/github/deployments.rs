@@ -14,7 +14,9 @@ use serde_json::{Value, json};
 
 use super::GitHubForge;
 use super::api::{error, seg};
-use crate::forge::{CommitSummary, Deployment, DeploymentState, DeploymentStatus, ForgeError, NewDeployment};
+use crate::forge::{
+    CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, Forge, ForgeError, NewDeployment,
+};
 
 const HISTORY: usize = 20;
 /// Status lists read at once when looking for the newest successful deployment.
@@ -110,7 +112,7 @@ impl GitHubForge {
             .post(self.repo_path("deployments"), Some(&body))
             .await
             .map_err(|e| error(&format!("create a deployment to {}", new.environment), PERM, e))?;
-        Ok(Deployment { id: created.id, request: new.clone(), statuses: Vec::new() })
+        Ok(Deployment { id: DeploymentId::Recorded(created.id), request: new.clone(), statuses: Vec::new() })
     }
 
     pub(super) async fn gh_set_status(
@@ -119,7 +121,9 @@ impl GitHubForge {
         state: DeploymentState,
         description: &str,
     ) -> Result<(), ForgeError> {
-        let id = d.id;
+        let Some(id) = d.id.recorded() else {
+            return Err(ForgeError::NoDeployment { id: d.id, forge: Forge::describe(self) });
+        };
         let mut body = json!({
             "state": state.as_str(),
             "description": truncate(description, 140),
@@ -198,7 +202,7 @@ impl GitHubForge {
         Ok(list
             .into_iter()
             .zip(statuses)
-            .map(|(d, statuses)| Deployment { id: d.id, request: d.request(), statuses })
+            .map(|(d, statuses)| Deployment { id: DeploymentId::Recorded(d.id), request: d.request(), statuses })
             .collect())
     }
 

@@ -105,7 +105,7 @@ async fn deploy_checks(
 
 pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, RunError> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
-    let deps = r.forge.deployments(&req.env).await?;
+    let deps = r.fx.forge.deployments(&req.env).await?;
     let previous = history::current(&deps).cloned();
     let target = Target {
         env: req.env.clone(),
@@ -167,7 +167,7 @@ async fn rollback_checks(
 
 pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, RunError> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
-    let deps = r.forge.deployments(&req.env).await?;
+    let deps = r.fx.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
     let mut target = Target {
         env: req.env.clone(),

@@ -7,10 +7,11 @@
 
 use std::time::Instant;
 
+use super::failure::StepError;
 use super::health::Probe;
 use super::{Runner, StepStatus, Target, interrupt};
 use crate::config::{Environment, HealthCheck};
-use crate::forge::{Deployment, DeploymentState, ForgeError, NewDeployment};
+use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeError, NewDeployment};
 use crate::plan::{Act, Mode, Recover, StepName};
 use crate::run::report::Outcome;
 
@@ -27,6 +28,7 @@ impl Runner<'_> {
     ) -> Result<Deployment, ForgeError> {
         let at = self.now();
         let d = self
+            .fx
             .forge
             .create_deployment(&NewDeployment {
                 environment: t.env.clone(),
@@ -43,13 +45,13 @@ impl Runner<'_> {
                 log_url: crate::actions::this_run_url(&t.run_id),
             })
             .await?;
-        self.forge.set_deployment_status(&d, DeploymentState::InProgress, description, at).await?;
+        self.fx.forge.set_deployment_status(&d, DeploymentState::InProgress, description, at).await?;
         Ok(d)
     }
 
     /// One health check as step `name`, retried until `startup` after
     /// `deployed`.
-    pub async fn health(&mut self, check: &HealthCheck, name: StepName, deployed: Instant) -> Result<(), String> {
+    pub async fn health(&mut self, check: &HealthCheck, name: StepName, deployed: Instant) -> Result<(), StepError> {
         let since = Instant::now();
         if self.dry_run() {
             let what = format!("would GET {} expecting {}", check.http, check.expect);
@@ -75,25 +77,22 @@ impl Runner<'_> {
         };
         // SIGINT/SIGTERM stop a long startup wait too (see `interrupt`).
         let probe = tokio::select! {
-            p = self.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline, &mut progress) => p,
+            p = self.fx.hooks.probe(check, self.cfg.steps.health_check_timeout, deadline, &mut progress) => p,
             signal = interrupt::wait() => {
-                let why = format!("health check of {} stopped: stagegate received {}", check.http, signal.name());
-                self.record(name, StepStatus::Failed, since, why.clone());
-                return Err(why);
+                let why = StepError::HealthStopped { url: check.http.clone(), signal: signal.name() };
+                return Err(self.failed(name, since, why));
             }
         };
         if probe.ok {
             self.record(name, StepStatus::Ok, since, probe.describe());
             Ok(())
         } else {
-            let why = format!("health check failed: {}", probe.describe());
-            self.record(name, StepStatus::Failed, since, why.clone());
-            Err(why)
+            Err(self.failed(name, since, StepError::Unhealthy(probe.describe())))
         }
     }
 
     /// The recovery's redeploy: deploy hook, health checks, verify hook.
-    async fn redeploy(&mut self, env: &Environment, t: &Target) -> Result<(), String> {
+    async fn redeploy(&mut self, env: &Environment, t: &Target) -> Result<(), StepError> {
         self.hook(Recover::Deploy.into(), t).await?;
         let deployed = Instant::now();
         for (i, check) in env.health.iter().enumerate() {
@@ -112,14 +111,14 @@ impl Runner<'_> {
         let since = Instant::now();
         let at = self.now();
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
-        self.forge.set_deployment_status(d, DeploymentState::Success, &what, at).await?;
+        self.fx.forge.set_deployment_status(d, DeploymentState::Success, &what, at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
             let why = if self.dry_run() {
                 format!("replaced by {}", d.request.release)
             } else {
                 format!("replaced by {} (deployment {})", d.request.release, d.id)
             };
-            self.forge.set_deployment_status(old, DeploymentState::Inactive, &why, at).await?;
+            self.fx.forge.set_deployment_status(old, DeploymentState::Inactive, &why, at).await?;
         }
         if self.dry_run() {
             self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
@@ -131,7 +130,7 @@ impl Runner<'_> {
 
     pub async fn fail(&mut self, d: &Deployment, why: &str) -> Result<(), ForgeError> {
         let at = self.now();
-        self.forge.set_deployment_status(d, DeploymentState::Failure, why, at).await
+        self.fx.forge.set_deployment_status(d, DeploymentState::Failure, why, at).await
     }
 
     /// After a failure once the deploy started: the rollback hook, then a
@@ -142,7 +141,7 @@ impl Runner<'_> {
         env: &Environment,
         failed: &Target,
         previous: Option<&Deployment>,
-        failed_id: u64,
+        failed_id: DeploymentId,
     ) -> Result<(String, bool), ForgeError> {
         // With nothing to go back to, the rollback hook restores its backup; it
         // gets an empty STAGEGATE_RELEASE.
@@ -160,14 +159,14 @@ impl Runner<'_> {
             return Ok((format!("{} had no earlier successful release to redeploy", env.name), false));
         };
         let description = format!("rollback of {} to {}", failed.release, prev.request.release);
-        let d = self.start(&restore, &description, Some(failed_id)).await?;
+        let d = self.start(&restore, &description, failed_id.recorded()).await?;
         match self.redeploy(env, &restore).await {
             Ok(()) => {
                 self.succeed(Recover::Record.into(), &d, Some(prev)).await?;
                 Ok((format!("rolled back to {} (healthy again)", prev.request.release), true))
             }
             Err(why) => {
-                self.fail(&d, &why).await?;
+                self.fail(&d, &why.to_string()).await?;
                 Ok((format!("the rollback to {} failed too: {why}", prev.request.release), false))
             }
         }
@@ -205,7 +204,7 @@ impl Runner<'_> {
             interrupt::install();
         }
         // A rollback records what it undoes, so the next one goes further back.
-        let undoes = if mode == Mode::Rollback { previous.map(|p| p.id) } else { None };
+        let undoes = if mode == Mode::Rollback { previous.and_then(|p| p.id.recorded()) } else { None };
         let d = self.start(t, &description, undoes).await?;
         let mut deployed = Instant::now();
         let mut started_deploy = false;
@@ -221,7 +220,7 @@ impl Runner<'_> {
                 }
                 Act::Health(i) => match env.health.get(i) {
                     Some(c) => self.health(c, step.into(), deployed).await,
-                    None => Err(format!("{} has no health check #{}", env.name, i + 1)),
+                    None => Err(StepError::NoHealthCheck { env: env.name.clone(), number: i + 1 }),
                 },
                 Act::Record => {
                     self.succeed(step.into(), &d, previous).await?;
@@ -233,7 +232,7 @@ impl Runner<'_> {
                 break;
             }
         }
-        let id = (!self.dry_run()).then_some(d.id);
+        let id = d.id.recorded();
         let Some(why) = failure else {
             if self.dry_run() {
                 let message =
@@ -248,7 +247,7 @@ impl Runner<'_> {
             );
             return Ok(Executed { outcome: Outcome::Succeeded, message, deployment_id: id });
         };
-        self.fail(&d, &why).await?;
+        self.fail(&d, &why.to_string()).await?;
         let kept = previous.map_or("nothing".to_string(), |p| p.request.release.clone());
         if mode == Mode::Rollback {
             let message = format!("{what} of {} to {} failed: {why}; {} needs a person", t.release, t.env, t.env);

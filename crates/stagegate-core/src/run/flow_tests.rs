@@ -4,10 +4,11 @@
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
+use super::effects::Effects;
 use super::health::Probe;
-use super::hooks::{Ended, Hook, Hooks};
+use super::hooks::{Ended, Hook, Hooks, Sink};
 use super::liveness::Process;
 use super::report::Outcome;
 use super::{Runner, Target};
@@ -120,19 +121,9 @@ async fn promote(failing: &[&'static str], probes: &[bool], with_previous: bool)
         probes: Mutex::new(probes.to_vec()),
         ..Scripted::default()
     });
-    let mut runner = Runner {
-        cfg: &cfg,
-        forge: forge.clone(),
-        state: StateDir::new(dir.path()),
-        out: Out::new(Format::Json),
-        writes: crate::effects::Writes::Apply,
-        hooks: hooks.clone(),
-        clock: Clock::new(None),
-        steps: Vec::new(),
-        started: Instant::now(),
-        gate: None,
-        freeze_override: None,
-    };
+    // Step lines go nowhere: the test asserts the run's outcome and records.
+    let fx = Effects::real(forge.clone(), StateDir::new(dir.path()), Clock::new(None), Sink::Quiet);
+    let mut runner = Runner::new(&cfg, fx.with_hooks(hooks.clone()), Out::new(Format::Json));
     let env = cfg.env("prod").unwrap();
     let steps = [Act::Backup, Act::Deploy, Act::Health(0), Act::Verify, Act::Record];
     let executed = runner.execute(env, &target(NEW), previous.as_ref(), &steps, Mode::Promotion).await.unwrap();

@@ -71,21 +71,29 @@ impl Ended {
     }
 }
 
-/// Where hook output goes: stdout for people, stderr when stdout carries JSON.
-#[derive(Debug, Clone, Copy)]
-pub struct Sink {
-    pub to_stderr: bool,
+/// Where step lines and hook output go: stdout for people, stderr when
+/// stdout carries JSON, nowhere in unit tests.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    Stderr,
+    Quiet,
 }
 
 impl Sink {
+    /// Stderr when stdout carries JSON, else stdout.
+    pub fn beside(out: crate::output::Out) -> Sink {
+        if out.json() { Sink::Stderr } else { Sink::Stdout }
+    }
+
     /// Prints one line. A closed stdout (`stagegate promote | head`) must not
     /// stop a run half-way, so write errors are ignored here.
     pub fn line(&self, s: &str) {
         use std::io::Write;
-        let _ = if self.to_stderr {
-            writeln!(std::io::stderr().lock(), "{s}")
-        } else {
-            writeln!(std::io::stdout().lock(), "{s}")
+        let _ = match self {
+            Sink::Stdout => writeln!(std::io::stdout().lock(), "{s}"),
+            Sink::Stderr => writeln!(std::io::stderr().lock(), "{s}"),
+            Sink::Quiet => Ok(()),
         };
     }
 }

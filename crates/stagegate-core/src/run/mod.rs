@@ -12,6 +12,8 @@
 pub mod audit;
 pub mod child_env;
 pub mod direct;
+pub mod effects;
+pub mod failure;
 pub mod flow;
 pub mod health;
 pub mod hooks;
@@ -28,7 +30,6 @@ pub mod waiting;
 #[cfg(test)]
 mod flow_tests;
 
-use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
@@ -38,10 +39,11 @@ use thiserror::Error;
 
 use crate::config::Config;
 use crate::exit::Exit;
-use crate::forge::{Forge, ForgeError};
+use crate::forge::ForgeError;
 use crate::output::Out;
 use crate::plan::{Hook, StepName};
-use crate::state::StateDir;
+use effects::Effects;
+use failure::StepError;
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum RunError {
@@ -53,6 +55,13 @@ pub enum RunError {
         )
     )]
     UnsafeValue { what: &'static str, value: String },
+
+    #[error("{0}")]
+    #[diagnostic(
+        code(stagegate::run::bad_ref),
+        help("refs reach hooks as STAGEGATE_REF: give a valid branch or tag name")
+    )]
+    BadRef(String),
 
     #[error("`{0}` is not a commit sha")]
     #[diagnostic(code(stagegate::run::bad_sha), help("give 7 to 64 hexadecimal digits, e.g. --sha 3f2c1a9"))]
@@ -78,7 +87,7 @@ pub enum RunError {
 impl RunError {
     pub fn exit(&self) -> Exit {
         match self {
-            RunError::UnsafeValue { .. } | RunError::BadSha(_) => Exit::Invalid,
+            RunError::UnsafeValue { .. } | RunError::BadRef(_) | RunError::BadSha(_) => Exit::Invalid,
             RunError::Io { .. } => Exit::Failed,
             RunError::Forge(e) => e.exit(),
             RunError::State(e) => e.exit(),
@@ -102,11 +111,11 @@ pub fn check_hook_safe(what: &'static str, value: &str) -> Result<(), RunError> 
 /// ref and release are the source environment's), which a hostile record could
 /// fill: the ref passes the one ref validator, every value the same checks as
 /// on the command line.
-pub fn check_context(t: &Target) -> Result<(), String> {
+pub fn check_context(t: &Target) -> Result<(), RunError> {
     if let Some(r) = &t.git_ref {
         let name = r.strip_prefix("refs/heads/").or_else(|| r.strip_prefix("refs/tags/")).unwrap_or(r);
-        crate::policy::refname::check(name).map_err(|e| e.0)?;
-        check_hook_safe("ref", name).map_err(|e| e.to_string())?;
+        crate::policy::refname::check(name).map_err(|e| RunError::BadRef(e.to_string()))?;
+        check_hook_safe("ref", name)?;
     }
     let values = [
         ("release id", Some(&t.release)),
@@ -117,7 +126,7 @@ pub fn check_context(t: &Target) -> Result<(), String> {
     ];
     for (what, v) in values {
         if let Some(v) = v {
-            check_hook_safe(what, v).map_err(|e| e.to_string())?;
+            check_hook_safe(what, v)?;
         }
     }
     Ok(())
@@ -170,15 +179,11 @@ pub struct Target {
 /// Carries what every step needs and records the steps as they run.
 pub struct Runner<'c> {
     pub cfg: &'c Config,
-    pub forge: Arc<dyn Forge>,
-    pub state: StateDir,
+    /// The forge, hooks and probes, state dir, clock and sink of the command.
+    /// Under `--dry-run` the forge describes its writes, and hooks and health
+    /// checks do not run.
+    pub fx: Effects,
     pub out: Out,
-    /// `--dry-run`: the forge describes its writes, hooks and health checks do not run.
-    pub writes: crate::effects::Writes,
-    /// Runs the hooks and probes the health checks.
-    pub hooks: Arc<dyn hooks::Hooks>,
-    /// The time of the run (`--now` fixes it).
-    pub clock: crate::clock::Clock,
     pub steps: Vec<StepRecord>,
     pub started: Instant,
     /// The gate's verdict once evaluated, passed or not, for the report.
@@ -188,16 +193,21 @@ pub struct Runner<'c> {
 }
 
 impl<'c> Runner<'c> {
+    /// A runner with no steps yet, starting now.
+    pub fn new(cfg: &'c Config, fx: Effects, out: Out) -> Runner<'c> {
+        Runner { cfg, fx, out, steps: Vec::new(), started: Instant::now(), gate: None, freeze_override: None }
+    }
+
     pub fn now(&self) -> DateTime<Utc> {
-        self.clock.now()
+        self.fx.clock.now()
     }
 
     pub fn dry_run(&self) -> bool {
-        self.writes.is_dry_run()
+        self.fx.is_dry_run()
     }
 
     pub fn sink(&self) -> hooks::Sink {
-        hooks::Sink { to_stderr: self.out.json() }
+        self.fx.sink
     }
 
     /// Records a finished step and prints it as a progress line.
@@ -221,7 +231,7 @@ impl<'c> Runner<'c> {
 
     /// The STAGEGATE_* variables a hook gets: the only way context reaches it.
     pub fn hook_env(&self, t: &Target, step: Hook) -> Vec<(String, String)> {
-        let state = std::path::absolute(self.state.root()).unwrap_or_else(|_| self.state.root().to_path_buf());
+        let state = std::path::absolute(self.fx.state.root()).unwrap_or_else(|_| self.fx.state.root().to_path_buf());
         [
             ("STAGEGATE_ENV", t.env.clone()),
             ("STAGEGATE_FROM", t.from.clone().unwrap_or_default()),
@@ -251,7 +261,7 @@ impl<'c> Runner<'c> {
     }
 
     /// Runs the hook of step `name` (if one is configured). `Err` says what failed.
-    pub async fn hook(&mut self, name: StepName, t: &Target) -> Result<(), String> {
+    pub async fn hook(&mut self, name: StepName, t: &Target) -> Result<(), StepError> {
         let since = Instant::now();
         let Some(hook) = name.hook() else { return Ok(()) };
         let step = hook.as_str();
@@ -268,14 +278,11 @@ impl<'c> Runner<'c> {
         let signal = interrupt::pending().or_else(|| interrupt::stopping().then_some(interrupt::Signal::Term));
         if let Some(signal) = signal {
             interrupt::handled();
-            let why = format!("{step} hook `{command}` was not started: stagegate received {}", signal.name());
-            self.record(name, StepStatus::Failed, since, why.clone());
-            return Err(why);
+            let why = StepError::NotStarted { step, command, signal: signal.name() };
+            return Err(self.failed(name, since, why));
         }
-        if let Err(why) = check_context(t) {
-            let why = format!("the {step} hook was not run: {why}");
-            self.record(name, StepStatus::Failed, since, why.clone());
-            return Err(why);
+        if let Err(source) = check_context(t) {
+            return Err(self.failed(name, since, StepError::UnsafeContext { step, source }));
         }
         let env = self.hook_env(t, hook);
         let command = command.as_str();
@@ -296,25 +303,29 @@ impl<'c> Runner<'c> {
                 group: group.clone(),
                 since: crate::clock::now(),
             };
-            lock::note_hook(&self.state, &t.env, Some(hook));
+            lock::note_hook(&self.fx.state, &t.env, Some(hook));
         };
-        let ended = self.hooks.run(&hook, &started).await;
-        lock::note_hook(&self.state, &t.env, None);
+        let ended = self.fx.hooks.run(&hook, &started).await;
+        lock::note_hook(&self.fx.state, &t.env, None);
         match ended {
             Ok(ended) if ended.ok() => {
                 self.record(name, StepStatus::Ok, since, format!("`{command}` exited 0"));
                 Ok(())
             }
             Ok(ended) => {
-                let why = format!("{step} hook `{command}` {}", ended.describe());
-                self.record(name, StepStatus::Failed, since, why.clone());
-                Err(why)
+                let why = StepError::HookFailed { step, command: command.to_owned(), ended: ended.describe() };
+                Err(self.failed(name, since, why))
             }
-            Err(e) => {
-                let why = format!("cannot start the {step} hook `{command}`: {e}");
-                self.record(name, StepStatus::Failed, since, why.clone());
-                Err(why)
+            Err(source) => {
+                let why = StepError::CannotStart { step, command: command.to_owned(), source };
+                Err(self.failed(name, since, why))
             }
         }
+    }
+
+    /// Records step `name` as failed with `why`, and returns `why`.
+    pub fn failed(&mut self, name: StepName, since: Instant, why: StepError) -> StepError {
+        self.record(name, StepStatus::Failed, since, why.to_string());
+        why
     }
 }

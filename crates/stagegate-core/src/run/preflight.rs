@@ -91,21 +91,21 @@ impl Runner<'_> {
         let held = if self.dry_run() {
             None
         } else {
-            match lock::acquire(&self.state, env, holder)
+            match lock::acquire(&self.fx.state, env, holder)
                 .map_err(|source| RunError::Io { action: format!("lock {env}"), source })?
             {
                 Acquire::Held(l) => Some(l),
                 Acquire::Busy(busy) => {
-                    let why = busy.describe(env, &lock::path(&self.state, env));
+                    let why = busy.describe(env, &lock::path(&self.fx.state, env));
                     return self.refuse(Check::Target, since, Refusal::Busy(why));
                 }
             }
         };
         let mut notes = Vec::new();
-        let local = self.forge.kind() == ForgeKind::Local && held.is_some();
+        let local = self.fx.forge.kind() == ForgeKind::Local && held.is_some();
         for d in history::running(deps).filter(|_| local) {
             let why = "abandoned: the run that started it ended without finishing";
-            self.forge.set_deployment_status(d, DeploymentState::Error, why, self.now()).await?;
+            self.fx.forge.set_deployment_status(d, DeploymentState::Error, why, self.now()).await?;
             notes.push(format!(
                 "deployment {} ({}) was abandoned by a run that died; marked error",
                 d.id, d.request.release
@@ -171,12 +171,12 @@ impl Runner<'_> {
         deps: &[Deployment],
     ) -> Result<(), Halt> {
         let since = Instant::now();
-        let v = gate_verdict(self.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
+        let v = gate_verdict(self.fx.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
         self.gate = Some(v.clone());
         let table = crate::gates::render(&self.out, &v);
         if !v.passed {
             self.sink().line(&table);
-            let how = crate::gates::unblock::approvals(env, run_id, self.forge.kind());
+            let how = crate::gates::unblock::approvals(env, run_id, self.fx.forge.kind());
             return self.refuse(Check::Gate, since, Refusal::Approvals(format!("{}; {how}", v.reasons.join("; "))));
         }
         let who: Vec<String> =

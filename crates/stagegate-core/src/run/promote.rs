@@ -32,14 +32,14 @@ pub struct Request {
 
 pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, RunError> {
     let target_env = policy.env(&req.to).expect("the caller checked the environment");
-    let from_deps = r.forge.recent_deployments(&req.from).await?;
+    let from_deps = r.fx.forge.recent_deployments(&req.from).await?;
     // A release deployed before what A runs now: the whole history, so the
     // refusal names what A runs rather than calling the release unknown.
     let from_deps = match history::of_release(&from_deps, &req.release) {
         Some(_) => from_deps,
-        None => r.forge.deployments(&req.from).await?,
+        None => r.fx.forge.deployments(&req.from).await?,
     };
-    let to_deps = r.forge.recent_deployments(&req.to).await?;
+    let to_deps = r.fx.forge.recent_deployments(&req.to).await?;
     let source = history::of_release(&from_deps, &req.release).cloned();
     let git_ref = source.as_ref().and_then(|d| d.request.git_ref.as_deref()).and_then(|s| GitRef::parse(s).ok());
     let plan = plan::build(policy, &req.from, &req.to, Some(&req.release), git_ref.as_ref());

@@ -160,7 +160,7 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
             message: report.message.clone(),
             steps: report.steps.clone(),
         };
-        audit::append(&r.state, &entry)?;
+        audit::append(&r.fx.state, &entry)?;
     }
     r.out.print(&report);
     Ok(report.outcome.exit())
