@@ -1,12 +1,13 @@
 //! `stagegate approve --env E --as USER`: record a review on the local forge.
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::{Ctx, Who, known_env};
 use crate::config::{Environment, Reviewer};
 use crate::error::{Error, Exit, InputError};
 use crate::forge::{Approval, ApprovalState, Forge, ForgeError, ForgeKind, UserType};
 use crate::gates::approvals;
+use crate::output::{Annotation, Level, Out, Render, would};
 use crate::policy::Policy;
 
 #[derive(Debug, clap::Args)]
@@ -73,27 +74,50 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 
     let warnings =
         if args.reject { Vec::new() } else { never_counts(ctx, forge.as_ref(), env, &approval, &actors).await? };
-    if ctx.out.json() {
-        ctx.out.emit(&json!({
-            "recorded": !ctx.dry_run,
-            "dry_run": ctx.dry_run,
-            "approval": approval,
-            "effects": ctx.log.entries(),
-            "warnings": warnings,
-        }));
-    } else if ctx.dry_run {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-    } else {
-        let verb = if args.reject { ctx.out.bad("rejected") } else { ctx.out.good("approved") };
-        println!("{user} {verb} {} in run {} ({})", args.env, run_id, forge.describe());
-    }
-    for w in &warnings {
-        eprintln!("{} {w}", ctx.out.warn("warning:"));
-        crate::actions::alert("warning", "stagegate approve: this review will not count", w);
-    }
+    ctx.out.print(&Approved {
+        recorded: !ctx.dry_run,
+        dry_run: ctx.dry_run,
+        approval: &approval,
+        effects: ctx.log.entries(),
+        warnings,
+        forge: forge.describe(),
+    });
     Ok(Exit::Success)
+}
+
+/// The review as recorded (or, with `--dry-run`, as it would be), and why
+/// the gate will never count it, if it will not.
+#[derive(Serialize)]
+struct Approved<'a> {
+    recorded: bool,
+    dry_run: bool,
+    approval: &'a Approval,
+    effects: Vec<String>,
+    warnings: Vec<String>,
+    #[serde(skip)]
+    forge: String,
+}
+
+impl Render for Approved<'_> {
+    fn text(&self, o: &Out) -> String {
+        if self.dry_run {
+            return would(&self.effects);
+        }
+        let a = self.approval;
+        let verb = match a.state {
+            ApprovalState::Rejected => o.bad("rejected"),
+            ApprovalState::Approved => o.good("approved"),
+        };
+        format!("{} {verb} {} in run {} ({})", a.user, a.environment, a.run_id, self.forge)
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        let title = "stagegate approve: this review will not count";
+        self.warnings
+            .iter()
+            .map(|w| Annotation { level: Level::Warning, title: title.into(), message: w.clone() })
+            .collect()
+    }
 }
 
 /// Why the gate will never count this approval, if it will not: the

@@ -5,12 +5,13 @@
 
 use std::path::{Path, PathBuf};
 
-use serde_json::json;
+use serde::Serialize;
 
 use super::Ctx;
 use crate::config::{self, Location};
 use crate::error::{Error, Exit};
 use crate::init;
+use crate::output::{Annotation, Format, Level, Out, Render, would};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -112,7 +113,7 @@ fn state(path: &Path, text: &str) -> State {
 /// What writing `text` to `path` would change, as a unified diff (`git diff`'s
 /// form; a missing file is all additions), coloured like git's on a terminal.
 /// Files are named relative to `dir` (`--dir`), as in the repository.
-fn diff(out: &crate::output::Out, dir: &Path, path: &Path, text: &str) -> String {
+fn diff(out: &Out, dir: &Path, path: &Path, text: &str) -> String {
     let old = std::fs::read_to_string(path).ok();
     let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
     let before = if old.is_some() { format!("a/{name}") } else { "/dev/null".to_string() };
@@ -175,27 +176,86 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     if let Some(a) = &args.action {
         check_action(a)?;
     }
-    // The config: -c FILE, else the repository's, else the starter one (written too).
-    let (config_rel, config_path, mut files) = match &ctx.config {
-        Location::Explicit(p) => (p.display().to_string(), p.clone(), Vec::new()),
-        Location::Default => {
-            let p = args.dir.join(config::DEFAULT_PATH);
-            let starter = (!p.exists()).then(|| (p.clone(), config::STARTER.to_string(), "starter config"));
-            (config::DEFAULT_PATH.to_string(), p, starter.into_iter().collect())
-        }
-    };
-    let loaded = if files.is_empty() {
-        config::load(&Location::Explicit(config_path.clone()))
-            .map_err(|source| Error::ConfigRead { path: config_path.display().to_string(), source })?
-    } else {
-        config::parse_bytes(&config_rel, config::STARTER.as_bytes())
-    };
+    let (config_rel, loaded, starter) = load_config(ctx, &args)?;
     let Some(cfg) = loaded.config.as_ref() else {
         super::check::print_diagnostics(&loaded, true);
         return Err(Error::ConfigInvalid { file: loaded.source.name.clone(), errors: loaded.errors() });
     };
-    // The pin: --action, else the one the existing workflows use, else this build's.
-    let paths: Vec<(PathBuf, String)> = init::render(cfg, &config_rel, &init::default_action())
+    let action = pin(cfg, &config_rel, &args);
+    let mut files: Vec<File> = starter.into_iter().collect();
+    for f in select(init::render(cfg, &config_rel, &action), &args.only, &args.skip)? {
+        files.push((args.dir.join(&f.path), f.text, "workflow"));
+    }
+    let targets = Targets {
+        files: files
+            .into_iter()
+            .map(|(path, text, kind)| Target { state: state(&path, &text), path, text, kind })
+            .collect(),
+        dir: args.dir.clone(),
+        unpinned: (!init::is_pinned(&action)).then_some(action),
+    };
+    if args.check {
+        let drift = targets.files.iter().any(|t| t.state != State::Same);
+        ctx.out.print(&Checked { drift, files: targets.report(), targets: &targets });
+        return Ok(if drift { Exit::Refused } else { Exit::Success });
+    }
+    let differing: Vec<&Target> = targets.files.iter().filter(|t| t.state == State::Differs).collect();
+    if !differing.is_empty() && !args.force {
+        let refused = differing.iter().map(|t| t.path.display().to_string()).collect();
+        ctx.out.print(&Refused {
+            written: false,
+            refused,
+            files: targets.report(),
+            targets: &targets,
+            dry_run: ctx.dry_run,
+        });
+        let o = &ctx.out;
+        for t in &differing {
+            crate::actions::eprint_untrusted(&format!(
+                "{} {} has changes init would overwrite",
+                o.bad("✗"),
+                t.path.display()
+            ));
+        }
+        eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
+        return Ok(Exit::Refused);
+    }
+    let done = write_all(ctx, &targets)?;
+    ctx.out.print(&Written {
+        written: !ctx.dry_run,
+        files: targets.report(),
+        effects: ctx.log.entries(),
+        done,
+        targets: &targets,
+        dry_run: ctx.dry_run,
+    });
+    Ok(Exit::Success)
+}
+
+/// A file to write: where, its text, and what kind of file it is.
+type File = (PathBuf, String, &'static str);
+
+/// The config's name as the workflows cite it, the config (`-c FILE`, else
+/// the repository's, else the starter one), and the starter config to write
+/// when the repository has none.
+fn load_config(ctx: &Ctx, args: &Args) -> Result<(String, config::Loaded, Option<File>), Error> {
+    let (config_rel, config_path) = match &ctx.config {
+        Location::Explicit(p) => (p.display().to_string(), p.clone()),
+        Location::Default => (config::DEFAULT_PATH.to_string(), args.dir.join(config::DEFAULT_PATH)),
+    };
+    if matches!(ctx.config, Location::Default) && !config_path.exists() {
+        let loaded = config::parse_bytes(&config_rel, config::STARTER.as_bytes());
+        return Ok((config_rel, loaded, Some((config_path, config::STARTER.to_string(), "starter config"))));
+    }
+    let loaded = config::load(&Location::Explicit(config_path.clone()))
+        .map_err(|source| Error::ConfigRead { path: config_path.display().to_string(), source })?;
+    Ok((config_rel, loaded, None))
+}
+
+/// The pin: `--action`, else the one the existing workflows use, else this
+/// build's; a commit pin gets this version as its comment.
+fn pin(cfg: &config::Config, config_rel: &str, args: &Args) -> String {
+    let paths: Vec<(PathBuf, String)> = init::render(cfg, config_rel, &init::default_action())
         .into_iter()
         .map(|f| (args.dir.join(&f.path), f.text))
         .collect();
@@ -203,99 +263,204 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         Some(a) => a.clone(),
         None => existing_pin(&paths).unwrap_or_else(init::default_action),
     };
-    let action = if action.contains('#') || !init::is_pinned(&action) {
+    if action.contains('#') || !init::is_pinned(&action) {
         action
     } else {
         format!("{action} # v{}", env!("CARGO_PKG_VERSION"))
-    };
-    if !init::is_pinned(&action) {
-        eprintln!(
-            "{} `{action}` is not pinned to a commit; pass --action OWNER/REPO@SHA so the workflows cannot change under you",
-            ctx.out.warn("warning:")
-        );
     }
-    for f in select(init::render(cfg, &config_rel, &action), &args.only, &args.skip)? {
-        files.push((args.dir.join(&f.path), f.text, "workflow"));
-    }
+}
 
-    let states: Vec<(PathBuf, String, &str, State)> =
-        files.into_iter().map(|(p, text, kind)| (p.clone(), text.clone(), kind, state(&p, &text))).collect();
-    let differing: Vec<&PathBuf> = states.iter().filter(|s| s.3 == State::Differs).map(|s| &s.0).collect();
-    let drift = states.iter().any(|s| s.3 != State::Same);
-    let plain = crate::output::Out { color: false, ..ctx.out };
-    let report: Vec<_> = states
-        .iter()
-        .map(|(p, text, kind, st)| {
-            let mut f = json!({"path": p.display().to_string(), "kind": kind, "state": st});
-            if *st != State::Same {
-                f["diff"] = json!(diff(&plain, &args.dir, p, text));
+/// Writes every file that is missing or differs (with `--dry-run`, logs it
+/// instead), and says what became of each file.
+fn write_all(ctx: &Ctx, targets: &Targets) -> Result<Vec<Done>, Error> {
+    let mut done = Vec::new();
+    for t in &targets.files {
+        done.push(match t.state {
+            State::Same => Done::UpToDate,
+            _ if ctx.dry_run => {
+                ctx.log.push(format!("write {} ({})", t.path.display(), t.kind));
+                Done::Planned
             }
-            f
-        })
-        .collect();
+            State::Missing => {
+                write(&t.path, &t.text)?;
+                Done::Wrote
+            }
+            State::Differs => {
+                write(&t.path, &t.text)?;
+                Done::Replaced
+            }
+        });
+    }
+    Ok(done)
+}
 
-    if args.check {
-        if ctx.out.json() {
-            ctx.out.emit(&json!({"drift": drift, "files": report}));
-        } else {
-            for (p, text, _, st) in &states {
-                match st {
-                    State::Same => continue,
-                    State::Missing => println!("{} {} is missing", ctx.out.bad("✗"), p.display()),
-                    State::Differs => {
-                        println!("{} {} differs from what the config implies", ctx.out.bad("✗"), p.display())
-                    }
+/// A file init manages: where it goes, what init renders for it, and how
+/// that compares with what is there.
+struct Target {
+    path: PathBuf,
+    text: String,
+    kind: &'static str,
+    state: State,
+}
+
+/// The files of this run, the repository root they are named from, and the
+/// action pin when it is not a commit.
+struct Targets {
+    files: Vec<Target>,
+    dir: PathBuf,
+    unpinned: Option<String>,
+}
+
+/// One file in the JSON document; `diff` (uncoloured) unless it is up to date.
+#[derive(Serialize)]
+struct FileReport {
+    path: String,
+    kind: &'static str,
+    state: State,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    diff: Option<String>,
+}
+
+/// What `write_all` did with one file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Done {
+    UpToDate,
+    Planned,
+    Wrote,
+    Replaced,
+}
+
+impl Targets {
+    fn report(&self) -> Vec<FileReport> {
+        let plain = Out { format: Format::Text, color: false };
+        self.files
+            .iter()
+            .map(|t| FileReport {
+                path: t.path.display().to_string(),
+                kind: t.kind,
+                state: t.state,
+                diff: (t.state != State::Same).then(|| diff(&plain, &self.dir, &t.path, &t.text)),
+            })
+            .collect()
+    }
+
+    /// The diffs of the files `which` picks, coloured through `o`.
+    fn diffs(&self, o: &Out, which: impl Fn(&Target) -> bool) -> String {
+        self.files.iter().filter(|t| which(t)).map(|t| diff(o, &self.dir, &t.path, &t.text)).collect()
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        self.unpinned
+            .iter()
+            .map(|a| Annotation {
+                level: Level::Warning,
+                title: "stagegate init: the action is not pinned".into(),
+                message: format!(
+                    "`{a}` is not pinned to a commit; pass --action OWNER/REPO@SHA so the workflows cannot change under you"
+                ),
+            })
+            .collect()
+    }
+}
+
+/// `init --check`: whether any workflow is missing or differs, and how.
+#[derive(Serialize)]
+struct Checked<'a> {
+    drift: bool,
+    files: Vec<FileReport>,
+    #[serde(skip)]
+    targets: &'a Targets,
+}
+
+impl Render for Checked<'_> {
+    fn text(&self, o: &Out) -> String {
+        let mut s = String::new();
+        for t in &self.targets.files {
+            match t.state {
+                State::Same => continue,
+                State::Missing => s.push_str(&format!("{} {} is missing\n", o.bad("✗"), t.path.display())),
+                State::Differs => {
+                    s.push_str(&format!("{} {} differs from what the config implies\n", o.bad("✗"), t.path.display()))
                 }
-                print!("{}", diff(&ctx.out, &args.dir, p, text));
             }
-            if drift {
-                println!("`stagegate init` writes missing files; `--force` replaces the ones that differ");
-            } else {
-                println!("{} {} files match the config", ctx.out.good("✓"), states.len());
-            }
+            s.push_str(&diff(o, &self.targets.dir, &t.path, &t.text));
         }
-        return Ok(if drift { Exit::Refused } else { Exit::Success });
+        if self.drift {
+            s.push_str("`stagegate init` writes missing files; `--force` replaces the ones that differ\n");
+        } else {
+            s.push_str(&format!("{} {} files match the config\n", o.good("✓"), self.targets.files.len()));
+        }
+        s
     }
 
-    if !differing.is_empty() && !args.force {
-        if ctx.out.json() {
-            ctx.out.emit(&json!({"written": false, "refused": differing.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(), "files": report}));
-        }
-        for (p, text, _, _) in states.iter().filter(|s| s.3 == State::Differs) {
-            eprintln!("{} {} has changes init would overwrite", ctx.out.bad("✗"), p.display());
-            if ctx.dry_run && !ctx.out.json() {
-                print!("{}", diff(&ctx.out, &args.dir, p, text));
-            }
-        }
-        eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
-        return Ok(Exit::Refused);
+    fn annotations(&self) -> Vec<Annotation> {
+        self.targets.annotations()
     }
-    for (p, text, kind, st) in &states {
-        if *st == State::Same {
-            if !ctx.out.json() {
-                println!("= {} is up to date", p.display());
-            }
-            continue;
+}
+
+/// Files differ and `--force` was not given: nothing is written.
+#[derive(Serialize)]
+struct Refused<'a> {
+    written: bool,
+    refused: Vec<String>,
+    files: Vec<FileReport>,
+    #[serde(skip)]
+    targets: &'a Targets,
+    #[serde(skip)]
+    dry_run: bool,
+}
+
+impl Render for Refused<'_> {
+    /// With `--dry-run`, the changes init would have made.
+    fn text(&self, o: &Out) -> String {
+        if !self.dry_run {
+            return String::new();
         }
-        if ctx.dry_run {
-            ctx.log.push(format!("write {} ({kind})", p.display()));
-            continue;
-        }
-        write(p, text)?;
-        if !ctx.out.json() {
-            let verb = if *st == State::Missing { "wrote" } else { "replaced" };
-            println!("{} {verb} {} ({kind})", ctx.out.good("✓"), p.display());
-        }
+        self.targets.diffs(o, |t| t.state == State::Differs)
     }
-    if ctx.out.json() {
-        ctx.out.emit(&json!({"written": !ctx.dry_run, "files": report, "effects": ctx.log.entries()}));
-    } else {
-        for e in ctx.log.entries() {
-            println!("would {e}");
-        }
-        for (p, text, _, _) in states.iter().filter(|s| ctx.dry_run && s.3 != State::Same) {
-            print!("{}", diff(&ctx.out, &args.dir, p, text));
-        }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        self.targets.annotations()
     }
-    Ok(Exit::Success)
+}
+
+/// The files written (or, with `--dry-run`, that would be).
+#[derive(Serialize)]
+struct Written<'a> {
+    written: bool,
+    files: Vec<FileReport>,
+    effects: Vec<String>,
+    #[serde(skip)]
+    done: Vec<Done>,
+    #[serde(skip)]
+    targets: &'a Targets,
+    #[serde(skip)]
+    dry_run: bool,
+}
+
+impl Render for Written<'_> {
+    fn text(&self, o: &Out) -> String {
+        let mut s = String::new();
+        for (t, done) in self.targets.files.iter().zip(&self.done) {
+            let verb = match done {
+                Done::UpToDate => {
+                    s.push_str(&format!("= {} is up to date\n", t.path.display()));
+                    continue;
+                }
+                Done::Planned => continue,
+                Done::Wrote => "wrote",
+                Done::Replaced => "replaced",
+            };
+            s.push_str(&format!("{} {verb} {} ({})\n", o.good("✓"), t.path.display(), t.kind));
+        }
+        s.push_str(&would(&self.effects));
+        if self.dry_run {
+            s.push_str(&self.targets.diffs(o, |t| t.state != State::Same));
+        }
+        s
+    }
+
+    fn annotations(&self) -> Vec<Annotation> {
+        self.targets.annotations()
+    }
 }

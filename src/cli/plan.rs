@@ -4,10 +4,12 @@
 //! the ServiceNow change, another run in progress; and counts the approvals
 //! still pending.
 
+use serde::Serialize;
+
 use super::{Ctx, FreezeOverride, Who, known_env};
 use crate::actions;
 use crate::error::{Error, Exit, InputError, check_release_id};
-use crate::output::table;
+use crate::output::{Annotation, Level, Out, Output, Render, output, table};
 use crate::plan::{self, Check, Plan, known};
 use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
@@ -111,49 +113,107 @@ fn target_free(ctx: &Ctx, to: &str, deps: &[crate::forge::Deployment]) -> known:
     known::target_idle(to, deps)
 }
 
+/// The plan as a command's answer: its JSON document is the plan itself; the
+/// text and the step summary add how to get the pending approvals, and the
+/// summary the promotion graph.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct Planned<'a> {
+    plan: &'a Plan,
+    #[serde(skip)]
+    unblock: Option<&'a str>,
+    #[serde(skip)]
+    graph: String,
+}
+
 fn report(ctx: &Ctx, policy: &Policy, plan: &Plan, unblock: Option<&str>) -> Result<Exit, Error> {
-    actions::set_output("allowed", if plan.allowed { "true" } else { "false" });
-    actions::summary(&summary_markdown(policy, plan, unblock));
-    if !plan.allowed {
-        let title = format!("stagegate plan: {} → {} refused", plan.from, plan.to);
-        actions::alert("error", &title, &plan.reasons.join("\n"));
-    }
-    if ctx.out.json() {
-        ctx.out.emit(plan);
-    } else {
-        print_text(ctx, plan, unblock);
-    }
+    let graph = super::graph::mermaid(policy, &[(plan.from.as_str(), plan.to.as_str())]);
+    ctx.out.print(&Planned { plan, unblock, graph });
     Ok(if plan.allowed { Exit::Success } else { Exit::Refused })
 }
 
-fn print_text(ctx: &Ctx, plan: &Plan, unblock: Option<&str>) {
-    let o = &ctx.out;
-    let mut what = Vec::new();
-    if let Some(r) = &plan.release {
-        what.push(format!("release {r}"));
-    }
-    if let Some(r) = &plan.git_ref {
-        what.push(r.clone());
-    }
-    let what = if what.is_empty() { String::new() } else { format!("  ({})", what.join(", ")) };
-    if !plan.allowed {
-        println!("{} {} → {} is refused{what}", o.bad("✗"), plan.from, plan.to);
-        for r in &plan.reasons {
-            println!("  - {r}");
+impl Render for Planned<'_> {
+    fn text(&self, o: &Out) -> String {
+        let plan = self.plan;
+        let mut what = Vec::new();
+        if let Some(r) = &plan.release {
+            what.push(format!("release {r}"));
         }
-        return;
+        if let Some(r) = &plan.git_ref {
+            what.push(r.clone());
+        }
+        let what = if what.is_empty() { String::new() } else { format!("  ({})", what.join(", ")) };
+        if !plan.allowed {
+            let mut s = format!("{} {} → {} is refused{what}\n", o.bad("✗"), plan.from, plan.to);
+            for r in &plan.reasons {
+                s.push_str(&format!("  - {r}\n"));
+            }
+            return s;
+        }
+        let mut s =
+            format!("{} {} → {} is {}{what}\n", o.good("✓"), o.bold(&plan.from), o.bold(&plan.to), plan.verdict());
+        match plan.approvals_required {
+            0 => s.push_str("  approvals required: none\n"),
+            n => s.push_str(&format!("  approvals required: {n}\n")),
+        }
+        if let Some(how) = self.unblock {
+            s.push_str(&format!("  {how}\n"));
+        }
+        s.push('\n');
+        s.push_str(&table(&["#", "STEP", "WHAT"], &step_rows(plan, o)));
+        s
     }
-    println!("{} {} → {} is {}{what}", o.good("✓"), o.bold(&plan.from), o.bold(&plan.to), plan.verdict());
-    match plan.approvals_required {
-        0 => println!("  approvals required: none"),
-        n => println!("  approvals required: {n}"),
+
+    /// The verdict in words, the approvals still pending, each blocker with
+    /// its code, the graph and the steps: what a reviewer reads first.
+    fn summary(&self) -> Option<String> {
+        let plan = self.plan;
+        let icon = if plan.allowed { "✅" } else { "❌" };
+        let mut md = format!("### stagegate plan: {} → {} — {icon} {}\n\n", plan.from, plan.to, plan.verdict());
+        if plan.approvals_required > 0 {
+            md.push_str(&format!(
+                "Approvals: {} required, {} pending.\n\n",
+                plan.approvals_required, plan.approvals_pending
+            ));
+        }
+        for b in &plan.blockers {
+            md.push_str(&format!("- `{}` {}\n", b.code(), actions::inline(&b.to_string())));
+        }
+        if let Some(how) = self.unblock.filter(|_| plan.allowed) {
+            md.push_str(&format!("{}\n", actions::inline(how)));
+        }
+        md.push_str(&format!("\n```mermaid\n{}```\n\n| # | step | what |\n|---|---|---|\n", self.graph));
+        for (i, s) in plan.steps.iter().enumerate() {
+            md.push_str(&format!(
+                "| {} | {} | {} |\n",
+                i + 1,
+                actions::cell(&s.name.to_string()),
+                actions::cell(&s.description)
+            ));
+        }
+        Some(md)
     }
-    if let Some(how) = unblock {
-        println!("  {how}");
+
+    fn outputs(&self) -> Vec<Output> {
+        vec![output("allowed", if self.plan.allowed { "true" } else { "false" })]
     }
-    println!();
-    let rows: Vec<Vec<String>> = plan
-        .steps
+
+    fn annotations(&self) -> Vec<Annotation> {
+        let plan = self.plan;
+        if plan.allowed {
+            return Vec::new();
+        }
+        vec![Annotation {
+            level: Level::Error,
+            title: format!("stagegate plan: {} → {} refused", plan.from, plan.to),
+            message: plan.reasons.join("\n"),
+        }]
+    }
+}
+
+/// The steps as table rows: numbered, the rollback steps marked "on failure".
+fn step_rows(plan: &Plan, o: &Out) -> Vec<Vec<String>> {
+    plan.steps
         .iter()
         .enumerate()
         .map(|(i, s)| {
@@ -168,30 +228,5 @@ fn print_text(ctx: &Ctx, plan: &Plan, unblock: Option<&str>) {
             }
             vec![n, name, d]
         })
-        .collect();
-    println!("{}", table(&["#", "STEP", "WHAT"], &rows));
-}
-
-fn summary_markdown(policy: &Policy, plan: &Plan, unblock: Option<&str>) -> String {
-    let icon = if plan.allowed { "✅" } else { "❌" };
-    let mut md = format!("### stagegate plan: {} → {} — {icon} {}\n\n", plan.from, plan.to, plan.verdict());
-    for r in &plan.reasons {
-        md.push_str(&format!("- {}\n", actions::inline(r)));
-    }
-    if let Some(how) = unblock.filter(|_| plan.allowed) {
-        md.push_str(&format!("{}\n", actions::inline(how)));
-    }
-    md.push_str(&format!(
-        "\n```mermaid\n{}```\n\n| # | step | what |\n|---|---|---|\n",
-        super::graph::mermaid(policy, &[(plan.from.as_str(), plan.to.as_str())])
-    ));
-    for (i, s) in plan.steps.iter().enumerate() {
-        md.push_str(&format!(
-            "| {} | {} | {} |\n",
-            i + 1,
-            actions::cell(&s.name.to_string()),
-            actions::cell(&s.description)
-        ));
-    }
-    md
+        .collect()
 }

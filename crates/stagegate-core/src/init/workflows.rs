@@ -141,17 +141,15 @@ pub fn all(cfg: &Config, config_path: &str, action: &str) -> Vec<(String, String
     out
 }
 
-fn promote(c: &Ctx) -> String {
+/// The promote workflow's name and its dispatch inputs: the release, and the
+/// environments that can be a source or a target of a promotion.
+fn promote_trigger(c: &Ctx) -> String {
     let envs = c.envs();
     let policy = Policy::new(c.cfg);
     let sources =
         c.options(envs.iter().filter(|e| !policy.graph.successors(&e.name).is_empty()).map(|e| e.name.clone()));
     let targets =
         c.options(envs.iter().filter(|e| !policy.graph.predecessors(&e.name).is_empty()).map(|e| e.name.clone()));
-    let (approvals, ids) = c.approval_jobs("inputs.target", true);
-    let needs = std::iter::once("plan".to_string()).chain(ids).collect::<Vec<_>>().join(", ");
-    let release_env =
-        [("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
     format!(
         r#"{header}name: Promote release
 run-name: ${{{{ inputs.release }}}} ${{{{ inputs.source }}}} → ${{{{ inputs.target }}}}
@@ -173,7 +171,18 @@ on:
         required: true
         type: choice
         options:
-{targets}
+{targets}"#,
+        header = c.header("Promote a release along an allowed path: plan → approvals → gate → promote → summary."),
+    )
+}
+
+fn promote(c: &Ctx) -> String {
+    let (approvals, ids) = c.approval_jobs("inputs.target", true);
+    let needs = std::iter::once("plan".to_string()).chain(ids).collect::<Vec<_>>().join(", ");
+    let release_env =
+        [("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
+    format!(
+        r#"{trigger}
 permissions: {{}}
 
 jobs:
@@ -212,7 +221,7 @@ jobs:
       deployments: read
     steps:
 {checkout}{status_step}"#,
-        header = c.header("Promote a release along an allowed path: plan → approvals → gate → promote → summary."),
+        trigger = promote_trigger(c),
         environment = environment("${{ inputs.target }}"),
         checkout = c.checkout("      "),
         plan_step = c.step("      ", "Plan", Some("plan"), "plan", &release_env, &[]),

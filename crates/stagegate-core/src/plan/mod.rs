@@ -60,7 +60,6 @@ impl Step {
 /// Builds the plan. `from` and `to` must be known environments (the caller
 /// reports unknown ones as invalid input, exit 2).
 pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_ref: Option<&GitRef>) -> Plan {
-    let cfg = policy.config;
     let target = policy.env(to).expect("caller checked the environment exists");
     let mut refusals = Vec::new();
     let path_step = match policy.edge_refusal(from, to) {
@@ -107,6 +106,34 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         ));
     }
     let a = &target.approvals;
+    steps.extend(approval_steps(a));
+    steps.extend(act_steps(policy, to, &release_text));
+
+    let mut plan = Plan {
+        allowed: true,
+        from: from.into(),
+        to: to.into(),
+        git_ref: git_ref.map(|r| match r {
+            GitRef::Branch(b) => format!("refs/heads/{b}"),
+            GitRef::Tag(t) => format!("refs/tags/{t}"),
+        }),
+        release: release.map(str::to_owned),
+        approvals_required: a.required,
+        approvals_pending: a.required,
+        reasons: Vec::new(),
+        codes: Vec::new(),
+        blockers: Vec::new(),
+        steps,
+    };
+    for r in refusals {
+        plan.refuse(r);
+    }
+    plan
+}
+
+/// The approval gate and the wait timer, when the target has them.
+fn approval_steps(a: &crate::config::Approvals) -> Vec<Step> {
+    let mut steps = Vec::new();
     if a.required > 0 {
         let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
         let mut d = format!("{} distinct approval(s) from {}", a.required, who.join(", "));
@@ -118,6 +145,15 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
     if let Some(t) = a.wait_timer {
         steps.push(Step::new(Check::WaitTimer, format!("wait {} after approval", duration::format(t))));
     }
+    steps
+}
+
+/// What a promotion does once it may run: back up, deploy, health checks,
+/// verify, record, and the rollback on failure.
+fn act_steps(policy: &Policy, to: &str, release_text: &str) -> Vec<Step> {
+    let target = policy.env(to).expect("caller checked the environment exists");
+    let cfg = policy.config;
+    let mut steps = Vec::new();
     let s = &cfg.steps;
     steps.extend(Step::hook(Act::Backup, format!("back up {to}"), &s.backup));
     steps.push(match Step::hook(Act::Deploy, format!("deploy {release_text} to {to}"), &s.deploy) {
@@ -143,27 +179,7 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
     let mut rollback = Step::new(PlanStep::Rollback, format!("restore {to} and redeploy its previous good release"));
     rollback.command = s.rollback.clone();
     steps.push(rollback);
-
-    let mut plan = Plan {
-        allowed: true,
-        from: from.into(),
-        to: to.into(),
-        git_ref: git_ref.map(|r| match r {
-            GitRef::Branch(b) => format!("refs/heads/{b}"),
-            GitRef::Tag(t) => format!("refs/tags/{t}"),
-        }),
-        release: release.map(str::to_owned),
-        approvals_required: a.required,
-        approvals_pending: a.required,
-        reasons: Vec::new(),
-        codes: Vec::new(),
-        blockers: Vec::new(),
-        steps,
-    };
-    for r in refusals {
-        plan.refuse(r);
-    }
-    plan
+    steps
 }
 
 impl Plan {
