@@ -50,7 +50,7 @@ pub fn known_releases(state: &StateDir) -> Vec<String> {
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RecordsDamage {
     #[error("deployment {id} is at position {position} (ids are 1, 2, 3, … in order)")]
-    DeploymentOutOfPlace { id: u64, position: usize },
+    DeploymentOutOfPlace { id: super::DeploymentId, position: usize },
     #[error("release id {0} appears twice")]
     ReleaseTwice(u64),
     #[error("release id {id} is above next_release_id {next}")]
@@ -341,7 +341,7 @@ mod tests {
         assert_eq!(r.check(), Err(RecordsDamage::TagTwice("v1".into())));
         assert_eq!(RecordsDamage::TagTwice("v1".into()).to_string(), "tag v1 appears twice");
         assert_eq!(
-            RecordsDamage::DeploymentOutOfPlace { id: 3, position: 1 }.to_string(),
+            RecordsDamage::DeploymentOutOfPlace { id: super::DeploymentId::Recorded(3), position: 1 }.to_string(),
             "deployment 3 is at position 1 (ids are 1, 2, 3, … in order)"
         );
         assert_eq!(
