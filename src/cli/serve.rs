@@ -32,8 +32,8 @@ pub struct Args {
     #[arg(long, value_name = "PATH", default_value = crate::config::DEFAULT_PATH)]
     config_path: String,
     /// Where pending requests live: file://DIR, or consul://HOST:PORT for several replicas
-    #[arg(long, env = "STAGEGATE_SERVE_KV", value_name = "URL", default_value = "file://.stagegate/serve")]
-    kv: String,
+    #[arg(long, env = "STAGEGATE_SERVE_KV", value_name = "URL", default_value = "file://.stagegate/serve", value_parser = super::values::kv_location)]
+    kv: crate::config::KvLocation,
     /// Key prefix of the service's records in the KV
     #[arg(long, value_name = "PREFIX", default_value = "stagegate_serve")]
     kv_prefix: String,

@@ -25,6 +25,13 @@ pub enum ArgError {
     #[error("the time must be between 1970 and 9999")]
     #[diagnostic(help("e.g. 2026-11-21T10:00:00Z"))]
     TimeOutOfRange,
+    #[error("`{given}` is not a KV location: use file://DIR or consul://HOST:PORT")]
+    Kv { given: String },
+}
+
+/// `file://DIR` or `consul://HOST:PORT`: where `serve` keeps its records.
+pub fn kv_location(s: &str) -> Result<crate::config::KvLocation, ArgError> {
+    crate::config::KvLocation::parse(s).map_err(|_| ArgError::Kv { given: s.to_owned() })
 }
 
 /// `250ms`, `30s`, `5m`, `1h` (and the other durations config takes).

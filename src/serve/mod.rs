@@ -83,7 +83,7 @@ pub struct Options {
     /// The config's path in each repository.
     pub config_path: String,
     /// `file://DIR` or `consul://HOST:PORT`.
-    pub kv: String,
+    pub kv: crate::config::KvLocation,
     /// Key prefix of the service's records in the KV.
     pub kv_prefix: String,
     /// How often pending requests are decided again without an event.

@@ -90,8 +90,8 @@ pub struct Store {
 }
 
 impl Store {
-    pub fn open(url: &str, prefix: &str) -> Result<Store, KvError> {
-        let cfg = crate::config::Journal { kv: url.to_owned(), ..crate::config::Journal::default() };
+    pub fn open(url: &crate::config::KvLocation, prefix: &str) -> Result<Store, KvError> {
+        let cfg = crate::config::Journal { kv: url.clone(), ..crate::config::Journal::default() };
         let kv = kv::open(&cfg, &crate::effects::Writes::Apply)?;
         let prefix = prefix.trim_end_matches('/');
         Ok(Store { kv, pending_key: format!("{prefix}/pending"), deliveries_key: format!("{prefix}/deliveries") })

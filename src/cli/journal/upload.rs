@@ -37,7 +37,7 @@ pub struct Writer {
 
 /// With `change_approval: servicenow`, the change must be approved and in its window.
 pub async fn approve_change(cfg: &Config, change: Option<&str>) -> Result<(), Error> {
-    if cfg.journal.change_approval.as_deref() != Some("servicenow") {
+    if cfg.journal.change_approval != Some(crate::config::ChangeApproval::ServiceNow) {
         return Ok(());
     }
     let number = change.ok_or(ServiceNowError::ChangeRequired)?;

@@ -33,6 +33,7 @@ pub use spanned::{Spanned, Text};
 
 pub use crate::values::calver::Format as CalverFormat;
 pub use crate::values::freeze::Window as FreezeWindow;
+pub use crate::values::location::{KvLocation, StoreLocation};
 pub use crate::values::refs::RefPattern;
 
 /// The config used when the repository has none: the six-environment model (DEV-INT → … → PROD)
@@ -196,16 +197,17 @@ pub struct Journal {
     /// defaults below still serve the journal commands, but `init` writes no
     /// journal workflows.
     pub declared: bool,
-    pub store: String,
+    pub store: StoreLocation,
     pub s3: Option<S3>,
-    pub kv: String,
+    pub kv: KvLocation,
     pub key_prefix: String,
     pub status_prefix: String,
     pub lanes: Vec<String>,
     pub writers: Vec<Writer>,
     pub import: Option<String>,
     pub retries: u32,
-    pub change_approval: Option<String>,
+    /// `change_approval`: what must approve an upload (`none`: nothing).
+    pub change_approval: Option<ChangeApproval>,
     /// Withheld credentials the import command gets anyway: names or globs (`pass_env`).
     pub pass_env: Vec<String>,
 }
@@ -214,9 +216,9 @@ impl Default for Journal {
     fn default() -> Self {
         Journal {
             declared: false,
-            store: "file://.stagegate/store".into(),
+            store: StoreLocation::File(".stagegate/store".into()),
             s3: None,
-            kv: "file://.stagegate/kv".into(),
+            kv: KvLocation::File(".stagegate/kv".into()),
             key_prefix: "journal_version".into(),
             status_prefix: "journal_status".into(),
             lanes: vec!["dev".into(), "qa".into(), "dit".into()],
@@ -227,6 +229,13 @@ impl Default for Journal {
             pass_env: Vec::new(),
         }
     }
+}
+
+/// What must approve a journal upload besides the writer's own authority.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeApproval {
+    /// An approved ServiceNow change, in its window (`--change`).
+    ServiceNow,
 }
 
 #[derive(Debug, Clone, Default)]

@@ -192,94 +192,126 @@ fn refused_tag(tag: Option<&Tag>) -> Option<String> {
 /// Parses one YAML document. `Err` for a document that cannot be read at all;
 /// `Ok` carries non-fatal problems (duplicate keys) found along the way.
 pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
-    let mut stack: Vec<Frame> = Vec::new();
-    let mut anchors: HashMap<usize, (Node, Size)> = HashMap::new();
-    let mut root: Option<Node> = None;
-    let mut problems = Vec::new();
-    let mut budget = Budget::new();
-    let tag_problem = |pos: Pos, tag: String, problems: &mut Vec<YamlError>| {
-        problems.push(YamlError {
+    let mut b = Builder {
+        text,
+        stack: Vec::new(),
+        anchors: HashMap::new(),
+        root: None,
+        problems: Vec::new(),
+        budget: Budget::new(),
+    };
+    for event in Parser::new_from_str(text) {
+        let (event, span) = event.map_err(|e| YamlError::new(Pos::at(e.marker()), e.kind().to_string()))?;
+        let pos = Pos::of(&span);
+        let done = match event {
+            Event::DocumentStart(..) if b.root.is_some() => {
+                return Err(YamlError::new(pos, "the config must be a single YAML document; found a second one"));
+            }
+            Event::Scalar(v, style, anchor, tag) => {
+                if let Some(t) = refused_tag(tag.as_deref()) {
+                    b.tag_problem(pos, t);
+                }
+                let size = Size::scalar(v.len());
+                if !b.budget.spend(size) {
+                    return Err(YamlError::new(pos, too_big()));
+                }
+                (Node { pos, value: resolve(v, style, tag.as_deref()) }, anchor, size)
+            }
+            Event::SequenceStart(_, anchor, tag) => {
+                let tag = refused_tag(tag.as_deref());
+                b.stack.push(Frame::Seq { pos, anchor, tag, items: Vec::new(), size: Size::scalar(0) });
+                continue;
+            }
+            Event::MappingStart(_, anchor, tag) => {
+                let tag = refused_tag(tag.as_deref());
+                let (size, entries) = (Size::scalar(0), Entries::default());
+                b.stack.push(Frame::Map { pos, anchor, tag, entries, key: None, size });
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => match b.close()? {
+                Some(done) => done,
+                None => continue,
+            },
+            Event::Alias(id) => match b.alias(id, pos)? {
+                Some(done) => done,
+                None => continue,
+            },
+            _ => continue,
+        };
+        b.attach(done);
+    }
+    let root = b.root.unwrap_or(Node { pos: Pos { line: 1, column: 1, ..Pos::default() }, value: Value::Null });
+    Ok((root, b.problems))
+}
+
+/// A node built from the events so far, its anchor id (0: none) and its size.
+type Built = (Node, usize, Size);
+
+/// The document under construction: open collections, anchors seen, and
+/// the problems that do not stop parsing.
+struct Builder<'t> {
+    text: &'t str,
+    stack: Vec<Frame>,
+    anchors: HashMap<usize, (Node, Size)>,
+    root: Option<Node>,
+    problems: Vec<YamlError>,
+    budget: Budget,
+}
+
+impl Builder<'_> {
+    fn tag_problem(&mut self, pos: Pos, tag: String) {
+        self.problems.push(YamlError {
             pos,
             message: format!("YAML tag `{tag}` is not supported"),
             help: Some(
                 "stagegate reads plain strings, numbers, lists and mappings; remove the tag (only `!!str` is allowed)",
             ),
         });
-    };
-    for event in Parser::new_from_str(text) {
-        let (event, span) = event.map_err(|e| YamlError::new(Pos::at(e.marker()), e.kind().to_string()))?;
-        let (node, anchor, size) = match event {
-            Event::DocumentStart(..) if root.is_some() => {
-                return Err(YamlError::new(
-                    Pos::of(&span),
-                    "the config must be a single YAML document; found a second one",
-                ));
+    }
+
+    /// Closes the innermost sequence or mapping.
+    fn close(&mut self) -> Result<Option<Built>, YamlError> {
+        let (node, anchor, tag, size) = match self.stack.pop() {
+            Some(Frame::Seq { pos, anchor, tag, items, size }) => {
+                (Node { pos, value: Value::Seq(items) }, anchor, tag, size)
             }
-            Event::Scalar(v, style, anchor, tag) => {
-                if let Some(t) = refused_tag(tag.as_deref()) {
-                    tag_problem(Pos::of(&span), t, &mut problems);
-                }
-                let size = Size::scalar(v.len());
-                if !budget.spend(size) {
-                    return Err(YamlError::new(Pos::of(&span), too_big()));
-                }
-                (Node { pos: Pos::of(&span), value: resolve(v, style, tag.as_deref()) }, anchor, size)
+            Some(Frame::Map { pos, anchor, tag, entries, size, .. }) => {
+                (Node { pos, value: Value::Map(merge_keys(entries.list, &mut self.problems)) }, anchor, tag, size)
             }
-            Event::SequenceStart(_, anchor, tag) => {
-                let tag = refused_tag(tag.as_deref());
-                stack.push(Frame::Seq { pos: Pos::of(&span), anchor, tag, items: Vec::new(), size: Size::scalar(0) });
-                continue;
-            }
-            Event::MappingStart(_, anchor, tag) => {
-                let tag = refused_tag(tag.as_deref());
-                let (size, entries) = (Size::scalar(0), Entries::default());
-                stack.push(Frame::Map { pos: Pos::of(&span), anchor, tag, entries, key: None, size });
-                continue;
-            }
-            Event::SequenceEnd | Event::MappingEnd => {
-                let (node, anchor, tag, size) = match stack.pop() {
-                    Some(Frame::Seq { pos, anchor, tag, items, size }) => {
-                        (Node { pos, value: Value::Seq(items) }, anchor, tag, size)
-                    }
-                    Some(Frame::Map { pos, anchor, tag, entries, size, .. }) => {
-                        (Node { pos, value: Value::Map(merge_keys(entries.list, &mut problems)) }, anchor, tag, size)
-                    }
-                    None => continue,
-                };
-                if let Some(t) = tag {
-                    tag_problem(node.pos, t, &mut problems);
-                }
-                if !budget.spend(Size { nodes: 1, bytes: 0 }) {
-                    return Err(YamlError::new(node.pos, too_big()));
-                }
-                (node, anchor, size)
-            }
-            Event::Alias(id) => {
-                let Some((target, size)) = anchors.get(&id) else { continue };
-                let pos = Pos::of(&span);
-                if !budget.spend(*size) {
-                    let alias = text.get(pos.offset..pos.offset + pos.len).unwrap_or("*").trim();
-                    let anchor = alias.trim_start_matches('*');
-                    return Err(YamlError {
-                        pos,
-                        message: format!(
-                            "the alias `{alias}` of anchor `{anchor}` expands the document beyond {}",
-                            too_big()
-                        ),
-                        help: Some(
-                            "aliases may repeat an anchor, not multiply it; write the values out or drop the nesting",
-                        ),
-                    });
-                }
-                (Node { pos, value: target.value.clone() }, 0, *size)
-            }
-            _ => continue,
+            None => return Ok(None),
         };
-        if anchor != 0 {
-            anchors.insert(anchor, (node.clone(), size));
+        if let Some(t) = tag {
+            self.tag_problem(node.pos, t);
         }
-        match stack.last_mut() {
-            None => root = Some(node),
+        if !self.budget.spend(Size { nodes: 1, bytes: 0 }) {
+            return Err(YamlError::new(node.pos, too_big()));
+        }
+        Ok(Some((node, anchor, size)))
+    }
+
+    /// A copy of the anchored node, within the size budget.
+    fn alias(&mut self, id: usize, pos: Pos) -> Result<Option<Built>, YamlError> {
+        let Some((target, size)) = self.anchors.get(&id) else { return Ok(None) };
+        if !self.budget.spend(*size) {
+            let alias = self.text.get(pos.offset..pos.offset + pos.len).unwrap_or("*").trim();
+            let anchor = alias.trim_start_matches('*');
+            return Err(YamlError {
+                pos,
+                message: format!("the alias `{alias}` of anchor `{anchor}` expands the document beyond {}", too_big()),
+                help: Some("aliases may repeat an anchor, not multiply it; write the values out or drop the nesting"),
+            });
+        }
+        Ok(Some((Node { pos, value: target.value.clone() }, 0, *size)))
+    }
+
+    /// Puts a finished node where it belongs: the root, the next item of a
+    /// sequence, or a mapping's key or value (a duplicate key is a problem).
+    fn attach(&mut self, (node, anchor, size): Built) {
+        if anchor != 0 {
+            self.anchors.insert(anchor, (node.clone(), size));
+        }
+        match self.stack.last_mut() {
+            None => self.root = Some(node),
             Some(Frame::Seq { items, size: s, .. }) => {
                 s.add(size);
                 items.push(node)
@@ -292,7 +324,7 @@ pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
                         if let Value::Str(name) = &node.value
                             && let Some((first, _)) = entries.find(name)
                         {
-                            problems.push(YamlError::new(
+                            self.problems.push(YamlError::new(
                                 node.pos,
                                 format!("duplicate key `{name}` (first on line {})", first.pos.line),
                             ));
@@ -303,8 +335,6 @@ pub fn parse(text: &str) -> Result<(Node, Vec<YamlError>), YamlError> {
             }
         }
     }
-    let root = root.unwrap_or(Node { pos: Pos { line: 1, column: 1, ..Pos::default() }, value: Value::Null });
-    Ok((root, problems))
 }
 
 fn too_big() -> String {
@@ -394,95 +424,5 @@ fn looks_like_float(s: &str) -> bool {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(n: &Node) -> &[(Node, Node)] {
-        match &n.value {
-            Value::Map(m) => m,
-            other => panic!("not a map: {other:?}"),
-        }
-    }
-
-    #[test]
-    fn keeps_positions_of_nested_values() {
-        let src = "a:\n  b: [1, x]\n  c: true\n";
-        let (node, problems) = parse(src).unwrap();
-        assert!(problems.is_empty());
-        let inner = map(&map(&node)[0].1);
-        let (key_b, val_b) = &inner[0];
-        assert_eq!((key_b.pos.line, key_b.pos.column), (2, 3));
-        let Value::Seq(items) = &val_b.value else { panic!("not a seq") };
-        assert_eq!((items[1].pos.line, items[1].pos.column), (2, 10));
-        assert_eq!(&src[items[1].pos.offset..items[1].pos.offset + items[1].pos.len], "x");
-        assert!(matches!(inner[1].1.value, Value::Bool(true)));
-    }
-
-    #[test]
-    fn resolves_scalars_by_the_core_schema() {
-        let (node, _) = parse("[1, -2, 0x1f, 1.5, '2', yes, ~, null, FALSE, \"true\", 30m, 1e3, !!str 7]").unwrap();
-        let Value::Seq(items) = node.value else { panic!() };
-        let kinds: Vec<String> = items.iter().map(|n| format!("{:?}", n.value)).collect();
-        assert_eq!(
-            kinds,
-            [
-                "Int(1)",
-                "Int(-2)",
-                "Int(31)",
-                "Float(1.5)",
-                "Str(\"2\")",
-                "Str(\"yes\")",
-                "Null",
-                "Null",
-                "Bool(false)",
-                "Str(\"true\")",
-                "Str(\"30m\")",
-                "Float(1000.0)",
-                "Str(\"7\")"
-            ]
-        );
-    }
-
-    #[test]
-    fn reports_duplicate_keys_with_both_lines() {
-        let (_, problems) = parse("a: 1\nb: 2\na: 3\n").unwrap();
-        assert_eq!(problems.len(), 1);
-        assert_eq!(problems[0].pos.line, 3);
-        assert!(problems[0].message.contains("first on line 1"));
-    }
-
-    #[test]
-    fn expands_aliases_and_merge_keys() {
-        let (node, _) = parse("base: &b { x: 1, y: 2 }\nuse:\n  <<: *b\n  y: 3\n").unwrap();
-        let used = map(&map(&node)[1].1);
-        let pairs: Vec<String> = used.iter().map(|(k, v)| format!("{:?}={:?}", k.value, v.value)).collect();
-        assert_eq!(pairs, ["Str(\"y\")=Int(3)", "Str(\"x\")=Int(1)"]);
-    }
-
-    #[test]
-    fn refuses_alias_bombs_and_second_documents() {
-        let mut bomb = String::from("a0: &a0 [x, x, x, x, x, x, x, x, x, x]\n");
-        for i in 1..9 {
-            bomb.push_str(&format!(
-                "a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}, *a{p}]\n",
-                p = i - 1
-            ));
-        }
-        let e = parse(&bomb).unwrap_err();
-        assert!(e.message.contains("2000000 nodes") && e.message.contains("anchor `a"), "{}", e.message);
-        // Few nodes, long strings: the bytes bound holds.
-        let mut laughs = format!("a0: &a0 \"{}\"\n", "x".repeat(16_000));
-        for i in 1..12 {
-            laughs.push_str(&format!("a{i}: &a{i} [*a{p}, *a{p}, *a{p}, *a{p}]\n", p = i - 1));
-        }
-        let e = parse(&laughs).unwrap_err();
-        assert!(e.message.contains("MiB") && e.message.contains("anchor `a"), "{}", e.message);
-        assert!(parse("a: 1\n---\nb: 2\n").unwrap_err().message.contains("single YAML document"));
-    }
-
-    #[test]
-    fn deep_nesting_does_not_overflow() {
-        let deep = "[".repeat(100_000) + &"]".repeat(100_000);
-        let _ = parse(&deep);
-    }
-}
+#[path = "node_tests.rs"]
+mod tests;

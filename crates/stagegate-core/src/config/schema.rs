@@ -315,56 +315,50 @@ impl Walker<'_> {
             env.approvals = self.approvals(n, &what);
         }
         env.freeze = f.get("freeze").map(|n| self.freeze_windows(n)).unwrap_or_default();
-        if let Some(n) = f.get("freeze_override") {
-            match self.string(n, "freeze_override").map(|t| t.value).as_deref() {
-                Some("allowed") => env.freeze_override = true,
-                Some("never") => {}
-                Some(other) => self.error(
-                    n.pos,
-                    format!("unknown `freeze_override` value `{other}`"),
-                    "use `allowed` (with --override-freeze --reason) or `never`",
-                ),
-                None => {}
-            }
-        }
+        env.freeze_override = self.switch(
+            &f,
+            "freeze_override",
+            ("allowed", "never"),
+            "use `allowed` (with --override-freeze --reason) or `never`",
+        );
         env.soak = self.duration(&f, "soak", duration::SOAK);
         if let Some(n) = f.get("health") {
             env.health = self.health(n);
         }
-        if let Some(n) = f.get("change") {
-            match self.string(n, "change").map(|t| t.value).as_deref() {
-                Some("required") => env.change_required = true,
-                Some("none") => {}
-                Some(other) => {
-                    self.error(n.pos, format!("unknown `change` value `{other}`"), "use `required` or `none`")
-                }
-                None => {}
-            }
-        }
-        if let Some(url) = f.get("url").and_then(|n| self.string(n, "url")) {
-            if url.value.starts_with("https://") || url.value.starts_with("http://") {
-                env.url = Some(url.value);
-            } else {
-                let why = format!("`{}` is not an http(s) URL", url.value);
-                self.error(
-                    url.pos,
-                    why,
-                    "give where the environment is reached, e.g. url: https://staging.example.com",
-                );
-            }
-        }
-        if let Some(n) = f.get("protection_rule") {
-            match self.string(n, "protection_rule").map(|t| t.value).as_deref() {
-                Some("app") => env.protection_rule = true,
-                Some("none") | None => {}
-                Some(other) => self.error(
-                    n.pos,
-                    format!("unknown `protection_rule` value `{other}`"),
-                    "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
-                ),
-            }
-        }
+        env.change_required = self.switch(&f, "change", ("required", "none"), "use `required` or `none`");
+        env.url = self.url(&f);
+        env.protection_rule = self.switch(
+            &f,
+            "protection_rule",
+            ("app", "none"),
+            "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
+        );
         env
+    }
+
+    /// A key that is one of two words: `on` (true) or `off` (false, also
+    /// when absent); anything else is an error, with `help`.
+    fn switch(&mut self, f: &Fields, key: &str, (on, off): (&str, &str), help: &str) -> bool {
+        let Some(n) = f.get(key) else { return false };
+        match self.string(n, key) {
+            Some(t) if t.value == on => true,
+            Some(t) if t.value != off => {
+                self.error(n.pos, format!("unknown `{key}` value `{}`", t.value), help);
+                false
+            }
+            _ => false,
+        }
+    }
+
+    /// `url:` where the environment is reached: http(s) only.
+    fn url(&mut self, f: &Fields) -> Option<String> {
+        let url = f.get("url").and_then(|n| self.string(n, "url"))?;
+        if url.value.starts_with("https://") || url.value.starts_with("http://") {
+            return Some(url.value);
+        }
+        let why = format!("`{}` is not an http(s) URL", url.value);
+        self.error(url.pos, why, "give where the environment is reached, e.g. url: https://staging.example.com");
+        None
     }
 
     fn approvals(&mut self, node: &Node, env: &str) -> Approvals {

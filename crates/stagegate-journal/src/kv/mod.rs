@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use miette::Diagnostic;
 use thiserror::Error;
 
-use crate::config::Journal;
+use crate::config::{Journal, KvLocation};
 use crate::effects::Writes;
 use crate::exit::Exit;
 use crate::state::StateError;
@@ -107,12 +107,9 @@ pub trait Kv: Send + Sync {
 
 /// Opens `journal.kv` (`CONSUL_HTTP_ADDR` wins for Consul), wrapped for `--dry-run`.
 pub fn open(cfg: &Journal, writes: &Writes) -> Result<Arc<dyn Kv>, KvError> {
-    let inner: Arc<dyn Kv> = if let Some(dir) = cfg.kv.strip_prefix("file://") {
-        Arc::new(file::FileKv::new(dir))
-    } else if let Some(addr) = cfg.kv.strip_prefix("consul://") {
-        Arc::new(consul::Consul::from_env(addr)?)
-    } else {
-        return Err(KvError::Url(cfg.kv.clone()));
+    let inner: Arc<dyn Kv> = match &cfg.kv {
+        KvLocation::File(dir) => Arc::new(file::FileKv::new(dir)),
+        KvLocation::Consul(addr) => Arc::new(consul::Consul::from_env(addr)?),
     };
     Ok(match writes.dry_run() {
         Some(log) => Arc::new(dry_run::DryRun::new(inner, log.clone())),

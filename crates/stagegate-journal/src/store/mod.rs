@@ -13,7 +13,7 @@ use miette::Diagnostic;
 use thiserror::Error;
 
 use super::progress::Progress;
-use crate::config::Journal;
+use crate::config::{Journal, StoreLocation};
 use crate::effects::Writes;
 use crate::exit::Exit;
 
@@ -51,18 +51,11 @@ pub enum StoreError {
         help("restore it from a backup or remove it; stagegate never overwrites it")
     )]
     Corrupt { key: String, detail: String },
-
-    #[error("unsupported journal store `{0}`")]
-    #[diagnostic(code(stagegate::store::url), help("use s3://BUCKET/PREFIX or file://DIR"))]
-    Url(String),
 }
 
 impl StoreError {
     pub fn exit(&self) -> Exit {
-        match self {
-            StoreError::Url(_) => Exit::Invalid,
-            _ => Exit::Failed,
-        }
+        Exit::Failed
     }
 
     /// Whether another attempt may succeed: S3 failures (network, 5xx,
@@ -147,12 +140,9 @@ pub trait Store: Send + Sync {
 
 /// Opens `journal.store`, wrapped for `--dry-run`.
 pub async fn open(cfg: &Journal, writes: &Writes) -> Result<Arc<dyn Store>, StoreError> {
-    let inner: Arc<dyn Store> = if let Some(dir) = cfg.store.strip_prefix("file://") {
-        Arc::new(file::FileStore::new(dir))
-    } else if let Some(rest) = cfg.store.strip_prefix("s3://") {
-        Arc::new(s3::S3Store::connect(rest, cfg.s3.as_ref()).await?)
-    } else {
-        return Err(StoreError::Url(cfg.store.clone()));
+    let inner: Arc<dyn Store> = match &cfg.store {
+        StoreLocation::File(dir) => Arc::new(file::FileStore::new(dir)),
+        StoreLocation::S3 { bucket, prefix } => Arc::new(s3::S3Store::connect(bucket, prefix, cfg.s3.as_ref()).await?),
     };
     Ok(match writes.dry_run() {
         Some(log) => Arc::new(dry_run::DryRun::new(inner, log.clone())),

@@ -52,14 +52,10 @@ pub struct S3Store {
 }
 
 impl S3Store {
-    /// `rest` is `BUCKET[/PREFIX]` from `s3://BUCKET/PREFIX`.
-    pub async fn connect(rest: &str, opts: Option<&S3>) -> Result<S3Store, StoreError> {
+    /// The bucket and key prefix of `s3://BUCKET/PREFIX`.
+    pub async fn connect(bucket: &str, prefix: &str, opts: Option<&S3>) -> Result<S3Store, StoreError> {
         use aws_smithy_http_client::tls::{Provider, rustls_provider::CryptoMode};
         crate::tls::install();
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(StoreError::Url(format!("s3://{rest}")));
-        }
         let http =
             aws_smithy_http_client::Builder::new().tls_provider(Provider::Rustls(CryptoMode::Ring)).build_https();
         // The loader's own chain (env, profile, IMDS) finds the region unless the
