@@ -1,4 +1,6 @@
-//! The binary's [`Notes`]: progress and warnings of the libraries go to stderr.
+//! The binary's [`Notes`]: progress and warnings of the libraries go to
+//! stderr. They name files, versions and servers' messages, so under Actions
+//! they are fenced from workflow commands, and credentials are redacted.
 
 pub use stagegate_core::notes::*;
 
@@ -7,10 +9,10 @@ pub struct Stderr;
 
 impl Notes for Stderr {
     fn progress(&self, line: &str) {
-        eprintln!("{line}");
+        stagegate_core::actions::eprint_untrusted(line);
     }
 
     fn warn(&self, line: &str) {
-        eprintln!("{line}");
+        stagegate_core::actions::eprint_untrusted(line);
     }
 }

@@ -169,8 +169,17 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
     for want in ["create-release.yml", "deploy-dev-int.yml", "promote-release.yml", "rollback.yml"] {
         assert!(names.iter().any(|n| n == want), "init wrote {names:?}");
     }
+    let (first, second) = deploys_every_push_to_dev_int(&r);
+    drafts_the_next_calver_release(&r);
+    promotes_through_the_gates(&r, &second);
+    rolls_back_to_the_previous_good_release(&r, &first);
+    let v = github().schema_violations(&r.name);
+    assert!(v.is_empty(), "Prism: {v:#?}");
+}
 
-    // deploy-dev-int.yml on a push to main, twice: two releases in dev-int.
+/// deploy-dev-int.yml on a push to main, twice: two releases in dev-int.
+/// Returns the two releases (short commits).
+fn deploys_every_push_to_dev_int(r: &Repo) -> (String, String) {
     let deploy = r.workflow("deploy-dev-int.yml");
     let first = r.head(12);
     let run = r.act("push", "deploy-dev-int.yml", "5001").run();
@@ -183,8 +192,11 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
     assert_eq!(deps[1].0["environment"], "dev-int");
     assert_eq!(deps[1].0["payload"]["stagegate"]["release"], second.as_str());
     assert_eq!(deps[1].1.last().map(String::as_str), Some("success"));
+    (first, second)
+}
 
-    // create-release.yml: the next calver tag and a draft release for it.
+/// create-release.yml: the next calver tag and a draft release for it.
+fn drafts_the_next_calver_release(r: &Repo) {
     let create = r.workflow("create-release.yml");
     let run = r.act("workflow_dispatch", "create-release.yml", "5003").run();
     ok(&run, &[(&job_name(&create, "release"), true)]);
@@ -196,14 +208,18 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
         (releases[0]["tag_name"].as_str(), releases[0]["draft"].as_bool()),
         (Some(tags[0].as_str()), Some(true))
     );
+}
 
-    // promote-release.yml, an illegal path: the plan fails, nothing else runs.
+/// promote-release.yml: an illegal path is refused by the plan; staging
+/// takes one approval; prod takes two distinct reviewers, and one person
+/// approving twice is not enough. One deployment per promotion.
+fn promotes_through_the_gates(r: &Repo, second: &str) {
     let promote = r.workflow("promote-release.yml");
     let (plan, promote_job, summary) =
         (job_name(&promote, "plan"), job_name(&promote, "promote"), job_name(&promote, "summary"));
     let promote_run = |run_id: &str, from: &str, to: &str| {
         r.act("workflow_dispatch", "promote-release.yml", run_id)
-            .input("release", &second)
+            .input("release", second)
             .input("source", from)
             .input("target", to)
             .run()
@@ -214,7 +230,6 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
     assert!(!run.jobs().contains_key(&promote_job), "promote ran after a refused plan:\n{}", run.tail());
     assert_eq!(r.deployments().len(), before);
 
-    // 1 approval: dev-int → staging.
     approve(&r.name, &promote, "staging", 1, "5005", &["alice"]);
     let run = promote_run("5005", "dev-int", "staging");
     ok(&run, &[(&plan, true), (&promote_job, true), (&summary, true)]);
@@ -226,14 +241,12 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
         (Some("staging"), Some("success"))
     );
 
-    // 2 approvals, staging → prod: one is not enough (the gate refuses) ...
     let approval_jobs = jobs_with_env(&promote, |e| e.starts_with("prod-approval-"));
     assert!(!approval_jobs.is_empty(), "no approval job for prod");
     approve(&r.name, &promote, "prod", 2, "5006", &["alice", "alice"]);
     let run = promote_run("5006", "staging", "prod");
     ok(&run, &[(&plan, true), (&promote_job, false)]);
     assert_eq!(r.deployments().len(), before + 1, "a refused gate deployed:\n{}", run.tail());
-    // ... two distinct reviewers are.
     approve(&r.name, &promote, "prod", 2, "5007", &["alice", "bob"]);
     let run = promote_run("5007", "staging", "prod");
     let mut want: Vec<(&str, bool)> = vec![(&plan, true), (&promote_job, true), (&summary, true)];
@@ -243,8 +256,10 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
     let deps = r.deployments();
     assert_eq!(deps.len(), before + 2, "one deployment per promotion: {:#?}", &deps[before + 1..]);
     assert_eq!(deps[before + 1].0["environment"], "prod");
+}
 
-    // rollback.yml: dev-int back to the previous good release.
+/// rollback.yml: dev-int back to the previous good release.
+fn rolls_back_to_the_previous_good_release(r: &Repo, first: &str) {
     let rollback = r.workflow("rollback.yml");
     let run =
         r.act("workflow_dispatch", "rollback.yml", "5008").input("environment", "dev-int").input("release", "").run();
@@ -254,11 +269,8 @@ fn every_template_init_writes_runs_end_to_end_with_one_deployment_per_promotion(
     let last = deps.last().unwrap();
     assert_eq!(
         (last.0["environment"].as_str(), last.0["payload"]["stagegate"]["release"].as_str()),
-        (Some("dev-int"), Some(first.as_str()))
+        (Some("dev-int"), Some(first))
     );
-
-    let v = github().schema_violations(&r.name);
-    assert!(v.is_empty(), "Prism: {v:#?}");
 }
 
 /// GitHub itself records a deployment for every job with `environment:` unless

@@ -147,13 +147,25 @@ pub fn inline(s: &str) -> String {
 /// is fenced by `::stop-commands::<random>`, so no line of it is run as a
 /// workflow command, and credentials are redacted either way.
 pub fn eprint_untrusted(text: &str) {
+    eprintln!("{}", fenced(text));
+}
+
+/// [`eprint_untrusted`], on stdout: a watcher's log when stdout is not for
+/// one JSON document.
+pub fn print_untrusted(text: &str) {
+    println!("{}", fenced(text));
+}
+
+/// The text, credentials redacted and, under Actions, between
+/// `::stop-commands::<random>` and `::<random>::`.
+fn fenced(text: &str) -> String {
     let text = crate::redact::redact(text);
     let text = text.trim_end_matches('\n');
     if active() {
         let token = random_hex();
-        eprintln!("::stop-commands::{token}\n{text}\n::{token}::");
+        format!("::stop-commands::{token}\n{text}\n::{token}::")
     } else {
-        eprintln!("{text}");
+        text.to_string()
     }
 }
 

@@ -88,6 +88,24 @@ impl Out {
         }
     }
 
+    /// One line of a long-running command's log (a watcher's), as it
+    /// happens: on stdout, or on stderr when stdout is for the one JSON
+    /// document. It names files and versions stagegate did not choose, so it
+    /// is fenced from the runner's workflow commands.
+    pub fn stream(&self, line: &str) {
+        if self.json() {
+            crate::actions::eprint_untrusted(line);
+        } else {
+            crate::actions::print_untrusted(line);
+        }
+    }
+
+    /// A line of progress on stderr (a file skipped, a file uploaded),
+    /// fenced like [`Out::stream`].
+    pub fn note(&self, line: &str) {
+        crate::actions::eprint_untrusted(line);
+    }
+
     fn paint(&self, code: &str, s: &str) -> String {
         if self.color { format!("\x1b[{code}m{s}\x1b[0m") } else { s.to_string() }
     }

@@ -77,11 +77,9 @@ fn describe(out: &Out, lane: &str, o: &Outcome, dry_run: bool) -> String {
     }
 }
 
-/// A line of the watch log, after the time: on stdout, or on stderr when
-/// stdout is for the one JSON document.
+/// A line of the watch log, after the time.
 fn say(ctx: &Ctx, text: &str) {
-    let text = format!("{} {text}", ctx.out.dim(&crate::human::timestamp(ctx.now())));
-    if ctx.out.json() { eprintln!("{text}") } else { println!("{text}") }
+    ctx.out.stream(&format!("{} {text}", ctx.out.dim(&crate::human::timestamp(ctx.now()))));
 }
 
 /// What the watcher did, for `--output json` and the step summary.
@@ -118,6 +116,16 @@ impl Render for Watched {
 
 pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> {
     let cfg = common.load(ctx)?;
+    let (importer, watch) = importer(ctx, &cfg, &args).await?;
+    let outcomes = watch_lane(ctx, &importer, watch, &args).await?;
+    let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. } | Outcome::Interrupted { .. }));
+    ctx.out.print(&Watched { lane: args.lane, outcomes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
+    Ok(if failed && args.once { Exit::Failed } else { Exit::Success })
+}
+
+/// The lane's importer and the watch of its key, once the lane, the import
+/// command and the download directory are known to be usable; says so.
+async fn importer(ctx: &Ctx, cfg: &crate::config::Config, args: &Args) -> Result<(Importer, Watch), Error> {
     let Some(command) = args.exec.clone().or_else(|| cfg.journal.import.clone()) else {
         return Err(InputError::Invalid {
             message: "no import command".into(),
@@ -125,7 +133,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         }
         .into());
     };
-    let kv = open_kv(ctx, &cfg)?;
+    let kv = open_kv(ctx, cfg)?;
     let lanes = Lanes::new(kv.clone(), &cfg.journal);
     lanes.check(&args.lane)?;
     let key = lanes.key(&args.lane);
@@ -134,7 +142,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         .map_err(|(p, e)| JournalError::io("use", &p)(e))?;
     let importer = Importer {
         lanes,
-        store: open_store(ctx, &cfg).await?,
+        store: open_store(ctx, cfg).await?,
         lane: args.lane.clone(),
         command,
         // Absolute, so the import command may change directory.
@@ -158,7 +166,13 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             if args.once { ", once" } else { " until Ctrl-C" }
         ),
     );
-    let mut watch = Watch::new(kv, key, args.wait);
+    Ok((importer, Watch::new(kv, key, args.wait)))
+}
+
+/// Hands every answer of the lane key to the importer until Ctrl-C/SIGTERM
+/// (or once), riding out KV outages with backoff; what it did, each outcome
+/// once in a row.
+async fn watch_lane(ctx: &Ctx, importer: &Importer, mut watch: Watch, args: &Args) -> Result<Vec<Outcome>, Error> {
     let mut outcomes = Vec::new();
     let mut errors = 0u32;
     let mut stop = std::pin::pin!(shutdown());
@@ -175,7 +189,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
             }
             Err(e) => Err(JournalError::from(e)),
         };
-        match result {
+        let pause = match result {
             Ok(o) => {
                 errors = 0;
                 line(ctx, &args.lane, &o);
@@ -187,29 +201,26 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
                     break;
                 }
                 // A live claim elsewhere does not change the lane key: look again soon.
-                if busy {
-                    tokio::select! {
-                        () = tokio::time::sleep(Duration::from_secs(5)) => watch.refresh(),
-                        () = &mut stop => break,
-                    }
+                if !busy {
+                    continue;
                 }
+                Duration::from_secs(5)
             }
             Err(e) if args.once || e.is_permanent() => return Err(e.into()),
             Err(e) => {
                 errors += 1;
                 let wait = backoff(errors).max(Duration::from_secs(1));
-                eprintln!("{:?}", miette::Report::new(e));
+                crate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
                 say(ctx, &format!("{}: retrying in {}s", args.lane, wait.as_secs()));
-                tokio::select! {
-                    () = tokio::time::sleep(wait) => watch.refresh(),
-                    () = &mut stop => break,
-                }
+                wait
             }
+        };
+        tokio::select! {
+            () = tokio::time::sleep(pause) => watch.refresh(),
+            () = &mut stop => break,
         }
     }
-    let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. } | Outcome::Interrupted { .. }));
-    ctx.out.print(&Watched { lane: args.lane, outcomes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
-    Ok(if failed && args.once { Exit::Failed } else { Exit::Success })
+    Ok(outcomes)
 }
 
 /// Ctrl-C or SIGTERM: stop between two steps.

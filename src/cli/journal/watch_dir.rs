@@ -9,6 +9,7 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
@@ -16,10 +17,12 @@ use serde::{Deserialize, Serialize};
 use super::upload::{Writer, approve_change};
 use super::{Common, Ctx, open_store};
 use crate::actions::{inline, markdown_table};
+use crate::config::Config;
 use crate::error::{Error, Exit};
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
+use crate::journal::store::Store;
 use crate::journal::upload::{Request, authorize, hash_file, upload};
 use crate::output::{Out, Output, Render, output, would};
 use crate::state::Document;
@@ -122,82 +125,23 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     let store = open_store(ctx, &cfg).await?;
     let notes = std::sync::Arc::new(crate::notes::Stderr);
     let req = Request { cluster: args.writer.cluster.clone(), change: args.writer.change.clone(), quiet: false, notes };
+    let (uploaded, failed, skipped) = (Vec::new(), BTreeMap::new(), BTreeMap::new());
+    let mut w = Watcher { ctx, cfg: &cfg, args: &args, store, req, mandators, uploaded, failed, skipped };
     let mut previous = scan(&args.dir)?.files;
-    let (mut uploaded, mut failed) = (Vec::new(), BTreeMap::new());
-    // Said once per file and reason, and in the final report.
-    let mut skipped: BTreeMap<PathBuf, String> = BTreeMap::new();
     let mut stop = std::pin::pin!(tokio::signal::ctrl_c());
     loop {
         tokio::select! {
             () = tokio::time::sleep(args.interval) => {},
             _ = &mut stop => break,
         }
-        let Scan { files: now, skipped: skips } = scan(&args.dir)?;
-        for (path, why) in skips {
-            if skipped.get(&path) != Some(&why) {
-                eprintln!("skipped {}: {why}", path.display());
-                skipped.insert(path, why);
-            }
+        let Scan { files: now, skipped } = scan(&args.dir)?;
+        for (path, why) in skipped {
+            w.skip(&path, why);
         }
-        let registry: Registry = ctx.state.read(REGISTRY)?;
-        let mut paths: Vec<&PathBuf> = now.keys().collect();
-        paths.sort();
-        for path in paths {
-            let sig = now[path];
-            let key = path.display().to_string();
-            let known = registry.files.get(&key);
-            if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) {
-                skipped.remove(path);
-                continue; // already uploaded as it is
-            }
-            if previous.get(path) != Some(&sig) {
-                let why = format!(
-                    "still changing (size or modification time moved within {:?}); uploaded once stable",
-                    args.interval
-                );
-                if skipped.get(path) != Some(&why) {
-                    eprintln!("skipped {}: {why}", path.display());
-                    skipped.insert(path.clone(), why);
-                }
-                continue;
-            }
-            skipped.remove(path);
-            let sha = match hash_file(path, &Progress::hidden()).await {
-                Ok(sha) => sha,
-                Err(e) => {
-                    failed.insert(key, e.to_string());
-                    continue;
-                }
-            };
-            if let Some(u) = known.filter(|u| u.sha256 == sha.sha256) {
-                // Touched but not changed: remember the new signature only.
-                let u = Uploaded { size: sig.0, mtime_ns: sig.1, ..u.clone() };
-                remember(ctx, &key, u)?;
-                continue;
-            }
-            if let Err(e) = approve_change(&cfg, args.writer.change.as_deref()).await {
-                failed.insert(key, e.to_string());
-                continue;
-            }
-            match upload(store.clone(), &cfg.journal, path, &req, mandators.clone()).await {
-                Ok(m) => {
-                    eprintln!("uploaded {} as {} ({})", path.display(), m.version, crate::human::size(m.size));
-                    let u =
-                        Uploaded { size: sig.0, mtime_ns: sig.1, sha256: m.sha256.clone(), version: m.version.clone() };
-                    remember(ctx, &key, u)?;
-                    failed.remove(&key);
-                    uploaded.push(Sent { file: key, version: m.version, sha256: m.sha256, size: m.size });
-                }
-                Err(e) => {
-                    let message = e.to_string();
-                    eprintln!("{:?}", miette::Report::new(e));
-                    failed.insert(key, message);
-                }
-            }
-        }
+        w.pass(&now, &previous).await?;
         // A failed file that is gone is no longer this watcher's to report.
-        failed.retain(|k, _| now.contains_key(Path::new(k)));
-        skipped.retain(|p, _| p.symlink_metadata().is_ok());
+        w.failed.retain(|k, _| now.contains_key(Path::new(k)));
+        w.skipped.retain(|p, _| p.symlink_metadata().is_ok());
         previous = now;
         if args.once {
             break;
@@ -205,15 +149,112 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     }
     let report = DirReport {
         directory: args.dir.display().to_string(),
-        failed: failed.into_iter().map(|(file, error)| Failure { file, error }).collect(),
-        skipped: skipped.into_iter().map(|(f, reason)| Skip { file: f.display().to_string(), reason }).collect(),
-        uploaded,
+        failed: w.failed.into_iter().map(|(file, error)| Failure { file, error }).collect(),
+        skipped: w.skipped.into_iter().map(|(f, reason)| Skip { file: f.display().to_string(), reason }).collect(),
+        uploaded: w.uploaded,
         dry_run: ctx.dry_run,
         effects: ctx.log.entries(),
     };
     ctx.out.print(&report);
-    let failed = report.failed;
-    Ok(if failed.is_empty() { Exit::Success } else { Exit::Failed })
+    Ok(if report.failed.is_empty() { Exit::Success } else { Exit::Failed })
+}
+
+/// The watch of one directory: how to upload, and what it did so far.
+struct Watcher<'a> {
+    ctx: &'a Ctx,
+    cfg: &'a Config,
+    args: &'a Args,
+    store: Arc<dyn Store>,
+    req: Request,
+    mandators: Vec<String>,
+    uploaded: Vec<Sent>,
+    /// By file: why its last upload failed.
+    failed: BTreeMap<String, String>,
+    /// Said once per file and reason, and in the final report.
+    skipped: BTreeMap<PathBuf, String>,
+}
+
+impl Watcher<'_> {
+    /// Notes that `path` is not uploaded, and why: said on stderr once per reason.
+    fn skip(&mut self, path: &Path, why: String) {
+        if self.skipped.get(path) != Some(&why) {
+            self.ctx.out.note(&format!("skipped {}: {why}", path.display()));
+            self.skipped.insert(path.to_owned(), why);
+        }
+    }
+
+    /// Uploads what is stable since the previous scan and not yet uploaded as it is.
+    async fn pass(
+        &mut self,
+        now: &HashMap<PathBuf, Signature>,
+        previous: &HashMap<PathBuf, Signature>,
+    ) -> Result<(), Error> {
+        let registry: Registry = self.ctx.state.read(REGISTRY)?;
+        let mut paths: Vec<&PathBuf> = now.keys().collect();
+        paths.sort();
+        for path in paths {
+            let sig = now[path];
+            let known = registry.files.get(&path.display().to_string());
+            if known.is_some_and(|u| (u.size, u.mtime_ns) == sig) {
+                self.skipped.remove(path);
+                continue; // already uploaded as it is
+            }
+            if previous.get(path) != Some(&sig) {
+                let interval = self.args.interval;
+                self.skip(
+                    path,
+                    format!(
+                        "still changing (size or modification time moved within {interval:?}); uploaded once stable"
+                    ),
+                );
+                continue;
+            }
+            self.skipped.remove(path);
+            self.send(path, sig, known).await?;
+        }
+        Ok(())
+    }
+
+    /// Uploads one stable file as a new version, unless its content is what
+    /// was uploaded before; a failure is kept for the report, the file stays.
+    async fn send(&mut self, path: &Path, sig: Signature, known: Option<&Uploaded>) -> Result<(), Error> {
+        let key = path.display().to_string();
+        let sha = match hash_file(path, &Progress::hidden()).await {
+            Ok(sha) => sha,
+            Err(e) => {
+                self.failed.insert(key, e.to_string());
+                return Ok(());
+            }
+        };
+        if let Some(u) = known.filter(|u| u.sha256 == sha.sha256) {
+            // Touched but not changed: remember the new signature only.
+            return remember(self.ctx, &key, Uploaded { size: sig.0, mtime_ns: sig.1, ..u.clone() });
+        }
+        if let Err(e) = approve_change(self.cfg, self.args.writer.change.as_deref()).await {
+            self.failed.insert(key, e.to_string());
+            return Ok(());
+        }
+        match upload(self.store.clone(), &self.cfg.journal, path, &self.req, self.mandators.clone()).await {
+            Ok(m) => {
+                self.ctx.out.note(&format!(
+                    "uploaded {} as {} ({})",
+                    path.display(),
+                    m.version,
+                    crate::human::size(m.size)
+                ));
+                let u = Uploaded { size: sig.0, mtime_ns: sig.1, sha256: m.sha256.clone(), version: m.version.clone() };
+                remember(self.ctx, &key, u)?;
+                self.failed.remove(&key);
+                self.uploaded.push(Sent { file: key, version: m.version, sha256: m.sha256, size: m.size });
+            }
+            Err(e) => {
+                let message = e.to_string();
+                self.ctx.out.note(&format!("{:?}", miette::Report::new(e)));
+                self.failed.insert(key, message);
+            }
+        }
+        Ok(())
+    }
 }
 
 fn remember(ctx: &Ctx, key: &str, u: Uploaded) -> Result<(), Error> {

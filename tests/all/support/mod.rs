@@ -6,6 +6,7 @@ pub mod github;
 pub mod github_app;
 mod github_deploy;
 mod github_envs;
+mod github_git;
 pub mod http;
 pub mod journal;
 pub mod s3;

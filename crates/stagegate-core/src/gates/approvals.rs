@@ -100,69 +100,18 @@ fn allowed_by(policy: &Approvals, teams: &Teams, user: &str) -> Option<String> {
 pub fn evaluate(input: &Input) -> Verdict {
     let p = input.policy;
     let envs = approval_environments(input.env, p.required);
-    let actors: BTreeSet<String> = input.actors.iter().map(|a| a.to_lowercase()).collect();
-    let mut reviews: Vec<&Approval> = input
-        .approvals
-        .iter()
-        .filter(|a| a.environment == input.env || a.environment.starts_with(&format!("{}-approval-", input.env)))
-        .collect();
-    reviews.sort_by_key(|a| a.at);
-
-    let mut rows = Vec::new();
-    let mut seen: BTreeMap<String, String> = BTreeMap::new();
-    let mut nth_at = None;
-    let mut rejections = Vec::new();
-    for a in reviews {
-        let user = a.user.to_lowercase();
-        let mut row = Row {
-            user: a.user.clone(),
-            environment: a.environment.clone(),
-            state: a.state,
-            at: a.at,
-            counted: false,
-            why: String::new(),
-        };
-        row.why = if a.state == ApprovalState::Rejected {
-            let note = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
-            rejections.push(format!("{} rejected {}{note}", a.user, a.environment));
-            "rejection: fails the gate".into()
-        } else if !envs.contains(&a.environment) {
-            format!("not one of {}'s approval environments ({})", input.env, envs.join(", "))
-        } else if is_bot(a) {
-            "a bot: bots never count".into()
-        } else if p.prevent_self_review && actors.contains(&user) {
-            "started this run: self-review is not allowed".into()
-        } else if let Some(first) = seen.get(&user) {
-            format!("already counted for {first}: each person counts once")
-        } else if let Some(why) = allowed_by(p, input.teams, &user) {
-            seen.insert(user, a.environment.clone());
-            row.counted = true;
-            if seen.len() == p.required as usize {
-                nth_at = Some(a.at);
-            }
-            why
-        } else {
-            let who: Vec<String> = p.reviewers.iter().map(ToString::to_string).collect();
-            format!("not a reviewer of {} ({})", input.env, who.join(", "))
-        };
-        rows.push(row);
-    }
-
-    let counted = seen.len();
+    let tally = tally(input, &envs);
+    let counted = tally.seen.len();
+    // Checked: past the end of time the timer simply never opens.
+    let opens_at = tally.nth_at.zip(p.wait_timer).map(|(at, t)| {
+        chrono::Duration::from_std(t)
+            .ok()
+            .and_then(|t| at.checked_add_signed(t))
+            .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC)
+    });
     let mut reasons = Vec::new();
-    let opens_at = match (nth_at, p.wait_timer) {
-        // Checked: past the end of time the timer simply never opens.
-        (Some(at), Some(t)) => Some(
-            chrono::Duration::from_std(t)
-                .ok()
-                .and_then(|t| at.checked_add_signed(t))
-                .unwrap_or(chrono::DateTime::<chrono::Utc>::MAX_UTC),
-        ),
-        (Some(_), None) => None,
-        _ => None,
-    };
-    let state = if !rejections.is_empty() {
-        reasons.extend(rejections);
+    let state = if !tally.rejections.is_empty() {
+        reasons.extend(tally.rejections);
         State::Rejected
     } else if p.required == 0 {
         State::Passed
@@ -172,12 +121,9 @@ pub fn evaluate(input: &Input) -> Verdict {
             input.env, p.required
         ));
         State::Missing
-    } else if opens_at.is_some_and(|o| input.now < o) {
+    } else if let Some(opens) = opens_at.filter(|o| input.now < *o) {
         let t = p.wait_timer.map(duration::format).unwrap_or_default();
-        reasons.push(format!(
-            "the wait timer of {t} runs until {}",
-            opens_at.expect("checked").format("%Y-%m-%d %H:%M:%S UTC")
-        ));
+        reasons.push(format!("the wait timer of {t} runs until {}", opens.format("%Y-%m-%d %H:%M:%S UTC")));
         State::Waiting
     } else {
         State::Passed
@@ -189,10 +135,70 @@ pub fn evaluate(input: &Input) -> Verdict {
         required: p.required,
         counted,
         approval_environments: envs,
-        opens_at: opens_at.filter(|_| p.wait_timer.is_some()),
+        opens_at,
         reasons,
-        reviews: rows,
+        reviews: tally.rows,
     }
+}
+
+/// The reviews of one promotion, each judged in the order they were given.
+struct Tally {
+    rows: Vec<Row>,
+    /// Counted people (lower case), and the environment each counted for.
+    seen: BTreeMap<String, String>,
+    /// When the approval that met the required number was given.
+    nth_at: Option<chrono::DateTime<chrono::Utc>>,
+    rejections: Vec<String>,
+}
+
+/// Judges every review of the environment (and of its `-approval-N`
+/// environments), oldest first: whether it counts, and why or why not.
+fn tally(input: &Input, envs: &[String]) -> Tally {
+    let p = input.policy;
+    let actors: BTreeSet<String> = input.actors.iter().map(|a| a.to_lowercase()).collect();
+    let mut reviews: Vec<&Approval> = input
+        .approvals
+        .iter()
+        .filter(|a| a.environment == input.env || a.environment.starts_with(&format!("{}-approval-", input.env)))
+        .collect();
+    reviews.sort_by_key(|a| a.at);
+    let mut t = Tally { rows: Vec::new(), seen: BTreeMap::new(), nth_at: None, rejections: Vec::new() };
+    for a in reviews {
+        let user = a.user.to_lowercase();
+        let mut counted = false;
+        let why = if a.state == ApprovalState::Rejected {
+            let note = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
+            t.rejections.push(format!("{} rejected {}{note}", a.user, a.environment));
+            "rejection: fails the gate".into()
+        } else if !envs.contains(&a.environment) {
+            format!("not one of {}'s approval environments ({})", input.env, envs.join(", "))
+        } else if is_bot(a) {
+            "a bot: bots never count".into()
+        } else if p.prevent_self_review && actors.contains(&user) {
+            "started this run: self-review is not allowed".into()
+        } else if let Some(first) = t.seen.get(&user) {
+            format!("already counted for {first}: each person counts once")
+        } else if let Some(why) = allowed_by(p, input.teams, &user) {
+            t.seen.insert(user, a.environment.clone());
+            counted = true;
+            if t.seen.len() == p.required as usize {
+                t.nth_at = Some(a.at);
+            }
+            why
+        } else {
+            let who: Vec<String> = p.reviewers.iter().map(ToString::to_string).collect();
+            format!("not a reviewer of {} ({})", input.env, who.join(", "))
+        };
+        t.rows.push(Row {
+            user: a.user.clone(),
+            environment: a.environment.clone(),
+            state: a.state,
+            at: a.at,
+            counted,
+            why,
+        });
+    }
+    t
 }
 
 /// Approvals are per run. The local forge's runs are all `local`, so an
