@@ -230,7 +230,7 @@ fn refs_with_invisible_or_git_invalid_characters_are_refused_everywhere() {
 
 /// The workflow commands the runner would act on in `text`: lines starting
 /// with `::` (after blanks) outside `::stop-commands::T` … `::T::` fences.
-fn live_commands(text: &str) -> Vec<String> {
+pub(crate) fn live_commands(text: &str) -> Vec<String> {
     let mut out = Vec::new();
     let mut fence: Option<String> = None;
     for line in text.lines() {

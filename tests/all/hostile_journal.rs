@@ -161,3 +161,30 @@ fn watch_dir_says_which_files_it_skips_and_why() {
     let (_, versions, _) = p.json(&["journal", "versions"]);
     assert_eq!(versions["versions"].as_array().unwrap().len(), 1, "the link was uploaded: {versions}");
 }
+
+#[test]
+fn file_names_in_the_export_directory_never_become_workflow_commands() {
+    let p = Pipeline::new(Backend::Files);
+    // Linux file names may hold a newline: a skipped file's name starts a new line.
+    p.sb.write("export/x\n::error title=pwned::pwned", "x");
+    p.sb.write("export/model-1.jnl", "journal one");
+    let mut c = p.cmd();
+    c.env("GITHUB_ACTIONS", "true").args([
+        "journal",
+        "watch-dir",
+        "export",
+        "--cluster",
+        "dev-modelling",
+        "--once",
+        "--interval",
+        "50ms",
+    ]);
+    let (code, out, err) = crate::support::run(c);
+    assert_eq!(code, 0, "{err}");
+    assert!(err.contains("pwned") && err.contains("uploaded export/model-1.jnl"), "the lines are still said: {err}");
+    let live: Vec<String> = crate::hostile_input::live_commands(&out)
+        .into_iter()
+        .chain(crate::hostile_input::live_commands(&err))
+        .collect();
+    assert!(live.is_empty(), "{live:?}\n{out}\n{err}");
+}
