@@ -43,12 +43,12 @@ fn main() -> ExitCode {
     let json = cli.output == stagegate::output::Format::Json;
     let service = matches!(cli.command, stagegate::cli::Command::Serve(_));
     // `STAGEGATE_LOG`: a level (`debug`) or `target=level` pairs
-    // (`stagegate=debug,warn`); anything else keeps the default.
+    // (`stagegate=debug,warn`); anything else keeps the default, and says so.
     let level = if service { tracing::Level::INFO } else { tracing::Level::WARN };
-    let filter = std::env::var("STAGEGATE_LOG")
-        .ok()
-        .and_then(|s| s.parse::<Targets>().ok())
-        .unwrap_or_else(|| Targets::new().with_default(level));
+    let asked = std::env::var("STAGEGATE_LOG").ok().filter(|s| !s.trim().is_empty());
+    let parsed = asked.as_deref().map(str::parse::<Targets>);
+    let unread = matches!(parsed, Some(Err(_))).then(|| asked.clone().unwrap_or_default());
+    let filter = parsed.and_then(Result::ok).unwrap_or_else(|| Targets::new().with_default(level));
     let logs = tracing_subscriber::registry().with(filter);
     if service {
         // A service's log: one JSON object per line, with times, for a log collector.
@@ -58,6 +58,12 @@ fn main() -> ExitCode {
         logs.with(fmt::layer().with_writer(std::io::stderr).event_format(stagegate::annotate::Annotations)).init();
     } else {
         logs.with(fmt::layer().with_writer(std::io::stderr).with_ansi(color).with_target(false).without_time()).init();
+    }
+    if let Some(s) = unread {
+        tracing::warn!(
+            "STAGEGATE_LOG `{}` is not a level (debug) or a list of target=level (stagegate=debug,warn); logging at the default level",
+            s.escape_debug()
+        );
     }
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,

@@ -476,3 +476,19 @@ fn a_hostile_ref_in_deployment_history_never_reaches_a_hook() {
         assert!(!sb.path().join("pwned").exists());
     }
 }
+
+#[test]
+fn an_unreadable_log_setting_is_said_not_silently_ignored() {
+    let sb = Sandbox::new();
+    for (setting, warned) in [("stagegate=loud", true), ("stagegate=verbose,warn", true), ("debug", false), ("", false)]
+    {
+        let mut c = sb.seed();
+        c.env("STAGEGATE_LOG", setting).arg("check");
+        let (code, _, err) = run(c);
+        assert_eq!(code, 0, "{setting}: {err}");
+        assert_eq!(err.contains("STAGEGATE_LOG"), warned, "{setting:?}: {err}");
+        if warned {
+            assert!(err.contains(setting) && err.contains("default level"), "{err}");
+        }
+    }
+}
