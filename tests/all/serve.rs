@@ -290,6 +290,20 @@ fn environments_sync_enables_the_apps_rule_where_the_config_marks_it() {
     let (code, out, _) = sg(&["environments", "diff"]);
     assert_eq!(code, 0, "{out}");
     no_violations(&r);
+    // An App id that is not one is refused, not taken for "no App".
+    for bad in ["stagegate-app", "0", "-5"] {
+        let mut c = sb.cmd();
+        c.env("GITHUB_API_URL", &h.url)
+            .env("GITHUB_TOKEN", crate::release::SENTINEL)
+            .env("GITHUB_REPOSITORY", &r)
+            .env("STAGEGATE_APP_ID", bad)
+            .args(["--forge", "github", "-c"])
+            .arg(&cfg)
+            .args(["environments", "diff"]);
+        let (code, out, err) = crate::support::run(c);
+        assert_eq!(code, 2, "{bad}: {out}{err}");
+        assert!(err.contains("STAGEGATE_APP_ID") && err.contains("App ID"), "{bad}: {err}");
+    }
 }
 
 #[test]

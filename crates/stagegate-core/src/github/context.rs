@@ -39,6 +39,15 @@ impl Context {
             .filter(|(o, r)| !o.is_empty() && !r.is_empty() && !r.contains('/'))
             .ok_or_else(|| ForgeError::Setup(format!("`{full}` is not OWNER/REPO"), "e.g. --repo acme/app".into()))?;
         let api_url = var("GITHUB_API_URL").unwrap_or_else(|| "https://api.github.com".into());
+        let app_id = match var("STAGEGATE_APP_ID") {
+            None => None,
+            Some(v) => Some(v.trim().parse::<u64>().ok().filter(|&id| id > 0).ok_or_else(|| {
+                ForgeError::Setup(
+                    format!("STAGEGATE_APP_ID `{}` is not an App id", v.escape_debug()),
+                    "set it to the number the App's settings page shows (App ID), e.g. 123456".into(),
+                )
+            })?),
+        };
         Ok(Context {
             owner: owner.to_owned(),
             repo: repo.to_owned(),
@@ -49,7 +58,7 @@ impl Context {
             actor: var("GITHUB_ACTOR"),
             triggering_actor: var("GITHUB_TRIGGERING_ACTOR"),
             event_path: var("GITHUB_EVENT_PATH"),
-            app_id: var("STAGEGATE_APP_ID").and_then(|v| v.trim().parse().ok()),
+            app_id,
         })
     }
 }
