@@ -24,6 +24,7 @@ mod hostile;
 mod hostile_fs;
 mod hostile_input;
 mod hostile_journal;
+mod hostile_peers;
 mod init;
 mod install_action;
 mod journal_consul;

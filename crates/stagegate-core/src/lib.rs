@@ -8,6 +8,7 @@
 //! the command line in the `stagegate` binary crate.
 
 pub mod actions;
+pub mod bounded;
 pub mod clock;
 pub mod config;
 pub mod effects;

@@ -170,11 +170,8 @@ pub fn open_read(root: &Path, rel: &Path) -> Result<Option<File>, (PathBuf, io::
 
 /// The whole content of a state file, `None` when it does not exist.
 pub fn read(root: &Path, rel: &Path) -> Result<Option<Vec<u8>>, (PathBuf, io::Error)> {
-    use std::io::Read;
-    let Some(mut f) = open_read(root, rel)? else { return Ok(None) };
-    let mut bytes = Vec::new();
-    f.read_to_end(&mut bytes).map_err(|e| (root.join(rel), e))?;
-    Ok(Some(bytes))
+    let Some(f) = open_read(root, rel)? else { return Ok(None) };
+    crate::bounded::read_file(f, crate::bounded::STATE_DOCUMENT).map(Some).map_err(|e| (root.join(rel), e))
 }
 
 /// A state file open for reading and appending (created if missing, its

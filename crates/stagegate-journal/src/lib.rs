@@ -9,7 +9,7 @@
 //! This is the only crate that links the AWS SDK; it builds on `stagegate-core`,
 //! whose modules it uses under their own names (`crate::config`, …).
 
-use stagegate_core::{clock, config, effects, exit, notes, run, state, statefs, tls};
+use stagegate_core::{bounded, clock, config, effects, exit, notes, run, state, statefs, tls};
 
 pub mod error;
 pub mod import;

@@ -196,7 +196,9 @@ impl ServiceNow {
         };
         let resp = req.send().await.map_err(|e| ServiceNowError::Http(e.to_string()))?;
         let status = resp.status();
-        let body = resp.text().await.map_err(|e| ServiceNowError::Http(e.to_string()))?;
+        let body = crate::bounded::text(resp, crate::bounded::ANSWER)
+            .await
+            .map_err(|e| ServiceNowError::Http(e.to_string()))?;
         if status == StatusCode::UNAUTHORIZED || status == StatusCode::FORBIDDEN {
             let message = serde_json::from_str::<Failure>(&body)
                 .map(|f| match f.error.detail {

@@ -10,7 +10,7 @@
 //! it. The file is opened without following symlinks.
 
 use std::fs::{self, File, OpenOptions, TryLockError};
-use std::io::{Read, Seek, Write};
+use std::io::{Seek, Write};
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -156,6 +156,14 @@ fn parse(raw: &str) -> Option<Holder> {
     serde_json::Deserializer::from_str(raw).into_iter::<Holder>().next()?.ok()
 }
 
+/// A lock file's text: a record is a few hundred bytes, so a lock file
+/// grown past [`crate::bounded::LOCK_FILE`] is read as no record at all.
+fn read_lock(file: &mut File) -> String {
+    crate::bounded::read(file, crate::bounded::LOCK_FILE)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default()
+}
+
 fn write(file: &mut File, holder: &Holder) -> std::io::Result<()> {
     let text = serde_json::to_string(holder).map_err(std::io::Error::other)? + "\n";
     file.rewind()?;
@@ -173,10 +181,9 @@ pub fn acquire(state: &StateDir, env: &str, what: &str) -> std::io::Result<Acqui
     }
     fs::create_dir_all(dir)?;
     let mut file = open(&path)?;
-    let mut raw = String::new();
     match file.try_lock() {
         Ok(()) => {
-            let _ = file.read_to_string(&mut raw);
+            let raw = read_lock(&mut file);
             if let Some(previous) = parse(&raw)
                 && let Some((hook, alive)) = previous.hook_alive()
                 && alive != Alive::No
@@ -192,8 +199,7 @@ pub fn acquire(state: &StateDir, env: &str, what: &str) -> std::io::Result<Acqui
             Ok(Acquire::Held(EnvLock { path }))
         }
         Err(TryLockError::WouldBlock) => {
-            let _ = file.read_to_string(&mut raw);
-            let raw = raw.trim().to_string();
+            let raw = read_lock(&mut file).trim().to_string();
             Ok(Acquire::Busy(Box::new(Busy::Held { holder: parse(&raw), raw })))
         }
         Err(TryLockError::Error(e)) => Err(e),
@@ -219,8 +225,7 @@ pub fn note_hook(state: &StateDir, env: &str, hook: Option<HookGroup>) {
 pub fn inspect(state: &StateDir, env: &str) -> Option<Busy> {
     let path = path(state, env);
     let mut file = File::options().read(true).custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC).open(&path).ok()?;
-    let mut raw = String::new();
-    file.read_to_string(&mut raw).ok()?;
+    let raw = read_lock(&mut file);
     let holder = parse(&raw)?;
     // Ask the recorded process, not the lock: taking it, even briefly, could
     // turn a run starting right now away.

@@ -14,6 +14,7 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::{Entry, Kv, KvError, MAX_TXN_OPS, Read, TxnOp};
+use crate::bounded;
 
 pub struct Consul {
     base: String,
@@ -80,9 +81,18 @@ impl Consul {
         }
     }
 
+    fn body_error(&self, what: &str, e: bounded::BodyError) -> KvError {
+        match e {
+            bounded::BodyError::TooLarge { limit } => {
+                KvError::TooLarge { what: what.into(), limit: format!("{} MiB", limit >> 20) }
+            }
+            bounded::BodyError::Http(e) => KvError::Http { url: self.base.clone(), message: e.to_string() },
+        }
+    }
+
     async fn fail(resp: Response, what: &str) -> KvError {
         let status = resp.status().as_u16();
-        let body = resp.text().await.unwrap_or_default();
+        let body = bounded::text(resp, bounded::ANSWER).await.unwrap_or_default();
         KvError::Status { what: what.into(), status, body: body.trim().chars().take(500).collect() }
     }
 }
@@ -110,8 +120,9 @@ impl Kv for Consul {
         match resp.status() {
             StatusCode::NOT_FOUND => Ok(Read { entry: None, index: header.unwrap_or(0) }),
             StatusCode::OK => {
-                let pairs: Vec<KvPair> =
-                    resp.json().await.map_err(|e| KvError::Corrupt { key: key.into(), detail: e.to_string() })?;
+                let body = bounded::body(resp, bounded::ANSWER).await.map_err(|e| self.body_error(&what, e))?;
+                let pairs: Vec<KvPair> = serde_json::from_slice(&body)
+                    .map_err(|e| KvError::Corrupt { key: key.into(), detail: e.to_string() })?;
                 let Some(p) = pairs.into_iter().next() else {
                     return Ok(Read { entry: None, index: header.unwrap_or(0) });
                 };
@@ -139,7 +150,7 @@ impl Kv for Consul {
         if !resp.status().is_success() {
             return Err(Self::fail(resp, &what).await);
         }
-        let body = resp.text().await.map_err(|e| KvError::Http { url: self.base.clone(), message: e.to_string() })?;
+        let body = bounded::text(resp, bounded::ANSWER).await.map_err(|e| self.body_error(&what, e))?;
         Ok(body.trim() == "true")
     }
 
@@ -160,7 +171,7 @@ impl Kv for Consul {
             StatusCode::OK => Ok(true),
             // Rolled back: some check failed; `Errors` says which.
             StatusCode::CONFLICT => {
-                let errors = resp.text().await.unwrap_or_default();
+                let errors = bounded::text(resp, bounded::ANSWER).await.unwrap_or_default();
                 tracing::info!("transaction rolled back: {errors}");
                 Ok(false)
             }

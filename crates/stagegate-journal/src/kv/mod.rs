@@ -45,6 +45,13 @@ pub enum KvError {
     )]
     Corrupt { key: String, detail: String },
 
+    #[error("the KV store's answer to {what} is larger than {limit}; not read")]
+    #[diagnostic(
+        code(stagegate::kv::too_large),
+        help("check that CONSUL_HTTP_ADDR (or journal.kv) points at Consul: no journal key holds that much")
+    )]
+    TooLarge { what: String, limit: String },
+
     #[error("a transaction of {0} operations is more than the KV store accepts ({MAX_TXN_OPS})")]
     #[diagnostic(code(stagegate::kv::txn_size), help("configure fewer journal lanes"))]
     TooManyOps(usize),

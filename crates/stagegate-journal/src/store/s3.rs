@@ -39,6 +39,8 @@ pub const RANGE_SIZE: u64 = 8 << 20;
 pub const RANGE_CONCURRENCY: usize = 4;
 /// What a part's body reads from the file at a time.
 const STREAM_BUFFER: usize = 256 << 10;
+/// The most a small document (manifest, endpoint, sequence) is read to.
+const DOCUMENT: usize = crate::bounded::ANSWER;
 /// S3 allows 10 000 parts; larger files get larger parts.
 const MAX_PARTS: u64 = 10_000;
 
@@ -407,12 +409,27 @@ impl Store for S3Store {
             Err(e) => return Err(Self::err("GetObject", key, e)),
         };
         let etag = out.e_tag().unwrap_or_default().to_string();
-        let bytes = out.body.collect().await.map_err(|e| StoreError::S3 {
+        // Documents are a few kilobytes: a larger object under their key is not ours.
+        let too_large = || StoreError::Corrupt {
+            key: key.into(),
+            detail: format!("larger than {} MiB, which no document stagegate writes is", DOCUMENT >> 20),
+        };
+        if out.content_length().is_some_and(|n| n > DOCUMENT as i64) {
+            return Err(too_large());
+        }
+        let mut body = out.body;
+        let mut bytes = Vec::new();
+        while let Some(chunk) = body.try_next().await.map_err(|e| StoreError::S3 {
             op: "GetObject",
             key: key.into(),
             message: e.to_string(),
-        })?;
-        Ok(Some(Object { bytes: bytes.to_vec(), etag }))
+        })? {
+            if bytes.len() + chunk.len() > DOCUMENT {
+                return Err(too_large());
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        Ok(Some(Object { bytes, etag }))
     }
 
     async fn put(&self, key: &str, bytes: Vec<u8>, cond: Cond) -> Result<bool, StoreError> {
