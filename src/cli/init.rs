@@ -69,10 +69,10 @@ fn select(rendered: Vec<init::File>, only: &[String], skip: &[String]) -> Result
 /// `init --check` and `init --force` without `--action` keep the pin a user
 /// chose (or Renovate/Dependabot bumped) instead of calling it drift. Only a
 /// well-formed `OWNER/REPO@SHA`, with at most a version comment, is taken.
-fn existing_pin(files: &[(PathBuf, String)]) -> Option<String> {
+fn existing_pin(dir: &Path, files: &[PathBuf]) -> Option<String> {
     let third_party = [init::CHECKOUT, init::AWS_CREDENTIALS].map(|a| a.split('@').next().unwrap_or(a));
-    for (path, _) in files {
-        let Ok(text) = std::fs::read_to_string(path) else { continue };
+    for path in files {
+        let Ok(Some(text)) = existing(dir, path) else { continue };
         for line in text.lines() {
             let Some(value) = line.trim_start().trim_start_matches("- ").strip_prefix("uses: ") else { continue };
             let (reference, comment) = match value.split_once(" # ") {
@@ -102,23 +102,36 @@ enum State {
     Differs,
 }
 
-fn state(path: &Path, text: &str) -> State {
-    match std::fs::read(path) {
-        Ok(bytes) if bytes == text.as_bytes() => State::Same,
-        Ok(_) => State::Differs,
-        Err(_) => State::Missing,
+fn state(old: Option<&str>, text: &str) -> State {
+    match old {
+        Some(old) if old == text => State::Same,
+        Some(_) => State::Differs,
+        None => State::Missing,
+    }
+}
+
+/// What is at `path` (in the repository at `dir`) now: its text, `None`
+/// when it is absent. The repository controls these paths, so a symbolic
+/// link, FIFO or other special file there (or on the way) is refused, never
+/// followed or waited on; so is a file too large to be a workflow.
+fn existing(dir: &Path, path: &Path) -> Result<Option<String>, Error> {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    match stagegate_core::statefs::read(dir, rel) {
+        Ok(bytes) => Ok(bytes.map(|b| String::from_utf8_lossy(&b).into_owned())),
+        Err((p, e)) => Err(Error::invalid(
+            format!("cannot read {}: {e}", p.display()),
+            "init reads and writes regular files only: remove what is there, then run init again",
+        )),
     }
 }
 
 /// What writing `text` to `path` would change, as a unified diff (`git diff`'s
 /// form; a missing file is all additions), coloured like git's on a terminal.
 /// Files are named relative to `dir` (`--dir`), as in the repository.
-fn diff(out: &Out, dir: &Path, path: &Path, text: &str) -> String {
-    let old = std::fs::read_to_string(path).ok();
+fn diff(out: &Out, dir: &Path, path: &Path, old: Option<&str>, text: &str) -> String {
     let name = path.strip_prefix(dir).unwrap_or(path).display().to_string();
     let before = if old.is_some() { format!("a/{name}") } else { "/dev/null".to_string() };
-    let old = old.unwrap_or_default();
-    let d = similar::TextDiff::from_lines(old.as_str(), text);
+    let d = similar::TextDiff::from_lines(old.unwrap_or_default(), text);
     let unified = d.unified_diff().context_radius(3).header(&before, &format!("b/{name}")).to_string();
     unified
         .lines()
@@ -132,15 +145,18 @@ fn diff(out: &Out, dir: &Path, path: &Path, text: &str) -> String {
         .collect()
 }
 
-fn write(path: &Path, text: &str) -> Result<(), Error> {
-    let io = |e: std::io::Error| {
-        Error::invalid(format!("cannot write {}: {e}", path.display()), "check that the directory is writable")
-    };
-    let dir = path.parent().unwrap_or(Path::new("."));
-    std::fs::create_dir_all(dir).map_err(io)?;
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(io)?;
-    std::io::Write::write_all(&mut tmp, text.as_bytes()).map_err(io)?;
-    tmp.persist(path).map_err(|e| io(e.error))?;
+/// Writes `text` to `path` (in the repository at `dir`) whole or not at all;
+/// every directory on the way must be a real one, not a link elsewhere.
+fn write(dir: &Path, path: &Path, text: &str) -> Result<(), Error> {
+    let rel = path.strip_prefix(dir).unwrap_or(path);
+    stagegate_core::statefs::write_atomic(dir, rel, text.as_bytes(), stagegate_core::statefs::Replace::Any).map_err(
+        |(p, e)| {
+            Error::invalid(
+                format!("cannot write {}: {e}", p.display()),
+                "check that the directory is writable and that no link or special file is in the way",
+            )
+        },
+    )?;
     Ok(())
 }
 
@@ -189,8 +205,11 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let targets = Targets {
         files: files
             .into_iter()
-            .map(|(path, text, kind)| Target { state: state(&path, &text), path, text, kind })
-            .collect(),
+            .map(|(path, text, kind)| {
+                let old = existing(&args.dir, &path)?;
+                Ok(Target { state: state(old.as_deref(), &text), old, path, text, kind })
+            })
+            .collect::<Result<_, Error>>()?,
         dir: args.dir.clone(),
         unpinned: (!init::is_pinned(&action)).then_some(action),
     };
@@ -255,13 +274,11 @@ fn load_config(ctx: &Ctx, args: &Args) -> Result<(String, config::Loaded, Option
 /// The pin: `--action`, else the one the existing workflows use, else this
 /// build's; a commit pin gets this version as its comment.
 fn pin(cfg: &config::Config, config_rel: &str, args: &Args) -> String {
-    let paths: Vec<(PathBuf, String)> = init::render(cfg, config_rel, &init::default_action())
-        .into_iter()
-        .map(|f| (args.dir.join(&f.path), f.text))
-        .collect();
+    let paths: Vec<PathBuf> =
+        init::render(cfg, config_rel, &init::default_action()).into_iter().map(|f| args.dir.join(&f.path)).collect();
     let action = match &args.action {
         Some(a) => a.clone(),
-        None => existing_pin(&paths).unwrap_or_else(init::default_action),
+        None => existing_pin(&args.dir, &paths).unwrap_or_else(init::default_action),
     };
     if action.contains('#') || !init::is_pinned(&action) {
         action
@@ -282,11 +299,11 @@ fn write_all(ctx: &Ctx, targets: &Targets) -> Result<Vec<Done>, Error> {
                 Done::Planned
             }
             State::Missing => {
-                write(&t.path, &t.text)?;
+                write(&targets.dir, &t.path, &t.text)?;
                 Done::Wrote
             }
             State::Differs => {
-                write(&t.path, &t.text)?;
+                write(&targets.dir, &t.path, &t.text)?;
                 Done::Replaced
             }
         });
@@ -298,6 +315,8 @@ fn write_all(ctx: &Ctx, targets: &Targets) -> Result<Vec<Done>, Error> {
 /// that compares with what is there.
 struct Target {
     path: PathBuf,
+    /// What is there now (`None`: nothing).
+    old: Option<String>,
     text: String,
     kind: &'static str,
     state: State,
@@ -339,14 +358,14 @@ impl Targets {
                 path: t.path.display().to_string(),
                 kind: t.kind,
                 state: t.state,
-                diff: (t.state != State::Same).then(|| diff(&plain, &self.dir, &t.path, &t.text)),
+                diff: (t.state != State::Same).then(|| diff(&plain, &self.dir, &t.path, t.old.as_deref(), &t.text)),
             })
             .collect()
     }
 
     /// The diffs of the files `which` picks, coloured through `o`.
     fn diffs(&self, o: &Out, which: impl Fn(&Target) -> bool) -> String {
-        self.files.iter().filter(|t| which(t)).map(|t| diff(o, &self.dir, &t.path, &t.text)).collect()
+        self.files.iter().filter(|t| which(t)).map(|t| diff(o, &self.dir, &t.path, t.old.as_deref(), &t.text)).collect()
     }
 
     fn annotations(&self) -> Vec<Annotation> {
@@ -383,7 +402,7 @@ impl Render for Checked<'_> {
                     s.push_str(&format!("{} {} differs from what the config implies\n", o.bad("✗"), t.path.display()))
                 }
             }
-            s.push_str(&diff(o, &self.targets.dir, &t.path, &t.text));
+            s.push_str(&diff(o, &self.targets.dir, &t.path, t.old.as_deref(), &t.text));
         }
         if self.drift {
             s.push_str("`stagegate init` writes missing files; `--force` replaces the ones that differ\n");

@@ -184,3 +184,40 @@ fn the_demo_hooks_refuse_a_linked_state_path() {
         assert_eq!(std::fs::read_dir(&outside).unwrap().count(), 0, "{hook} wrote through the link");
     }
 }
+
+#[test]
+fn init_never_writes_through_a_link_nor_waits_on_a_fifo_in_the_repository() {
+    let init = |sb: &Sandbox, extra: &[&str]| {
+        let mut c = sb.cmd();
+        c.arg("init").arg("--dir").arg(sb.path()).args(["--action", crate::init::TEMPLATE_ACTION]).args(extra);
+        run(c)
+    };
+    // `.github/workflows` a link to a directory outside the repository.
+    let sb = Sandbox::new();
+    let outside = tempfile::tempdir().unwrap();
+    std::fs::create_dir(sb.path().join(".github")).unwrap();
+    symlink(outside.path(), sb.path().join(".github/workflows")).unwrap();
+    for extra in [&[][..], &["--force"][..], &["--check"][..]] {
+        let (code, out, err) = init(&sb, extra);
+        assert_eq!(code, 2, "{extra:?}: {out}{err}");
+        assert!(err.contains("symbolic link"), "{extra:?}: {err}");
+        assert_eq!(std::fs::read_dir(outside.path()).unwrap().count(), 0, "{extra:?}: wrote through the link");
+    }
+    // A workflow that is a link to a file outside: not followed, not replaced.
+    let sb = Sandbox::new();
+    let target = sb.write("outside.txt", "keep");
+    std::fs::create_dir_all(sb.path().join(".github/workflows")).unwrap();
+    symlink(&target, sb.path().join(".github/workflows/rollback.yml")).unwrap();
+    let (code, _, err) = init(&sb, &["--force"]);
+    assert_eq!(code, 2, "{err}");
+    assert_eq!(std::fs::read_to_string(&target).unwrap(), "keep");
+    assert!(std::fs::symlink_metadata(sb.path().join(".github/workflows/rollback.yml")).unwrap().is_symlink());
+    // A FIFO where a workflow goes is refused at once, never waited on.
+    let sb = Sandbox::new();
+    std::fs::create_dir_all(sb.path().join(".github/workflows")).unwrap();
+    let fifo = sb.path().join(".github/workflows/promote-release.yml");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (code, _, err) = init(&sb, &["--check"]);
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("FIFO") || err.contains("not a regular file"), "{err}");
+}
