@@ -41,7 +41,34 @@ fn main() -> ExitCode {
         stagegate::github::redact::register(secrecy::ExposeSecret::expose_secret(t));
     }
     let json = cli.output == stagegate::output::Format::Json;
-    let service = matches!(cli.command, stagegate::cli::Command::Serve(_));
+    logging(matches!(cli.command, stagegate::cli::Command::Serve(_)), color);
+    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("stagegate: cannot start the async runtime: {e}");
+            return ExitCode::from(Exit::Failed as u8);
+        }
+    };
+    let code = match rt.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            let code = e.exit();
+            if json {
+                stagegate::error::print_json(&e);
+            }
+            let help = miette::Diagnostic::help(&e).map(|h| format!("\n{h}")).unwrap_or_default();
+            stagegate::actions::alert("error", "stagegate", &format!("{e}{help}"));
+            stagegate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
+            code
+        }
+    };
+    ExitCode::from(code as u8)
+}
+
+/// Logs on stderr: JSON lines for `serve` (a log collector reads them),
+/// annotations under Actions, plain lines otherwise. `STAGEGATE_LOG` sets the
+/// level.
+fn logging(service: bool, color: bool) {
     // `STAGEGATE_LOG`: a level (`debug`) or `target=level` pairs
     // (`stagegate=debug,warn`); anything else keeps the default, and says so.
     let level = if service { tracing::Level::INFO } else { tracing::Level::WARN };
@@ -65,25 +92,4 @@ fn main() -> ExitCode {
             s.escape_debug()
         );
     }
-    let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("stagegate: cannot start the async runtime: {e}");
-            return ExitCode::from(Exit::Failed as u8);
-        }
-    };
-    let code = match rt.block_on(run(cli)) {
-        Ok(code) => code,
-        Err(e) => {
-            let code = e.exit();
-            if json {
-                stagegate::error::print_json(&e);
-            }
-            let help = miette::Diagnostic::help(&e).map(|h| format!("\n{h}")).unwrap_or_default();
-            stagegate::actions::alert("error", "stagegate", &format!("{e}{help}"));
-            stagegate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
-            code
-        }
-    };
-    ExitCode::from(code as u8)
 }
