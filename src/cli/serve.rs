@@ -38,10 +38,10 @@ pub struct Args {
     #[arg(long, value_name = "PREFIX", default_value = "stagegate_serve")]
     kv_prefix: String,
     /// Decide pending requests again this often even without an event
-    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::values::duration)]
+    #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::values::at_least(Duration::from_secs(1), "each recheck reads every pending request and asks GitHub about it"))]
     recheck: Duration,
     /// First wait, in milliseconds, before retrying an answer GitHub failed to take (doubles each time)
-    #[arg(long, hide = true, value_name = "MS", default_value_t = 1000)]
+    #[arg(long, hide = true, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     retry_base_ms: u64,
 }
 

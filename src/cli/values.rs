@@ -27,6 +27,26 @@ pub enum ArgError {
     TimeOutOfRange,
     #[error("`{given}` is not a KV location: use file://DIR or consul://HOST:PORT")]
     Kv { given: String },
+    #[error("`{given}` is too short: at least {min} ({why})")]
+    TooShort { given: String, min: String, why: &'static str },
+}
+
+/// A duration of at least `min` (`why` says what a shorter one would break):
+/// a zero interval would spin, a stale timeout shorter than the claim's
+/// heartbeat would take over live imports.
+pub fn at_least(
+    min: Duration,
+    why: &'static str,
+) -> impl Fn(&str) -> Result<Duration, ArgError> + Clone + Send + Sync + 'static {
+    move |s: &str| {
+        let d = duration(s)?;
+        if d < min {
+            let min =
+                if min < Duration::from_secs(1) { format!("{}ms", min.as_millis()) } else { duration::format(min) };
+            return Err(ArgError::TooShort { given: s.to_owned(), min, why });
+        }
+        Ok(d)
+    }
 }
 
 /// `file://DIR` or `consul://HOST:PORT`: where `serve` keeps its records.

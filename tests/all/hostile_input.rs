@@ -492,3 +492,20 @@ fn an_unreadable_log_setting_is_said_not_silently_ignored() {
         }
     }
 }
+
+#[test]
+fn intervals_too_short_to_mean_anything_are_refused() {
+    let sb = Sandbox::new();
+    for (args, min) in [
+        (vec!["journal", "watch-dir", ".", "--cluster", "dev-modelling", "--once", "--interval", "0s"], "10ms"),
+        (vec!["journal", "watch", "--lane", "dev", "--once", "--exec", "true", "--stale-after", "5s"], "10s"),
+        (vec!["journal", "watch", "--lane", "dev", "--once", "--exec", "true", "--wait", "0ms"], "1s"),
+        (vec!["serve", "--recheck", "0s"], "1s"),
+    ] {
+        let mut c = sb.seed();
+        c.args(&args);
+        let (code, _, err) = run(c);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(&format!("at least {min}")), "{args:?}: {err}");
+    }
+}

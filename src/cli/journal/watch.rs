@@ -34,14 +34,14 @@ pub struct Args {
     /// A claim of an importer on another host that has not been refreshed for
     /// this long is stale: taken over if its import command never started,
     /// else marked interrupted (never imported again without --retry-failed)
-    #[arg(long, value_parser = crate::cli::values::duration, default_value = "30m")]
+    #[arg(long, value_parser = crate::cli::values::at_least(Duration::from_secs(10), "a live importer refreshes its claim every third of this; shorter, and its claim would look stale while it imports"), default_value = "30m")]
     stale_after: Duration,
     /// Import again a version whose import failed, or was interrupted (its
     /// watcher died while the import command ran)
     #[arg(long)]
     retry_failed: bool,
     /// Longest a blocking query waits before asking again
-    #[arg(long, value_parser = crate::cli::values::duration, default_value = "5m")]
+    #[arg(long, value_parser = crate::cli::values::at_least(Duration::from_secs(1), "Consul waits in whole seconds"), default_value = "5m")]
     wait: Duration,
 }
 

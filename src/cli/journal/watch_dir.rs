@@ -36,7 +36,7 @@ pub struct Args {
     #[command(flatten)]
     writer: Writer,
     /// How long a file must stay unchanged before it is uploaded
-    #[arg(long, value_parser = crate::cli::values::duration, default_value = "2s")]
+    #[arg(long, value_parser = crate::cli::values::at_least(std::time::Duration::from_millis(10), "a file must stay unchanged for some time to count as written"), default_value = "2s")]
     interval: Duration,
     /// Scan twice (one interval apart), upload what is stable, and exit
     #[arg(long)]
@@ -76,16 +76,16 @@ struct Scan {
 
 /// Why an entry of the export directory is not a journal to upload.
 fn skip_reason(name: &str, kind: std::fs::FileType) -> Option<&'static str> {
-    Some(if name.starts_with('.') {
-        "a hidden file (the exporter's, not a journal yet)"
-    } else if name.ends_with(".tmp") || name.ends_with(".part") {
-        "a partial file (.tmp or .part: still being exported)"
-    } else if kind.is_symlink() {
+    Some(if kind.is_symlink() {
         "a symbolic link (only regular files are uploaded)"
     } else if kind.is_dir() {
         "a directory (watch-dir does not descend)"
     } else if !kind.is_file() {
         "not a regular file"
+    } else if name.starts_with('.') {
+        "a hidden file (the exporter's, not a journal yet)"
+    } else if name.ends_with(".tmp") || name.ends_with(".part") {
+        "a partial file (.tmp or .part: still being exported)"
     } else if !valid_name(name) {
         "not a valid journal file name (letters, digits, `-`, `_`, `.`; at most 128)"
     } else {
