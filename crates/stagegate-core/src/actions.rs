@@ -156,12 +156,32 @@ pub fn print_untrusted(text: &str) {
     println!("{}", fenced(text));
 }
 
+/// A command's answer on stdout: credentials redacted and, under Actions,
+/// fenced like [`eprint_untrusted`] when a line of it could be read as a
+/// workflow command (it starts with `::`), whatever value put it there.
+pub fn print_answer(text: &str) {
+    println!("{}", answer(text, active()));
+}
+
+fn answer(text: &str, actions: bool) -> String {
+    let text = text.trim_end_matches('\n');
+    if actions && text.lines().any(|l| l.trim_start().starts_with("::")) {
+        fence(text, true)
+    } else {
+        crate::redact::redact(text)
+    }
+}
+
 /// The text, credentials redacted and, under Actions, between
 /// `::stop-commands::<random>` and `::<random>::`.
 fn fenced(text: &str) -> String {
+    fence(text, active())
+}
+
+fn fence(text: &str, actions: bool) -> String {
     let text = crate::redact::redact(text);
     let text = text.trim_end_matches('\n');
-    if active() {
+    if actions {
         let token = random_hex();
         format!("::stop-commands::{token}\n{text}\n::{token}::")
     } else {
@@ -284,6 +304,20 @@ pub fn summary(markdown: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_answer_with_a_line_like_a_workflow_command_is_fenced_under_actions() {
+        let plain = "release 26.11.21.1 is live\n";
+        assert_eq!(answer(plain, true), "release 26.11.21.1 is live");
+        let hostile = "ENV  RELEASE\n  ::error title=x::pwned\n";
+        let fenced = answer(hostile, true);
+        let lines: Vec<&str> = fenced.lines().collect();
+        let token = lines[0].strip_prefix("::stop-commands::").expect("fenced");
+        assert_eq!(lines.last(), Some(&format!("::{token}::").as_str()));
+        assert!(fenced.contains("  ::error title=x::pwned"));
+        // Outside Actions nothing parses commands: the text is as it was.
+        assert_eq!(answer(hostile, false), hostile.trim_end());
+    }
 
     #[test]
     fn escapes_workflow_command_values() {

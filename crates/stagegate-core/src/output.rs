@@ -83,7 +83,7 @@ impl Out {
         } else {
             let text = answer.text(self);
             if !text.is_empty() {
-                println!("{}", text.trim_end_matches('\n'));
+                crate::actions::print_answer(&text);
             }
         }
     }
