@@ -31,9 +31,9 @@ steps:
   rollback: echo "hook rollback $STAGEGATE_ENV $STAGEGATE_RELEASE"
 "#;
 
-struct Repo {
-    sb: Sandbox,
-    name: String,
+pub(crate) struct Repo {
+    pub(crate) sb: Sandbox,
+    pub(crate) name: String,
     cache: tempfile::TempDir,
     releases: act::Releases,
     bin: std::path::PathBuf,
@@ -57,20 +57,25 @@ fn without_deployment_key(dir: &std::path::Path) {
 impl Repo {
     /// A repository with CONFIG and what `init` writes from it, pinned to the action under test.
     fn new(bin: std::path::PathBuf) -> Repo {
+        Repo::with(bin, CONFIG, "act-templates")
+    }
+
+    /// A repository (`repo` on the GitHub test server) with `config` and what `init` writes from it.
+    pub(crate) fn with(bin: std::path::PathBuf, config: &str, repo: &str) -> Repo {
         let sb = Sandbox::new();
-        sb.write(".github/stagegate.yml", CONFIG);
+        sb.write(".github/stagegate.yml", config);
         let mut c = sb.cmd();
         c.arg("init").arg("--dir").arg(sb.path()).args(["--action", &act::action_ref()]);
         let (code, out, err) = run(c);
         assert_eq!(code, 0, "init: {out}\n{err}");
         without_deployment_key(&sb.path().join(".github/workflows"));
-        let name = github().repo("act-templates");
+        let name = github().repo(repo);
         act::git_repo(sb.path(), &name);
         let releases = act::release_server(act::release_files(env!("CARGO_PKG_VERSION"), true));
         Repo { sb, name, cache: tempfile::tempdir().unwrap(), releases, bin }
     }
 
-    fn act<'a>(&'a self, event: &'a str, workflow: &'a str, run_id: &str) -> Act<'a> {
+    pub(crate) fn act<'a>(&'a self, event: &'a str, workflow: &'a str, run_id: &str) -> Act<'a> {
         Act {
             bin: &self.bin,
             repo_dir: self.sb.path(),
@@ -78,6 +83,7 @@ impl Repo {
             workflow,
             inputs: vec![],
             env: vec![],
+            secrets: vec![],
             cache_dir: self.cache.path(),
         }
         .env("GITHUB_API_URL", &github().url)
@@ -86,12 +92,12 @@ impl Repo {
     }
 
     /// The workflow `init` wrote, parsed.
-    fn workflow(&self, name: &str) -> Value {
+    pub(crate) fn workflow(&self, name: &str) -> Value {
         let text = std::fs::read_to_string(self.sb.path().join(".github/workflows").join(name)).unwrap();
         serde_saphyr::from_str(&text).unwrap()
     }
 
-    fn deployments(&self) -> Vec<(Value, Vec<String>)> {
+    pub(crate) fn deployments(&self) -> Vec<(Value, Vec<String>)> {
         github().deployments(&self.name)
     }
 
@@ -115,7 +121,7 @@ impl Repo {
 }
 
 /// Job display names → succeeded; jobs act skipped are absent.
-fn ok(run: &Run, jobs: &[(&str, bool)]) {
+pub(crate) fn ok(run: &Run, jobs: &[(&str, bool)]) {
     let got = run.jobs();
     for (job, want) in jobs {
         assert_eq!(got.get(*job), Some(want), "job {job:?}: {got:?}\n{}", run.tail());
@@ -139,14 +145,14 @@ fn jobs_with_env(wf: &Value, f: impl Fn(&str) -> bool) -> BTreeMap<String, Strin
     out
 }
 
-fn job_name(wf: &Value, id: &str) -> String {
+pub(crate) fn job_name(wf: &Value, id: &str) -> String {
     wf["jobs"][id]["name"].as_str().unwrap_or(id).to_owned()
 }
 
 /// Seeds one approval per environment a promotion to `target` waits on in run
 /// `run_id`, by distinct reviewers: the approval jobs' environments, plus
 /// `target`'s own when they are fewer than `required` (its reviewers count too).
-fn approve(repo: &str, wf: &Value, target: &str, required: usize, run_id: &str, reviewers: &[&str]) {
+pub(crate) fn approve(repo: &str, wf: &Value, target: &str, required: usize, run_id: &str, reviewers: &[&str]) {
     let prefix = format!("{target}-approval-");
     let mut envs: Vec<String> = jobs_with_env(wf, |e| e.starts_with(&prefix)).into_values().collect();
     if envs.len() < required {

@@ -169,6 +169,8 @@ pub struct Act<'a> {
     pub workflow: &'a str,
     pub inputs: Vec<(String, String)>,
     pub env: Vec<(String, String)>,
+    /// Secrets besides `GITHUB_TOKEN` (`-s K=V`).
+    pub secrets: Vec<(String, String)>,
     /// Where the cache stand-in keeps its entries (shared between runs on purpose).
     pub cache_dir: &'a Path,
 }
@@ -180,11 +182,16 @@ pub struct Run {
 
 impl<'a> Act<'a> {
     pub fn new(bin: &'a Path, repo_dir: &'a Path, event: &'a str, workflow: &'a str, cache_dir: &'a Path) -> Act<'a> {
-        Act { bin, repo_dir, event, workflow, inputs: vec![], env: vec![], cache_dir }
+        Act { bin, repo_dir, event, workflow, inputs: vec![], env: vec![], secrets: vec![], cache_dir }
     }
 
     pub fn input(mut self, k: &str, v: &str) -> Self {
         self.inputs.push((k.into(), v.into()));
+        self
+    }
+
+    pub fn secret(mut self, k: &str, v: &str) -> Self {
+        self.secrets.push((k.into(), v.into()));
         self
     }
 
@@ -215,6 +222,9 @@ impl<'a> Act<'a> {
         }
         for (k, v) in &self.env {
             c.arg("--env").arg(format!("{k}={v}"));
+        }
+        for (k, v) in &self.secrets {
+            c.arg("-s").arg(format!("{k}={v}"));
         }
         for (k, _) in std::env::vars_os() {
             let k = k.to_string_lossy().to_string();

@@ -19,7 +19,7 @@ on:
   schedule:
     - cron: "*/10 * * * *"
   workflow_dispatch:
-
+{change}
 permissions: {{}}
 
 jobs:
@@ -40,6 +40,11 @@ jobs:
 {checkout}{aws}{step}"#,
         header = c.header("Upload exported journals to the store, retried, never deleting the source.\n# Runs on the modelling clusters' self-hosted runners (labels = cluster names)."),
         clusters = clusters.join(", "),
+        change = if c.uploads_need_a_change() {
+            format!("    inputs:\n{}", c.change_input("the journals (else the STAGEGATE_JOURNAL_CHANGE variable)"))
+        } else {
+            String::new()
+        },
         checkout = c.checkout("      "),
         aws = aws("      "),
         step = c.step(

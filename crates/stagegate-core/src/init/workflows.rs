@@ -62,10 +62,14 @@ impl<'a> Ctx<'a> {
             s.push_str(&format!("{indent}  id: {id}\n"));
         }
         s.push_str(&format!("{indent}  uses: {}\n", self.action));
-        if !env.is_empty() {
+        let change = self.change_env(command);
+        if !env.is_empty() || !change.is_empty() {
             s.push_str(&format!("{indent}  env:\n"));
             for (k, v) in env {
                 s.push_str(&format!("{indent}    STAGEGATE_ARG_{k}: {v}\n"));
+            }
+            for (k, v) in change {
+                s.push_str(&format!("{indent}    {k}: {v}\n"));
             }
         }
         s.push_str(&format!("{indent}  with:\n{indent}    command: {command}\n"));
@@ -76,6 +80,43 @@ impl<'a> Ctx<'a> {
             s.push_str(&format!("{indent}    {k}: {v}\n"));
         }
         s
+    }
+
+    /// Whether a promotion may need a ServiceNow change (an environment
+    /// with `change: required`).
+    pub(super) fn promotions_need_a_change(&self) -> bool {
+        self.cfg.environments.iter().any(|e| e.change_required)
+    }
+
+    /// Whether a journal upload needs a ServiceNow change.
+    pub(super) fn uploads_need_a_change(&self) -> bool {
+        self.cfg.journal.change_approval == Some(crate::config::ChangeApproval::ServiceNow)
+    }
+
+    /// What a step that checks a ServiceNow change gets: the change (a
+    /// dispatch input; for scheduled uploads the `STAGEGATE_JOURNAL_CHANGE`
+    /// variable) and the credentials, from secrets.
+    fn change_env(&self, command: &str) -> Vec<(&'static str, &'static str)> {
+        let change = match command {
+            "plan" | "promote" if self.promotions_need_a_change() => "${{ inputs.change }}",
+            "journal watch-dir" | "journal upload" if self.uploads_need_a_change() => {
+                "${{ inputs.change || vars.STAGEGATE_JOURNAL_CHANGE }}"
+            }
+            _ => return Vec::new(),
+        };
+        vec![
+            ("STAGEGATE_ARG_CHANGE", change),
+            ("SERVICENOW_USER", "${{ secrets.SERVICENOW_USER }}"),
+            ("SERVICENOW_PASSWORD", "${{ secrets.SERVICENOW_PASSWORD }}"),
+            ("SERVICENOW_TOKEN", "${{ secrets.SERVICENOW_TOKEN }}"),
+        ]
+    }
+
+    /// The `change` dispatch input, when the steps take one.
+    pub(super) fn change_input(&self, what: &str) -> String {
+        format!(
+            "      change:\n        description: ServiceNow change (CHG…) approving {what}\n        required: false\n        type: string\n"
+        )
     }
 
     fn envs(&self) -> Vec<&'a Environment> {
@@ -171,8 +212,13 @@ on:
         required: true
         type: choice
         options:
-{targets}"#,
+{targets}{change}"#,
         header = c.header("Promote a release along an allowed path: plan → approvals → gate → promote → summary."),
+        change = if c.promotions_need_a_change() {
+            c.change_input("this promotion, where the target requires one")
+        } else {
+            String::new()
+        },
     )
 }
 
