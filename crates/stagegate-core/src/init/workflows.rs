@@ -193,7 +193,7 @@ fn promote_trigger(c: &Ctx) -> String {
         c.options(envs.iter().filter(|e| !policy.graph.predecessors(&e.name).is_empty()).map(|e| e.name.clone()));
     format!(
         r#"{header}name: Promote release
-run-name: ${{{{ inputs.release }}}} ${{{{ inputs.source }}}} → ${{{{ inputs.target }}}}
+run-name: ${{{{ inputs.release }}}} ${{{{ inputs.source }}}} → ${{{{ inputs.target }}}}{under}
 
 on:
   workflow_dispatch:
@@ -219,6 +219,8 @@ on:
         } else {
             String::new()
         },
+        // The App reads the change from the run's title.
+        under = if c.promotions_need_a_change() { " ${{ inputs.change }}" } else { "" },
     )
 }
 
