@@ -397,8 +397,8 @@ pub struct FreezeOverride {
     /// Run inside a freeze window (only where `freeze_override: allowed`)
     #[arg(long)]
     pub override_freeze: bool,
-    /// Why the freeze is overridden (recorded in the audit trail)
-    #[arg(long, value_name = "TEXT")]
+    /// Why the freeze is overridden (recorded in the audit trail; needs --override-freeze)
+    #[arg(long, value_name = "TEXT", requires = "override_freeze")]
     pub reason: Option<String>,
 }
 

@@ -83,6 +83,12 @@ fn an_override_where_allowed_needs_a_reason_and_is_audited() {
     let (code, out) = at(&sb, saturday, &no_reason);
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("--override-freeze needs --reason"), "{out}");
+    // A reason alone overrides nothing, and says so rather than being ignored.
+    let mut reason_only = promote.to_vec();
+    reason_only.extend(["--reason", "INC-42 hotfix"]);
+    let (code, out) = at(&sb, saturday, &reason_only);
+    assert_eq!(code, 2, "{out}");
+    assert!(out.contains("--override-freeze"), "{out}");
     let mut args = no_reason.clone();
     args.extend(["--reason", "INC-42 hotfix"]);
     let (code, out) = at(&sb, saturday, &args);

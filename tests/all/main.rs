@@ -1,7 +1,7 @@
 //! One integration-test binary, so the dependency tree links once.
 
 mod act;
-mod act_change;
+mod act_inputs;
 mod act_templates;
 mod approve;
 mod change;

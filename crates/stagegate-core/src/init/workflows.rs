@@ -62,7 +62,7 @@ impl<'a> Ctx<'a> {
             s.push_str(&format!("{indent}  id: {id}\n"));
         }
         s.push_str(&format!("{indent}  uses: {}\n", self.action));
-        let change = self.change_env(command);
+        let change = self.step_env(command);
         if !env.is_empty() || !change.is_empty() {
             s.push_str(&format!("{indent}  env:\n"));
             for (k, v) in env {
@@ -95,21 +95,43 @@ impl<'a> Ctx<'a> {
 
     /// What a step that checks a ServiceNow change gets: the change (a
     /// dispatch input; for scheduled uploads the `STAGEGATE_JOURNAL_CHANGE`
-    /// variable) and the credentials, from secrets.
-    fn change_env(&self, command: &str) -> Vec<(&'static str, &'static str)> {
+    /// variable) and the credentials, from secrets; a plan or promotion that
+    /// may override a freeze, the reason given.
+    fn step_env(&self, command: &str) -> Vec<(&'static str, &'static str)> {
+        let mut env = Vec::new();
+        if matches!(command, "plan" | "promote") && self.promotions_may_override_a_freeze() {
+            env.push(("STAGEGATE_ARG_REASON", "${{ inputs.freeze_override_reason }}"));
+        }
         let change = match command {
             "plan" | "promote" if self.promotions_need_a_change() => "${{ inputs.change }}",
             "journal watch-dir" | "journal upload" if self.uploads_need_a_change() => {
                 "${{ inputs.change || vars.STAGEGATE_JOURNAL_CHANGE }}"
             }
-            _ => return Vec::new(),
+            _ => return env,
         };
-        vec![
+        env.extend([
             ("STAGEGATE_ARG_CHANGE", change),
             ("SERVICENOW_USER", "${{ secrets.SERVICENOW_USER }}"),
             ("SERVICENOW_PASSWORD", "${{ secrets.SERVICENOW_PASSWORD }}"),
             ("SERVICENOW_TOKEN", "${{ secrets.SERVICENOW_TOKEN }}"),
-        ]
+        ]);
+        env
+    }
+
+    /// Whether a promotion may override a freeze window (an environment
+    /// with windows and `freeze_override: allowed`).
+    pub(super) fn promotions_may_override_a_freeze(&self) -> bool {
+        self.cfg.environments.iter().any(|e| e.freeze_override && !e.freeze.is_empty())
+    }
+
+    /// The `with:` of a plan or promote step: `--override-freeze` exactly when
+    /// the dispatch gave a reason (the reason itself goes as an argument).
+    fn freeze_override_with(&self) -> Vec<(&'static str, &'static str)> {
+        if self.promotions_may_override_a_freeze() {
+            vec![("args", "${{ inputs.freeze_override_reason != '' && '--override-freeze' || '' }}")]
+        } else {
+            Vec::new()
+        }
     }
 
     /// The `change` dispatch input, when the steps take one.
@@ -212,12 +234,17 @@ on:
         required: true
         type: choice
         options:
-{targets}{change}"#,
+{targets}{change}{freeze}"#,
         header = c.header("Promote a release along an allowed path: plan → approvals → gate → promote → summary."),
         change = if c.promotions_need_a_change() {
             c.change_input("this promotion, where the target requires one")
         } else {
             String::new()
+        },
+        freeze = if c.promotions_may_override_a_freeze() {
+            "      freeze_override_reason:\n        description: Promote inside a freeze window (where the target allows it), for this reason (recorded in the audit trail)\n        required: false\n        type: string\n"
+        } else {
+            ""
         },
         // The App reads the change from the run's title.
         under = if c.promotions_need_a_change() { " ${{ inputs.change }}" } else { "" },
@@ -272,7 +299,7 @@ jobs:
         trigger = promote_trigger(c),
         environment = environment("${{ inputs.target }}"),
         checkout = c.checkout("      "),
-        plan_step = c.step("      ", "Plan", Some("plan"), "plan", &release_env, &[]),
+        plan_step = c.step("      ", "Plan", Some("plan"), "plan", &release_env, &c.freeze_override_with()),
         gate_step = c.step(
             "      ",
             "Gate (N distinct approvers; not the actor, not bots)",
@@ -281,7 +308,7 @@ jobs:
             &[("ENV", "${{ inputs.target }}"), ("RUN_ID", "${{ github.run_id }}")],
             &[]
         ),
-        promote_step = c.step("      ", "Promote", Some("promote"), "promote", &release_env, &[]),
+        promote_step = c.step("      ", "Promote", Some("promote"), "promote", &release_env, &c.freeze_override_with()),
         status_step = c.step("      ", "What is deployed where", None, "status", &[], &[]),
     )
 }
