@@ -25,6 +25,9 @@ pub struct Args {
     wait: super::promote::WaitFor,
     #[command(flatten)]
     freeze: FreezeOverride,
+    /// ServiceNow change request approving this deployment (environments with `change: required`)
+    #[arg(long, value_name = "CHG")]
+    change: Option<String>,
 }
 
 /// The commit a ref names in the current repository, if there is one. The ref
@@ -73,6 +76,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         actor: args.who.actor()?,
         run_id: args.who.run_id.clone(),
         override_reason: args.freeze.reason()?,
+        change: args.change,
     };
     args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::deploy(r, &policy, &req).await).await
 }

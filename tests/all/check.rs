@@ -101,6 +101,30 @@ fn warnings_do_not_fail_the_check() {
 }
 
 #[test]
+fn a_change_no_deploy_can_give_is_warned_about() {
+    let sb = Sandbox::new();
+    let cfg = sb.write(
+        "change.yml",
+        "version: 1\nenvironments:\n  dev: { auto_deploy: true, change: required }\n  prod: { change: required }\npromotions:\n  - { from: dev, to: prod }\n",
+    );
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0, "{json:#}");
+    let said: Vec<(u64, &str)> = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["message"].as_str().unwrap()))
+        .collect();
+    assert!(said.iter().any(|(l, m)| *l == 3 && m.contains("`dev` deploys on push but requires")), "{said:?}");
+    for env in ["dev", "prod"] {
+        let m = format!("`{env}` requires a ServiceNow change, but no `servicenow:` is configured");
+        assert!(said.iter().any(|(_, s)| s.contains(&m)), "{env}: {said:?}");
+    }
+}
+
+#[test]
 fn shipped_examples_are_valid_and_warn_only_about_edges_no_ref_can_take() {
     // The six-environment model keeps dev-int (main) → future (release/*), and
     // ETNA feature (feature/**/*) → preview (main): `check` says neither can be taken.

@@ -38,6 +38,21 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
             );
         }
+        if env.auto_deploy && env.change_required {
+            diags.push(
+                Diagnostic::warning(
+                    env.pos,
+                    format!("`{}` deploys on push but requires a ServiceNow change", env.name),
+                )
+                .help("a push names no change, so every automatic deploy is refused: drop `auto_deploy` or `change: required`"),
+            );
+        }
+        if env.change_required && cfg.servicenow.is_none() {
+            diags.push(
+                Diagnostic::warning(env.pos, format!("`{}` requires a ServiceNow change, but no `servicenow:` is configured", env.name))
+                    .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every deploy into it is refused"),
+            );
+        }
         let a = &env.approvals;
         // Distinct people: GitHub logins are case-insensitive, `@` is already stripped.
         let users = a

@@ -6,7 +6,9 @@
 //! are reached by `promote` only, so a path rule like "PROD only from STAGING"
 //! cannot be walked around. A rollback redeploys an earlier good release of E
 //! behind the same gate as promoting into E; freeze windows do not block it,
-//! since it is how a bad change is undone.
+//! and it needs no ServiceNow change of its own, since it is how a bad change
+//! is undone. A deploy into an environment with `change: required` needs its
+//! approved change, as a promotion does.
 
 use std::time::Instant;
 
@@ -30,6 +32,8 @@ pub struct DeployRequest {
     pub actor: String,
     pub run_id: String,
     pub override_reason: Option<String>,
+    /// The ServiceNow change, for an environment with `change: required`.
+    pub change: Option<String>,
 }
 
 pub struct RollbackRequest {
@@ -69,7 +73,8 @@ async fn finish(
     Ok(report)
 }
 
-/// `check-env`, `check-ref`, `check-target`, `check-freeze` of a deploy.
+/// `check-env`, `check-ref`, `check-target`, `check-freeze` (and
+/// `check-change` where the environment requires one) of a deploy.
 async fn deploy_checks(
     r: &mut Runner<'_>,
     policy: &Policy<'_>,
@@ -100,6 +105,11 @@ async fn deploy_checks(
     let holder = format!("deploy {} to {} by {} in run {}", req.release, req.env, req.actor, req.run_id);
     let lock = r.check_target(&req.env, &holder, deps).await?;
     r.check_freeze(env, req.override_reason.as_deref())?;
+    // A change-controlled environment takes no deploy without its change,
+    // direct or promoted.
+    if env.change_required {
+        r.check_change(&req.env, req.change.as_deref(), policy).await?;
+    }
     Ok(lock)
 }
 
