@@ -122,6 +122,16 @@ fn a_change_no_deploy_can_give_is_warned_about() {
         let m = format!("`{env}` requires a ServiceNow change, but no `servicenow:` is configured");
         assert!(said.iter().any(|(_, s)| s.contains(&m)), "{env}: {said:?}");
     }
+    // The journal's change approval, likewise, at its line.
+    let cfg =
+        sb.write("journal.yml", "version: 1\nenvironments:\n  dev: {}\njournal:\n  change_approval: servicenow\n");
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(&cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    assert_eq!(code, 0, "{json:#}");
+    let d = &json["diagnostics"][0];
+    assert_eq!((d["severity"].as_str(), d["line"].as_u64()), (Some("warning"), Some(5)), "{json:#}");
+    assert!(d["message"].as_str().unwrap().contains("journal uploads require a ServiceNow change"), "{json:#}");
 }
 
 #[test]

@@ -208,6 +208,8 @@ pub struct Journal {
     pub retries: u32,
     /// `change_approval`: what must approve an upload (`none`: nothing).
     pub change_approval: Option<ChangeApproval>,
+    /// Where `change_approval` is written (for diagnostics).
+    pub change_approval_pos: Pos,
     /// Withheld credentials the import command gets anyway: names or globs (`pass_env`).
     pub pass_env: Vec<String>,
 }
@@ -226,6 +228,7 @@ impl Default for Journal {
             import: None,
             retries: 5,
             change_approval: None,
+            change_approval_pos: Pos::default(),
             pass_env: Vec::new(),
         }
     }

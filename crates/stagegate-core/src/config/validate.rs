@@ -14,6 +14,15 @@ const GITHUB_MAX_REVIEWERS: usize = 6;
 
 pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environments(cfg, diags);
+    if cfg.journal.change_approval.is_some() && cfg.servicenow.is_none() {
+        diags.push(
+            Diagnostic::warning(
+                cfg.journal.change_approval_pos,
+                "journal uploads require a ServiceNow change, but no `servicenow:` is configured",
+            )
+            .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every upload is refused"),
+        );
+    }
     edges(cfg, diags);
     dead_edges(cfg, diags);
     super::feasible::check(cfg, diags);

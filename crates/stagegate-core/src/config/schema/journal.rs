@@ -72,6 +72,9 @@ impl Walker<'_> {
         if let Some((n, _)) = self.uint(&f, "retries", 100) {
             j.retries = n as u32;
         }
+        if let Some(n) = f.get("change_approval") {
+            j.change_approval_pos = n.pos;
+        }
         j.change_approval = self
             .switch(&f, "change_approval", ("servicenow", "none"), "use `servicenow` or `none`")
             .then_some(ChangeApproval::ServiceNow);
