@@ -44,5 +44,6 @@ mod release;
 mod rollback;
 mod secrets;
 mod serve;
+mod settings;
 mod support;
 mod templates;

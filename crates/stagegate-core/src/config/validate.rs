@@ -14,6 +14,32 @@ const GITHUB_MAX_REVIEWERS: usize = 6;
 
 pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     environments(cfg, diags);
+    changes(cfg, diags);
+    edges(cfg, diags);
+    dead_edges(cfg, diags);
+    super::feasible::check(cfg, diags);
+}
+
+/// A ServiceNow change no deploy (or upload) can give: warnings, since the
+/// config is valid but every such run would be refused.
+fn changes(cfg: &Config, diags: &mut Vec<Diagnostic>) {
+    for env in &cfg.environments {
+        if env.auto_deploy && env.change_required {
+            diags.push(
+                Diagnostic::warning(
+                    env.pos,
+                    format!("`{}` deploys on push but requires a ServiceNow change", env.name),
+                )
+                .help("a push names no change, so every automatic deploy is refused: drop `auto_deploy` or `change: required`"),
+            );
+        }
+        if env.change_required && cfg.servicenow.is_none() {
+            diags.push(
+                Diagnostic::warning(env.pos, format!("`{}` requires a ServiceNow change, but no `servicenow:` is configured", env.name))
+                    .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every deploy into it is refused"),
+            );
+        }
+    }
     if cfg.journal.change_approval.is_some() && cfg.servicenow.is_none() {
         diags.push(
             Diagnostic::warning(
@@ -23,9 +49,6 @@ pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
             .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every upload is refused"),
         );
     }
-    edges(cfg, diags);
-    dead_edges(cfg, diags);
-    super::feasible::check(cfg, diags);
 }
 
 fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
@@ -45,21 +68,6 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                     format!("`{}` allows freeze overrides but has no freeze windows", env.name),
                 )
                 .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
-            );
-        }
-        if env.auto_deploy && env.change_required {
-            diags.push(
-                Diagnostic::warning(
-                    env.pos,
-                    format!("`{}` deploys on push but requires a ServiceNow change", env.name),
-                )
-                .help("a push names no change, so every automatic deploy is refused: drop `auto_deploy` or `change: required`"),
-            );
-        }
-        if env.change_required && cfg.servicenow.is_none() {
-            diags.push(
-                Diagnostic::warning(env.pos, format!("`{}` requires a ServiceNow change, but no `servicenow:` is configured", env.name))
-                    .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every deploy into it is refused"),
             );
         }
         let a = &env.approvals;
