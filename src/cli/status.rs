@@ -60,6 +60,9 @@ struct Status {
 #[derive(Debug, Serialize)]
 struct EnvStatus {
     environment: String,
+    /// The same as `environment`: the key scripts written against the
+    /// first JSON contract of `status` read.
+    name: String,
     /// The config's `url:` of the environment.
     url: Option<String>,
     release: Option<String>,
@@ -189,6 +192,7 @@ fn env_status(
     };
     EnvStatus {
         environment: name.to_owned(),
+        name: name.to_owned(),
         url,
         release: current.map(|c| c.request.release.clone()),
         sha: current.and_then(|c| c.request.sha.clone()),
