@@ -22,7 +22,7 @@ pub struct Args {
     #[arg(long)]
     force: bool,
     /// Only compare: exit 3 when a workflow is missing or differs from the config
-    #[arg(long)]
+    #[arg(long, conflicts_with = "force")]
     check: bool,
     /// The stagegate action, pinned to a commit: OWNER/REPO@SHA [default: this build's]
     #[arg(long, value_name = "OWNER/REPO@SHA")]

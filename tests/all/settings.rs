@@ -1,5 +1,6 @@
 //! Settings that would mean nothing are said or refused, never silently
-//! dropped: an unreadable log setting, intervals too short to count.
+//! dropped: an unreadable log setting, intervals too short to count, flags
+//! that contradict each other or need another.
 
 use crate::support::{Sandbox, run};
 
@@ -34,4 +35,20 @@ fn intervals_too_short_to_mean_anything_are_refused() {
         assert_eq!(code, 2, "{args:?}: {err}");
         assert!(err.contains(&format!("at least {min}")), "{args:?}: {err}");
     }
+}
+
+#[test]
+fn flags_that_contradict_or_need_another_are_refused() {
+    let sb = Sandbox::new();
+    for (args, says) in [
+        (vec!["init", "--check", "--force"], "cannot be used with"),
+        (vec!["plan", "--from", "staging", "--to", "prod", "--reason", "hotfix"], "--override-freeze"),
+    ] {
+        let mut c = sb.seed();
+        c.args(&args);
+        let (code, _, err) = run(c);
+        assert_eq!(code, 2, "{args:?}: {err}");
+        assert!(err.contains(says), "{args:?}: {err}");
+    }
+    assert!(!sb.path().join(".github").exists(), "init wrote despite the contradiction");
 }
