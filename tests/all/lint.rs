@@ -91,7 +91,7 @@ fn init_example(cfg: &str) -> Sandbox {
 
 #[test]
 fn what_init_writes_passes_both_linters_for_every_example() {
-    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml", "starter.yml"] {
         let sb = init_example(cfg);
         git_repo(sb.path());
         let dir = sb.path().join(".github");
@@ -126,7 +126,7 @@ fn ci_and_what_init_writes_pass_actionlint() {
     let root = repo_root();
     let work = tempfile::tempdir().unwrap();
     actionlint(work.path(), &[&root.join(".github/workflows/ci.yml")]);
-    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml"] {
+    for cfg in ["seed-environments.yml", "etna.yml", "journal.yml", "starter.yml"] {
         let sb = init_example(cfg);
         let files = yml_files(&sb.path().join(".github/workflows"));
         actionlint(sb.path(), &files.iter().map(|p| p.as_path()).collect::<Vec<_>>());
