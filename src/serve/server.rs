@@ -27,6 +27,9 @@ const MAX_BODY: usize = 1 << 20;
 const ATTEMPTS: u32 = 5;
 /// How often the timer looks for due requests.
 const TICK: Duration = Duration::from_secs(1);
+/// GitHub fails a deployment whose protection rule has not answered within
+/// 30 days; a request older than that can no longer be answered.
+const GITHUB_TIMEOUT_DAYS: i64 = 30;
 
 pub struct Service {
     opts: Options,
@@ -257,6 +260,19 @@ async fn failed(svc: &Service, key: &str, why: &str) {
     }
 }
 
+/// Drops a request GitHub has timed out, so pending requests never pile up.
+async fn forget_expired(svc: &Service, e: &super::store::Entry) {
+    let key = e.request.key();
+    tracing::warn!(
+        request = %key,
+        received_at = %e.request.received_at,
+        "GitHub times a protection rule out after 30 days; forgetting the request"
+    );
+    if let Err(err) = svc.store.done(&key).await {
+        tracing::error!(request = %key, error = %err, "the KV store cannot be written");
+    }
+}
+
 /// Every [`TICK`]: decides the pending requests that are due and retries
 /// answers not delivered. At start, everything pending is due (a restart
 /// picks up where the last process left).
@@ -279,6 +295,10 @@ async fn timer(svc: Shared, mut stop: tokio::sync::watch::Receiver<bool>) {
         let now = svc.clock.now();
         let real_now = Utc::now();
         for e in all {
+            if now - e.request.received_at > chrono::Duration::days(GITHUB_TIMEOUT_DAYS) {
+                forget_expired(&svc, &e).await;
+                continue;
+            }
             match &e.answer {
                 None if first || e.next_check.is_some_and(|t| t <= now) => {
                     decide_key(svc.clone(), e.request.key()).await;

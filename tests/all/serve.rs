@@ -2,7 +2,6 @@
 //! App's answers on the run's protection rule out, against the GitHub test
 //! server behind Prism (installation tokens for a JWT it verifies).
 
-use std::io::{Read, Write};
 use std::time::Duration;
 
 use serde_json::Value;
@@ -162,6 +161,26 @@ fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
 }
 
 #[test]
+fn a_request_github_has_timed_out_is_forgotten_not_kept_forever() {
+    let h = github();
+    let r = setup("serve-expiry", &config("    soak: 2h\n"));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    let svc = Service::start(&sb, &[], &[]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    svc.stop();
+    // 31 days later GitHub has failed the deployment: the request goes, unanswered.
+    let later = (chrono::Utc::now() + chrono::Duration::days(31)).to_rfc3339();
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", &later)]);
+    logged(&svc, "GitHub times a protection rule out after 30 days; forgetting the request", 1);
+    let (status, body) = svc.get("/healthz");
+    assert_eq!((status, body.contains("\"pending\":0")), (200, true), "{body}");
+    assert!(h.answers(&r).is_empty(), "answered a request GitHub had timed out");
+}
+
+#[test]
 fn soak_ending_on_the_clock_approves_without_an_event() {
     let h = github();
     let r2 = h.repo("serve-timer");
@@ -250,12 +269,8 @@ fn an_answer_github_fails_twice_is_retried_and_given_once() {
 fn healthz_answers_and_missing_credentials_are_refused_with_help() {
     let sb = Sandbox::new();
     let svc = Service::start(&sb, &[], &[]);
-    let addr = svc.url.trim_start_matches("http://").to_owned();
-    let mut s = std::net::TcpStream::connect(&addr).unwrap();
-    s.write_all(format!("GET /healthz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes()).unwrap();
-    let mut out = String::new();
-    s.read_to_string(&mut out).unwrap();
-    assert!(out.starts_with("HTTP/1.1 200") && out.contains("\"pending\":0"), "{out}");
+    let (status, body) = svc.get("/healthz");
+    assert!(status == 200 && body.contains("\"pending\":0"), "{status} {body}");
     svc.stop();
     let out = sb.cmd().args(["serve", "--app-id", "1"]).env("STAGEGATE_WEBHOOK_SECRET", "x").output().unwrap();
     assert_eq!(out.status.code(), Some(2));
