@@ -138,10 +138,11 @@ fn a_feature_branch_config_that_relaxes_the_rules_is_ignored() {
     no_violations(&r);
 }
 
-#[test]
-fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
+/// A request for prod, approved twice but pending on a 2h soak, in a stopped
+/// service's KV: the repository and the sandbox holding the KV.
+fn pending_on_soak(name: &str) -> (String, Sandbox) {
     let h = github();
-    let r = setup("serve-soak", &config("    soak: 2h\n"));
+    let r = setup(name, &config("    soak: 2h\n"));
     h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
     h.review(&r, "900", &["prod"], "bob", false, true);
     let sb = Sandbox::new();
@@ -151,6 +152,12 @@ fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
     assert!(svc.logs().contains("has been healthy in staging for 1h"), "{}", svc.logs());
     svc.stop();
     assert!(h.answers(&r).is_empty());
+    (r, sb)
+}
+
+#[test]
+fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
+    let (r, sb) = pending_on_soak("serve-soak");
     // Two hours later: the same KV, a new process.
     let later = (chrono::Utc::now() + chrono::Duration::hours(2)).to_rfc3339();
     let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", &later)]);
@@ -162,22 +169,14 @@ fn soak_keeps_it_pending_until_it_ends_and_a_restart_keeps_the_request() {
 
 #[test]
 fn a_request_github_has_timed_out_is_forgotten_not_kept_forever() {
-    let h = github();
-    let r = setup("serve-expiry", &config("    soak: 2h\n"));
-    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
-    h.review(&r, "900", &["prod"], "bob", false, true);
-    let sb = Sandbox::new();
-    let svc = Service::start(&sb, &[], &[]);
-    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
-    logged(&svc, "pending", 1);
-    svc.stop();
+    let (r, sb) = pending_on_soak("serve-expiry");
     // 31 days later GitHub has failed the deployment: the request goes, unanswered.
     let later = (chrono::Utc::now() + chrono::Duration::days(31)).to_rfc3339();
     let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", &later)]);
     logged(&svc, "GitHub times a protection rule out after 30 days; forgetting the request", 1);
     let (status, body) = svc.get("/healthz");
     assert_eq!((status, body.contains("\"pending\":0")), (200, true), "{body}");
-    assert!(h.answers(&r).is_empty(), "answered a request GitHub had timed out");
+    assert!(github().answers(&r).is_empty(), "answered a request GitHub had timed out");
 }
 
 #[test]
