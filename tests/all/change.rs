@@ -72,7 +72,7 @@ fn a_direct_deploy_into_a_change_controlled_environment_needs_the_change_too() {
     let cfg = sb.write(
         "c.yml",
         format!(
-            "version: 1\nenvironments:\n  staging: {{ branches: [\"release/*\"], change: required }}\nservicenow:\n  instance: {}\n",
+            "version: 1\nenvironments:\n  staging: {{ branches: [\"release/*\"], change: required }}\nsteps:\n  deploy: echo \"deploying under $STAGEGATE_CHANGE\"\nservicenow:\n  instance: {}\n",
             sn.url
         ),
     );
@@ -98,4 +98,6 @@ fn a_direct_deploy_into_a_change_controlled_environment_needs_the_change_too() {
     let (code, out, err) = deploy(&["--change", &n]);
     assert_eq!(code, 0, "{out}{err}");
     assert!(out.lines().any(|l| l.contains("check-change") && l.contains(&format!("{n} approved"))), "{out}");
+    // The deploy hook knows which change it runs under.
+    assert!(out.lines().any(|l| l.contains(&format!("deploying under {n}"))), "{out}");
 }

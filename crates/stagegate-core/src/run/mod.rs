@@ -190,12 +190,15 @@ pub struct Runner<'c> {
     pub gate: Option<crate::gates::approvals::Verdict>,
     /// A freeze overridden with `--override-freeze --reason`, for the report and audit.
     pub freeze_override: Option<audit::FreezeOverride>,
+    /// The ServiceNow change `check-change` found approved (hooks get it as STAGEGATE_CHANGE).
+    pub change: Option<String>,
 }
 
 impl<'c> Runner<'c> {
     /// A runner with no steps yet, starting now.
     pub fn new(cfg: &'c Config, fx: Effects, out: Out) -> Runner<'c> {
-        Runner { cfg, fx, out, steps: Vec::new(), started: Instant::now(), gate: None, freeze_override: None }
+        let (steps, started) = (Vec::new(), Instant::now());
+        Runner { cfg, fx, out, steps, started, gate: None, freeze_override: None, change: None }
     }
 
     pub fn now(&self) -> DateTime<Utc> {
@@ -242,6 +245,7 @@ impl<'c> Runner<'c> {
             ("STAGEGATE_RUN_ID", t.run_id.clone()),
             ("STAGEGATE_STEP", step.as_str().to_owned()),
             ("STAGEGATE_PREVIOUS_RELEASE", t.previous_release.clone().unwrap_or_default()),
+            ("STAGEGATE_CHANGE", self.change.clone().unwrap_or_default()),
             ("STAGEGATE_STATE_DIR", state.display().to_string()),
         ]
         .into_iter()

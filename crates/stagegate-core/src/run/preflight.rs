@@ -156,6 +156,7 @@ impl Runner<'_> {
         match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
             Ok(detail) => {
                 self.record(Check::Change, StepStatus::Ok, since, detail);
+                self.change = Some(number.to_owned());
                 Ok(())
             }
             Err(refusal) => self.refuse(Check::Change, since, refusal),
