@@ -69,8 +69,8 @@ pub fn read(r: impl Read, limit: u64) -> io::Result<Vec<u8>> {
     Ok(out)
 }
 
-/// `8 MiB`, `64 KiB`.
-fn size(n: u64) -> String {
+/// A bound in words: `8 MiB`, `64 KiB`.
+pub fn size(n: u64) -> String {
     if n >= 1 << 20 { format!("{} MiB", n >> 20) } else { format!("{} KiB", n >> 10) }
 }
 

@@ -18,29 +18,27 @@ impl Ctx<'_> {
         self.cfg.journal.change_approval == Some(crate::config::ChangeApproval::ServiceNow)
     }
 
-    /// What a step that checks a ServiceNow change gets: the change (a
-    /// dispatch input; for scheduled uploads the `STAGEGATE_JOURNAL_CHANGE`
-    /// variable) and the credentials, from secrets; a plan or promotion that
-    /// may override a freeze, the reason given.
-    pub(super) fn step_env(&self, command: &str) -> Vec<(&'static str, &'static str)> {
-        let mut env = Vec::new();
-        if matches!(command, "plan" | "promote") && self.promotions_may_override_a_freeze() {
-            env.push(("STAGEGATE_ARG_REASON", "${{ inputs.freeze_override_reason }}"));
+    /// The arguments a plan or promote step adds from the dispatch: the
+    /// freeze override's reason and the change, where the config needs them.
+    pub(super) fn promotion_args(&self) -> Vec<(&'static str, &'static str)> {
+        let mut args = Vec::new();
+        if self.promotions_may_override_a_freeze() {
+            args.push(("REASON", "${{ inputs.freeze_override_reason }}"));
         }
-        let change = match command {
-            "plan" | "promote" if self.promotions_need_a_change() => "${{ inputs.change }}",
-            "journal watch-dir" | "journal upload" if self.uploads_need_a_change() => {
-                "${{ inputs.change || vars.STAGEGATE_JOURNAL_CHANGE }}"
-            }
-            _ => return env,
-        };
-        env.extend([
-            ("STAGEGATE_ARG_CHANGE", change),
-            ("SERVICENOW_USER", "${{ secrets.SERVICENOW_USER }}"),
-            ("SERVICENOW_PASSWORD", "${{ secrets.SERVICENOW_PASSWORD }}"),
-            ("SERVICENOW_TOKEN", "${{ secrets.SERVICENOW_TOKEN }}"),
-        ]);
-        env
+        if self.promotions_need_a_change() {
+            args.push(("CHANGE", "${{ inputs.change }}"));
+        }
+        args
+    }
+
+    /// The change an upload step passes where uploads need one: the dispatch
+    /// input, else (on schedule) the `STAGEGATE_JOURNAL_CHANGE` variable.
+    pub(super) fn upload_args(&self) -> Vec<(&'static str, &'static str)> {
+        if self.uploads_need_a_change() {
+            vec![("CHANGE", "${{ inputs.change || vars.STAGEGATE_JOURNAL_CHANGE }}")]
+        } else {
+            Vec::new()
+        }
     }
 
     /// Whether a promotion may override a freeze window (an environment

@@ -52,7 +52,7 @@ jobs:
             "Upload",
             None,
             "journal watch-dir",
-            &[("CLUSTER", "${{ matrix.cluster }}")],
+            &[&[("CLUSTER", "${{ matrix.cluster }}")][..], &c.upload_args()].concat(),
             &[("args", "|\n            ${{ vars.STAGEGATE_JOURNAL_DIR }}\n            --once")]
         ),
     )

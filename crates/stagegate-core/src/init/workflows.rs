@@ -62,14 +62,16 @@ impl<'a> Ctx<'a> {
             s.push_str(&format!("{indent}  id: {id}\n"));
         }
         s.push_str(&format!("{indent}  uses: {}\n", self.action));
-        let change = self.step_env(command);
-        if !env.is_empty() || !change.is_empty() {
+        if !env.is_empty() {
             s.push_str(&format!("{indent}  env:\n"));
             for (k, v) in env {
                 s.push_str(&format!("{indent}    STAGEGATE_ARG_{k}: {v}\n"));
             }
-            for (k, v) in change {
-                s.push_str(&format!("{indent}    {k}: {v}\n"));
+            // A step given a change gets the credentials to check it.
+            if env.iter().any(|(k, _)| *k == "CHANGE") {
+                for k in ["SERVICENOW_USER", "SERVICENOW_PASSWORD", "SERVICENOW_TOKEN"] {
+                    s.push_str(&format!("{indent}    {k}: ${{{{ secrets.{k} }}}}\n"));
+                }
             }
         }
         s.push_str(&format!("{indent}  with:\n{indent}    command: {command}\n"));
@@ -195,8 +197,9 @@ on:
 fn promote(c: &Ctx) -> String {
     let (approvals, ids) = c.approval_jobs("inputs.target", true);
     let needs = std::iter::once("plan".to_string()).chain(ids).collect::<Vec<_>>().join(", ");
-    let release_env =
-        [("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
+    let mut release_env =
+        vec![("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
+    release_env.extend(c.promotion_args());
     format!(
         r#"{trigger}
 permissions: {{}}

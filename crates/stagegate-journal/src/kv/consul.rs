@@ -84,7 +84,7 @@ impl Consul {
     fn body_error(&self, what: &str, e: bounded::BodyError) -> KvError {
         match e {
             bounded::BodyError::TooLarge { limit } => {
-                KvError::TooLarge { what: what.into(), limit: format!("{} MiB", limit >> 20) }
+                KvError::TooLarge { what: what.into(), limit: bounded::size(limit as u64) }
             }
             bounded::BodyError::Http(e) => KvError::Http { url: self.base.clone(), message: e.to_string() },
         }

@@ -412,7 +412,10 @@ impl Store for S3Store {
         // Documents are a few kilobytes: a larger object under their key is not ours.
         let too_large = || StoreError::Corrupt {
             key: key.into(),
-            detail: format!("larger than {} MiB, which no document stagegate writes is", DOCUMENT >> 20),
+            detail: format!(
+                "larger than {}, which no document stagegate writes is",
+                crate::bounded::size(DOCUMENT as u64)
+            ),
         };
         if out.content_length().is_some_and(|n| n > DOCUMENT as i64) {
             return Err(too_large());
