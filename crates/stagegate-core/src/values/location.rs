@@ -40,7 +40,7 @@ impl StoreLocation {
             (_, rest) => {
                 let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
                 if bucket.trim().is_empty() {
-                    return Err(nowhere(text, "name the bucket, e.g. store: s3://my-bucket/journals"));
+                    return Err(nowhere("store", text, "name the bucket, e.g. store: s3://my-bucket/journals"));
                 }
                 Ok(StoreLocation::S3 { bucket: bucket.to_string(), prefix: prefix.trim_matches('/').to_string() })
             }
@@ -53,7 +53,7 @@ impl KvLocation {
         match split(text, "kv", &["consul", "file"])? {
             ("file", dir) => Ok(KvLocation::File(dir.to_string())),
             (_, addr) if addr.trim_end_matches('/').trim().is_empty() => {
-                Err(nowhere(text, "name the server, e.g. kv: consul://127.0.0.1:8500"))
+                Err(nowhere("kv", text, "name the server, e.g. kv: consul://127.0.0.1:8500"))
             }
             (_, addr) => Ok(KvLocation::Consul(addr.trim_end_matches('/').to_string())),
         }
@@ -78,13 +78,13 @@ fn split<'t>(text: &'t str, key: &str, schemes: &[&'static str]) -> Result<(&'st
             "s3" => "name the bucket, e.g. store: s3://my-bucket/journals".to_string(),
             _ => "name the server, e.g. kv: consul://127.0.0.1:8500".to_string(),
         };
-        return Err(ParseError { message: format!("journal {key} `{text}` names no location"), help });
+        return Err(nowhere(key, text, help));
     }
     Ok((scheme, rest))
 }
 
-fn nowhere(text: &str, help: &str) -> ParseError {
-    let key = if text.starts_with("s3:") { "store" } else { "kv" };
+/// `journal.<key>` names a scheme but nothing after it.
+fn nowhere(key: &str, text: &str, help: impl Into<String>) -> ParseError {
     ParseError { message: format!("journal {key} `{text}` names no location"), help: help.into() }
 }
 
