@@ -73,9 +73,11 @@ fn logging(service: bool, color: bool) {
     // (`stagegate=debug,warn`); anything else keeps the default, and says so.
     let level = if service { tracing::Level::INFO } else { tracing::Level::WARN };
     let asked = std::env::var("STAGEGATE_LOG").ok().filter(|s| !s.trim().is_empty());
-    let parsed = asked.as_deref().map(str::parse::<Targets>);
-    let unread = matches!(parsed, Some(Err(_))).then(|| asked.clone().unwrap_or_default());
-    let filter = parsed.and_then(Result::ok).unwrap_or_else(|| Targets::new().with_default(level));
+    let (filter, unread) = match asked.as_deref().map(str::parse::<Targets>) {
+        Some(Ok(targets)) => (targets, None),
+        Some(Err(_)) => (Targets::new().with_default(level), asked),
+        None => (Targets::new().with_default(level), None),
+    };
     let logs = tracing_subscriber::registry().with(filter);
     if service {
         // A service's log: one JSON object per line, with times, for a log collector.
