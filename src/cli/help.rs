@@ -100,6 +100,11 @@ pub const EPILOGUES: &[Epilogue] = &[
         exits: &[(0, "the approvals satisfy the policy"), INPUT, (3, "approvals missing, rejected or not counted")],
     },
     Epilogue {
+        path: "calendar",
+        examples: &["stagegate calendar --env prod", "stagegate calendar --env prod --days 90 --output json"],
+        exits: &[(0, "shown"), (2, "invalid input: bad config, environment name, or --days outside 1 to 366")],
+    },
+    Epilogue {
         path: "approve",
         examples: &[
             "stagegate approve --env prod --as bob",

@@ -148,6 +148,9 @@ impl Render for Planned<'_> {
             for r in &plan.reasons {
                 s.push_str(&format!("  - {r}\n"));
             }
+            if let Some(open) = &plan.next_open_text {
+                s.push_str(&format!("  next open: {open}\n"));
+            }
             return s;
         }
         let mut s =

@@ -189,8 +189,8 @@ async fn check_path(
 }
 
 fn check_freeze(env: &Environment, now: DateTime<Utc>) -> Check {
-    match (freeze::frozen(env.freeze.iter().map(|w| &w.value), now), freeze::decide(env, now, None)) {
-        (Some(f), freeze::Decision::Refused(why)) => Check::new("freeze", Mark::Wait { until: Some(f.ends) }, why),
+    match (freeze::closed(env, now), freeze::decide(env, now, None)) {
+        (Some(p), freeze::Decision::Refused(why)) => Check::new("freeze", Mark::Wait { until: Some(p.until) }, why),
         _ => Check::new("freeze", Mark::Pass, format!("{} is not frozen", env.name)),
     }
 }

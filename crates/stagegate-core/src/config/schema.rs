@@ -4,6 +4,7 @@
 //! an environment with a misspelt key is still an environment, so its edges do
 //! not turn into a cascade of "unknown environment" errors.
 
+mod calendar;
 mod journal;
 mod values;
 
@@ -282,6 +283,7 @@ impl Walker<'_> {
             "approvals",
             "freeze",
             "freeze_override",
+            "deploy_windows",
             "soak",
             "health",
             "change",
@@ -296,6 +298,7 @@ impl Walker<'_> {
             auto_deploy: false,
             approvals: Approvals { pos: name.pos, required_pos: name.pos, ..Approvals::default() },
             freeze: Vec::new(),
+            deploy_windows: Vec::new(),
             freeze_override: false,
             soak: None,
             health: Vec::new(),
@@ -314,7 +317,8 @@ impl Walker<'_> {
         if let Some(n) = f.get("approvals") {
             env.approvals = self.approvals(n, &what);
         }
-        env.freeze = f.get("freeze").map(|n| self.freeze_windows(n)).unwrap_or_default();
+        env.freeze = f.get("freeze").map(|n| self.freezes(n)).unwrap_or_default();
+        env.deploy_windows = f.get("deploy_windows").map(|n| self.deploy_windows(n)).unwrap_or_default();
         env.freeze_override = self.switch(
             &f,
             "freeze_override",

@@ -34,6 +34,14 @@ pub struct Plan {
     /// `promote` reports them).
     pub blockers: Vec<Refusal>,
     pub steps: Vec<Step>,
+    /// When the target is closed (freeze or deploy windows): the next moment
+    /// it is open; absent when open, or closed for as far as stagegate looks.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::human::rfc3339_opt")]
+    pub next_open: Option<DateTime<Utc>>,
+    /// The same for people, on the target's wall clock (also when closed
+    /// for as far as stagegate looks).
+    #[serde(skip)]
+    pub next_open_text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -89,9 +97,22 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         Step::new(Check::Source, format!("{release_text} is deployed and healthy in {from}")),
         Step::new(Check::Target, format!("no other deployment to {to} is in progress")),
     ];
-    if !target.freeze.is_empty() {
-        let windows: Vec<String> = target.freeze.iter().map(ToString::to_string).collect();
-        steps.push(Step::new(Check::Freeze, format!("{to} is not inside a freeze window ({})", windows.join("; "))));
+    if !target.freeze.is_empty() || !target.deploy_windows.is_empty() {
+        let list = |ws: Vec<String>| ws.join("; ");
+        let mut what = Vec::new();
+        if !target.freeze.is_empty() {
+            what.push(format!(
+                "not inside a freeze window ({})",
+                list(target.freeze.iter().map(ToString::to_string).collect())
+            ));
+        }
+        if !target.deploy_windows.is_empty() {
+            what.push(format!(
+                "inside its deploy windows ({})",
+                list(target.deploy_windows.iter().map(ToString::to_string).collect())
+            ));
+        }
+        steps.push(Step::new(Check::Freeze, format!("{to} is {}", what.join(" and "))));
     }
     if let Some(soak) = target.soak {
         steps.push(Step::new(
@@ -124,6 +145,8 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         codes: Vec::new(),
         blockers: Vec::new(),
         steps,
+        next_open: None,
+        next_open_text: None,
     };
     for r in refusals {
         plan.refuse(r);
@@ -227,6 +250,9 @@ impl Plan {
             freeze::Decision::Overridden { window, reason } => format!("freeze `{window}` overridden: {reason}"),
             freeze::Decision::Refused(why) => {
                 self.refuse(Refusal::Frozen(why.clone()));
+                let closed = freeze::closed(target, now);
+                self.next_open = closed.as_ref().filter(|p| !p.open_ended).map(|p| p.until);
+                self.next_open_text = freeze::next_open_text(target, now);
                 why
             }
         };
