@@ -207,38 +207,42 @@ impl Calendar {
     }
 
     /// The closed period `now` falls in, whole: `until` is when the last of
-    /// its windows ends.
+    /// its windows ends, `from` when the first began (both as far as
+    /// [`LOOK_AHEAD`]).
     pub fn closed_at(&self, now: DateTime<Utc>) -> Option<ClosedPeriod> {
-        let mut ahead = MARGIN;
+        let (mut back, mut ahead) = (MARGIN, MARGIN);
         loop {
-            let end = now + ahead;
-            let period = self.merged(now - MARGIN, end).into_iter().find(|p| p.from <= now && now < p.until)?;
-            if period.until < end {
-                return Some(period);
+            let (start, end) = (now - back, now + ahead);
+            let period = self.merged(start, end).into_iter().find(|p| p.from <= now && now < p.until)?;
+            let (more_back, more_ahead) =
+                (period.from <= start && back < LOOK_AHEAD, period.until >= end && ahead < LOOK_AHEAD);
+            if !more_back && !more_ahead {
+                return Some(ClosedPeriod { open_ended: period.until >= end, ..period });
             }
-            if ahead >= LOOK_AHEAD {
-                return Some(ClosedPeriod { open_ended: true, ..period });
+            if more_back {
+                back = (back * 4).min(LOOK_AHEAD);
             }
-            ahead = (ahead * 4).min(LOOK_AHEAD);
+            if more_ahead {
+                ahead = (ahead * 4).min(LOOK_AHEAD);
+            }
         }
     }
 
-    /// The closed periods overlapping `[from, to)`, whole (a period that
-    /// goes on past `to` ends where it really ends).
+    /// The closed periods overlapping `[from, to)`, whole (one that began
+    /// before `from` or goes on past `to` is shown from its start to its end).
     pub fn periods(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Vec<ClosedPeriod> {
+        let (start, end) = (from - MARGIN, to + MARGIN);
         let mut out: Vec<ClosedPeriod> =
-            self.merged(from - MARGIN, to + MARGIN).into_iter().filter(|p| p.from < to && p.until > from).collect();
-        if let Some(last) = out.last_mut()
-            && last.until >= to + MARGIN
-            && let Some(whole) = self.closed_at(to)
+            self.merged(start, end).into_iter().filter(|p| p.from < to && p.until > from).collect();
+        if let Some(first) = out.first_mut().filter(|p| p.from <= start)
+            && let Some(whole) = self.closed_at(from)
         {
-            last.until = whole.until;
-            last.open_ended = whole.open_ended;
-            for part in whole.parts {
-                if !last.parts.contains(&part) {
-                    last.parts.push(part);
-                }
-            }
+            *first = whole;
+        }
+        if let Some(last) = out.last_mut().filter(|p| p.until >= end)
+            && let Some(whole) = self.closed_at(to.max(last.from))
+        {
+            *last = whole;
         }
         out
     }
@@ -251,5 +255,72 @@ impl Calendar {
             Some(p) if p.open_ended => None,
             Some(p) => Some(p.until),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::values::freeze::parse;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+
+    fn calendar(freezes: &[&str], deploy: &[&str]) -> Calendar {
+        Calendar {
+            freezes: freezes.iter().map(|w| Freeze::new(parse(w).unwrap())).collect(),
+            deploy_windows: deploy.iter().map(|w| parse(w).unwrap()).collect(),
+        }
+    }
+
+    #[test]
+    fn overlapping_windows_close_until_the_last_one_ends() {
+        // Friday 20 Nov 2026, 17:00: only the first window has started, but
+        // the second starts before it ends, so nothing opens until Monday.
+        let c = calendar(&["FRI 16:00 - SAT 08:00 UTC", "FRI 18:00 - MON 08:00 UTC"], &[]);
+        let p = c.closed_at(at("2026-11-20T17:00:00Z")).unwrap();
+        assert_eq!((p.from, p.until), (at("2026-11-20T16:00:00Z"), at("2026-11-23T08:00:00Z")));
+        assert_eq!(p.at(at("2026-11-20T17:00:00Z")).count(), 1);
+        assert_eq!(c.next_open(at("2026-11-20T17:00:00Z")), Some(at("2026-11-23T08:00:00Z")));
+        assert_eq!(c.next_open(at("2026-11-23T08:00:00Z")), Some(at("2026-11-23T08:00:00Z")));
+    }
+
+    #[test]
+    fn a_weekly_window_and_a_holiday_that_touch_are_one_period() {
+        let c = calendar(&["FRI 16:00 - MON 08:00 UTC", "2026-12-21 08:00 - 2026-12-23 00:00 UTC"], &[]);
+        let p = c.closed_at(at("2026-12-19T12:00:00Z")).unwrap();
+        assert_eq!(p.until, at("2026-12-23T00:00:00Z"));
+        assert_eq!(p.reasons(), ["FRI 16:00 - MON 08:00 UTC", "2026-12-21 08:00 - 2026-12-23 00:00 UTC"]);
+        // A yearly window across the year end, chained to the weekends on both sides.
+        let c = calendar(&["FRI 16:00 - MON 08:00 UTC", "12-21 08:00 - 01-04 08:00 UTC"], &[]);
+        assert_eq!(c.closed_at(at("2026-12-31T12:00:00Z")).unwrap().from, at("2026-12-18T16:00:00Z"));
+        assert_eq!(c.next_open(at("2026-12-31T12:00:00Z")), Some(at("2027-01-04T08:00:00Z")));
+    }
+
+    #[test]
+    fn outside_deploy_windows_is_closed_and_merges_with_freezes() {
+        let c = calendar(&["2026-12-10 12:00 - 2026-12-10 18:00 UTC"], &["MON-THU 09:00 - 16:00 UTC"]);
+        assert!(c.closed_at(at("2026-12-08T10:00:00Z")).is_none());
+        // Thursday 10 Dec: frozen from 12:00, then outside the windows until Monday.
+        let p = c.closed_at(at("2026-12-10T13:00:00Z")).unwrap();
+        assert_eq!((p.from, p.until), (at("2026-12-10T12:00:00Z"), at("2026-12-14T09:00:00Z")));
+        assert_eq!(p.reasons().len(), 2);
+        assert!(p.reasons()[1].starts_with("outside its deploy windows"), "{:?}", p.reasons());
+        let week = c.periods(at("2026-12-07T00:00:00Z"), at("2026-12-14T00:00:00Z"));
+        let spans: Vec<_> = week.iter().map(|p| (p.from, p.until)).collect();
+        assert_eq!(spans.len(), 5, "{spans:?}");
+        // The first began before the range, the last ends after it: both whole.
+        assert_eq!(spans[0], (at("2026-12-03T16:00:00Z"), at("2026-12-07T09:00:00Z")));
+        assert_eq!(spans[4], (at("2026-12-10T12:00:00Z"), at("2026-12-14T09:00:00Z")));
+    }
+
+    #[test]
+    fn a_calendar_closed_for_good_says_how_far_it_looked() {
+        let c = calendar(&["WED 10:00 - WED 09:00 UTC", "WED 09:00 - WED 10:00 UTC"], &[]);
+        let p = c.closed_at(at("2026-12-08T10:00:00Z")).unwrap();
+        assert!(p.open_ended);
+        assert!(p.until >= at("2026-12-08T10:00:00Z") + LOOK_AHEAD);
+        assert_eq!(c.next_open(at("2026-12-08T10:00:00Z")), None);
     }
 }
