@@ -4,7 +4,7 @@
 //! outside them across DST changes, `override: never` refuses
 //! `--override-freeze`, and `check` points at every bad entry.
 
-use crate::support::{Sandbox, run, run_json};
+use crate::support::{Sandbox, check_diagnostics, run, run_json};
 
 fn sandbox(prod: &str) -> Sandbox {
     let sb = Sandbox::new();
@@ -190,16 +190,8 @@ fn check_points_at_every_bad_calendar_entry_and_shows_good_ones() {
             "  dev:\n    deploy_windows: []\n",
         ),
     );
-    let mut cmd = sb.cmd();
-    cmd.arg("-c").arg(&cfg).arg("check");
-    let (code, json, _) = run_json(cmd);
+    let (code, diags) = check_diagnostics(&sb, &cfg);
     assert_eq!(code, 2);
-    let diags: Vec<(u64, u64, String)> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["message"].as_str().unwrap().into()))
-        .collect();
     let has =
         |line: u64, col: u64, text: &str| diags.iter().any(|(l, c, m)| *l == line && *c == col && m.contains(text));
     assert!(has(6, 34, "`12-32` is not a month and day"), "{diags:?}");
