@@ -42,6 +42,8 @@ pub struct RollbackRequest {
     pub actor: String,
     pub actors: Vec<String>,
     pub run_id: String,
+    /// `--reason`: recorded in the deployment and the audit trail.
+    pub reason: Option<String>,
 }
 
 fn full_ref(r: &GitRef) -> String {
@@ -177,6 +179,7 @@ async fn rollback_checks(
 
 pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, RunError> {
     let env = policy.env(&req.env).expect("the caller checked the environment");
+    r.reason = req.reason.clone();
     let deps = r.fx.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
     let mut target = Target {
