@@ -71,7 +71,10 @@ pub const EPILOGUES: &[Epilogue] = &[
     },
     Epilogue {
         path: "rollback",
-        examples: &["stagegate rollback --env prod", "stagegate rollback --env prod --to 26.11.30.2 --dry-run"],
+        examples: &[
+            "stagegate rollback --env prod --reason 'INC-4711 checkout errors'",
+            "stagegate rollback --env prod --to 26.11.30.2 --dry-run",
+        ],
         exits: &[
             (0, "rolled back"),
             (1, "the redeploy failed"),
