@@ -4,6 +4,7 @@ mod act;
 mod act_inputs;
 mod act_templates;
 mod approve;
+mod build_script;
 mod change;
 mod check;
 mod cli;
