@@ -10,6 +10,7 @@ mod check;
 mod cli;
 mod compare;
 mod completions;
+mod config_schema;
 mod config_values;
 mod demo;
 mod deployments;

@@ -15,6 +15,8 @@ pub mod diag;
 pub mod duration;
 mod feasible;
 pub mod graph;
+pub mod json_schema;
+pub mod keys;
 pub mod names;
 pub mod node;
 pub mod overlap;
