@@ -86,7 +86,7 @@ if ! command -v action-validator >/dev/null; then
 fi
 
 echo "== shellcheck scripts/"
-shellcheck scripts/*.sh tests/act/bin/cargo
+shellcheck scripts/*.sh tests/act/bin/cargo tests/act/bin/gh
 
 echo "== module cycles"
 python3 scripts/module-cycles.py
