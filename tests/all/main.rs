@@ -14,6 +14,8 @@ mod config_schema;
 mod config_values;
 mod demo;
 mod deployments;
+mod docs_console;
+mod docs_links;
 mod environments;
 mod freeze;
 mod gate;
