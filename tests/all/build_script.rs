@@ -21,6 +21,8 @@ fn git(dir: &Path, args: &[&str]) -> String {
             "user.email=tests@example.com",
             "-c",
             "init.defaultBranch=main",
+            "-c",
+            "commit.gpgsign=false",
         ])
         .args(args)
         .current_dir(dir)
