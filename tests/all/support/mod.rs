@@ -22,11 +22,25 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The example hooks' demo web server listens on a fixed port (47811): a test
-/// whose hooks start it holds this for as long as the server may run.
-pub fn demo_port() -> std::sync::MutexGuard<'static, ()> {
-    static PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    PORT.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The example hooks' demo web server listens on a fixed port (47811), so a test
+/// whose hooks start it holds this for as long as the server may run: a lock on
+/// a file in the temporary directory, which every test process on the machine
+/// (other checkouts' too) takes before it binds that port. Another process's
+/// server on the port would answer this test's health checks, and stop under it.
+pub struct DemoPort {
+    _file: std::fs::File,
+}
+
+pub fn demo_port() -> DemoPort {
+    let path = std::env::temp_dir().join("stagegate-demo-port-47811.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.lock().unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    DemoPort { _file: file }
 }
 
 pub fn example(name: &str) -> PathBuf {
