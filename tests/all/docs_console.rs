@@ -64,7 +64,7 @@ fn wrapper(dir: &Path) -> PathBuf {
     let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
     let script = format!(
         "#!/bin/sh\n\
-         for v in $(env | sed -n 's/^\\(GITHUB_[A-Za-z0-9_]*\\|STAGEGATE_[A-Za-z0-9_]*\\|RUNNER_TEMP\\)=.*/\\1/p'); do unset \"$v\"; done\n\
+         for v in $(env | cut -d= -f1 | grep -E '^(GITHUB_[A-Za-z0-9_]*|STAGEGATE_[A-Za-z0-9_]*|RUNNER_TEMP)$'); do unset \"$v\"; done\n\
          cd {dir} || exit 1\n\
          n=$(cat .bin/minutes 2>/dev/null || echo 0)\n\
          echo $((n + 1)) > .bin/minutes\n\
