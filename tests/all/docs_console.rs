@@ -96,6 +96,7 @@ fn the_console_sessions_of_the_readme_and_the_book_are_what_stagegate_prints() {
     // The example hooks serve health pages on the demo's fixed port.
     let _port = demo_port();
     for page in pages {
+        crate::support::wait_until_the_demo_port_is_free();
         let dir = session_dir();
         let bin = wrapper(dir.path());
         let cases = trycmd::TestCases::new();

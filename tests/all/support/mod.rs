@@ -40,7 +40,21 @@ pub fn demo_port() -> DemoPort {
         .open(&path)
         .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     file.lock().unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    wait_until_the_demo_port_is_free();
     DemoPort { _file: file }
+}
+
+/// Waits until nothing listens on the demo's port, so the example hooks' server
+/// is this test's own, never a demo of another checkout (whose tests may not
+/// take the lock). Bounded: after two minutes the test says why it cannot run.
+pub fn wait_until_the_demo_port_is_free() {
+    for _ in 0..1200 {
+        if std::net::TcpStream::connect(("127.0.0.1", 47811)).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("127.0.0.1:47811 stayed taken for two minutes: another demo holds the port the example hooks serve on");
 }
 
 pub fn example(name: &str) -> PathBuf {
