@@ -34,8 +34,8 @@ impl Walker<'_> {
             let t = self.string(item, "freeze")?;
             return self.window(&t, "freeze window").map(|w| w.map(Freeze::new));
         }
-        let f = self.fields(item, "freeze entry", &["window", "reason", "override"])?;
-        let Some(t) = f.get("window").and_then(|n| self.string(n, "window")) else {
+        let f = self.fields(item, "freeze entry", &keys::FREEZE_ENTRY)?;
+        let Some(t) = self.text(&f, "window") else {
             if f.get("window").is_none() {
                 self.error(
                     item.pos,
@@ -45,7 +45,7 @@ impl Walker<'_> {
             }
             return None;
         };
-        let reason = f.get("reason").and_then(|n| self.string(n, "reason"));
+        let reason = self.text(&f, "reason");
         if let Some(r) = &reason
             && (r.value.trim().is_empty() || r.value.chars().any(char::is_control))
         {
@@ -54,7 +54,6 @@ impl Walker<'_> {
         let never_override = self.switch(
             &f,
             "override",
-            ("never", "allowed"),
             "use `never` (--override-freeze does not pass this window) or `allowed` (as the environment's `freeze_override` says)",
         );
         let window = self.window(&t, "freeze window")?;
