@@ -11,6 +11,7 @@ pub mod actions;
 pub mod bounded;
 pub mod clock;
 pub mod config;
+pub mod console;
 pub mod effects;
 pub mod exit;
 pub mod forge;
