@@ -29,12 +29,8 @@ where
         match annotation(level) {
             // stagegate's own workflow command: the writer of commands, not of text.
             Some(name) => {
-                console::command(
-                    Stream::Err,
-                    name,
-                    &[("title", "stagegate")],
-                    &crate::github::redact::redact(&message),
-                );
+                let message = crate::github::redact::redact(&message);
+                crate::actions::command_on(Stream::Err, name, &[("title", "stagegate")], &message);
                 Ok(())
             }
             None => writeln!(writer, "{level:>5} {}", message.replace('\n', "\n      ")),

@@ -9,7 +9,7 @@
 use std::io::Write;
 
 pub fn active() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+    crate::console::under_actions()
 }
 
 /// Workflow-command property values escape `%`, CR, LF, `:` and `,`.
@@ -36,7 +36,13 @@ pub fn format_command(name: &str, props: &[(&str, &str)], data: &str) -> String 
 
 /// Prints one workflow command on stdout, where the runner reads it.
 pub fn command(name: &str, props: &[(&str, &str)], data: &str) {
-    crate::console::command(crate::console::Stream::Out, name, props, data);
+    command_on(crate::console::Stream::Out, name, props, data);
+}
+
+/// Prints one workflow command on `stream` (the runner reads both), through
+/// the one writer: escaped, one line, the only kind it prints unfenced.
+pub fn command_on(stream: crate::console::Stream, name: &str, props: &[(&str, &str)], data: &str) {
+    crate::console::command(stream, &format_command(name, props, data));
 }
 
 /// `::error file=…,line=…,col=…::message` (or `warning`), on stdout as Actions reads it.
@@ -64,21 +70,6 @@ fn workspace_relative(file: &str, cwd: Option<&std::path::Path>, workspace: Opti
     }
 }
 
-/// 128 random bits as hex, from the kernel; the clock and pid when
-/// `/dev/urandom` cannot be read.
-pub fn random_hex() -> String {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if read.is_err() {
-        use sha2::Digest;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let seed = format!("{nanos}-{}-{:p}", std::process::id(), &bytes);
-        bytes.copy_from_slice(&sha2::Sha256::digest(seed.as_bytes())[..16]);
-    }
-    hex::encode(bytes)
-}
-
 /// Why an output was not written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputRefused(pub String);
@@ -100,7 +91,7 @@ pub fn output_record(name: &str, value: &str, delimiter: &str) -> Result<String,
 /// Appends `name=value` to `$GITHUB_OUTPUT`.
 pub fn set_output(name: &str, value: &str) {
     let Some(path) = std::env::var_os("GITHUB_OUTPUT") else { return };
-    let record = match output_record(name, value, &format!("ghadelimiter_{}", random_hex())) {
+    let record = match output_record(name, value, &format!("ghadelimiter_{}", crate::random::hex128())) {
         Ok(r) => r,
         Err(OutputRefused(why)) => {
             tracing::error!("{why}; output not set");
@@ -173,7 +164,7 @@ pub fn alert(level: &str, title: &str, message: &str) {
         return;
     }
     let message = crate::redact::redact(message);
-    crate::console::command(crate::console::Stream::Err, level, &[("title", title)], &message);
+    command_on(crate::console::Stream::Err, level, &[("title", title)], &message);
 }
 
 /// Links into the repository on GitHub, built from `GITHUB_SERVER_URL` and
@@ -291,7 +282,7 @@ mod tests {
 
     #[test]
     fn outputs_use_a_fresh_delimiter_and_refuse_values_containing_it() {
-        let (a, b) = (random_hex(), random_hex());
+        let (a, b) = (crate::random::hex128(), crate::random::hex128());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert_eq!(output_record("tag", "x\ny", "D").unwrap(), "tag<<D\nx\ny\nD\n");

@@ -41,13 +41,36 @@ pub fn is_terminal(stream: Stream) -> bool {
     }
 }
 
-/// Whether stagegate colours `stream` (decided once): stdout as
-/// [`crate::output::Out`] paints, stderr as logs and diagnostics do.
-fn colored(stream: Stream) -> bool {
+/// Whether the process runs as a step of GitHub Actions (`GITHUB_ACTIONS=true`),
+/// where the runner reads workflow commands in what it prints.
+pub fn under_actions() -> bool {
+    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+}
+
+fn set(name: &str) -> bool {
+    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
+}
+
+/// Whether to colour a stream: never with `NO_COLOR` set; always with
+/// `FORCE_COLOR` or `CLICOLOR_FORCE` set (not `0`) — Actions logs render
+/// colour but are no terminal; else on a terminal whose `TERM` is not `dumb`.
+pub fn color_for(terminal: bool) -> bool {
+    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
+        return false;
+    }
+    if set("FORCE_COLOR") || set("CLICOLOR_FORCE") {
+        return true;
+    }
+    terminal && !std::env::var("TERM").is_ok_and(|t| t == "dumb")
+}
+
+/// Whether stagegate colours `stream` (decided once): stdout only when
+/// stderr is a terminal too (painted words go to either), stderr on its own.
+pub fn colored(stream: Stream) -> bool {
     static COLORED: OnceLock<(bool, bool)> = OnceLock::new();
     let (out, err) = *COLORED.get_or_init(|| {
         let both = is_terminal(Stream::Out) && is_terminal(Stream::Err);
-        (crate::output::color_for(both), crate::output::stderr_color())
+        (color_for(both), color_for(is_terminal(Stream::Err)))
     });
     if stream == Stream::Out { out } else { err }
 }
@@ -57,7 +80,7 @@ fn colored(stream: Stream) -> bool {
 /// A closed stream (`stagegate promote | head`) must not stop a run
 /// half-way, so errors are the caller's to ignore.
 pub fn write(stream: Stream, text: &str) -> std::io::Result<()> {
-    raw(stream, &prepared(text, colored(stream), crate::actions::active()))
+    raw(stream, &prepared(text, colored(stream), under_actions()))
 }
 
 /// [`write`], ignoring a stream that is gone: progress, step lines, logs.
@@ -85,11 +108,16 @@ pub fn json(stream: Stream, text: &str) {
 }
 
 /// One of stagegate's own workflow commands (`::error title=…::message`,
-/// `::group::…`, `::add-mask::…`), built by [`crate::actions::format_command`]
-/// from an escaped name, properties and data: one line, written as it is.
-pub fn command(stream: Stream, name: &str, props: &[(&str, &str)], data: &str) {
-    let line = crate::actions::format_command(name, props, data);
-    let _ = raw(stream, &format!("{}\n", shown(&line, false)));
+/// `::group::…`, `::add-mask::…`), built by `actions::format_command` with
+/// its properties and data escaped: one line, written unfenced (controls
+/// still shown escaped). Text of more than one line is no command of
+/// stagegate's: it is written as any other text.
+pub fn command(stream: Stream, line: &str) {
+    if line.contains(['\n', '\r']) {
+        print(stream, line);
+    } else {
+        let _ = raw(stream, &format!("{}\n", shown(line, false)));
+    }
 }
 
 /// `text` ready to write: redacted, controls escaped (colour kept when
@@ -98,7 +126,7 @@ fn prepared(text: &str, color: bool, actions: bool) -> String {
     let text = crate::redact::redact(text);
     let text = shown(text.trim_end_matches('\n'), color);
     if actions && text.lines().any(could_be_command) {
-        let token = crate::actions::random_hex();
+        let token = crate::random::hex128();
         format!("::stop-commands::{token}\n{text}\n::{token}::\n")
     } else {
         format!("{text}\n")

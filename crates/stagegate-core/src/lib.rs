@@ -23,6 +23,7 @@ pub mod notes;
 pub mod output;
 pub mod plan;
 pub mod policy;
+pub mod random;
 pub mod redact;
 pub mod refusal;
 pub mod run;

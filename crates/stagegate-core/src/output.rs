@@ -23,26 +23,9 @@ pub struct Out {
     pub color: bool,
 }
 
-fn set(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-/// Whether to colour a stream: never with `NO_COLOR` set; always with
-/// `FORCE_COLOR` or `CLICOLOR_FORCE` set (not `0`) — Actions logs render
-/// colour but are no terminal; else on a terminal whose `TERM` is not `dumb`.
-pub fn color_for(terminal: bool) -> bool {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if set("FORCE_COLOR") || set("CLICOLOR_FORCE") {
-        return true;
-    }
-    terminal && !std::env::var("TERM").is_ok_and(|t| t == "dumb")
-}
-
 /// Whether logs and diagnostics on stderr may be coloured.
 pub fn stderr_color() -> bool {
-    color_for(console::is_terminal(Stream::Err))
+    console::colored(Stream::Err)
 }
 
 impl Out {
@@ -50,7 +33,7 @@ impl Out {
     /// forced): painted words go to either, and a log file must never get
     /// escape codes it did not ask for.
     pub fn new(format: Format) -> Self {
-        Out { format, color: color_for(console::is_terminal(Stream::Out) && console::is_terminal(Stream::Err)) }
+        Out { format, color: console::colored(Stream::Out) }
     }
 
     pub fn json(&self) -> bool {

@@ -100,8 +100,8 @@ impl Sink {
     /// One of stagegate's own workflow commands (`::group::…`), on this sink.
     pub fn command(&self, name: &str, data: &str) {
         match self {
-            Sink::Stdout => crate::console::command(crate::console::Stream::Out, name, &[], data),
-            Sink::Stderr => crate::console::command(crate::console::Stream::Err, name, &[], data),
+            Sink::Stdout => actions::command_on(crate::console::Stream::Out, name, &[], data),
+            Sink::Stderr => actions::command_on(crate::console::Stream::Err, name, &[], data),
             Sink::Quiet => {}
         }
     }
