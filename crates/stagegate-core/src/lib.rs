@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod bounded;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod effects;
