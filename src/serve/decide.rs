@@ -219,23 +219,22 @@ fn window_start(e: &ServiceNowError) -> Option<DateTime<Utc>> {
 }
 
 fn conclude(req: &Request, evaluated: &[Evaluated], verdict: Option<&Verdict>) -> Outcome {
-    let refusals: Vec<&Refusal> = evaluated.iter().filter_map(|e| e.outcome.refusal()).collect();
-    if refusals.iter().any(|r| r.is_final) {
-        let comment = comment(req, RuleState::Rejected, &rows(evaluated), verdict);
-        return Outcome::Answer { state: RuleState::Rejected, comment };
-    }
-    if refusals.is_empty() {
-        let comment = comment(req, RuleState::Approved, &rows(evaluated), verdict);
-        return Outcome::Answer { state: RuleState::Approved, comment };
-    }
-    let until = refusals.iter().filter_map(|r| r.until).min();
-    let why = evaluated
+    let state = match checks::verdict::of(evaluated) {
+        checks::verdict::Verdict::Approve => RuleState::Approved,
+        checks::verdict::Verdict::Reject => RuleState::Rejected,
+        checks::verdict::Verdict::Pending { until } => return Outcome::Pending { until, why: pending(evaluated) },
+    };
+    Outcome::Answer { state, comment: comment(req, state, &rows(evaluated), verdict) }
+}
+
+/// Why a request is pending: each refusal that can still pass.
+fn pending(evaluated: &[Evaluated]) -> String {
+    evaluated
         .iter()
         .filter(|e| e.outcome.is_block())
         .map(|e| format!("{}: {}", e.rule.name(), e.outcome.detail()))
         .collect::<Vec<_>>()
-        .join("; ");
-    Outcome::Pending { until, why }
+        .join("; ")
 }
 
 /// A request refused before the registry could be asked (no config, an

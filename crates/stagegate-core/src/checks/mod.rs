@@ -29,6 +29,7 @@ mod soak;
 mod source_health;
 mod source_release;
 mod target_busy;
+pub mod verdict;
 mod wait_timer;
 
 pub use facts::{ApprovalsFact, ChangeFact, Facts, RefFact, Source};
