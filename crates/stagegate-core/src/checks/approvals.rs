@@ -36,14 +36,7 @@ impl Rule for Approvals {
         if a.required == 0 {
             return Outcome::not_applicable(format!("{} needs no approvals", f.to.name));
         }
-        let Some(fact) = &f.approvals else {
-            let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
-            let mut d = format!("{} distinct approval(s) from {}", a.required, who.join(", "));
-            if a.prevent_self_review {
-                d.push_str("; not the actor, not bots");
-            }
-            return Outcome::skip(d);
-        };
+        let Some(fact) = &f.approvals else { return Outcome::skip(requirement(a)) };
         let v = fact.verdict;
         let refused = || {
             Refusal::new(Kind::Approvals, format!("{}; {}", v.reasons.join("; "), fact.unblock)).unblock(&fact.unblock)
@@ -58,4 +51,15 @@ impl Rule for Approvals {
             State::Rejected => Outcome::Block(refused().final_(true)),
         }
     }
+}
+
+/// What the approvals of `a` ask, in words: "2 distinct approval(s) from
+/// @alice, @bob; not the actor, not bots".
+pub fn requirement(a: &crate::config::Approvals) -> String {
+    let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
+    let mut d = format!("{} distinct approval(s) from {}", a.required, who.join(", "));
+    if a.prevent_self_review {
+        d.push_str("; not the actor, not bots");
+    }
+    d
 }

@@ -15,7 +15,7 @@
 //! [`Rule::guards`] is an exhaustive match over [`Surface`], so the compiler
 //! makes it decide for every surface), and one line in [`REGISTRY`].
 
-mod approvals;
+pub mod approvals;
 mod change;
 pub mod facts;
 mod freeze;

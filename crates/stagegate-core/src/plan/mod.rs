@@ -77,12 +77,24 @@ pub fn build(
         if matches!(e.outcome, Outcome::NotApplicable { .. }) {
             continue;
         }
-        if let Some(r) = e.outcome.refusal().filter(|r| !pending(r)) {
-            blockers.push(r.clone());
-        }
+        let detail = match e.outcome.refusal() {
+            // Pending: the step says what it waits for.
+            Some(r) if pending(r) => match check {
+                Check::WaitTimer => to
+                    .approvals
+                    .wait_timer
+                    .map_or_else(String::new, |t| format!("wait {} after approval", duration::format(t))),
+                _ => crate::checks::approvals::requirement(&to.approvals),
+            },
+            Some(r) => {
+                blockers.push(r.clone());
+                r.message().to_owned()
+            }
+            None => e.outcome.detail().to_owned(),
+        };
         match steps.iter_mut().find(|s| s.name == PlanStep::Check(check)) {
-            Some(step) => step.description = format!("{}; {}", step.description, e.outcome.detail()),
-            None => steps.push(Step::new(check, e.outcome.detail())),
+            Some(step) => step.description = format!("{}; {detail}", step.description),
+            None => steps.push(Step::new(check, detail)),
         }
     }
     let a = &to.approvals;
