@@ -145,7 +145,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         git_ref: RefFact::Recorded,
         from_deployments: Some(&a_deps),
         to_deployments: &b_deps,
-        source_health: Some(&a_health),
+        source_health: Some(health::summary(&a_health)),
         lock_busy: lock::inspect(&ctx.state, &b.name).map(|l| l.describe(&b.name, &lock::path(&ctx.state, &b.name))),
         ..Facts::new(&policy, b, ctx.now())
     };

@@ -13,14 +13,13 @@ use std::collections::BTreeMap;
 
 use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
-use stagegate::checks::{self, ApprovalsFact, ChangeFact, Evaluated, Facts, RefFact, Source, Surface, verdict};
+use stagegate::checks::{self, ApprovalsFact, ChangeFact, Evaluated, Facts, Health, RefFact, Source, Surface, verdict};
 use stagegate::config::{self, Config};
 use stagegate::forge::{Approval, ApprovalState, Deployment, UserType};
 use stagegate::gates::approvals;
 use stagegate::plan;
 use stagegate::policy::{GitRef, Policy};
 use stagegate::refusal::{Kind, Refusal};
-use stagegate::run::health::Probe;
 use stagegate::run::readiness::Verdict as Readiness;
 
 use crate::support::{Sandbox, run, run_json};
@@ -189,15 +188,10 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
     let (staging, prod) = (cfg.env("staging").unwrap(), cfg.env("prod").unwrap());
     let now = now(c);
     let (from_deps, to_deps) = records(c, now);
-    let probe = Probe {
-        url: "http://127.0.0.1:9/healthz".into(),
-        expect: 200,
-        status: Some(if c.unhealthy { 503 } else { 200 }),
-        error: None,
-        ok: !c.unhealthy,
-        tries: 1,
+    let probed = match c.unhealthy {
+        true => Health::Failing("GET http://127.0.0.1:9/healthz → 503 (expected 200)".into()),
+        false => Health::Passing(1),
     };
-    let probes = [probe];
     let list = reviews(c, now);
     let teams = approvals::Teams::new();
     let actors = ["mallory".to_string()];
@@ -221,7 +215,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
         git_ref: RefFact::Recorded,
         from_deployments: Some(&from_deps),
         to_deployments: &to_deps,
-        source_health: health.then_some(&probes[..]),
+        source_health: health.then(|| probed.clone()),
         lock_busy: lock.clone(),
         change: change(c),
         approvals: fact(),

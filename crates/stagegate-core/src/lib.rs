@@ -28,6 +28,7 @@ pub mod refusal;
 pub mod run;
 pub mod state;
 pub mod statefs;
+pub mod step;
 pub mod tls;
 pub mod values;
 pub mod version;

@@ -3,8 +3,8 @@
 
 use super::{Facts, Outcome, Rule, Surface};
 use crate::gates::approvals::State;
-use crate::plan::{Check, StepName};
 use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
 
 pub struct Approvals;
 

@@ -2,8 +2,8 @@
 //! approved ServiceNow change inside its implement window.
 
 use super::{ChangeFact, Facts, Outcome, Rule, Surface};
-use crate::plan::{Check, StepName};
 use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
 
 pub struct Change;
 

@@ -11,7 +11,6 @@ use crate::forge::{Deployment, history};
 use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
-use crate::run::health::Probe;
 
 /// Where the release comes from.
 #[derive(Debug, Clone)]
@@ -23,6 +22,15 @@ pub enum Source<'a> {
     /// The App: the deployed commit is not what any environment that
     /// promotes to the target runs now; the reason says what they run.
     NotFound(String),
+}
+
+/// The source's health checks, as probed now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Health {
+    /// All of them answer as expected: how many there are.
+    Passing(usize),
+    /// The first that does not, described (`GET … → 503 (expected 200)`).
+    Failing(String),
 }
 
 /// The git ref the rules judge.
@@ -69,7 +77,7 @@ pub struct Facts<'a> {
     /// The target's deployments, newest first.
     pub to_deployments: &'a [Deployment],
     /// The source's health checks now (`None`: not probed on this surface).
-    pub source_health: Option<&'a [Probe]>,
+    pub source_health: Option<Health>,
     /// Another run holds the target's lock: who, since when.
     pub lock_busy: Option<String>,
     /// The runner holds the lock and marked the target's abandoned

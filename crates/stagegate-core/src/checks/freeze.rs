@@ -3,7 +3,7 @@
 
 use super::{Facts, Outcome, Rule, Surface};
 use crate::gates::freeze::{Decision, decide};
-use crate::plan::{Check, StepName};
+use crate::step::{Check, StepName};
 
 pub struct Freeze;
 

@@ -2,9 +2,9 @@
 //! the source) matches the target's branch and tag rules.
 
 use super::{Facts, Outcome, RefFact, Rule, Surface};
-use crate::plan::{Check, StepName};
 use crate::policy::{GitRef, RefVerdict};
 use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
 
 pub struct Ref;
 

@@ -32,10 +32,10 @@ mod target_busy;
 pub mod verdict;
 mod wait_timer;
 
-pub use facts::{ApprovalsFact, ChangeFact, Facts, RefFact, Source};
+pub use facts::{ApprovalsFact, ChangeFact, Facts, Health, RefFact, Source};
 pub use outcome::{Evaluated, Outcome};
 
-use crate::plan::StepName;
+use crate::step::StepName;
 
 /// The commands (and the App) that ask the registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

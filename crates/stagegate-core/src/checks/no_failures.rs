@@ -3,7 +3,7 @@
 
 use super::{Facts, Outcome, Rule, Surface};
 use crate::forge::{Deployment, DeploymentState};
-use crate::plan::StepName;
+use crate::step::StepName;
 
 pub struct NoFailures;
 

@@ -2,8 +2,8 @@
 //! asks it of the environment whose current deployment is the deployed commit.
 
 use super::{Facts, Outcome, Rule, Source, Surface};
-use crate::plan::{Check, StepName};
 use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
 
 pub struct Path;
 

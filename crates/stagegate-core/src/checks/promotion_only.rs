@@ -3,8 +3,8 @@
 //! staging") cannot be walked around.
 
 use super::{Facts, Outcome, Rule, Surface};
-use crate::plan::StepName;
 use crate::refusal::{Kind, Refusal};
+use crate::step::StepName;
 
 pub struct PromotionOnly;
 

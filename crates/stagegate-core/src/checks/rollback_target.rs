@@ -3,8 +3,8 @@
 
 use super::{Facts, Outcome, Rule, Surface};
 use crate::forge::history;
-use crate::plan::StepName;
 use crate::refusal::{Kind, Refusal};
+use crate::step::StepName;
 
 pub struct RollbackTarget;
 

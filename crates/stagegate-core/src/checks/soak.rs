@@ -1,7 +1,7 @@
 //! Soak: the release has run in the source for the target's soak time.
 
 use super::{Facts, Outcome, Rule, Source, Surface};
-use crate::plan::{Check, StepName};
+use crate::step::{Check, StepName};
 
 pub struct Soak;
 

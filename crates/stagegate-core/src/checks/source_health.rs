@@ -1,8 +1,8 @@
 //! The source's health: the source environment answers its health checks now.
 
-use super::{Facts, Outcome, Rule, Surface};
-use crate::plan::{Check, StepName};
+use super::{Facts, Health, Outcome, Rule, Surface};
 use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
 
 pub struct SourceHealth;
 
@@ -35,15 +35,12 @@ impl Rule for SourceHealth {
         if f.source_current().is_none() {
             return Outcome::skip(format!("{} does not run {}: nothing to probe", from.name, f.release_text()));
         }
-        let Some(probes) = f.source_health else {
-            return Outcome::skip(format!("{}'s health checks (probed when it runs)", from.name));
-        };
-        match probes.iter().find(|p| !p.ok) {
-            Some(bad) => Outcome::Block(Refusal::new(
-                Kind::Unhealthy,
-                format!("{} is not healthy now: {}", from.name, bad.describe()),
-            )),
-            None => Outcome::pass(format!("{} health check(s) of {} pass", probes.len(), from.name)),
+        match &f.source_health {
+            None => Outcome::skip(format!("{}'s health checks (probed when it runs)", from.name)),
+            Some(Health::Failing(bad)) => {
+                Outcome::Block(Refusal::new(Kind::Unhealthy, format!("{} is not healthy now: {bad}", from.name)))
+            }
+            Some(Health::Passing(n)) => Outcome::pass(format!("{n} health check(s) of {} pass", from.name)),
         }
     }
 }

@@ -3,9 +3,7 @@
 
 use serde::Serialize;
 
-pub mod step;
-
-pub use step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
+pub use crate::step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
 
 use crate::checks::{Evaluated, Outcome};
 use crate::config::duration;

@@ -74,7 +74,7 @@ pub async fn promote(
         git_ref: RefFact::Recorded,
         from_deployments: Some(&from_deps),
         to_deployments: &to_deps,
-        source_health: probes.as_deref(),
+        source_health: probes.as_deref().map(health::summary),
         lock_busy: held.busy,
         abandoned: held.abandoned,
         override_reason: req.override_reason.as_deref(),
