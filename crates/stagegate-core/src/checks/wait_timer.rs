@@ -34,16 +34,15 @@ impl Rule for WaitTimer {
         let Some(t) = a.wait_timer.filter(|_| a.required > 0) else {
             return Outcome::not_applicable(format!("{} has no wait timer", f.to.name));
         };
-        let Some(fact) = &f.approvals else {
-            return Outcome::skip(format!("wait {} after approval", crate::config::duration::format(t)));
-        };
+        let wait = format!("wait {} after approval", crate::config::duration::format(t));
+        let Some(fact) = &f.approvals else { return Outcome::skip(wait) };
         let v = fact.verdict;
         match (v.state, v.opens_at) {
             (State::Waiting, until) => Outcome::Block(Refusal::new(Kind::Approvals, v.reasons.join("; ")).until(until)),
             (State::Passed, Some(open)) => Outcome::pass(format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC"))),
             // GitHub runs the timer itself: the job starts only once it ran out.
             (State::Passed, None) => Outcome::not_applicable("GitHub's own wait timer ran out before the job started"),
-            (State::Missing | State::Rejected, _) => Outcome::skip("starts once the approvals are in"),
+            (State::Missing | State::Rejected, _) => Outcome::skip(wait),
         }
     }
 }
