@@ -39,10 +39,12 @@ impl Rule for SourceRelease {
             };
         };
         if history::of_release(deps, release).is_none() {
+            // Say what the source runs instead: most often the wrong id was typed.
+            let runs = current.map_or(String::new(), |d| format!("; {from} runs {} now", d.request.release));
             return Outcome::Block(Refusal::new(
                 Kind::UnknownRelease,
                 format!(
-                    "release {release} is unknown in {from}: it was never deployed there (deploy or promote it to {from} first)"
+                    "release {release} is unknown in {from}: it was never deployed there (deploy or promote it to {from} first){runs}"
                 ),
             ));
         }
