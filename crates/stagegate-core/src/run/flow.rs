@@ -43,6 +43,7 @@ impl Runner<'_> {
                 at,
                 environment_url: self.cfg.environments.iter().find(|e| e.name == t.env).and_then(|e| e.url.clone()),
                 log_url: crate::actions::this_run_url(&t.run_id),
+                verdict: Some(self.kept_verdict()),
             })
             .await?;
         self.fx.forge.set_deployment_status(&d, DeploymentState::InProgress, description, at).await?;

@@ -153,10 +153,10 @@ impl Runner<'_> {
             return self.refuse(Check::Change, since, known::change_missing(env));
         };
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
-            Ok(detail) => {
-                self.record(Check::Change, StepStatus::Ok, since, detail);
-                self.change = Some(number.to_owned());
+        match crate::gates::servicenow::approved_change(instance, number, self.now()).await? {
+            Ok(change) => {
+                self.record(Check::Change, StepStatus::Ok, since, change.detail());
+                self.change = Some(change);
                 Ok(())
             }
             Err(refusal) => self.refuse(Check::Change, since, refusal),
