@@ -52,6 +52,9 @@ fn history_lists_deployments_newest_first_with_rollbacks_and_approvers() {
     );
     assert_eq!(deps[0]["rollback_of"], deps[1]["id"]);
     assert_eq!(deps[1]["rolled_back_by"], deps[0]["id"]);
+    // The recovery's record says what failed.
+    let reason = deps[0]["verdict"]["rollback_reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("1.1.0-bad failed: ") && reason.contains("health"), "{json:#}");
     assert_eq!(deps[3]["from"], "staging");
     assert_eq!(deps[3]["approved_by"], serde_json::json!(["alice", "bob"]));
     assert_eq!(deps[3]["started_at"], "2026-12-01T11:00:00Z");
@@ -62,8 +65,10 @@ fn history_lists_deployments_newest_first_with_rollbacks_and_approvers() {
     c.env("STAGEGATE_NOW", "2026-12-01T15:00:00Z");
     let (code, out, _) = run(c);
     assert_eq!(code, 0);
-    let lines: Vec<&str> = out.lines().collect();
+    let lines: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "a header and two deployments:\n{out}");
+    let note = out.lines().last().unwrap();
+    assert!(note.starts_with(&format!("#{}  rolled back because 1.1.0-bad failed: ", deps[0]["id"])), "{out}");
     assert!(lines[0].starts_with("ID") && lines[0].contains("APPROVED BY"), "{out}");
     assert!(lines[1].contains("2026-12-01 13:00Z (2 h ago)") && lines[1].contains("rollback of #"), "{out}");
     assert!(lines[2].contains("failed, rolled back (by #"), "{out}");

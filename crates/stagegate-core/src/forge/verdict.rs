@@ -229,6 +229,9 @@ pub struct Verdict {
     pub change: Option<Change>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub freeze_override: Option<Override>,
+    /// For the redeploy that recovers from a failed run: what failed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rollback_reason: Option<Text<500>>,
 }
 
 impl Verdict {
@@ -250,6 +253,9 @@ impl Verdict {
         }
         if let Some(o) = &self.freeze_override {
             notes.push(format!("freeze `{}` overridden: {}", o.window, o.reason));
+        }
+        if let Some(why) = &self.rollback_reason {
+            notes.push(format!("rolled back because {why}"));
         }
         notes
     }

@@ -26,6 +26,7 @@ pub fn verdict(gate: Option<&Gate>, change: Option<&Change>, freeze: Option<&Fre
         }),
         freeze_override: freeze
             .map(|f| verdict::Override { window: Text::lossy(&f.window), reason: Text::lossy(&f.reason) }),
+        rollback_reason: None,
     }
 }
 
