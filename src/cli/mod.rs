@@ -6,6 +6,7 @@ mod can_deploy;
 mod check;
 mod compare;
 mod completions;
+mod config_schema;
 mod deploy;
 mod environments;
 mod gate;
@@ -149,6 +150,9 @@ pub enum Command {
     /// Set up the GitHub App: `app manifest` prints its manifest
     #[command(subcommand)]
     App(app::Command),
+    /// The config's JSON Schema: `config schema` prints it
+    #[command(subcommand, hide = true)]
+    Config(config_schema::Command),
 }
 
 /// What every command gets: output, config location, effects.
@@ -352,6 +356,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(&ctx, a).await,
         Command::App(c) => app::run(&ctx, c),
+        Command::Config(c) => config_schema::run(c),
     }
 }
 
