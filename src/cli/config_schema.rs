@@ -14,7 +14,8 @@ pub enum Command {
 pub fn run(cmd: Command) -> Result<Exit, Error> {
     match cmd {
         Command::Schema => {
-            println!("{}", serde_json::to_string_pretty(&json_schema::generate()).expect("serializes"));
+            let schema = serde_json::to_string_pretty(&json_schema::generate()).expect("serializes");
+            crate::console::json(crate::console::Stream::Out, &schema);
             Ok(Exit::Success)
         }
     }

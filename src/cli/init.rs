@@ -231,13 +231,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         });
         let o = &ctx.out;
         for t in &differing {
-            crate::actions::eprint_untrusted(&format!(
-                "{} {} has changes init would overwrite",
-                o.bad("✗"),
-                t.path.display()
-            ));
+            let line = format!("{} {} has changes init would overwrite", o.bad("✗"), t.path.display());
+            crate::console::print(crate::console::Stream::Err, &line);
         }
-        eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
+        crate::console::print(
+            crate::console::Stream::Err,
+            "nothing was written; review the changes, then run `stagegate init --force` to replace them",
+        );
         return Ok(Exit::Refused);
     }
     let done = write_all(ctx, &targets)?;

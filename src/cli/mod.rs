@@ -302,7 +302,15 @@ pub use help::EPILOGUES;
 pub fn argument_error(e: clap::Error) -> Exit {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
+        // Help and version on stdout, through the one writer; in colour where
+        // stdout is coloured (the writer keeps colour only there).
+        let styled = e.render();
+        let text = if crate::output::Out::new(crate::output::Format::Text).color {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        crate::console::answer(crate::console::Stream::Out, &text);
         return Exit::Success;
     }
     let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -317,9 +325,9 @@ pub fn argument_error(e: clap::Error) -> Exit {
                 "exit": Exit::Invalid as u8,
             }
         });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+        crate::console::json(crate::console::Stream::Out, &serde_json::to_string_pretty(&doc).expect("serializes"));
     }
-    crate::actions::eprint_untrusted(&rendered);
+    crate::console::print(crate::console::Stream::Err, &rendered);
     Exit::Invalid
 }
 

@@ -203,7 +203,7 @@ impl Store {
         self.update(&self.pending_key, |p: &mut Pending| {
             match p.requests.get_mut(key).and_then(|e| e.answer.as_mut()) {
                 Some(a) => {
-                    a.attempts += 1;
+                    a.attempts = a.attempts.saturating_add(1);
                     a.retry_at = Some(retry_at);
                     (true, ())
                 }

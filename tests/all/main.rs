@@ -1,4 +1,7 @@
 //! One integration-test binary, so the dependency tree links once.
+// clippy.toml refuses printing outside stagegate_core::console;
+// tests print their own diagnostics; the rule is for the binary.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod act;
 mod act_inputs;
@@ -29,6 +32,7 @@ mod hostile;
 mod hostile_fs;
 mod hostile_input;
 mod hostile_journal;
+mod hostile_output;
 mod hostile_peers;
 mod init;
 mod install_action;
