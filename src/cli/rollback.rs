@@ -22,7 +22,7 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    known_env(&policy, &args.env)?;
+    let env = known_env(&policy, &args.env)?;
     if let Some(id) = &args.to {
         check_release_id(id)?;
         check_hook_safe("release id", id)?;
@@ -34,5 +34,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         actors: args.who.actors()?,
         run_id: args.who.run_id.clone(),
     };
-    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, &req).await).await
+    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, env, &req).await).await
 }

@@ -136,7 +136,7 @@ fn journal_promote_into_a_lane_obeys_the_environment_of_the_same_name() {
         assert_eq!(p.lanes()[1].1, None, "{backend:?}: qa did not move");
         let (code, v, err) = journal(&["promote", "--from", "dev", "--to", "qa"], Some("2026-12-07T12:00:00Z"));
         assert_eq!(code, 0, "{v:#}{err}");
-        assert_eq!(v["checks"][0]["check"], "freeze");
+        assert_eq!(v["checks"][0]["check"], "not-frozen", "{v:#}");
         watch_once(&p, "qa");
 
         // dit needs an approval and a change: neither given, both said.
@@ -160,8 +160,8 @@ fn journal_promote_into_a_lane_obeys_the_environment_of_the_same_name() {
         let (code, v, err) = journal(&[&promote[..], &["--change", &chg]].concat(), None);
         assert_eq!(code, 0, "{v:#}{err}");
         let checks: Vec<&str> = v["checks"].as_array().unwrap().iter().map(|c| c["check"].as_str().unwrap()).collect();
-        assert_eq!(checks, ["freeze", "change", "approvals"], "{v:#}");
-        assert!(v["checks"][2]["detail"].as_str().unwrap().contains("vera"), "{v:#}");
+        assert_eq!(checks, ["change", "approvals"], "{v:#}");
+        assert!(v["checks"][1]["detail"].as_str().unwrap().contains("vera"), "{v:#}");
         assert_eq!(p.lanes()[2].1, Some(v1.clone()), "{backend:?}");
     }
 }

@@ -49,6 +49,7 @@ mod plan_truth;
 mod promote;
 mod properties;
 mod refusals;
+mod registry;
 mod release;
 mod rollback;
 mod secrets;

@@ -1,16 +1,17 @@
 //! `journal promote` into a lane obeys the environment of the same name when
-//! the config has one: its freeze windows, its ServiceNow change and its
-//! approvals (N distinct allowed humans in the run), judged by the same gate
-//! functions `promote` runs. A lane without such an environment has no policy
-//! beyond the journal's own (the lane before imported the version).
+//! the config has one: the adapter gathers the facts (the clock, `--change`
+//! looked up in ServiceNow, the run's approvals as the gate counts them) and
+//! asks the check registry for `Surface::JournalPromote` — freeze windows,
+//! the change, approvals and the wait timer, the same rules `promote` asks.
+//! A lane without such an environment has no policy beyond the journal's own
+//! (the lane before imported the version).
 
 use serde::Serialize;
 
+use crate::checks::{self, ApprovalsFact, ChangeFact, Facts, Outcome, Surface};
 use crate::cli::Ctx;
-use crate::config::Environment;
 use crate::error::Error;
-use crate::gates::{freeze, servicenow, unblock};
-use crate::plan::known;
+use crate::gates::{servicenow, unblock};
 use crate::policy::Policy;
 use crate::refusal::Refusal;
 use crate::run::preflight::gate_verdict;
@@ -43,45 +44,31 @@ pub struct Verdict {
     pub blockers: Vec<Refusal>,
 }
 
-/// Asks the environment named `lane`, if the config has one.
+/// Asks the registry about the environment named `lane`, if the config has one.
 pub async fn check(ctx: &Ctx, policy: &Policy<'_>, lane: &str, ask: &Ask<'_>) -> Result<Verdict, Error> {
     let Some(env) = policy.env(lane) else { return Ok(Verdict::default()) };
-    let mut v = Verdict { environment: Some(env.name.clone()), ..Verdict::default() };
-    let mut settle = |check: &'static str, outcome: Result<String, Refusal>| match outcome {
-        Ok(detail) => v.passed.push(Passed { check, detail }),
-        Err(why) => v.blockers.push(why),
-    };
-    settle("freeze", frozen(env, ctx, ask));
-    if env.change_required {
+    let now = ctx.now();
+    let mut facts = Facts::new(policy, env, now);
+    facts.override_reason = ask.override_reason;
+    if let Some(n) = ask.change.filter(|_| env.change_required) {
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        let state = match ask.change {
-            None => Err(known::change_missing(&env.name)),
-            Some(n) => servicenow::change_state(instance, n, ctx.now()).await?,
-        };
-        settle("change", state);
+        facts.change = ChangeFact::Checked(servicenow::change_state(instance, n, now).await?);
     }
-    if env.approvals.required > 0 {
-        settle("approvals", approvals(ctx, env, ask).await?);
-    }
-    Ok(v)
-}
-
-fn frozen(env: &Environment, ctx: &Ctx, ask: &Ask) -> Result<String, Refusal> {
-    match freeze::decide(env, ctx.now(), ask.override_reason) {
-        freeze::Decision::Clear => Ok(format!("{} is not frozen", env.name)),
-        freeze::Decision::Overridden { window, reason } => Ok(format!("freeze `{window}` overridden: {reason}")),
-        freeze::Decision::Refused(why) => Err(Refusal::Frozen(why)),
-    }
-}
-
-async fn approvals(ctx: &Ctx, env: &Environment, ask: &Ask<'_>) -> Result<Result<String, Refusal>, Error> {
     let forge = ctx.forge()?;
     let deployments = forge.deployments(&env.name).await?;
-    let v = gate_verdict(forge.as_ref(), env, ask.run_id, ask.actors, &deployments, ctx.now()).await?;
-    if !v.passed {
-        let how = unblock::approvals(env, ask.run_id, forge.kind());
-        return Ok(Err(Refusal::Approvals(format!("{}; {how}", v.reasons.join("; ")))));
-    }
-    let who: Vec<String> = v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
-    Ok(Ok(format!("{}/{} approved: {}", v.counted, v.required, who.join(", "))))
+    let counted = match env.approvals.required {
+        0 => None,
+        _ => Some(gate_verdict(forge.as_ref(), env, ask.run_id, ask.actors, &deployments, now).await?),
+    };
+    facts.to_deployments = &deployments;
+    facts.approvals = counted
+        .as_ref()
+        .map(|verdict| ApprovalsFact { verdict, unblock: unblock::approvals(env, ask.run_id, forge.kind()) });
+    let evaluated = checks::evaluate(Surface::JournalPromote, &facts);
+    let passed = evaluated
+        .iter()
+        .filter(|e| matches!(e.outcome, Outcome::Pass { .. } | Outcome::Caution { .. }))
+        .map(|e| Passed { check: e.rule.name(), detail: e.outcome.detail().to_owned() })
+        .collect();
+    Ok(Verdict { environment: Some(env.name.clone()), passed, blockers: checks::blockers(&evaluated) })
 }

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::exit::Exit;
-use crate::refusal::Refusal;
+use crate::refusal::{Kind, Refusal};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ServiceNowError {
@@ -93,7 +93,7 @@ impl ServiceNowError {
         use ServiceNowError::*;
         match self {
             ChangeRequired | NotFound(_) | NotApproved { .. } | WrongState { .. } | OutsideWindow { .. } => {
-                Some(Refusal::Change(self.to_string()))
+                Some(Refusal::new(Kind::Change, self.to_string()))
             }
             NoInstance | NoCredentials | BadNumber(_) | Auth { .. } | Http(_) => None,
         }
