@@ -39,6 +39,7 @@ mod install_action;
 mod journal_consul;
 mod journal_faults;
 mod journal_flow;
+mod journal_lanes;
 mod journal_upload;
 mod killed;
 mod lint;

@@ -99,7 +99,7 @@ pub async fn deploy(
         change,
         ..Facts::new(policy, env, r.now())
     };
-    let blockers = r.decide(Surface::Deploy, &facts, req.change.as_deref());
+    let blockers = r.decide(Surface::Deploy, &facts);
     if !blockers.is_empty() {
         return Ok(r.refused(Mode::Deployment, target, blockers));
     }
@@ -169,7 +169,7 @@ pub async fn rollback(
         rollback: Some(chosen.as_ref().map(|d| *d).map_err(Clone::clone)),
         ..Facts::new(policy, env, r.now())
     };
-    let blockers = r.decide(Surface::Rollback, &facts, None);
+    let blockers = r.decide(Surface::Rollback, &facts);
     let chosen = match chosen {
         Ok(c) if blockers.is_empty() => c.clone(),
         _ => return Ok(r.refused(Mode::Rollback, target, blockers)),

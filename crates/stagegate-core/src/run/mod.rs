@@ -23,6 +23,7 @@ pub mod lock;
 pub mod preflight;
 pub mod promote;
 pub mod readiness;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod waiting;
@@ -190,8 +191,9 @@ pub struct Runner<'c> {
     pub gate: Option<crate::gates::approvals::Verdict>,
     /// A freeze overridden with `--override-freeze --reason`, for the report and audit.
     pub freeze_override: Option<audit::FreezeOverride>,
-    /// The ServiceNow change `check-change` found approved (hooks get it as STAGEGATE_CHANGE).
-    pub change: Option<String>,
+    /// The ServiceNow change `check-change` found approved (hooks get its
+    /// number as STAGEGATE_CHANGE).
+    pub change: Option<crate::gates::servicenow::Change>,
 }
 
 impl<'c> Runner<'c> {
@@ -245,7 +247,7 @@ impl<'c> Runner<'c> {
             ("STAGEGATE_RUN_ID", t.run_id.clone()),
             ("STAGEGATE_STEP", step.as_str().to_owned()),
             ("STAGEGATE_PREVIOUS_RELEASE", t.previous_release.clone().unwrap_or_default()),
-            ("STAGEGATE_CHANGE", self.change.clone().unwrap_or_default()),
+            ("STAGEGATE_CHANGE", self.change.as_ref().map(|c| c.number.clone()).unwrap_or_default()),
             ("STAGEGATE_STATE_DIR", state.display().to_string()),
         ]
         .into_iter()

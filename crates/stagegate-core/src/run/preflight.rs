@@ -107,10 +107,13 @@ impl Runner<'_> {
     /// The ServiceNow change named by `--change`, looked up when `env`
     /// requires one. Not found, not approved, outside the window: a refusal;
     /// ServiceNow unreachable or refusing the credentials: an error (exit 1).
-    pub async fn change_fact(&self, env: &Environment, change: Option<&str>) -> Result<ChangeFact, RunError> {
+    /// An approved change is kept for the hooks and the deployment record.
+    pub async fn change_fact(&mut self, env: &Environment, change: Option<&str>) -> Result<ChangeFact, RunError> {
         let Some(number) = change.filter(|_| env.change_required) else { return Ok(ChangeFact::Missing) };
         let instance = self.cfg.servicenow.as_ref().map(|s| s.instance.as_str());
-        Ok(ChangeFact::Checked(crate::gates::servicenow::change_state(instance, number, self.now()).await?))
+        let checked = crate::gates::servicenow::approved_change(instance, number, self.now()).await?;
+        self.change = checked.as_ref().ok().cloned();
+        Ok(ChangeFact::Checked(checked.map(|c| c.detail())))
     }
 
     /// The run's approvals, counted (when `env` needs any). Kept for the
@@ -136,7 +139,7 @@ impl Runner<'_> {
     /// not hide missing approvals.
     /// Returns every blocker; keeps what passing checks tell the rest of the
     /// run (a freeze override, the change).
-    pub fn decide(&mut self, surface: Surface, facts: &Facts, change: Option<&str>) -> Vec<Refusal> {
+    pub fn decide(&mut self, surface: Surface, facts: &Facts) -> Vec<Refusal> {
         let evaluated = checks::evaluate(surface, facts);
         let evaluated = checks::until_decisive(&evaluated);
         let mut blockers = Vec::new();
@@ -156,8 +159,8 @@ impl Runner<'_> {
         {
             self.freeze_override = Some(FreezeOverride { window, reason });
         }
-        if blockers.is_empty() && facts.to.change_required {
-            self.change = change.map(str::to_owned);
+        if !blockers.is_empty() || !facts.to.change_required {
+            self.change = None;
         }
         blockers
     }

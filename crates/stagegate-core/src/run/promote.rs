@@ -82,7 +82,7 @@ pub async fn promote(
         approvals: approvals.as_ref().map(|(verdict, unblock)| ApprovalsFact { verdict, unblock: unblock.clone() }),
         ..Facts::new(policy, target_env, r.now())
     };
-    let blockers = r.decide(Surface::Promote, &facts, req.change.as_deref());
+    let blockers = r.decide(Surface::Promote, &facts);
     if !blockers.is_empty() {
         return Ok(r.refused(Mode::Promotion, target, blockers));
     }
