@@ -26,7 +26,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let allowed = matches!(verdict, RefVerdict::Allowed(_));
     let (matched, reasons) = match &verdict {
         RefVerdict::Allowed(p) => (Some(p.clone()), vec![]),
-        RefVerdict::Refused(why) => (None, vec![why.clone()]),
+        RefVerdict::Refused(why) => (None, vec![why.message().to_owned()]),
     };
     ctx.out.print(&Answer {
         allowed,

@@ -1,13 +1,15 @@
 //! `stagegate compare A B`: what A has that B has not (releases and commits),
 //! how their configs differ, health now, and a readiness score for promoting
-//! A's release to B (weights in `run::readiness`): ≥ 90 ready, 75–89 caution,
-//! < 75 not ready (exit 3). When B already runs A's release there is nothing
-//! to promote, and `compare` says so instead of scoring.
+//! A's release to B from the check registry (weights in `run::readiness`):
+//! any refusal — the same `plan` would give — is "not ready" (exit 3); else
+//! ≥ 90 ready, 75–89 caution, < 75 not ready. When B already runs A's release
+//! there is nothing to promote, and `compare` says so instead of scoring.
 
 use serde::Serialize;
 
 use super::{Ctx, known_env};
 use crate::actions::{cell, inline};
+use crate::checks::{self, Evaluated, Facts, RefFact, Source, Surface};
 use crate::config::{Environment, duration};
 use crate::error::{Error, Exit};
 use crate::forge::history;
@@ -16,9 +18,11 @@ use crate::gates::freeze;
 use crate::human;
 use crate::output::{Out, Output, Render, output, table};
 use crate::policy::Policy;
+use crate::refusal::Refusal;
 use crate::run::health;
 use crate::run::health::Probe;
-use crate::run::readiness::{self, Check, Verdict};
+use crate::run::lock;
+use crate::run::readiness::{self, Verdict};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -42,7 +46,9 @@ struct Comparison {
     health: Sides<Vec<Probe>>,
     score: u32,
     verdict: Verdict,
-    checks: Vec<Check>,
+    checks: Vec<Evaluated>,
+    /// What refuses the promotion, each with its code (as `plan` says it).
+    blockers: Vec<Refusal>,
     /// When B is closed (freeze or deploy windows): the next moment it is open.
     #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::human::rfc3339_opt")]
     next_open: Option<chrono::DateTime<chrono::Utc>>,
@@ -140,15 +146,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let t = cfg.steps.health_check_timeout;
     let (a_health, b_health) = (health::probe_all(&a.health, t, t).await, health::probe_all(&b.health, t, t).await);
 
-    let checks = readiness::assess(&readiness::Input {
-        policy: &policy,
-        from: a,
-        to: b,
-        from_deployments: &a_deps,
+    let facts = Facts {
+        source: Source::Env(a),
+        release: a_cur.map(|d| d.request.release.as_str()),
+        git_ref: RefFact::Recorded,
+        from_deployments: Some(&a_deps),
         to_deployments: &b_deps,
-        from_health: &a_health,
-        now: ctx.now(),
-    });
+        source_health: Some(health::summary(&a_health)),
+        lock_busy: lock::inspect(&ctx.state, &b.name).map(|l| l.describe(&b.name, &lock::path(&ctx.state, &b.name))),
+        ..Facts::new(&policy, b, ctx.now())
+    };
+    let checks = checks::evaluate(Surface::Compare, &facts);
     let score = readiness::score(&checks);
     let same = |x: &Deployment, y: &Deployment| x.request.release == y.request.release;
     let up_to_date = a_cur.zip(b_cur).is_some_and(|(x, y)| same(x, y));
@@ -169,7 +177,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         config: config_diff(a, b),
         health: Sides { from: a_health, to: b_health },
         score,
-        verdict: if up_to_date { Verdict::UpToDate } else { Verdict::of(score) },
+        verdict: if up_to_date { Verdict::UpToDate } else { Verdict::judge(&checks) },
+        blockers: checks::blockers(&checks),
         checks,
         next_open: freeze::closed(b, ctx.now()).filter(|p| !p.open_ended).map(|p| p.until),
         next_open_text: freeze::next_open_text(b, ctx.now()),
@@ -183,7 +192,13 @@ impl Comparison {
     fn conclusion(&self) -> String {
         match (&self.verdict, &self.releases.to) {
             (Verdict::UpToDate, Some(c)) => format!("{} already runs {}: nothing to promote", self.to, c.release),
-            (v, _) => format!("readiness {}/100: {}", self.score, v.describe()),
+            (v, _) => {
+                let blocked: Vec<&str> =
+                    self.checks.iter().filter(|c| c.outcome.is_block()).map(|c| c.rule.name()).collect();
+                let why =
+                    if blocked.is_empty() { String::new() } else { format!(" (refused: {})", blocked.join(", ")) };
+                format!("readiness {}/100: {}{why}", self.score, v.describe())
+            }
         }
     }
 }
@@ -231,8 +246,13 @@ impl Render for Comparison {
                 .checks
                 .iter()
                 .map(|c| {
-                    let pts = format!("{}/{}", if c.passed { c.weight } else { 0 }, c.weight);
-                    vec![if c.passed { o.good("✓") } else { o.bad("✗") }, c.name.to_string(), pts, c.detail.clone()]
+                    let pts = format!("{}/{}", c.points(), c.rule.weight());
+                    let mark = match &c.outcome {
+                        o2 if o2.is_block() => o.bad("✗"),
+                        o2 if o2.scores() => o.good("✓"),
+                        _ => o.warn("!"),
+                    };
+                    vec![mark, c.rule.name().to_string(), pts, c.outcome.detail().to_string()]
                 })
                 .collect();
             t.push_str(&format!("{}\n\n", table(&["", "CHECK", "POINTS", "DETAIL"], &rows)));
@@ -265,9 +285,13 @@ impl Render for Comparison {
         }
         md.push_str("| | check | points | detail |\n|---|---|---|---|\n");
         for c in &self.checks {
-            let pts = if c.passed { c.weight } else { 0 };
-            let mark = if c.passed { "✅" } else { "❌" };
-            md.push_str(&format!("| {mark} | {} | {pts}/{} | {} |\n", c.name, c.weight, cell(&c.detail)));
+            let mark = match &c.outcome {
+                o if o.is_block() => "❌",
+                o if o.scores() => "✅",
+                _ => "⚠️",
+            };
+            let (name, pts, weight) = (c.rule.name(), c.points(), c.rule.weight());
+            md.push_str(&format!("| {mark} | {name} | {pts}/{weight} | {} |\n", cell(c.outcome.detail())));
         }
         Some(md)
     }

@@ -49,7 +49,7 @@ fn rev_parse(r: &GitRef) -> Option<String> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    known_env(&policy, &args.env)?;
+    let env = known_env(&policy, &args.env)?;
     let git_ref = GitRef::parse(&args.git_ref).map_err(InputError::BadRef)?;
     check_hook_safe("ref", git_ref.name())?;
     if let Some(s) = &args.sha {
@@ -78,5 +78,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         override_reason: args.freeze.reason()?,
         change: args.change,
     };
-    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::deploy(r, &policy, &req).await).await
+    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::deploy(r, &policy, env, &req).await).await
 }

@@ -3,11 +3,13 @@
 use super::{Ctx, Who, known_env};
 use serde::Serialize;
 
+use crate::checks::{self, ApprovalsFact, Facts, Surface};
 use crate::error::{Error, Exit};
 use crate::gates;
 use crate::gates::approvals::Verdict;
 use crate::output::{Out, Output, Render, output};
 use crate::policy::Policy;
+use crate::refusal::Refusal;
 use crate::run::preflight::gate_verdict;
 
 #[derive(Debug, clap::Args)]
@@ -27,9 +29,16 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let deployments = forge.deployments(&env.name).await?;
     let actors = args.who.actors()?;
     let v = gate_verdict(forge.as_ref(), env, &args.who.run_id, &actors, &deployments, ctx.now()).await?;
-    let passed = v.passed;
-    ctx.out.print(&GateAnswer { verdict: v, run_id: args.who.run_id.clone() });
-    Ok(if passed { Exit::Success } else { Exit::Refused })
+    let unblock = crate::gates::unblock::approvals(env, &args.who.run_id, forge.kind());
+    let facts = Facts {
+        to_deployments: &deployments,
+        approvals: Some(ApprovalsFact { verdict: &v, unblock }),
+        ..Facts::new(&policy, env, ctx.now())
+    };
+    let blockers = checks::blockers(&checks::evaluate(Surface::Gate, &facts));
+    let refused = !blockers.is_empty();
+    ctx.out.print(&GateAnswer { verdict: v, blockers, run_id: args.who.run_id.clone() });
+    Ok(if refused { Exit::Refused } else { Exit::Success })
 }
 
 /// The gate's verdict for one run.
@@ -37,6 +46,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 struct GateAnswer {
     #[serde(flatten)]
     verdict: Verdict,
+    /// What refuses the run, each with its code (as `promote` says it).
+    blockers: Vec<Refusal>,
     #[serde(skip)]
     run_id: String,
 }

@@ -1,8 +1,8 @@
 //! `stagegate history [--env E] [--limit N]`: who deployed what, when, from
 //! where, what became of it (rollbacks included) and who approved it — from
-//! the forge's deployment records, newest first.
-
-use std::collections::HashMap;
+//! the forge's deployment records, newest first. Who approved is what the
+//! record's verdict says counted, never the run's raw reviews: a record made
+//! before records kept their verdict says so ("unknown").
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -11,7 +11,8 @@ use super::{Ctx, known_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
-use crate::forge::{Approval, ApprovalState, Deployment, DeploymentId, DeploymentState, ForgeKind};
+use crate::forge::verdict::Verdict;
+use crate::forge::{DeploymentId, DeploymentState};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -54,7 +55,12 @@ struct Entry {
     rollback_of: Option<u64>,
     /// The deployment that rolled this one back.
     rolled_back_by: Option<DeploymentId>,
-    approved_by: Vec<String>,
+    /// Who counted in the gate, from the record; `null` when the record does
+    /// not say (made before records kept the verdict).
+    approved_by: Option<Vec<String>>,
+    /// The record's whole verdict: approvers, reviews that did not count and
+    /// why, the change, a freeze override.
+    verdict: Option<Verdict>,
     description: Option<String>,
     /// Why it was asked for (`rollback --reason`).
     reason: Option<String>,
@@ -78,18 +84,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     all.sort_by(|a, b| b.0.request.at.cmp(&a.0.request.at).then(b.0.id.cmp(&a.0.id)));
     all.truncate(args.limit as usize);
     let mut entries = Vec::new();
-    // One run's reviews serve every deployment it made: read them once.
-    let mut reviews: HashMap<String, Vec<Approval>> = HashMap::new();
     for (d, outcome, rolled_back_by) in &all {
-        let needs_approval = policy.env(&d.request.environment).is_some_and(|e| e.approvals.required > 0);
-        let approved_by = if needs_approval {
-            if !reviews.contains_key(&d.request.run_id) {
-                reviews.insert(d.request.run_id.clone(), forge.approvals(&d.request.run_id).await?);
-            }
-            approvers(forge.kind(), d, &reviews[&d.request.run_id], &all)
-        } else {
-            Vec::new()
-        };
         entries.push(Entry {
             id: d.id,
             started: d.request.at,
@@ -106,7 +101,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             outcome,
             rollback_of: d.request.rollback_of,
             rolled_back_by: *rolled_back_by,
-            approved_by,
+            approved_by: d.request.verdict.as_ref().map(Verdict::approved_by),
+            verdict: d.request.verdict.clone(),
             description: d.statuses.last().map(|s| s.description.clone()),
             reason: d.request.reason.clone(),
         });
@@ -127,36 +123,6 @@ struct History {
     now: DateTime<Utc>,
 }
 
-/// Who approved the run that made `d` for its environment. GitHub keeps a
-/// run's reviews without a time, and a run id is one workflow run there; on
-/// the local forge one run id serves many runs, so only the reviews given
-/// since the previous deployment of that run id to the environment count.
-fn approvers(
-    kind: ForgeKind,
-    d: &Deployment,
-    reviews: &[Approval],
-    all: &[(Deployment, &'static str, Option<DeploymentId>)],
-) -> Vec<String> {
-    let env = &d.request.environment;
-    let since = all
-        .iter()
-        .map(|(p, ..)| p)
-        .filter(|p| {
-            p.request.environment == *env && p.request.run_id == d.request.run_id && p.request.at < d.request.at
-        })
-        .map(|p| p.request.at)
-        .max();
-    let mut who: Vec<String> = reviews
-        .iter()
-        .filter(|a| a.environment == *env && a.state == ApprovalState::Approved)
-        .filter(|a| kind == ForgeKind::Github || (a.at <= d.request.at && since.is_none_or(|s| a.at > s)))
-        .map(|a| a.user.clone())
-        .collect();
-    who.sort_by_key(|u| u.to_lowercase());
-    who.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
-    who
-}
-
 impl Entry {
     /// `live`, `failed, rolled back (by #5)`, `live (rollback of #4)`,
     /// `live (rollback of #4: INC-4711 checkout errors)`.
@@ -169,6 +135,21 @@ impl Entry {
             (None, Some(by)) => format!("{} (by #{by})", self.outcome),
             (None, None) => self.outcome.to_string(),
         }
+    }
+
+    /// The APPROVED BY cell: who counted, `—` when nobody had to, `unknown`
+    /// when the record does not say.
+    fn approvers_text(&self, dash: String, unknown: String) -> String {
+        match &self.approved_by {
+            None => unknown,
+            Some(who) if who.is_empty() => dash,
+            Some(who) => who.join(", "),
+        }
+    }
+
+    /// What else the record's verdict says: `#3  not counted: mallory (self-review)`.
+    fn notes(&self) -> Vec<String> {
+        self.verdict.iter().flat_map(Verdict::notes).map(|n| format!("#{}  {n}", self.id)).collect()
     }
 }
 
@@ -196,11 +177,17 @@ impl Render for History {
                     e.from.clone().unwrap_or_else(dash),
                     e.deployed_by.clone(),
                     painted,
-                    if e.approved_by.is_empty() { dash() } else { e.approved_by.join(", ") },
+                    e.approvers_text(dash(), o.dim("unknown")),
                 ]
             })
             .collect();
-        table(&["ID", "WHEN", "ENVIRONMENT", "RELEASE", "FROM", "BY", "OUTCOME", "APPROVED BY"], &rows)
+        let mut t = table(&["ID", "WHEN", "ENVIRONMENT", "RELEASE", "FROM", "BY", "OUTCOME", "APPROVED BY"], &rows);
+        let notes: Vec<String> = self.deployments.iter().flat_map(Entry::notes).collect();
+        if !notes.is_empty() {
+            t.push_str("\n\n");
+            t.push_str(&table(&["VERDICT"], &notes.into_iter().map(|n| vec![n]).collect::<Vec<_>>()));
+        }
+        t
     }
 
     fn summary(&self) -> Option<String> {
@@ -216,13 +203,20 @@ impl Render for History {
                     e.from.clone().unwrap_or_else(|| "—".into()),
                     e.deployed_by.clone(),
                     e.outcome_text(),
-                    if e.approved_by.is_empty() { "—".into() } else { e.approved_by.join(", ") },
+                    e.approvers_text("—".into(), "unknown".into()),
                 ]
             })
             .collect();
         let headers = ["Id", "Started", "Environment", "Release", "From", "By", "Outcome", "Approved by"];
+        let notes: String = self
+            .deployments
+            .iter()
+            .flat_map(Entry::notes)
+            .map(|n| format!("- {}\n", crate::actions::inline(&n)))
+            .collect();
+        let notes = if notes.is_empty() { notes } else { format!("\n{notes}") };
         Some(format!(
-            "### Deployments to {}\n\n{}",
+            "### Deployments to {}\n\n{}{notes}",
             crate::actions::inline(&self.scope),
             markdown_table(&headers, &rows)
         ))

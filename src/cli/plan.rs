@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::{Ctx, FreezeOverride, Who, known_env};
 use crate::actions;
+use crate::checks::{self, ApprovalsFact, ChangeFact, Facts, RefFact, Source, Surface};
 use crate::error::{Error, Exit, InputError, check_release_id};
 use crate::output::{Annotation, Level, Out, Output, Render, output, table};
-use crate::plan::{self, Check, Plan, known};
+use crate::plan::{self, Plan};
 use crate::policy::{GitRef, Policy};
-use crate::refusal::Refusal;
 use crate::run::lock;
 use crate::run::preflight::gate_verdict;
 
@@ -44,73 +44,66 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    known_env(&policy, &args.from)?;
+    let from = known_env(&policy, &args.from)?;
     let target = known_env(&policy, &args.to)?;
     if let Some(r) = &args.release {
         check_release_id(r)?;
     }
-    let git_ref = args.git_ref.as_deref().map(GitRef::parse).transpose().map_err(InputError::BadRef)?;
+    let given = args.git_ref.as_deref().map(GitRef::parse).transpose().map_err(InputError::BadRef)?;
+    let override_reason = args.freeze.reason()?;
+    let mut facts = Facts {
+        source: Source::Env(from),
+        release: args.release.as_deref(),
+        git_ref: match (&given, &args.release) {
+            (Some(r), _) => RefFact::Given(Ok(r.clone())),
+            (None, Some(_)) => RefFact::Recorded,
+            (None, None) => RefFact::NotYet,
+        },
+        override_reason: override_reason.as_deref(),
+        ..Facts::new(&policy, target, ctx.now())
+    };
     let forge = ctx.forge()?;
-    let mut plan = plan::build(&policy, &args.from, &args.to, args.release.as_deref(), git_ref.as_ref());
-    if policy.edge_refusal(&args.from, &args.to).is_some() {
-        // An illegal path leaves nothing to check on the forge.
-        return report(ctx, &policy, &plan, None);
-    }
     let from_deps = match &args.release {
-        Some(_) => forge.deployments(&args.from).await?,
-        None => Vec::new(),
+        Some(_) => Some(forge.deployments(&args.from).await?),
+        None => None,
     };
     let to_deps = forge.recent_deployments(&args.to).await?;
-    let source = args.release.as_deref().map(|r| known::source_release(&args.from, r, &from_deps));
-    // Without --ref, the ref the release was built from.
-    let recorded = match (&git_ref, &source) {
-        (None, Some(Ok(d))) => d.request.git_ref.as_deref().and_then(|r| GitRef::parse(r).ok()),
-        _ => None,
+    let change = match (&args.change, target.change_required) {
+        (Some(n), true) => {
+            let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
+            ChangeFact::Checked(crate::gates::servicenow::change_state(instance, n, ctx.now()).await?)
+        }
+        _ => ChangeFact::Missing,
     };
-    if recorded.is_some() {
-        plan = plan::build(&policy, &args.from, &args.to, args.release.as_deref(), recorded.as_ref());
-    }
-    plan.check_freeze(&policy, ctx.now(), args.freeze.reason()?.as_deref());
-    if let (Some(release), Some(source)) = (&args.release, source) {
-        match source {
-            Ok(d) if git_ref.is_none() && recorded.is_none() => {
-                plan.settle(Check::Ref, known::release_ref(&policy, &args.to, release, d));
-            }
-            Ok(_) => {}
-            Err(unknown) => plan.settle(Check::Ref, Err(unknown)),
+    // Team membership may not be readable with the plan job's token: then
+    // every approval is still pending.
+    let verdict = match target.approvals.required {
+        0 => None,
+        _ => {
+            gate_verdict(forge.as_ref(), target, &args.who.run_id, &args.who.actors()?, &to_deps, ctx.now()).await.ok()
         }
-        plan.settle(Check::Source, known::source_current(&args.from, release, &from_deps));
-        if let Some(soaked) = known::soaked(&policy, &args.from, &args.to, release, &from_deps, ctx.now()) {
-            plan.settle(Check::Soak, soaked);
+    };
+    let unblock = crate::gates::unblock::approvals(target, &args.who.run_id, forge.kind());
+    facts.from_deployments = from_deps.as_deref();
+    facts.to_deployments = &to_deps;
+    facts.lock_busy =
+        lock::inspect(&ctx.state, &args.to).map(|b| b.describe(&args.to, &lock::path(&ctx.state, &args.to)));
+    facts.change = change;
+    facts.approvals = verdict.as_ref().map(|verdict| ApprovalsFact { verdict, unblock: unblock.clone() });
+    // Without --ref, the ref the release was built from.
+    let recorded = match &given {
+        Some(_) => None,
+        None => {
+            facts.source_deployment().and_then(|d| d.request.git_ref.as_deref()).and_then(|r| GitRef::parse(r).ok())
         }
-    }
-    plan.settle(Check::Target, target_free(ctx, &args.to, &to_deps));
-    if target.change_required {
-        let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
-        let state = match &args.change {
-            None => Err(known::change_missing(&args.to)),
-            Some(n) => crate::gates::servicenow::change_state(instance, n, ctx.now()).await?,
-        };
-        plan.settle(Check::Change, state);
-    }
-    if target.approvals.required > 0 {
-        let v = gate_verdict(forge.as_ref(), target, &args.who.run_id, &args.who.actors()?, &to_deps, ctx.now()).await;
-        // Team membership may not be readable with the plan job's token: then
-        // every approval is still pending.
-        let counted = v.map_or(0, |v| v.counted as u32);
-        plan.approvals_pending = target.approvals.required.saturating_sub(counted);
-    }
-    let unblock =
-        (plan.approvals_pending > 0).then(|| crate::gates::unblock::approvals(target, &args.who.run_id, forge.kind()));
+    };
+    let evaluated = checks::evaluate(Surface::Plan, &facts);
+    let counted = verdict.as_ref().map_or(0, |v| v.counted as u32);
+    let shown = given.as_ref().or(recorded.as_ref());
+    let mut plan = plan::build(&policy, &from.name, target, args.release.as_deref(), shown, &evaluated, counted);
+    plan.name_next_open(target, facts.now);
+    let unblock = (plan.approvals_pending > 0).then_some(unblock);
     report(ctx, &policy, &plan, unblock.as_deref())
-}
-
-/// Nothing deploys to the target, and no local run holds its lock.
-fn target_free(ctx: &Ctx, to: &str, deps: &[crate::forge::Deployment]) -> known::Outcome {
-    if let Some(busy) = lock::inspect(&ctx.state, to) {
-        return Err(Refusal::Busy(busy.describe(to, &lock::path(&ctx.state, to))));
-    }
-    known::target_idle(to, deps)
 }
 
 /// The plan as a command's answer: its JSON document is the plan itself; the

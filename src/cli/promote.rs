@@ -69,8 +69,7 @@ impl WaitFor {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    known_env(&policy, &args.from)?;
-    known_env(&policy, &args.to)?;
+    let envs = (known_env(&policy, &args.from)?, known_env(&policy, &args.to)?);
     check_release_id(&args.release)?;
     check_hook_safe("release id", &args.release)?;
     let req = promote::Request {
@@ -83,5 +82,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         override_reason: args.freeze.reason()?,
         change: args.change,
     };
-    args.wait.attempts(ctx, &cfg, &req.to, async |r| promote::promote(r, &policy, &req).await).await
+    args.wait.attempts(ctx, &cfg, &req.to, async |r| promote::promote(r, &policy, envs, &req).await).await
 }

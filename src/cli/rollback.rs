@@ -25,7 +25,7 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    known_env(&policy, &args.env)?;
+    let env = known_env(&policy, &args.env)?;
     if let Some(id) = &args.to {
         check_release_id(id)?;
         check_hook_safe("release id", id)?;
@@ -51,5 +51,5 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         run_id: args.who.run_id.clone(),
         reason,
     };
-    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, &req).await).await
+    args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, env, &req).await).await
 }

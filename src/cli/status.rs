@@ -8,6 +8,7 @@ use super::{Ctx, known_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
 use crate::forge::history;
+use crate::forge::verdict::Verdict;
 use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind};
 use crate::human;
 use crate::output::{Out, Render, table};
@@ -75,6 +76,12 @@ struct EnvStatus {
     deployed_by: Option<String>,
     deployment_id: Option<DeploymentId>,
     run_id: Option<String>,
+    /// Who counted in the gate of the deployment that runs, as its record
+    /// says (`null` when nothing runs or the record does not say).
+    approved_by: Option<Vec<String>>,
+    /// That record's whole verdict: approvers, reviews that did not count
+    /// and why, the change, a freeze override.
+    verdict: Option<Verdict>,
     /// The state of the latest deployment.
     state: Option<String>,
     /// The state in words, for people: `success (rolled back from 1.1)`, `never deployed`.
@@ -202,6 +209,8 @@ fn env_status(
         deployed_by: current.map(|c| c.request.creator.clone()),
         deployment_id: current.map(|c| c.id),
         run_id: current.map(|c| c.request.run_id.clone()),
+        approved_by: current.and_then(|c| c.request.verdict.as_ref()).map(Verdict::approved_by),
+        verdict: current.and_then(|c| c.request.verdict.clone()),
         state: latest.map(latest_state),
         state_text,
         rolled_back_from: undone.map(|u| RolledBackFrom {

@@ -1,52 +1,31 @@
 //! The verdict on one deployment protection request, from the config on the
 //! repository's default branch (never the deployed ref's: a branch cannot
-//! relax the rules it is judged by) and what GitHub says now. Each check is
-//! the CLI's own: the ref against the environment's branch and tag policy,
-//! the promotion path, freeze windows, soak, the ServiceNow change, and the
-//! run's approvals ([`crate::run::preflight::gate_verdict`]).
+//! relax the rules it is judged by) and what GitHub says now. A thin adapter
+//! on the check registry ([`crate::checks`], [`Surface::App`]): it gathers the
+//! facts — the source environment that runs the deployed commit, the run's
+//! approvals ([`crate::run::preflight::gate_verdict`]), the change named in
+//! the run's title — and asks the same rules as the CLI.
 //!
-//! A check that can still pass later keeps the request pending (missing
+//! A refusal that can still pass later keeps the request pending (missing
 //! approvals, soak not over, a freeze that ends, a change not yet approved); one
 //! that cannot (wrong ref, illegal path, a rejection) rejects it at once.
 
 use chrono::{DateTime, Utc};
 
 use super::store::Request;
+use crate::checks::{self, ApprovalsFact, ChangeFact, Evaluated, Facts, RefFact, Source, Surface};
 use crate::config::{self, Config, Environment};
 use crate::forge::history;
 use crate::forge::{Deployment, Forge, ForgeError};
-use crate::gates::approvals::{State, Verdict};
+use crate::gates::approvals::Verdict;
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
-use crate::gates::{freeze, soak};
 use crate::github::GitHubForge;
 use crate::github::app::RuleState;
-use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::policy::{GitRef, Policy};
+use crate::refusal::{Kind, Refusal};
 
 /// Longest comment sent to GitHub (the rest is cut with a note).
 const MAX_COMMENT: usize = 8 * 1024;
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mark {
-    Pass,
-    /// Can still pass; look again at `until` (or on the next event).
-    Wait {
-        until: Option<DateTime<Utc>>,
-    },
-    Fail,
-}
-
-#[derive(Debug, Clone)]
-pub struct Check {
-    pub name: &'static str,
-    pub mark: Mark,
-    pub detail: String,
-}
-
-impl Check {
-    fn new(name: &'static str, mark: Mark, detail: impl Into<String>) -> Check {
-        Check { name, mark, detail: detail.into() }
-    }
-}
 
 /// What the App does with a request.
 #[derive(Debug, Clone)]
@@ -69,7 +48,7 @@ pub async fn decide(
             "no stagegate config at {config_path} on {}, the default branch: add one (`stagegate init`)",
             req.default_branch
         );
-        return Ok(reject(req, &[Check::new("config", Mark::Fail, why)], None));
+        return Ok(refuse(req, "config", &why));
     };
     let loaded = config::parse_bytes(&format!("{config_path}@{}", req.default_branch), &text);
     let Some(cfg) = loaded.config else {
@@ -79,133 +58,115 @@ pub async fn decide(
             req.default_branch,
             loaded.errors()
         );
-        return Ok(reject(req, &[Check::new("config", Mark::Fail, why)], None));
+        return Ok(refuse(req, "config", &why));
     };
-    let checks = evaluate(forge, &cfg, req, now).await?;
-    Ok(conclude(req, checks))
+    let policy = Policy::new(&cfg);
+    let Some(env) = policy.env(&req.environment) else {
+        return Ok(refuse(req, "environment", &policy.unknown_env(&req.environment)));
+    };
+    let (evaluated, verdict) = evaluate(forge, &policy, env, req, now).await?;
+    Ok(conclude(req, &evaluated, verdict.as_ref()))
 }
 
+/// Gathers the facts of `req` and asks the registry.
 async fn evaluate(
     forge: &GitHubForge,
-    cfg: &Config,
+    policy: &Policy<'_>,
+    env: &Environment,
     req: &Request,
     now: DateTime<Utc>,
-) -> Result<(Vec<Check>, Option<Verdict>), ForgeError> {
-    let policy = Policy::new(cfg);
-    let Some(env) = policy.env(&req.environment) else {
-        return Ok((vec![Check::new("environment", Mark::Fail, policy.unknown_env(&req.environment))], None));
-    };
-    let mut checks = vec![check_ref(&policy, req)];
-    let (path, source) = check_path(forge, &policy, env, req).await?;
-    checks.push(path);
-    checks.push(check_freeze(env, now));
-    if let Some(s) = check_soak(env, source.as_ref(), now) {
-        checks.push(s);
-    }
+) -> Result<(Vec<Evaluated>, Option<Verdict>), ForgeError> {
+    let cfg = policy.config;
+    let found = source(forge, policy, env, req).await?;
     let run = forge.workflow_run(req.run_id).await?;
-    if env.change_required {
-        checks.push(check_change(cfg, env, &run.display_title, now).await);
-    }
-    let mut verdict = None;
-    if env.approvals.required > 0 {
-        let actors: Vec<String> = [run.actor.as_ref(), run.triggering_actor.as_ref()]
-            .into_iter()
-            .flatten()
-            .map(|l| l.login.clone())
-            .collect();
-        let deployments = forge.recent_deployments(&env.name).await?;
-        let v = crate::run::preflight::gate_verdict(forge, env, &req.run_id.to_string(), &actors, &deployments, now)
-            .await?;
-        let mark = match v.state {
-            State::Passed => Mark::Pass,
-            State::Rejected => Mark::Fail,
-            State::Missing | State::Waiting => Mark::Wait { until: None },
-        };
-        let detail = if v.passed {
-            format!("{}/{} distinct approvals from allowed humans", v.counted, v.required)
-        } else {
-            v.reasons.join("; ")
-        };
-        checks.push(Check::new("approvals", mark, detail));
-        verdict = Some(v);
-    }
-    Ok((checks, verdict))
+    let change = match env.change_required {
+        true => change(cfg, env, &run.display_title, now).await,
+        false => ChangeFact::Missing,
+    };
+    // The target's records matter to the gate only (the App does not ask
+    // whether the target is busy: GitHub queues its deployments).
+    let mut to_deps = Vec::new();
+    let verdict = match env.approvals.required {
+        0 => None,
+        _ => {
+            to_deps = forge.recent_deployments(&env.name).await?;
+            let actors: Vec<String> = [run.actor.as_ref(), run.triggering_actor.as_ref()]
+                .into_iter()
+                .flatten()
+                .map(|l| l.login.clone())
+                .collect();
+            let run_id = req.run_id.to_string();
+            Some(crate::run::preflight::gate_verdict(forge, env, &run_id, &actors, &to_deps, now).await?)
+        }
+    };
+    let unblock = crate::gates::unblock::approvals(env, &req.run_id.to_string(), crate::forge::ForgeKind::Github);
+    let (source, release, from_deps) = match &found {
+        Origin::Env(from, release, deps) => (Source::Env(from), Some(release.as_str()), Some(deps.as_slice())),
+        Origin::Direct => (Source::Direct, None, None),
+        Origin::Elsewhere(why) => (Source::NotFound(why.clone()), None, None),
+    };
+    let facts = Facts {
+        source,
+        release,
+        git_ref: RefFact::Given(
+            GitRef::parse(&req.git_ref).map_err(|e| format!("`{}` is not a ref stagegate accepts: {e}", req.git_ref)),
+        ),
+        from_deployments: from_deps,
+        to_deployments: &to_deps,
+        change,
+        approvals: verdict.as_ref().map(|verdict| ApprovalsFact { verdict, unblock: unblock.clone() }),
+        ..Facts::new(policy, env, now)
+    };
+    let evaluated = checks::evaluate(Surface::App, &facts);
+    Ok((evaluated, verdict))
 }
 
-fn check_ref(policy: &Policy, req: &Request) -> Check {
-    let r = match GitRef::parse(&req.git_ref) {
-        Ok(r) => r,
-        Err(e) => {
-            return Check::new("ref", Mark::Fail, format!("`{}` is not a ref stagegate accepts: {e}", req.git_ref));
-        }
-    };
-    match policy.ref_verdict(&req.environment, &r) {
-        RefVerdict::Allowed(p) => {
-            Check::new("ref", Mark::Pass, format!("{r} may deploy to {} (matches `{p}`)", req.environment))
-        }
-        RefVerdict::Refused(why) => Check::new("ref", Mark::Fail, why),
-    }
+/// Where the deployed commit comes from.
+enum Origin<'c> {
+    /// The source environment that runs it now, the release, its records.
+    Env(&'c Environment, String, Vec<Deployment>),
+    /// Deployed to directly: auto-deploy, or nothing promotes to it.
+    Direct,
+    /// No source runs it: what they run instead.
+    Elsewhere(String),
 }
 
 /// The sha must be what an allowed source environment runs now; an
 /// environment deployed to directly (auto-deploy, or nothing promotes to it)
 /// has no source.
-async fn check_path(
+async fn source<'c>(
     forge: &dyn Forge,
-    policy: &Policy<'_>,
+    policy: &Policy<'c>,
     env: &Environment,
     req: &Request,
-) -> Result<(Check, Option<(String, Deployment)>), ForgeError> {
+) -> Result<Origin<'c>, ForgeError> {
     let sources = policy.graph.predecessors(&env.name);
     if env.auto_deploy || sources.is_empty() {
-        let why = if env.auto_deploy { "auto-deploy" } else { "nothing promotes to it" };
-        return Ok((Check::new("path", Mark::Pass, format!("{} is deployed to directly ({why})", env.name)), None));
+        return Ok(Origin::Direct);
     }
-    let short = &req.sha[..req.sha.len().min(12)];
+    let short: String = req.sha.chars().take(12).collect();
     let mut running = Vec::new();
     for s in &sources {
         let deps = forge.recent_deployments(s).await?;
         match history::current(&deps) {
             Some(d) if d.request.sha.as_deref() == Some(req.sha.as_str()) => {
-                let detail = format!(
-                    "{short} is what {s} runs now ({}): {s} → {} is an allowed promotion",
-                    d.request.release, env.name
-                );
-                return Ok((Check::new("path", Mark::Pass, detail), Some((s.to_string(), d.clone()))));
+                if let Some(from) = policy.env(s) {
+                    let release = d.request.release.clone();
+                    return Ok(Origin::Env(from, release, deps));
+                }
             }
             Some(d) => {
-                let sha = d.request.sha.as_deref().unwrap_or("?");
-                running.push(format!("{s} runs {} ({})", d.request.release, &sha[..sha.len().min(12)]));
+                let sha: String = d.request.sha.as_deref().unwrap_or("?").chars().take(12).collect();
+                running.push(format!("{s} runs {} ({sha})", d.request.release));
             }
             None => running.push(format!("nothing runs in {s}")),
         }
     }
-    let why = format!(
+    Ok(Origin::Elsewhere(format!(
         "{short} is not what any environment that promotes to {} runs now ({}): promote what a source runs",
         env.name,
         running.join("; ")
-    );
-    Ok((Check::new("path", Mark::Fail, why), None))
-}
-
-fn check_freeze(env: &Environment, now: DateTime<Utc>) -> Check {
-    match (freeze::closed(env, now), freeze::decide(env, now, None)) {
-        (Some(p), freeze::Decision::Refused(why)) => Check::new("freeze", Mark::Wait { until: Some(p.until) }, why),
-        _ => Check::new("freeze", Mark::Pass, format!("{} is not frozen", env.name)),
-    }
-}
-
-fn check_soak(env: &Environment, source: Option<&(String, Deployment)>, now: DateTime<Utc>) -> Option<Check> {
-    let need = env.soak?;
-    let (from, current) = source?;
-    Some(match soak::check(current, from, need, now) {
-        Ok(detail) => Check::new("soak", Mark::Pass, detail),
-        Err(why) => {
-            let since = current.succeeded_at().unwrap_or(current.request.at);
-            let until = chrono::Duration::from_std(need).ok().and_then(|d| since.checked_add_signed(d));
-            Check::new("soak", Mark::Wait { until }, why.message())
-        }
-    })
+    )))
 }
 
 /// The change number is read from the run's title (`run-name:`), e.g.
@@ -216,38 +177,40 @@ pub fn change_number(title: &str) -> Option<&str> {
     })
 }
 
-async fn check_change(cfg: &Config, env: &Environment, title: &str, now: DateTime<Utc>) -> Check {
+/// The change named in the run's title, as ServiceNow answers now. What can
+/// still come (approval, scheduling, the window's start, ServiceNow answering)
+/// keeps the request pending; the rest rejects it.
+async fn change(cfg: &Config, env: &Environment, title: &str, now: DateTime<Utc>) -> ChangeFact {
     let Some(number) = change_number(title) else {
         let why = format!(
             "{} requires an approved ServiceNow change: name it in the run's title (`run-name: … CHG0012345`)",
             env.name
         );
-        return Check::new("change", Mark::Fail, why);
+        return ChangeFact::Checked(Err(Refusal::new(Kind::Change, why).final_(true)));
     };
     let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
     let checked = match ServiceNow::from_env(instance) {
         Ok(sn) => sn.check_change(number, now).await,
         Err(e) => Err(e),
     };
-    match checked {
+    let e = match checked {
         Ok(c) => {
-            Check::new("change", Mark::Pass, format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date))
+            return ChangeFact::Checked(Ok(format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date)));
         }
-        // Approval and scheduling can still come; so can the window's start.
-        Err(e @ (ServiceNowError::NotApproved { .. } | ServiceNowError::WrongState { .. })) => {
-            Check::new("change", Mark::Wait { until: None }, e.to_string())
-        }
-        Err(e @ ServiceNowError::OutsideWindow { .. }) => {
-            let started = window_start(&e).is_some_and(|s| s <= now);
-            let mark = if started { Mark::Fail } else { Mark::Wait { until: window_start(&e) } };
-            Check::new("change", mark, e.to_string())
-        }
-        // ServiceNow unreachable or refusing the App's credentials: look again later.
-        Err(e @ (ServiceNowError::Http(_) | ServiceNowError::Auth { .. })) => {
-            Check::new("change", Mark::Wait { until: None }, e.to_string())
-        }
-        Err(e) => Check::new("change", Mark::Fail, e.to_string()),
-    }
+        Err(e) => e,
+    };
+    let refusal = Refusal::new(Kind::Change, e.to_string());
+    ChangeFact::Checked(Err(match &e {
+        ServiceNowError::NotApproved { .. }
+        | ServiceNowError::WrongState { .. }
+        | ServiceNowError::Http(_)
+        | ServiceNowError::Auth { .. } => refusal.final_(false),
+        ServiceNowError::OutsideWindow { .. } => match window_start(&e).filter(|s| *s > now) {
+            Some(start) => refusal.final_(false).until(Some(start)),
+            None => refusal.final_(true),
+        },
+        _ => refusal.final_(true),
+    }))
 }
 
 fn window_start(e: &ServiceNowError) -> Option<DateTime<Utc>> {
@@ -255,29 +218,51 @@ fn window_start(e: &ServiceNowError) -> Option<DateTime<Utc>> {
     chrono::NaiveDateTime::parse_from_str(start.trim(), "%Y-%m-%d %H:%M:%S").ok().map(|d| d.and_utc())
 }
 
-fn conclude(req: &Request, (checks, verdict): (Vec<Check>, Option<Verdict>)) -> Outcome {
-    if checks.iter().any(|c| c.mark == Mark::Fail) {
-        return reject(req, &checks, verdict.as_ref());
-    }
-    let waits: Vec<&Check> = checks.iter().filter(|c| matches!(c.mark, Mark::Wait { .. })).collect();
-    if waits.is_empty() {
-        return Outcome::Answer {
-            state: RuleState::Approved,
-            comment: comment(req, RuleState::Approved, &checks, verdict.as_ref()),
-        };
-    }
-    let until = waits.iter().filter_map(|c| if let Mark::Wait { until } = c.mark { until } else { None }).min();
-    let why = waits.iter().map(|c| format!("{}: {}", c.name, c.detail)).collect::<Vec<_>>().join("; ");
-    Outcome::Pending { until, why }
+fn conclude(req: &Request, evaluated: &[Evaluated], verdict: Option<&Verdict>) -> Outcome {
+    let state = match checks::verdict::of(evaluated) {
+        checks::verdict::Verdict::Approve => RuleState::Approved,
+        checks::verdict::Verdict::Reject => RuleState::Rejected,
+        checks::verdict::Verdict::Pending { until } => return Outcome::Pending { until, why: pending(evaluated) },
+    };
+    Outcome::Answer { state, comment: comment(req, state, &rows(evaluated), verdict) }
 }
 
-fn reject(req: &Request, checks: &[Check], verdict: Option<&Verdict>) -> Outcome {
-    Outcome::Answer { state: RuleState::Rejected, comment: comment(req, RuleState::Rejected, checks, verdict) }
+/// Why a request is pending: each refusal that can still pass.
+fn pending(evaluated: &[Evaluated]) -> String {
+    evaluated
+        .iter()
+        .filter(|e| e.outcome.is_block())
+        .map(|e| format!("{}: {}", e.rule.name(), e.outcome.detail()))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// A request refused before the registry could be asked (no config, an
+/// unknown environment).
+fn refuse(req: &Request, name: &str, why: &str) -> Outcome {
+    let row = ("❌", name.to_owned(), why.to_owned());
+    Outcome::Answer { state: RuleState::Rejected, comment: comment(req, RuleState::Rejected, &[row], None) }
+}
+
+/// Each check as a row of the comment: its mark, name and detail.
+fn rows(evaluated: &[Evaluated]) -> Vec<(&'static str, String, String)> {
+    evaluated
+        .iter()
+        .map(|e| {
+            let mark = match e.outcome.refusal() {
+                Some(r) if r.is_final => "❌",
+                Some(_) => "⏳",
+                None if e.outcome.scores() => "✅",
+                None => "–",
+            };
+            (mark, e.rule.name().to_owned(), e.outcome.detail().to_owned())
+        })
+        .collect()
 }
 
 /// The comment GitHub shows with the answer: each check, then the review
 /// table (who counted, who did not and why).
-pub fn comment(req: &Request, state: RuleState, checks: &[Check], verdict: Option<&Verdict>) -> String {
+pub fn comment(req: &Request, state: RuleState, rows: &[(&str, String, String)], verdict: Option<&Verdict>) -> String {
     let head = match state {
         RuleState::Approved => "approved",
         RuleState::Rejected => "rejected",
@@ -285,13 +270,8 @@ pub fn comment(req: &Request, state: RuleState, checks: &[Check], verdict: Optio
     let (git_ref, env) = (crate::actions::inline(&req.git_ref), crate::actions::inline(&req.environment));
     let mut md = format!("stagegate {head} the deployment of {git_ref} to {env}\n\n");
     md.push_str("| | check | detail |\n|---|---|---|\n");
-    for c in checks {
-        let mark = match c.mark {
-            Mark::Pass => "✅",
-            Mark::Wait { .. } => "⏳",
-            Mark::Fail => "❌",
-        };
-        md.push_str(&format!("| {mark} | {} | {} |\n", c.name, crate::actions::cell(&c.detail)));
+    for (mark, name, detail) in rows {
+        md.push_str(&format!("| {mark} | {name} | {} |\n", crate::actions::cell(detail)));
     }
     if let Some(v) = verdict {
         md.push('\n');

@@ -15,7 +15,8 @@ fn the_readme_demo_promotes_refuses_and_rolls_back() {
     for want in [
         "✓ 26.11.21.1 is live in active",
         "    │ deploying 26.11.21.1 (refs/heads/release/v1) to active",
-        "✗ promotion refused: promotion dev-int → prod is not an allowed path",
+        // An illegal path, with the other blockers of the run.
+        "  - promotion dev-int → prod is not an allowed path",
         "✗ promotion refused: staging needs 1 distinct approval(s) from allowed humans; 0 counted",
         "1/1 approved: alice (member of @acme/qa-leads)",
         "✓ 26.11.21.1 is live in staging",

@@ -98,3 +98,68 @@ fn plan_checks_the_release_on_github() {
     let v = h.schema_violations(&r);
     assert!(v.is_empty(), "Prism: {v:#?}");
 }
+
+#[test]
+fn history_on_github_lists_who_the_gate_counted() {
+    let h = github();
+    let r = h.repo("records-verdict");
+    let sb = Sandbox::new();
+    deploy_active(&sb, &r, "26.12.01.1");
+    h.review(&r, "204", &["staging"], "eve", false, true);
+    h.review(&r, "204", &["staging"], "deploy-robot", true, true);
+    h.review(&r, "204", &["staging"], "carol", false, true);
+    let promote = ["promote", "--from", "active", "--to", "staging", "--release", "26.12.01.1"];
+    let (code, out, err) = run(on_github(&sb, &r, "204", &promote));
+    assert_eq!(code, 0, "{out}{err}");
+
+    let (code, json, err) = run_json(on_github(&sb, &r, "205", &["history", "--env", "staging"]));
+    assert_eq!(code, 0, "{err}");
+    let d = &json["deployments"][0];
+    assert_eq!(d["approved_by"], serde_json::json!(["carol"]), "{json:#}");
+    let whys: Vec<&str> =
+        d["verdict"]["not_counted"].as_array().unwrap().iter().map(|r| r["why"].as_str().unwrap()).collect();
+    assert_eq!(whys, ["self_review", "bot"], "{json:#}");
+    // What GitHub holds: the verdict travels in the deployment's payload.
+    let (created, _) = h.deployments(&r).into_iter().find(|(d, _)| d["environment"] == "staging").unwrap();
+    assert_eq!(created["payload"]["stagegate"]["verdict"]["approvers"][0]["user"], "carol");
+    let v = h.schema_violations(&r);
+    assert!(v.is_empty(), "Prism: {v:#?}");
+}
+
+#[test]
+fn a_hostile_verdict_in_a_deployment_payload_is_not_read() {
+    let h = github();
+    let r = h.repo("records-hostile");
+    let record = |verdict: serde_json::Value| {
+        serde_json::json!({"ref": "refs/heads/release/v1", "environment": "staging", "description": "x", "payload": {"stagegate": {
+            "environment": "staging", "release": "26.12.09.1", "ref": "refs/heads/release/v1", "sha": null,
+            "creator": "mallory", "description": "x", "run_id": "9", "from": "active", "rollback_of": null,
+            "at": "2026-12-01T10:00:00Z", "verdict": verdict
+        }}})
+    };
+    let counted = |user: &str| serde_json::json!({"user": user, "environment": "staging", "why": "listed_reviewer"});
+    let hostile = [
+        serde_json::json!({"required": 1, "approvers": [counted("carol\n::error::pwned")]}),
+        serde_json::json!({"required": 1, "approvers": [counted("carol\u{202e}lorac")]}),
+        serde_json::json!({"required": 1, "approvers": vec![counted("carol"); 51]}),
+        serde_json::json!({"required": 1, "approvers": [counted(&"c".repeat(5000))]}),
+        serde_json::json!({"required": 1, "approvers": "carol"}),
+    ];
+    for v in &hostile {
+        h.add_deployment(&r, &record(v.clone()), "mallory");
+    }
+    let sb = Sandbox::new();
+    let (code, json, err) = run_json(on_github(&sb, &r, "206", &["history", "--env", "staging"]));
+    assert_eq!(code, 0, "{err}");
+    let deps = json["deployments"].as_array().unwrap();
+    assert_eq!(deps.len(), hostile.len(), "{json:#}");
+    for d in deps {
+        // The rest of the record is read; its verdict is unknown.
+        assert_eq!((d["release"].as_str(), d["from"].as_str()), (Some("26.12.09.1"), Some("active")), "{d:#}");
+        assert!(d["approved_by"].is_null() && d["verdict"].is_null(), "{d:#}");
+    }
+    let (code, out, err) = run(on_github(&sb, &r, "206", &["history", "--env", "staging"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(!out.contains("carol") && !out.lines().any(|l| l.starts_with("::")), "{out}");
+    assert_eq!(out.lines().filter(|l| l.trim_end().ends_with("unknown")).count(), hostile.len(), "{out}");
+}

@@ -52,6 +52,9 @@ fn history_lists_deployments_newest_first_with_rollbacks_and_approvers() {
     );
     assert_eq!(deps[0]["rollback_of"], deps[1]["id"]);
     assert_eq!(deps[1]["rolled_back_by"], deps[0]["id"]);
+    // The recovery's record says what failed.
+    let reason = deps[0]["verdict"]["rollback_reason"].as_str().unwrap_or_default();
+    assert!(reason.starts_with("1.1.0-bad failed: ") && reason.contains("health"), "{json:#}");
     assert_eq!(deps[3]["from"], "staging");
     assert_eq!(deps[3]["approved_by"], serde_json::json!(["alice", "bob"]));
     assert_eq!(deps[3]["started_at"], "2026-12-01T11:00:00Z");
@@ -62,8 +65,10 @@ fn history_lists_deployments_newest_first_with_rollbacks_and_approvers() {
     c.env("STAGEGATE_NOW", "2026-12-01T15:00:00Z");
     let (code, out, _) = run(c);
     assert_eq!(code, 0);
-    let lines: Vec<&str> = out.lines().collect();
+    let lines: Vec<&str> = out.lines().take_while(|l| !l.is_empty()).collect();
     assert_eq!(lines.len(), 3, "a header and two deployments:\n{out}");
+    let note = out.lines().last().unwrap();
+    assert!(note.starts_with(&format!("#{}  rolled back because 1.1.0-bad failed: ", deps[0]["id"])), "{out}");
     assert!(lines[0].starts_with("ID") && lines[0].contains("APPROVED BY"), "{out}");
     assert!(lines[1].contains("2026-12-01 13:00Z (2 h ago)") && lines[1].contains("rollback of #"), "{out}");
     assert!(lines[2].contains("failed, rolled back (by #"), "{out}");
@@ -77,4 +82,99 @@ fn history_of_nothing_says_so_and_an_unknown_environment_is_invalid() {
     let (code, _, err) = run(sb.sg(&["history", "--env", "prdo"]));
     assert_eq!(code, 2);
     assert!(err.contains("prod"), "did you mean: {err}");
+}
+
+/// A promotion into prod as mallory in run 7: alice approves prod-approval-1
+/// and prod, bob prod; mallory (the actor), zed (no reviewer) and a bot
+/// approve too. Returns the sandbox.
+fn promoted_with_reviews_that_do_not_count() -> Sandbox {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    let at = |t: &str, args: &[&str]| {
+        let mut c = sb.sg(args);
+        c.env("STAGEGATE_NOW", t);
+        let (code, out, err) = run(c);
+        assert_eq!(code, 0, "{args:?}: {out}{err}");
+    };
+    at("2026-12-01T09:00:00Z", &["deploy", "--env", "dev", "--ref", "release/v1", "--release", "1.0.0"]);
+    at("2026-12-01T09:10:00Z", &["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0", "--run-id", "1"]);
+    for (env, who) in [
+        ("prod", "mallory"),
+        ("prod-approval-1", "alice"),
+        ("prod", "alice"),
+        ("prod", "zed"),
+        ("prod", "deploy[bot]"),
+        ("prod", "bob"),
+    ] {
+        at("2026-12-01T10:00:00Z", &["approve", "--env", env, "--as", who, "--run-id", "7"]);
+    }
+    at(
+        "2026-12-01T11:00:00Z",
+        &["promote", "--from", "staging", "--to", "prod", "--release", "1.0.0", "--run-id", "7"],
+    );
+    sb
+}
+
+#[test]
+fn history_lists_who_the_gate_counted_never_the_actors_own_approval() {
+    let sb = promoted_with_reviews_that_do_not_count();
+    let (code, json, err) = run_json(sb.sg(&["history", "--env", "prod"]));
+    assert_eq!(code, 0, "{err}");
+    let prod = &json["deployments"][0];
+    assert_eq!(prod["approved_by"], serde_json::json!(["alice", "bob"]), "{json:#}");
+    let not_counted: Vec<(&str, &str)> = prod["verdict"]["not_counted"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["user"].as_str().unwrap(), r["why"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        not_counted,
+        [("mallory", "self_review"), ("alice", "duplicate"), ("zed", "not_a_reviewer"), ("deploy[bot]", "bot")],
+        "{json:#}"
+    );
+    assert_eq!(prod["verdict"]["required"], 2);
+    // The audit trail of the same run names the same two.
+    let audit = std::fs::read_to_string(sb.path().join(".stagegate/audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(last["approvals"], prod["approved_by"], "{last:#}");
+    // `status` reads the same record.
+    let (_, status, _) = run_json(sb.sg(&["status", "--env", "prod", "--no-health"]));
+    assert_eq!(status["environments"][0]["approved_by"], prod["approved_by"], "{status:#}");
+
+    let settings = crate::output::settings(sb.path());
+    let _guard = settings.bind_to_scope();
+    let shot = crate::output::shoot(&sb, sb.sg(&["history"]), "2026-12-01T12:00:00Z");
+    insta::assert_snapshot!("history_verdict_text", shot.render());
+}
+
+#[test]
+fn a_record_without_its_verdict_is_shown_as_unknown_not_guessed_from_reviews() {
+    let sb = promoted_with_reviews_that_do_not_count();
+    // A record as stagegate wrote them before records kept their verdict.
+    let path = sb.path().join(".stagegate/forge.json");
+    let mut forge: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for d in forge["deployments"].as_array_mut().unwrap() {
+        d.as_object_mut().unwrap().remove("verdict");
+    }
+    std::fs::write(&path, serde_json::to_string_pretty(&forge).unwrap()).unwrap();
+    let (code, json, err) = run_json(sb.sg(&["history", "--env", "prod"]));
+    assert_eq!(code, 0, "{err}");
+    assert!(json["deployments"][0]["approved_by"].is_null(), "{json:#}");
+    assert!(json["deployments"][0]["verdict"].is_null(), "{json:#}");
+    let (code, out, _) = run(sb.sg(&["history", "--env", "prod"]));
+    assert_eq!(code, 0);
+    assert!(out.lines().nth(1).unwrap().trim_end().ends_with("unknown"), "{out}");
+    assert!(!out.contains("alice") && !out.contains("mallory (self"), "{out}");
+}
+
+#[test]
+fn a_hostile_verdict_in_the_local_records_is_refused_with_a_clear_message() {
+    let sb = promoted_with_reviews_that_do_not_count();
+    let path = sb.path().join(".stagegate/forge.json");
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, text.replace("\"user\": \"bob\"", "\"user\": \"bob\\n::error::pwned\"")).unwrap();
+    let (code, out, err) = run(sb.sg(&["history"]));
+    assert_eq!(code, 1, "{out}{err}");
+    assert!(err.contains("forge.json") && err.contains("verdict"), "{err}");
+    assert!(!out.lines().chain(err.lines()).any(|l| l.starts_with("::error::")), "{out}{err}");
 }

@@ -9,6 +9,7 @@
 
 pub mod actions;
 pub mod bounded;
+pub mod checks;
 pub mod clock;
 pub mod config;
 pub mod console;
@@ -29,6 +30,7 @@ pub mod refusal;
 pub mod run;
 pub mod state;
 pub mod statefs;
+pub mod step;
 pub mod tls;
 pub mod values;
 pub mod version;

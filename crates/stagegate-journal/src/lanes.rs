@@ -10,8 +10,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::JournalError;
-use super::kv::{Kv, KvError, TxnOp};
-use super::layout::{self, Manifest};
+use super::kv::{Kv, KvError};
+use super::layout;
 use crate::config::Journal;
 use crate::run::liveness::{Alive, Process, hostname};
 
@@ -177,30 +177,11 @@ impl Lanes {
         self.kv.cas(&self.status_key(lane), serde_json::to_vec(s).expect("serializes"), index).await
     }
 
-    /// Lane i gets version i of `newest_first` (dev = Vn, qa = Vn-1, …), all in
-    /// one transaction checked against the indexes read here.
-    pub async fn seed(&self, newest_first: &[Manifest]) -> Result<Vec<(String, String)>, JournalError> {
-        if newest_first.is_empty() {
-            return Err(JournalError::NoVersions);
-        }
-        let mut ops = Vec::new();
-        let mut plan = Vec::new();
-        for (lane, m) in self.cfg.lanes.iter().zip(newest_first) {
-            let (_, index) = self.assigned(lane).await?;
-            ops.push(TxnOp::Cas { key: self.key(lane), value: m.version.clone().into_bytes(), index });
-            plan.push((lane.clone(), m.version.clone()));
-        }
-        if !self.kv.txn(ops).await? {
-            return Err(JournalError::refused(
-                "the lanes changed while seeding; nothing was written",
-                "someone else seeded or promoted at the same time: check `stagegate journal status` and run seed again",
-            ));
-        }
-        Ok(plan)
-    }
-
-    /// Moves the version `from` imported successfully to the next lane `to`.
-    pub async fn promote(&self, from: &str, to: &str) -> Result<Promotion, JournalError> {
+    /// What promoting `from` to `to` would move: the version `from` imported
+    /// successfully, and what `to` holds (read at the index the move is
+    /// checked against). Refused when `to` is not the lane after `from`, or
+    /// `from` has no successful import.
+    pub async fn candidate(&self, from: &str, to: &str) -> Result<Candidate, JournalError> {
         let (i, j) = (self.check(from)?, self.check(to)?);
         if j != i + 1 {
             let next = self.cfg.lanes.get(i + 1).map_or("none: it is the last lane".to_string(), |n| format!("`{n}`"));
@@ -221,22 +202,41 @@ impl Lanes {
         };
         layout::check_name(&s.version, "journal version")?;
         let (current, index) = self.assigned(to).await?;
-        if current.as_deref() == Some(s.version.as_str()) {
-            return Ok(Promotion {
-                version: s.version,
-                from: from.into(),
-                to: to.into(),
-                previous: current,
-                changed: false,
-            });
+        Ok(Candidate { version: s.version, from: from.into(), to: to.into(), current, index })
+    }
+
+    /// Moves `c` by check-and-set: of two racing promotions, one wins.
+    pub async fn promote(&self, c: Candidate) -> Result<Promotion, JournalError> {
+        let moves = c.moves();
+        let Candidate { version, from, to, current, index } = c;
+        if !moves {
+            return Ok(Promotion { version, from, to, previous: current, changed: false });
         }
-        if !self.kv.cas(&self.key(to), s.version.clone().into_bytes(), index).await? {
+        if !self.kv.cas(&self.key(&to), version.clone().into_bytes(), index).await? {
             return Err(JournalError::refused(
-                format!("lane `{to}` changed while promoting; {} was not promoted", s.version),
+                format!("lane `{to}` changed while promoting; {version} was not promoted"),
                 "another promotion or seed won the race: check `stagegate journal status`",
             ));
         }
-        Ok(Promotion { version: s.version, from: from.into(), to: to.into(), previous: current, changed: true })
+        Ok(Promotion { version, from, to, previous: current, changed: true })
+    }
+}
+
+/// A promotion as read, before it is made.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    pub version: String,
+    pub from: String,
+    pub to: String,
+    /// What `to` holds now.
+    pub current: Option<String>,
+    index: u64,
+}
+
+impl Candidate {
+    /// Whether `to` would change: it does not hold the version already.
+    pub fn moves(&self) -> bool {
+        self.current.as_deref() != Some(self.version.as_str())
     }
 }
 

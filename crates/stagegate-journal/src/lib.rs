@@ -18,6 +18,7 @@ pub mod lanes;
 pub mod layout;
 pub mod progress;
 pub mod retry;
+pub mod seed;
 pub mod store;
 pub mod upload;
 

@@ -1,5 +1,6 @@
 //! `stagegate journal …`: the journal pipeline.
 
+mod lane_policy;
 mod promote;
 mod seed;
 mod status;

@@ -1,4 +1,7 @@
-//! `stagegate journal seed`: lane i = V(n-i), all lane keys in one transaction.
+//! `stagegate journal seed`: a first seeding sets lane i = V(n-i); seeding
+//! again moves lane 0 to the newest version and every other lane only to
+//! what the lane before it imported successfully. All lane keys in one
+//! transaction; the answer says what moved, what stayed, and why.
 
 use serde::Serialize;
 
@@ -6,27 +9,19 @@ use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::{inline, markdown_table};
 use crate::error::{Error, Exit};
 use crate::journal::lanes::Lanes;
+use crate::journal::seed::{LaneSeed, Why};
 use crate::journal::upload::versions;
-use crate::output::{Annotation, Level, Out, Render, would};
+use crate::output::{Annotation, Level, Out, Render, table, would};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
 
-/// What `journal seed` set: each lane and its version, newest first.
+/// What `journal seed` did to each lane, in lane order.
 #[derive(Debug, Serialize)]
 struct Seeded {
-    lanes: Vec<LaneVersion>,
-    /// Lanes left as they were, for want of versions in the store.
-    #[serde(skip)]
-    short: usize,
+    lanes: Vec<LaneSeed>,
     dry_run: bool,
     effects: Vec<String>,
-}
-
-#[derive(Debug, Serialize)]
-struct LaneVersion {
-    lane: String,
-    version: String,
 }
 
 pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
@@ -34,36 +29,60 @@ pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error>
     let store = open_store(ctx, &cfg).await?;
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let list = versions(store.as_ref()).await?;
-    let plan = lanes.seed(&list).await?;
-    ctx.out.print(&Seeded {
-        short: cfg.journal.lanes.len().saturating_sub(plan.len()),
-        lanes: plan.into_iter().map(|(lane, version)| LaneVersion { lane, version }).collect(),
-        dry_run: ctx.dry_run,
-        effects: ctx.log.entries(),
-    });
+    let lanes = lanes.seed(&list).await?;
+    ctx.out.print(&Seeded { lanes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
     Ok(Exit::Success)
 }
 
+impl Seeded {
+    /// Lanes a first seeding left empty, for want of versions in the store.
+    fn short(&self) -> usize {
+        self.lanes.iter().filter(|l| l.why == Why::NoVersionLeft).count()
+    }
+
+    /// One row per lane: lane, `moves to V (was W)` or `stays at V`, why.
+    fn rows(&self, o: Option<&Out>) -> Vec<Vec<String>> {
+        let paint = |s: String, moved: bool| match (o, moved) {
+            (Some(o), true) => o.good(&s),
+            (Some(o), false) => o.dim(&s),
+            (None, _) => s,
+        };
+        self.lanes
+            .iter()
+            .map(|l| {
+                let what = match (l.moved, &l.version, &l.previous) {
+                    (_, None, _) => "stays empty".to_string(),
+                    (true, Some(v), Some(was)) => format!("moves to {v} (was {was})"),
+                    (true, Some(v), None) => format!("moves to {v}"),
+                    (false, Some(v), _) => format!("stays at {v}"),
+                };
+                vec![l.lane.clone(), paint(what, l.moved), l.why_text()]
+            })
+            .collect()
+    }
+}
+
 impl Render for Seeded {
-    fn text(&self, _: &Out) -> String {
+    fn text(&self, o: &Out) -> String {
         if self.dry_run {
             return would(&self.effects);
         }
-        self.lanes.iter().map(|l| format!("{:<8} ← {}\n", l.lane, l.version)).collect()
+        table(&["LANE", "VERSION", "WHY"], &self.rows(Some(o)))
     }
 
     fn summary(&self) -> Option<String> {
-        let rows: Vec<Vec<String>> = self.lanes.iter().map(|l| vec![l.lane.clone(), l.version.clone()]).collect();
         let verb = if self.dry_run { "would seed" } else { "seeded" };
-        Some(format!("### Journal lanes {}\n\n{}", inline(verb), markdown_table(&["Lane", "Version"], &rows)))
+        let rows = self.rows(None);
+        Some(format!("### Journal lanes {}\n\n{}", inline(verb), markdown_table(&["Lane", "Version", "Why"], &rows)))
     }
 
     fn annotations(&self) -> Vec<Annotation> {
-        if self.short == 0 {
+        let short = self.short();
+        if short == 0 {
             return Vec::new();
         }
         let message =
-            format!("only {} version(s) in the store: {} lane(s) left as they were", self.lanes.len(), self.short);
+            format!("only {} version(s) in the store: {short} lane(s) left as they were", self.lanes.len() - short);
         vec![Annotation { level: Level::Warning, title: "stagegate journal seed".into(), message }]
     }
 }

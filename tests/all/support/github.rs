@@ -203,6 +203,13 @@ impl Harness {
         super::github_deploy::record(&self.server, o, r, &v, "github-actions[bot]");
     }
 
+    /// A deployment as anyone allowed to create deployments could make it
+    /// (`POST …/deployments` with this body), payload and all.
+    pub fn add_deployment(&self, repo: &str, body: &Value, creator: &str) {
+        let (o, r) = repo.split_once('/').unwrap();
+        super::github_deploy::record(&self.server, o, r, body, creator);
+    }
+
     /// The deployment branch and tag policies of an environment: (type, name), in creation order.
     pub fn policies(&self, repo: &str, env: &str) -> Vec<(String, String)> {
         let repos = self.server.repos.lock().unwrap();

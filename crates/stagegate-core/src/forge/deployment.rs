@@ -71,6 +71,10 @@ pub struct NewDeployment {
     /// The page of the Actions run that made it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log_url: Option<String>,
+    /// What the checks counted when it was made; `None` in records written
+    /// before stagegate kept it (or whose verdict could not be read).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<super::verdict::Verdict>,
 }
 
 /// One status of a deployment, oldest first in [`Deployment::statuses`].

@@ -101,6 +101,7 @@ mod tests {
                 at,
                 environment_url: None,
                 log_url: None,
+                verdict: None,
             },
             statuses: vec![DeploymentStatus { state, description: String::new(), created_at: at }],
         }

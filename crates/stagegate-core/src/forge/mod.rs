@@ -8,6 +8,7 @@ mod deployment;
 pub mod dry_run;
 pub mod history;
 pub mod local;
+pub mod verdict;
 
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};

@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::{Approvals, Reviewer, duration};
+use crate::forge::verdict::Why;
 use crate::forge::{Approval, ApprovalState, Deployment, UserType};
 
 /// The environments whose approvals count for `env`: `env-approval-1 … N-1`
@@ -63,6 +64,12 @@ pub struct Row {
     pub counted: bool,
     /// Why it counted (`listed reviewer`, `member of @acme/sre`) or why not.
     pub why: String,
+    /// The same, as a kind: what a deployment record keeps.
+    #[serde(skip)]
+    pub reason: Why,
+    /// The reviewer team that let it count (`@acme/sre`).
+    #[serde(skip)]
+    pub team: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -85,14 +92,12 @@ fn is_bot(a: &Approval) -> bool {
     a.user_type == UserType::Bot || a.user.to_lowercase().ends_with("[bot]")
 }
 
-/// Which listed reviewer entry lets `user` approve, if any.
-fn allowed_by(policy: &Approvals, teams: &Teams, user: &str) -> Option<String> {
-    policy.reviewers.iter().find_map(|r| match r {
-        Reviewer::User(u) if u.eq_ignore_ascii_case(user) => Some("listed reviewer".to_string()),
-        Reviewer::Team { org, slug } if teams.get(&team_key(org, slug)).is_some_and(|m| m.contains(user)) => {
-            Some(format!("member of {r}"))
-        }
-        _ => None,
+/// Which listed reviewer entry lets `user` approve, if any: the user, or
+/// the team they are a member of.
+fn allowed_by<'p>(policy: &'p Approvals, teams: &Teams, user: &str) -> Option<&'p Reviewer> {
+    policy.reviewers.iter().find(|r| match r {
+        Reviewer::User(u) => u.eq_ignore_ascii_case(user),
+        Reviewer::Team { org, slug } => teams.get(&team_key(org, slug)).is_some_and(|m| m.contains(user)),
     })
 }
 
@@ -165,37 +170,45 @@ fn tally(input: &Input, envs: &[String]) -> Tally {
     let mut t = Tally { rows: Vec::new(), seen: BTreeMap::new(), nth_at: None, rejections: Vec::new() };
     for a in reviews {
         let user = a.user.to_lowercase();
-        let mut counted = false;
-        let why = if a.state == ApprovalState::Rejected {
+        let mut team = None;
+        let (reason, why) = if a.state == ApprovalState::Rejected {
             let note = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
             t.rejections.push(format!("{} rejected {}{note}", a.user, a.environment));
-            "rejection: fails the gate".into()
+            (Why::Rejected, "rejection: fails the gate".into())
         } else if !envs.contains(&a.environment) {
-            format!("not one of {}'s approval environments ({})", input.env, envs.join(", "))
+            let why = format!("not one of {}'s approval environments ({})", input.env, envs.join(", "));
+            (Why::OtherEnvironment, why)
         } else if is_bot(a) {
-            "a bot: bots never count".into()
+            (Why::Bot, "a bot: bots never count".into())
         } else if p.prevent_self_review && actors.contains(&user) {
-            "started this run: self-review is not allowed".into()
+            (Why::SelfReview, "started this run: self-review is not allowed".into())
         } else if let Some(first) = t.seen.get(&user) {
-            format!("already counted for {first}: each person counts once")
-        } else if let Some(why) = allowed_by(p, input.teams, &user) {
+            (Why::Duplicate, format!("already counted for {first}: each person counts once"))
+        } else if let Some(by) = allowed_by(p, input.teams, &user) {
             t.seen.insert(user, a.environment.clone());
-            counted = true;
             if t.seen.len() == p.required as usize {
                 t.nth_at = Some(a.at);
             }
-            why
+            match by {
+                Reviewer::User(_) => (Why::ListedReviewer, "listed reviewer".into()),
+                Reviewer::Team { .. } => {
+                    team = Some(by.to_string());
+                    (Why::TeamMember, format!("member of {by}"))
+                }
+            }
         } else {
             let who: Vec<String> = p.reviewers.iter().map(ToString::to_string).collect();
-            format!("not a reviewer of {} ({})", input.env, who.join(", "))
+            (Why::NotAReviewer, format!("not a reviewer of {} ({})", input.env, who.join(", ")))
         };
         t.rows.push(Row {
             user: a.user.clone(),
             environment: a.environment.clone(),
             state: a.state,
             at: a.at,
-            counted,
+            counted: reason.counts(),
             why,
+            reason,
+            team,
         });
     }
     t

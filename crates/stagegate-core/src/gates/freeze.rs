@@ -8,6 +8,7 @@ pub use crate::values::freeze as window;
 use chrono::{DateTime, Utc};
 
 use crate::config::Environment;
+use crate::refusal::{self, Refusal};
 use crate::values::calendar::{Calendar, Cause, ClosedPeriod, Freeze};
 pub use window::{Frozen, Kind, ParseError, Window, parse};
 
@@ -19,7 +20,7 @@ pub enum Decision {
     /// Inside `window`, overridden (where allowed) for `reason`.
     Overridden { window: String, reason: String },
     /// Inside a window: the refusal, saying when it ends.
-    Refused(String),
+    Frozen(Refusal),
 }
 
 /// The environment's calendar: its freeze windows and deploy windows.
@@ -65,30 +66,29 @@ fn closed_text(env: &str, period: &ClosedPeriod) -> String {
 pub fn decide(env: &Environment, now: DateTime<Utc>, override_reason: Option<&str>) -> Decision {
     let Some(period) = closed(env, now) else { return Decision::Clear };
     let why = closed_text(&env.name, &period);
+    let until = (!period.open_ended).then_some(period.until);
+    let frozen = |message: String| Refusal::new(refusal::Kind::Frozen, message).until(until);
     let never = period.at(now).find_map(|p| match &p.cause {
         Cause::Freeze(f) if f.never_override => Some(f),
         _ => None,
     });
     match (override_reason, never) {
         (Some(_), _) if !env.freeze_override => {
-            Decision::Refused(format!("{why}, and does not allow overrides (freeze_override)"))
+            Decision::Frozen(frozen(format!("{why}, and does not allow overrides (freeze_override)")))
         }
-        (Some(_), Some(f)) => Decision::Refused(format!(
+        (Some(_), Some(f)) => Decision::Frozen(frozen(format!(
             "{why}; {} may not be overridden (override: never)",
             Cause::Freeze(f.clone()).describe()
-        )),
+        ))),
         (Some(reason), None) => {
             let now: Vec<String> = period.at(now).map(|p| p.cause.describe()).collect();
             Decision::Overridden { window: now.join("; "), reason: reason.to_owned() }
         }
-        (None, _) => {
-            let hint = if env.freeze_override && never.is_none() {
-                "; override with --override-freeze --reason TEXT"
-            } else {
-                ""
-            };
-            Decision::Refused(format!("{why}{hint}"))
+        (None, None) if env.freeze_override => {
+            let how = "override with --override-freeze --reason TEXT";
+            Decision::Frozen(frozen(format!("{why}; {how}")).unblock(how))
         }
+        (None, _) => Decision::Frozen(frozen(why)),
     }
 }
 

@@ -14,7 +14,7 @@ use serde::Deserialize;
 use thiserror::Error;
 
 use crate::exit::Exit;
-use crate::refusal::Refusal;
+use crate::refusal::{Kind, Refusal};
 
 #[derive(Debug, Error, Diagnostic)]
 pub enum ServiceNowError {
@@ -93,7 +93,7 @@ impl ServiceNowError {
         use ServiceNowError::*;
         match self {
             ChangeRequired | NotFound(_) | NotApproved { .. } | WrongState { .. } | OutsideWindow { .. } => {
-                Some(Refusal::Change(self.to_string()))
+                Some(Refusal::new(Kind::Change, self.to_string()))
             }
             NoInstance | NoCredentials | BadNumber(_) | Auth { .. } | Http(_) => None,
         }
@@ -226,13 +226,30 @@ pub async fn change_state(
     number: &str,
     now: DateTime<Utc>,
 ) -> Result<Result<String, Refusal>, ServiceNowError> {
+    Ok(approved_change(instance, number, now).await?.map(|c| c.detail()))
+}
+
+/// [`change_state`] with the change itself when it allows work now, for
+/// what a run keeps in its deployment record.
+pub async fn approved_change(
+    instance: Option<&str>,
+    number: &str,
+    now: DateTime<Utc>,
+) -> Result<Result<Change, Refusal>, ServiceNowError> {
     let checked = match ServiceNow::from_env(instance) {
         Ok(sn) => sn.check_change(number, now).await,
         Err(e) => Err(e),
     };
     match checked {
-        Ok(c) => Ok(Ok(format!("{} approved; window {} – {}", c.number, c.start_date, c.end_date))),
+        Ok(c) => Ok(Ok(c)),
         Err(e) => e.refusal().map(Err).ok_or(e),
+    }
+}
+
+impl Change {
+    /// `CHG0030001 approved; window 2026-11-21 06:00:00 – 2026-11-21 18:00:00`.
+    pub fn detail(&self) -> String {
+        format!("{} approved; window {} – {}", self.number, self.start_date, self.end_date)
     }
 }
 

@@ -6,9 +6,9 @@ use chrono::{DateTime, Utc};
 
 use crate::config::duration;
 use crate::forge::Deployment;
-use crate::refusal::Refusal;
+use crate::refusal::{Kind, Refusal};
 
-/// `Ok(detail)` when the release has soaked long enough, a [`Refusal::Soak`]
+/// `Ok(detail)` when the release has soaked long enough, a soak refusal
 /// saying when it may move on when not.
 pub fn check(
     current: &Deployment,
@@ -24,10 +24,12 @@ pub fn check(
     if healthy >= need {
         Ok(format!("{release} has been healthy in {env} for {for_how_long} (soak {})", duration::format(soak)))
     } else {
-        Err(Refusal::Soak(format!(
+        let at = since.checked_add_signed(need).unwrap_or(DateTime::<Utc>::MAX_UTC);
+        let why = format!(
             "{release} has been healthy in {env} for {for_how_long}; the soak time is {}, so it may move on at {}",
             duration::format(soak),
-            since.checked_add_signed(need).unwrap_or(DateTime::<Utc>::MAX_UTC).format("%Y-%m-%d %H:%M:%S UTC")
-        )))
+            at.format("%Y-%m-%d %H:%M:%S UTC")
+        );
+        Err(Refusal::new(Kind::Soak, why).until(Some(at)))
     }
 }

@@ -62,10 +62,15 @@ fn state_of(s: &str) -> DeploymentState {
 }
 
 impl GhDeployment {
-    /// stagegate's own record from the payload, else what GitHub knows.
+    /// stagegate's own record from the payload, else what GitHub knows. The
+    /// verdict is read on its own: one out of bounds is not read (unknown),
+    /// and leaves the rest of the record as it is.
     fn request(&self) -> NewDeployment {
-        if let Ok(mut r) = serde_json::from_value::<NewDeployment>(self.payload["stagegate"].clone()) {
+        let mut record = self.payload["stagegate"].clone();
+        let verdict = record.as_object_mut().and_then(|o| o.remove("verdict"));
+        if let Ok(mut r) = serde_json::from_value::<NewDeployment>(record) {
             r.at = self.created_at;
+            r.verdict = verdict.and_then(|v| serde_json::from_value(v).ok());
             return r;
         }
         NewDeployment {
@@ -82,6 +87,7 @@ impl GhDeployment {
             at: self.created_at,
             environment_url: None,
             log_url: None,
+            verdict: None,
         }
     }
 }

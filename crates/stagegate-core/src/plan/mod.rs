@@ -3,17 +3,14 @@
 
 use serde::Serialize;
 
-use chrono::{DateTime, Utc};
+pub use crate::step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
 
-pub mod known;
-pub mod step;
-
-pub use step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
-
+use crate::checks::{Evaluated, Outcome};
 use crate::config::duration;
 use crate::gates::freeze;
-use crate::policy::{GitRef, Policy, RefVerdict};
+use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -65,82 +62,62 @@ impl Step {
     }
 }
 
-/// Builds the plan. `from` and `to` must be known environments (the caller
-/// reports unknown ones as invalid input, exit 2).
-pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_ref: Option<&GitRef>) -> Plan {
-    let target = policy.env(to).expect("caller checked the environment exists");
-    let mut refusals = Vec::new();
-    let path_step = match policy.edge_refusal(from, to) {
-        Some(why) => {
-            refusals.push(Refusal::Path(why.clone()));
-            Step::new(Check::Path, why)
-        }
-        None => Step::new(Check::Path, format!("{from} → {to} is an allowed promotion")),
-    };
-    let ref_step = match git_ref {
-        Some(r) => match policy.ref_verdict(to, r) {
-            RefVerdict::Allowed(p) => Step::new(Check::Ref, format!("{r} may deploy to {to} (matches `{p}`)")),
-            RefVerdict::Refused(why) => {
-                refusals.push(Refusal::Ref(why.clone()));
-                Step::new(Check::Ref, why)
-            }
-        },
-        None => {
-            Step::new(Check::Ref, format!("the release's ref must match {to}'s branch rules (checked when it runs)"))
-        }
-    };
+/// Builds the plan from what the registry said about each check
+/// ([`crate::checks::evaluate`] for [`crate::checks::Surface::Plan`] or a
+/// run's surface): its steps say each outcome, its blockers are the refusals.
+/// Missing approvals (and a running wait timer) are pending, not refused: a
+/// plan is made before anyone approves.
+pub fn build(
+    policy: &Policy,
+    from: &str,
+    to: &crate::config::Environment,
+    release: Option<&str>,
+    git_ref: Option<&GitRef>,
+    evaluated: &[Evaluated],
+    approvals_counted: u32,
+) -> Plan {
     let release_text = release.map_or("the release".to_string(), |r| format!("release {r}"));
-
-    let mut steps = vec![
-        path_step,
-        ref_step,
-        Step::new(Check::Source, format!("{release_text} is deployed and healthy in {from}")),
-        Step::new(Check::Target, format!("no other deployment to {to} is in progress")),
-    ];
-    if !target.freeze.is_empty() || !target.deploy_windows.is_empty() {
-        let list = |ws: Vec<String>| ws.join("; ");
-        let mut what = Vec::new();
-        if !target.freeze.is_empty() {
-            what.push(format!(
-                "not inside a freeze window ({})",
-                list(target.freeze.iter().map(ToString::to_string).collect())
-            ));
+    let mut steps: Vec<Step> = Vec::new();
+    let mut blockers = Vec::new();
+    for e in evaluated {
+        // A promotion's checks; `deploy` and `rollback` have their own.
+        let Some(StepName::Check(check)) = e.rule.step() else { continue };
+        if matches!(e.outcome, Outcome::NotApplicable { .. }) {
+            continue;
         }
-        if !target.deploy_windows.is_empty() {
-            what.push(format!(
-                "inside its deploy windows ({})",
-                list(target.deploy_windows.iter().map(ToString::to_string).collect())
-            ));
+        let detail = match e.outcome.refusal() {
+            // Pending: the step says what it waits for.
+            Some(r) if pending(r) => match check {
+                Check::WaitTimer => to
+                    .approvals
+                    .wait_timer
+                    .map_or_else(String::new, |t| format!("wait {} after approval", duration::format(t))),
+                _ => crate::checks::approvals::requirement(&to.approvals),
+            },
+            Some(r) => {
+                blockers.push(r.clone());
+                r.message().to_owned()
+            }
+            None => e.outcome.detail().to_owned(),
+        };
+        match steps.iter_mut().find(|s| s.name == PlanStep::Check(check)) {
+            Some(step) => step.description = format!("{}; {detail}", step.description),
+            None => steps.push(Step::new(check, detail)),
         }
-        steps.push(Step::new(Check::Freeze, format!("{to} is {}", what.join(" and "))));
     }
-    if let Some(soak) = target.soak {
-        steps.push(Step::new(
-            Check::Soak,
-            format!("{release_text} has been healthy in {from} for at least {}", duration::format(soak)),
-        ));
-    }
-    if target.change_required {
-        steps.push(Step::new(
-            Check::Change,
-            format!("an approved ServiceNow change for {to}, inside its window (--change)"),
-        ));
-    }
-    let a = &target.approvals;
-    steps.extend(approval_steps(a));
+    let a = &to.approvals;
     steps.extend(act_steps(policy, to, &release_text));
-
     let mut plan = Plan {
         allowed: true,
         from: from.into(),
-        to: to.into(),
+        to: to.name.clone(),
         git_ref: git_ref.map(|r| match r {
             GitRef::Branch(b) => format!("refs/heads/{b}"),
             GitRef::Tag(t) => format!("refs/tags/{t}"),
         }),
         release: release.map(str::to_owned),
         approvals_required: a.required,
-        approvals_pending: a.required,
+        approvals_pending: a.required.saturating_sub(approvals_counted),
         reasons: Vec::new(),
         codes: Vec::new(),
         blockers: Vec::new(),
@@ -148,33 +125,22 @@ pub fn build(policy: &Policy, from: &str, to: &str, release: Option<&str>, git_r
         next_open: None,
         next_open_text: None,
     };
-    for r in refusals {
+    for r in blockers {
         plan.refuse(r);
     }
     plan
 }
 
-/// The approval gate and the wait timer, when the target has them.
-fn approval_steps(a: &crate::config::Approvals) -> Vec<Step> {
-    let mut steps = Vec::new();
-    if a.required > 0 {
-        let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
-        let mut d = format!("{} distinct approval(s) from {}", a.required, who.join(", "));
-        if a.prevent_self_review {
-            d.push_str("; not the actor, not bots");
-        }
-        steps.push(Step::new(Check::Gate, d));
-    }
-    if let Some(t) = a.wait_timer {
-        steps.push(Step::new(Check::WaitTimer, format!("wait {} after approval", duration::format(t))));
-    }
-    steps
+/// A refusal a plan reports as pending: approvals not (all) given yet, or
+/// the wait timer after them.
+fn pending(r: &Refusal) -> bool {
+    r.kind == crate::refusal::Kind::Approvals && !r.is_final
 }
 
 /// What a promotion does once it may run: back up, deploy, health checks,
 /// verify, record, and the rollback on failure.
-fn act_steps(policy: &Policy, to: &str, release_text: &str) -> Vec<Step> {
-    let target = policy.env(to).expect("caller checked the environment exists");
+pub fn act_steps(policy: &Policy, target: &crate::config::Environment, release_text: &str) -> Vec<Step> {
+    let to = &target.name;
     let cfg = policy.config;
     let mut steps = Vec::new();
     let s = &cfg.steps;
@@ -206,29 +172,22 @@ fn act_steps(policy: &Policy, to: &str, release_text: &str) -> Vec<Step> {
 }
 
 impl Plan {
+    /// Names the next open moment when a freeze or deploy window refused
+    /// the plan.
+    pub fn name_next_open(&mut self, target: &crate::config::Environment, now: DateTime<Utc>) {
+        if !self.codes.contains(&crate::refusal::Kind::Frozen.code()) {
+            return;
+        }
+        self.next_open = freeze::closed(target, now).filter(|p| !p.open_ended).map(|p| p.until);
+        self.next_open_text = freeze::next_open_text(target, now);
+    }
+
     /// Adds a reason the plan is refused.
     pub fn refuse(&mut self, r: Refusal) {
         self.allowed = false;
         self.codes.push(r.code());
         self.reasons.push(r.to_string());
         self.blockers.push(r);
-    }
-
-    /// Settles check `name` with what is known now: its step says the
-    /// outcome, a refusal becomes a blocker. A check the plan has no step for
-    /// (the release's ref, when the ref was not given) updates that step.
-    pub fn settle(&mut self, name: Check, outcome: known::Outcome) {
-        let text = match outcome {
-            Ok(detail) => detail,
-            Err(r) => {
-                let why = r.message().to_owned();
-                self.refuse(r);
-                why
-            }
-        };
-        if let Some(step) = self.steps.iter_mut().find(|s| s.name == PlanStep::Check(name)) {
-            step.description = text;
-        }
     }
 
     /// "allowed", "allowed, pending 2 approvals", or "refused".
@@ -238,26 +197,6 @@ impl Plan {
             (true, 0) => "allowed".into(),
             (true, 1) => "allowed, pending 1 approval".into(),
             (true, n) => format!("allowed, pending {n} approvals"),
-        }
-    }
-
-    /// Refuses the plan when `now` falls inside one of the target's freeze
-    /// windows, saying when it ends — unless overridden where allowed.
-    pub fn check_freeze(&mut self, policy: &Policy, now: DateTime<Utc>, override_reason: Option<&str>) {
-        let Some(target) = policy.env(&self.to) else { return };
-        let text = match freeze::decide(target, now, override_reason) {
-            freeze::Decision::Clear => return,
-            freeze::Decision::Overridden { window, reason } => format!("freeze `{window}` overridden: {reason}"),
-            freeze::Decision::Refused(why) => {
-                self.refuse(Refusal::Frozen(why.clone()));
-                let closed = freeze::closed(target, now);
-                self.next_open = closed.as_ref().filter(|p| !p.open_ended).map(|p| p.until);
-                self.next_open_text = freeze::next_open_text(target, now);
-                why
-            }
-        };
-        if let Some(step) = self.steps.iter_mut().find(|s| s.name == PlanStep::Check(Check::Freeze)) {
-            step.description = text;
         }
     }
 }

@@ -6,6 +6,7 @@ pub use crate::config::{graph, overlap};
 pub use crate::values::{fnmatch, refname, refs};
 
 use crate::config::{Config, Environment};
+use crate::refusal::{Kind, Refusal};
 pub use graph::Graph;
 pub use refs::GitRef;
 
@@ -21,7 +22,7 @@ pub enum RefVerdict {
     /// Allowed by this pattern.
     Allowed(String),
     /// Refused, with the reason.
-    Refused(String),
+    Refused(Refusal),
 }
 
 impl<'c> Policy<'c> {
@@ -43,7 +44,7 @@ impl<'c> Policy<'c> {
     /// GitHub environment without a deployment branch policy does.
     pub fn ref_verdict(&self, env: &str, git_ref: &GitRef) -> RefVerdict {
         let Some(rules) = self.env(env) else {
-            return RefVerdict::Refused(self.unknown_env(env));
+            return RefVerdict::Refused(Refusal::new(Kind::Ref, self.unknown_env(env)));
         };
         if rules.branches.is_empty() && rules.tags.is_empty() {
             return RefVerdict::Allowed("(no branch policy: any ref)".into());
@@ -56,11 +57,12 @@ impl<'c> Policy<'c> {
             return RefVerdict::Allowed(p.as_str().to_owned());
         }
         let list: Vec<&str> = pats.iter().map(|p| p.as_str()).collect();
-        RefVerdict::Refused(if list.is_empty() {
+        let why = if list.is_empty() {
             format!("{git_ref} is not allowed to deploy to {env}: it allows no {other}")
         } else {
             format!("{git_ref} is not allowed to deploy to {env}: its {other} are {}", list.join(", "))
-        })
+        };
+        RefVerdict::Refused(Refusal::new(Kind::Ref, why))
     }
 
     /// The reason a promotion edge is refused, or `None` when it is allowed.

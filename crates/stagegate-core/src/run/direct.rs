@@ -10,19 +10,15 @@
 //! is undone. A deploy into an environment with `change: required` needs its
 //! approved change, as a promotion does.
 
-use std::time::Instant;
-
 use super::flow::Executed;
-use super::lock::EnvLock;
-use super::preflight::Halt;
 use super::report::Report;
-use super::{RunError, Runner, StepStatus, Target};
+use super::{RunError, Runner, Target};
+use crate::checks::{ApprovalsFact, ChangeFact, Facts, RefFact, Surface};
 use crate::config::Environment;
 use crate::forge::Deployment;
 use crate::forge::history;
-use crate::plan::{Check, Mode, StepName};
-use crate::policy::{GitRef, Policy, RefVerdict};
-use crate::refusal::Refusal;
+use crate::plan::Mode;
+use crate::policy::{GitRef, Policy};
 
 pub struct DeployRequest {
     pub env: String,
@@ -53,13 +49,6 @@ fn full_ref(r: &GitRef) -> String {
     }
 }
 
-fn halted(r: &mut Runner, mode: Mode, target: Target, halt: Halt) -> Result<Report, RunError> {
-    match halt {
-        Halt::Refused(why) => Ok(r.refused(mode, target, vec![why])),
-        Halt::Failed(e) => Err(e),
-    }
-}
-
 /// The execution steps of a direct run, once its checks have passed.
 async fn finish(
     r: &mut Runner<'_>,
@@ -75,48 +64,13 @@ async fn finish(
     Ok(report)
 }
 
-/// `check-env`, `check-ref`, `check-target`, `check-freeze` (and
-/// `check-change` where the environment requires one) of a deploy.
-async fn deploy_checks(
+/// Deploys `req.release` to `env` (resolved against the config by the caller).
+pub async fn deploy(
     r: &mut Runner<'_>,
     policy: &Policy<'_>,
+    env: &Environment,
     req: &DeployRequest,
-    deps: &[Deployment],
-) -> Result<Option<EnvLock>, Halt> {
-    let env = policy.env(&req.env).expect("the caller checked the environment");
-    let since = Instant::now();
-    if env.approvals.required > 0 {
-        let from = policy.graph.predecessors(&env.name);
-        let why = format!(
-            "{} needs {} approval(s): it is reached by promotion (from {}), not by a direct deploy; use `stagegate promote`",
-            env.name,
-            env.approvals.required,
-            if from.is_empty() { "nowhere".to_string() } else { from.join(", ") }
-        );
-        return r.refuse(StepName::CheckEnv, since, Refusal::PromotionOnly(why));
-    }
-    r.record(StepName::CheckEnv, StepStatus::Ok, since, format!("{} takes direct deploys (no approvals)", env.name));
-    let since = Instant::now();
-    match policy.ref_verdict(&req.env, &req.git_ref) {
-        RefVerdict::Allowed(p) => {
-            let detail = format!("{} may deploy to {} (matches `{p}`)", req.git_ref, req.env);
-            r.record(Check::Ref, StepStatus::Ok, since, detail);
-        }
-        RefVerdict::Refused(why) => return r.refuse(Check::Ref, since, Refusal::Ref(why)),
-    }
-    let holder = format!("deploy {} to {} by {} in run {}", req.release, req.env, req.actor, req.run_id);
-    let lock = r.check_target(&req.env, &holder, deps).await?;
-    r.check_freeze(env, req.override_reason.as_deref())?;
-    // A change-controlled environment takes no deploy without its change,
-    // direct or promoted.
-    if env.change_required {
-        r.check_change(&req.env, req.change.as_deref(), policy).await?;
-    }
-    Ok(lock)
-}
-
-pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest) -> Result<Report, RunError> {
-    let env = policy.env(&req.env).expect("the caller checked the environment");
+) -> Result<Report, RunError> {
     let deps = r.fx.forge.deployments(&req.env).await?;
     let previous = history::current(&deps).cloned();
     let target = Target {
@@ -129,56 +83,59 @@ pub async fn deploy(r: &mut Runner<'_>, policy: &Policy<'_>, req: &DeployRequest
         run_id: req.run_id.clone(),
         previous_release: previous.as_ref().map(|p| p.request.release.clone()),
     };
-    let lock = match deploy_checks(r, policy, req, &deps).await {
-        Ok(checked) => checked,
-        Err(h) => return halted(r, Mode::Deployment, target, h),
+    let holder = format!("deploy {} to {} by {} in run {}", req.release, req.env, req.actor, req.run_id);
+    // An approval environment is refused before its lock is taken.
+    let direct = env.approvals.required == 0;
+    let held = if direct { Some(r.take_target(&req.env, &holder, &deps).await?) } else { None };
+    // A change-controlled environment takes no deploy without its change,
+    // direct or promoted.
+    let change = if direct { r.change_fact(env, req.change.as_deref()).await? } else { ChangeFact::Missing };
+    let (lock, busy, abandoned) = held.map_or((None, None, None), |h| (h.lock, h.busy, h.abandoned));
+    let facts = Facts {
+        release: Some(&req.release),
+        git_ref: RefFact::Given(Ok(req.git_ref.clone())),
+        to_deployments: &deps,
+        lock_busy: busy,
+        abandoned,
+        override_reason: req.override_reason.as_deref(),
+        change,
+        ..Facts::new(policy, env, r.now())
     };
+    let blockers = r.decide(Surface::Deploy, &facts);
+    if !blockers.is_empty() {
+        return Ok(r.refused(Mode::Deployment, target, blockers));
+    }
     let report = finish(r, Mode::Deployment, env, target, previous.as_ref()).await?;
     drop(lock);
     Ok(report)
 }
 
-/// `check-release`, `check-target`, `gate` of a rollback; the deployment to
-/// return to.
-async fn rollback_checks(
-    r: &mut Runner<'_>,
-    env: &Environment,
-    req: &RollbackRequest,
-    deps: &[Deployment],
-) -> Result<(Deployment, Option<EnvLock>), Halt> {
-    let current = history::current(deps).map(|c| c.request.release.clone());
+/// The deployment a rollback returns to, or why there is none.
+fn rollback_target<'d>(deps: &'d [Deployment], req: &RollbackRequest) -> Result<&'d Deployment, String> {
     let chosen = match &req.to {
         Some(id) => history::good_of_release(deps, id),
         None => history::rollback_target(deps),
     };
-    let since = Instant::now();
-    let Some(chosen) = chosen.cloned() else {
-        let why = match &req.to {
-            Some(id) => format!("{id} never ran successfully in {}: promote it instead", req.env),
-            None => match &current {
-                Some(c) => format!(
-                    "{env} has no earlier successful release to roll back to: nothing older than {c} ran successfully in {env} without being rolled back from (choose one with --to ID)",
-                    env = req.env
-                ),
-                None => format!("{} has no earlier successful release to roll back to", req.env),
-            },
-        };
-        return r.refuse(StepName::CheckRelease, since, Refusal::NoRollbackTarget(why));
-    };
-    let now = current.map_or("nothing".into(), |c| format!("{c} now"));
-    let detail = format!("roll {} back to {} (deployment {}; {now})", req.env, chosen.request.release, chosen.id);
-    r.record(StepName::CheckRelease, StepStatus::Ok, since, detail);
-    let holder =
-        format!("rollback of {} to {} by {} in run {}", req.env, chosen.request.release, req.actor, req.run_id);
-    let lock = r.check_target(&req.env, &holder, deps).await?;
-    if env.approvals.required > 0 {
-        r.check_gate(env, &req.run_id, &req.actors, deps).await?;
-    }
-    Ok((chosen, lock))
+    chosen.ok_or_else(|| match &req.to {
+        Some(id) => format!("{id} never ran successfully in {}: promote it instead", req.env),
+        None => match history::current(deps) {
+            Some(c) => format!(
+                "{env} has no earlier successful release to roll back to: nothing older than {c} ran successfully in {env} without being rolled back from (choose one with --to ID)",
+                env = req.env,
+                c = c.request.release
+            ),
+            None => format!("{} has no earlier successful release to roll back to", req.env),
+        },
+    })
 }
 
-pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackRequest) -> Result<Report, RunError> {
-    let env = policy.env(&req.env).expect("the caller checked the environment");
+/// Rolls `env` (resolved against the config by the caller) back.
+pub async fn rollback(
+    r: &mut Runner<'_>,
+    policy: &Policy<'_>,
+    env: &Environment,
+    req: &RollbackRequest,
+) -> Result<Report, RunError> {
     r.reason = req.reason.clone();
     let deps = r.fx.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
@@ -192,9 +149,33 @@ pub async fn rollback(r: &mut Runner<'_>, policy: &Policy<'_>, req: &RollbackReq
         run_id: req.run_id.clone(),
         previous_release: current.as_ref().map(|c| c.request.release.clone()),
     };
-    let (chosen, lock) = match rollback_checks(r, env, req, &deps).await {
-        Ok(checked) => checked,
-        Err(h) => return halted(r, Mode::Rollback, target, h),
+    let chosen = rollback_target(&deps, req);
+    let (held, approvals) = match &chosen {
+        Ok(c) => {
+            let holder =
+                format!("rollback of {} to {} by {} in run {}", req.env, c.request.release, req.actor, req.run_id);
+            let held = r.take_target(&req.env, &holder, &deps).await?;
+            let approvals = match held.busy {
+                None => r.count_approvals(env, &req.run_id, &req.actors, &deps).await?,
+                Some(_) => None,
+            };
+            (Some(held), approvals)
+        }
+        Err(_) => (None, None),
+    };
+    let (lock, busy, abandoned) = held.map_or((None, None, None), |h| (h.lock, h.busy, h.abandoned));
+    let facts = Facts {
+        to_deployments: &deps,
+        lock_busy: busy,
+        abandoned,
+        approvals: approvals.as_ref().map(|(verdict, unblock)| ApprovalsFact { verdict, unblock: unblock.clone() }),
+        rollback: Some(chosen.as_ref().map(|d| *d).map_err(Clone::clone)),
+        ..Facts::new(policy, env, r.now())
+    };
+    let blockers = r.decide(Surface::Rollback, &facts);
+    let chosen = match chosen {
+        Ok(c) if blockers.is_empty() => c.clone(),
+        _ => return Ok(r.refused(Mode::Rollback, target, blockers)),
     };
     target.release = chosen.request.release.clone();
     target.sha = chosen.request.sha.clone();

@@ -19,14 +19,18 @@ use crate::run::report::Outcome;
 const PROGRESS_EVERY: std::time::Duration = std::time::Duration::from_secs(10);
 
 impl Runner<'_> {
-    /// Creates the deployment record and marks it in progress.
+    /// Creates the deployment record and marks it in progress. A recovery's
+    /// record says why it rolls back (`rollback_reason`).
     pub async fn start(
         &mut self,
         t: &Target,
         description: &str,
         rollback_of: Option<u64>,
+        rollback_reason: Option<&str>,
     ) -> Result<Deployment, ForgeError> {
         let at = self.now();
+        let mut verdict = self.kept_verdict();
+        verdict.rollback_reason = rollback_reason.map(crate::forge::verdict::Text::lossy);
         let d = self
             .fx
             .forge
@@ -44,6 +48,7 @@ impl Runner<'_> {
                 at,
                 environment_url: self.cfg.environments.iter().find(|e| e.name == t.env).and_then(|e| e.url.clone()),
                 log_url: crate::actions::this_run_url(&t.run_id),
+                verdict: Some(verdict),
             })
             .await?;
         self.fx.forge.set_deployment_status(&d, DeploymentState::InProgress, description, at).await?;
@@ -134,15 +139,17 @@ impl Runner<'_> {
         self.fx.forge.set_deployment_status(d, DeploymentState::Failure, why, at).await
     }
 
-    /// After a failure once the deploy started: the rollback hook, then a
-    /// redeploy of `previous` (when there is one) verified again. Returns what
-    /// happened, in words, and whether the environment is healthy again.
+    /// After a failure once the deploy started (`why`): the rollback hook,
+    /// then a redeploy of `previous` (when there is one) verified again.
+    /// Returns what happened, in words, and whether the environment is
+    /// healthy again.
     pub async fn roll_back(
         &mut self,
         env: &Environment,
         failed: &Target,
         previous: Option<&Deployment>,
         failed_id: DeploymentId,
+        why: &str,
     ) -> Result<(String, bool), ForgeError> {
         // With nothing to go back to, the rollback hook restores its backup; it
         // gets an empty STAGEGATE_RELEASE.
@@ -160,7 +167,8 @@ impl Runner<'_> {
             return Ok((format!("{} had no earlier successful release to redeploy", env.name), false));
         };
         let description = format!("rollback of {} to {}", failed.release, prev.request.release);
-        let d = self.start(&restore, &description, failed_id.recorded()).await?;
+        let reason = format!("{} failed: {why}", failed.release);
+        let d = self.start(&restore, &description, failed_id.recorded(), Some(&reason)).await?;
         match self.redeploy(env, &restore).await {
             Ok(()) => {
                 self.succeed(Recover::Record.into(), &d, Some(prev)).await?;
@@ -206,7 +214,7 @@ impl Runner<'_> {
         }
         // A rollback records what it undoes, so the next one goes further back.
         let undoes = if mode == Mode::Rollback { previous.and_then(|p| p.id.recorded()) } else { None };
-        let d = self.start(t, &description, undoes).await?;
+        let d = self.start(t, &description, undoes, None).await?;
         let mut deployed = Instant::now();
         let mut started_deploy = false;
         let mut failure = None;
@@ -261,7 +269,7 @@ impl Runner<'_> {
             );
             return Ok(Executed { outcome: Outcome::Failed, message, deployment_id: id });
         }
-        let (rolled, healthy) = self.roll_back(env, t, previous, d.id).await?;
+        let (rolled, healthy) = self.roll_back(env, t, previous, d.id, &why.to_string()).await?;
         let outcome = if healthy { Outcome::RolledBack } else { Outcome::Failed };
         let message = format!("{what} of {} to {} failed: {why}; {rolled}", t.release, t.env);
         Ok(Executed { outcome, message, deployment_id: id })

@@ -105,6 +105,7 @@ async fn deployed(forge: &dyn Forge) -> Deployment {
         at: crate::clock::now(),
         environment_url: None,
         log_url: None,
+        verdict: None,
     };
     let d = forge.create_deployment(&new).await.unwrap();
     forge.set_deployment_status(&d, DeploymentState::Success, "live", crate::clock::now()).await.unwrap();

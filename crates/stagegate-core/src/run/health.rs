@@ -115,3 +115,12 @@ pub async fn wait_for(
         pause = (pause * 2).min(MAX_RETRY);
     }
 }
+
+/// What the probes say, for the check registry: all pass (how many), or the
+/// first that does not.
+pub fn summary(probes: &[Probe]) -> crate::checks::Health {
+    match probes.iter().find(|p| !p.ok) {
+        Some(bad) => crate::checks::Health::Failing(bad.describe()),
+        None => crate::checks::Health::Passing(probes.len()),
+    }
+}

@@ -23,6 +23,7 @@ pub mod lock;
 pub mod preflight;
 pub mod promote;
 pub mod readiness;
+pub mod record;
 pub mod render;
 pub mod report;
 pub mod waiting;
@@ -193,8 +194,9 @@ pub struct Runner<'c> {
     /// Why the run was asked for (`rollback --reason`): into the deployment
     /// record, the report and the audit trail.
     pub reason: Option<String>,
-    /// The ServiceNow change `check-change` found approved (hooks get it as STAGEGATE_CHANGE).
-    pub change: Option<String>,
+    /// The ServiceNow change `check-change` found approved (hooks get its
+    /// number as STAGEGATE_CHANGE).
+    pub change: Option<crate::gates::servicenow::Change>,
 }
 
 impl<'c> Runner<'c> {
@@ -248,7 +250,7 @@ impl<'c> Runner<'c> {
             ("STAGEGATE_RUN_ID", t.run_id.clone()),
             ("STAGEGATE_STEP", step.as_str().to_owned()),
             ("STAGEGATE_PREVIOUS_RELEASE", t.previous_release.clone().unwrap_or_default()),
-            ("STAGEGATE_CHANGE", self.change.clone().unwrap_or_default()),
+            ("STAGEGATE_CHANGE", self.change.as_ref().map(|c| c.number.clone()).unwrap_or_default()),
             ("STAGEGATE_STATE_DIR", state.display().to_string()),
         ]
         .into_iter()

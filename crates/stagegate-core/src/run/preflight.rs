@@ -1,6 +1,7 @@
-//! Pre-flight checks, each a step that either passes with a detail or refuses
-//! the run (exit 3) before anything has changed: the target is free, not
-//! frozen, approved.
+//! Pre-flight: what a run gathers for the check registry (the lock, the
+//! change, the run's approvals) and the one loop that asks the registry and
+//! records each check as a step that passes with a detail or refuses the run
+//! (exit 3) before anything has changed.
 
 use std::time::Instant;
 
@@ -9,27 +10,14 @@ use chrono::{DateTime, Utc};
 use super::audit::FreezeOverride;
 use super::lock::{self, Acquire, EnvLock};
 use super::{RunError, Runner, StepStatus};
+use crate::checks::{self, ChangeFact, Evaluated, Facts, Outcome, Surface};
 use crate::config::{Environment, Reviewer};
 use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
-use crate::gates::freeze;
-use crate::plan::{Check, StepName, known};
+use crate::gates::freeze::{Decision, decide};
+use crate::plan::{Check, StepName};
 use crate::refusal::Refusal;
-
-/// Why a run stopped early.
-pub enum Halt {
-    /// Refused by policy (exit 3); the step is recorded with this reason.
-    Refused(Refusal),
-    /// Could not check (state not readable, …).
-    Failed(RunError),
-}
-
-impl<E: Into<RunError>> From<E> for Halt {
-    fn from(e: E) -> Halt {
-        Halt::Failed(e.into())
-    }
-}
 
 /// The members of the environment's reviewer teams, as the forge answers.
 pub async fn reviewer_teams(forge: &dyn Forge, env: &Environment) -> Result<Teams, ForgeError> {
@@ -71,39 +59,41 @@ pub async fn gate_verdict(
     }))
 }
 
-impl Runner<'_> {
-    pub fn refuse<T>(&mut self, name: impl Into<StepName>, since: Instant, refusal: Refusal) -> Result<T, Halt> {
-        self.record(name, StepStatus::Refused, since, refusal.message());
-        Err(Halt::Refused(refusal))
-    }
+/// What `check-target` found: the lock (held by this run, not in a dry run),
+/// who else holds it, and the abandoned deployments it marked failed.
+pub struct TargetState {
+    pub lock: Option<EnvLock>,
+    pub busy: Option<String>,
+    pub abandoned: Option<Vec<String>>,
+}
 
-    /// `check-target`: takes the environment's lock (not in a dry run) and
-    /// makes sure no deployment to it is in progress. On the local forge a
-    /// deployment left `in_progress` while nobody holds the lock belongs to a
-    /// run that died: it is marked `error`, not waited for.
-    pub async fn check_target(
-        &mut self,
-        env: &str,
-        holder: &str,
-        deps: &[Deployment],
-    ) -> Result<Option<EnvLock>, Halt> {
-        let since = Instant::now();
+impl Runner<'_> {
+    /// Takes the environment's lock (in a dry run: only looks whether another
+    /// run holds it). On the local forge a deployment left `in_progress`
+    /// while nobody holds the lock belongs to a run that died: it is marked
+    /// `error`, not waited for.
+    pub async fn take_target(&mut self, env: &str, holder: &str, deps: &[Deployment]) -> Result<TargetState, RunError> {
+        let io = |source| RunError::Io { action: format!("lock {env}"), source };
         let held = if self.dry_run() {
+            if let Some(busy) = lock::inspect(&self.fx.state, env) {
+                let why = busy.describe(env, &lock::path(&self.fx.state, env));
+                return Ok(TargetState { lock: None, busy: Some(why), abandoned: None });
+            }
             None
         } else {
-            match lock::acquire(&self.fx.state, env, holder)
-                .map_err(|source| RunError::Io { action: format!("lock {env}"), source })?
-            {
+            match lock::acquire(&self.fx.state, env, holder).map_err(io)? {
                 Acquire::Held(l) => Some(l),
                 Acquire::Busy(busy) => {
                     let why = busy.describe(env, &lock::path(&self.fx.state, env));
-                    return self.refuse(Check::Target, since, Refusal::Busy(why));
+                    return Ok(TargetState { lock: None, busy: Some(why), abandoned: None });
                 }
             }
         };
+        if self.fx.forge.kind() != ForgeKind::Local || held.is_none() {
+            return Ok(TargetState { lock: held, busy: None, abandoned: None });
+        }
         let mut notes = Vec::new();
-        let local = self.fx.forge.kind() == ForgeKind::Local && held.is_some();
-        for d in history::running(deps).filter(|_| local) {
+        for d in history::running(deps) {
             let why = "abandoned: the run that started it ended without finishing";
             self.fx.forge.set_deployment_status(d, DeploymentState::Error, why, self.now()).await?;
             notes.push(format!(
@@ -111,91 +101,91 @@ impl Runner<'_> {
                 d.id, d.request.release
             ));
         }
-        if !local && let Err(why) = known::target_idle(env, deps) {
-            return self.refuse(Check::Target, since, why);
-        }
-        let detail =
-            if notes.is_empty() { format!("no other deployment to {env} is in progress") } else { notes.join("; ") };
-        self.record(Check::Target, StepStatus::Ok, since, detail);
-        Ok(held)
+        Ok(TargetState { lock: held, busy: None, abandoned: Some(notes) })
     }
 
-    /// `check-freeze`: refuses inside a window unless overridden where allowed.
-    pub fn check_freeze(&mut self, env: &Environment, reason: Option<&str>) -> Result<(), Halt> {
-        let since = Instant::now();
-        match freeze::decide(env, self.now(), reason) {
-            freeze::Decision::Clear => {
-                self.record(Check::Freeze, StepStatus::Ok, since, format!("{} is not frozen", env.name));
-                Ok(())
-            }
-            freeze::Decision::Overridden { window, reason } => {
-                let detail = format!("freeze `{window}` overridden: {reason}");
-                self.record(Check::Freeze, StepStatus::Ok, since, detail);
-                self.freeze_override = Some(FreezeOverride { window, reason });
-                Ok(())
-            }
-            freeze::Decision::Refused(why) => self.refuse(Check::Freeze, since, Refusal::Frozen(why)),
-        }
+    /// The ServiceNow change named by `--change`, looked up when `env`
+    /// requires one. Not found, not approved, outside the window: a refusal;
+    /// ServiceNow unreachable or refusing the credentials: an error (exit 1).
+    /// An approved change is kept for the hooks and the deployment record.
+    pub async fn change_fact(&mut self, env: &Environment, change: Option<&str>) -> Result<ChangeFact, RunError> {
+        let Some(number) = change.filter(|_| env.change_required) else { return Ok(ChangeFact::Missing) };
+        let instance = self.cfg.servicenow.as_ref().map(|s| s.instance.as_str());
+        let checked = crate::gates::servicenow::approved_change(instance, number, self.now()).await?;
+        self.change = checked.as_ref().ok().cloned();
+        Ok(ChangeFact::Checked(checked.map(|c| c.detail())))
     }
 
-    /// `check-change`: the ServiceNow change named by `--change` is approved and
-    /// its implement window is open. Not found, not approved, outside the
-    /// window: refused (exit 3); ServiceNow unreachable or refusing the
-    /// credentials: failed (exit 1).
-    pub async fn check_change(
-        &mut self,
-        env: &str,
-        change: Option<&str>,
-        policy: &crate::policy::Policy<'_>,
-    ) -> Result<(), Halt> {
-        let since = Instant::now();
-        let Some(number) = change else {
-            return self.refuse(Check::Change, since, known::change_missing(env));
-        };
-        let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
-            Ok(detail) => {
-                self.record(Check::Change, StepStatus::Ok, since, detail);
-                self.change = Some(number.to_owned());
-                Ok(())
-            }
-            Err(refusal) => self.refuse(Check::Change, since, refusal),
-        }
-    }
-
-    /// `gate` (and `wait-timer`): the approvals of this run.
-    pub async fn check_gate(
+    /// The run's approvals, counted (when `env` needs any). Kept for the
+    /// report, and for the review table printed when they do not pass.
+    pub async fn count_approvals(
         &mut self,
         env: &Environment,
         run_id: &str,
         actors: &[String],
         deps: &[Deployment],
-    ) -> Result<(), Halt> {
-        let since = Instant::now();
+    ) -> Result<Option<(Verdict, String)>, RunError> {
+        if env.approvals.required == 0 {
+            return Ok(None);
+        }
         let v = gate_verdict(self.fx.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
         self.gate = Some(v.clone());
-        let table = crate::gates::render(&self.out, &v);
-        if !v.passed {
-            self.sink().line(&table);
-            let how = crate::gates::unblock::approvals(env, run_id, self.fx.forge.kind());
-            return self.refuse(Check::Gate, since, Refusal::Approvals(format!("{}; {how}", v.reasons.join("; "))));
+        let how = crate::gates::unblock::approvals(env, run_id, self.fx.forge.kind());
+        Ok(Some((v, how)))
+    }
+
+    /// Asks the registry for `surface` and records each check as a step
+    /// (up to a decisive refusal). Every other check runs, so a freeze does
+    /// not hide missing approvals.
+    /// Returns every blocker; keeps what passing checks tell the rest of the
+    /// run (a freeze override, the change).
+    pub fn decide(&mut self, surface: Surface, facts: &Facts) -> Vec<Refusal> {
+        let evaluated = checks::evaluate(surface, facts);
+        let evaluated = checks::until_decisive(&evaluated);
+        let mut blockers = Vec::new();
+        let mut i = 0;
+        while i < evaluated.len() {
+            let Some(step) = evaluated[i].rule.step() else {
+                i += 1;
+                continue;
+            };
+            // The checks a run records as one step (the source's release and health).
+            let group: Vec<&Evaluated> = evaluated[i..].iter().take_while(|e| e.rule.step() == Some(step)).collect();
+            i += group.len();
+            self.record_checks(step, &group, &mut blockers);
         }
-        let who: Vec<String> =
-            v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
-        self.record(
-            Check::Gate,
-            StepStatus::Ok,
-            since,
-            format!("{}/{} approved: {}", v.counted, v.required, who.join(", ")),
-        );
-        if let Some(open) = v.opens_at {
-            self.record(
-                Check::WaitTimer,
-                StepStatus::Ok,
-                since,
-                format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC")),
-            );
+        if let Some(Decision::Overridden { window, reason }) =
+            (!facts.to.freeze.is_empty()).then(|| decide(facts.to, facts.now, facts.override_reason))
+        {
+            self.freeze_override = Some(FreezeOverride { window, reason });
         }
-        Ok(())
+        if !blockers.is_empty() || !facts.to.change_required {
+            self.change = None;
+        }
+        blockers
+    }
+
+    fn record_checks(&mut self, step: StepName, group: &[&Evaluated], blockers: &mut Vec<Refusal>) {
+        let since = Instant::now();
+        let shown: Vec<&Outcome> =
+            group.iter().map(|e| &e.outcome).filter(|o| !matches!(o, Outcome::NotApplicable { .. })).collect();
+        if shown.is_empty() {
+            return;
+        }
+        let refused: Vec<&Refusal> = shown.iter().filter_map(|o| o.refusal()).collect();
+        let gate = [StepName::Check(Check::Gate), StepName::Check(Check::WaitTimer)];
+        if let Some(v) = self.gate.as_ref().filter(|_| !refused.is_empty() && gate.contains(&step)) {
+            self.sink().line(&crate::gates::render(&self.out, v));
+        }
+        let (status, details): (StepStatus, Vec<&str>) = if !refused.is_empty() {
+            blockers.extend(refused.iter().map(|r| (*r).clone()));
+            (StepStatus::Refused, refused.iter().map(|r| r.message()).collect())
+        } else if shown.iter().any(|o| matches!(o, Outcome::Pass { .. } | Outcome::Caution { .. })) {
+            let passed = shown.iter().filter(|o| !matches!(o, Outcome::Skip { .. }));
+            (StepStatus::Ok, passed.map(|o| o.detail()).collect())
+        } else {
+            (StepStatus::Skipped, shown.iter().map(|o| o.detail()).collect())
+        };
+        self.record(step, status, since, details.join(", "));
     }
 }

@@ -1,21 +1,19 @@
-//! `promote --from A --to B --release ID`: the plan's steps, in order, for real.
+//! `promote --from A --to B --release ID`: the check registry for a promotion,
+//! then the plan's execution steps for real.
 //!
 //! Pre-flight (path, release and its ref, source current and healthy, target
-//! free, freeze, soak, gate) refuses before anything changes; then backup,
-//! deploy, health, verify, record — or, on a failure once the deploy has
-//! started, rollback.
-
-use std::time::Instant;
+//! free, freeze, soak, change, gate) refuses before anything changes; then
+//! backup, deploy, health, verify, record — or, on a failure once the deploy
+//! has started, rollback.
 
 use super::flow::Executed;
-use super::preflight::Halt;
 use super::report::Report;
-use super::{RunError, Runner, StepStatus, Target, health};
-use crate::forge::Deployment;
+use super::{RunError, Runner, Target, health};
+use crate::checks::{ApprovalsFact, Facts, RefFact, Source, Surface};
+use crate::config::Environment;
 use crate::forge::history;
-use crate::plan::{self, Check, Mode, PlanStep, known};
-use crate::policy::{GitRef, Policy};
-use crate::refusal::Refusal;
+use crate::plan::{self, Mode, PlanStep};
+use crate::policy::Policy;
 
 pub struct Request {
     pub from: String,
@@ -30,8 +28,14 @@ pub struct Request {
     pub change: Option<String>,
 }
 
-pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> Result<Report, RunError> {
-    let target_env = policy.env(&req.to).expect("the caller checked the environment");
+/// Promotes `req.release` from `from_env` to `target_env` (both resolved
+/// against the config by the caller).
+pub async fn promote(
+    r: &mut Runner<'_>,
+    policy: &Policy<'_>,
+    (from_env, target_env): (&Environment, &Environment),
+    req: &Request,
+) -> Result<Report, RunError> {
     let from_deps = r.fx.forge.recent_deployments(&req.from).await?;
     // A release deployed before what A runs now: the whole history, so the
     // refusal names what A runs rather than calling the release unknown.
@@ -41,8 +45,6 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
     };
     let to_deps = r.fx.forge.recent_deployments(&req.to).await?;
     let source = history::of_release(&from_deps, &req.release).cloned();
-    let git_ref = source.as_ref().and_then(|d| d.request.git_ref.as_deref()).and_then(|s| GitRef::parse(s).ok());
-    let plan = plan::build(policy, &req.from, &req.to, Some(&req.release), git_ref.as_ref());
     let previous = history::current(&to_deps).cloned();
     let target = Target {
         env: req.to.clone(),
@@ -54,119 +56,48 @@ pub async fn promote(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request) -> 
         run_id: req.run_id.clone(),
         previous_release: previous.as_ref().map(|p| p.request.release.clone()),
     };
-    // Held from `check-target` to the end of the run.
-    let mut lock = None;
-    let mut execution = Vec::new();
-    let mut blockers = Vec::new();
-    for step in &plan.steps {
-        let check = match step.name {
-            PlanStep::Check(c) => c,
-            PlanStep::Act(a) => {
-                execution.push(a);
-                continue;
-            }
-            // Run by `execute` when a step after the deploy's start fails.
-            PlanStep::Rollback => continue,
-        };
-        let result = match check {
-            Check::Path => check_path(r, policy, req),
-            Check::Ref => check_ref(r, policy, req, source.as_ref()),
-            Check::Source => check_source(r, policy, req, &from_deps).await,
-            Check::Target => {
-                let holder = format!(
-                    "promote {} → {} of {} by {} in run {}",
-                    req.from, req.to, req.release, req.actor, req.run_id
-                );
-                r.check_target(&req.to, &holder, &to_deps).await.map(|l| lock = l)
-            }
-            Check::Freeze => r.check_freeze(target_env, req.override_reason.as_deref()),
-            Check::Soak => check_soak(r, policy, req, &from_deps),
-            Check::Change => r.check_change(&req.to, req.change.as_deref(), policy).await,
-            Check::Gate => r.check_gate(target_env, &req.run_id, &req.actors, &to_deps).await,
-            // Recorded by the gate, which knows when the timer opened.
-            Check::WaitTimer => Ok(()),
-        };
-        // Every check runs, so a freeze does not hide missing approvals; but
-        // an illegal path leaves nothing else to say.
-        match result {
-            Ok(()) => {}
-            Err(Halt::Refused(why)) if check == Check::Path => {
-                return Ok(r.refused(Mode::Promotion, target, vec![why]));
-            }
-            Err(Halt::Refused(why)) => blockers.push(why),
-            Err(Halt::Failed(e)) => return Err(e),
-        }
-    }
+    // The source's health matters only while it runs the release.
+    let runs_it = history::current(&from_deps).is_some_and(|d| d.request.release == req.release);
+    let steps = &r.cfg.steps;
+    let probes = match runs_it && policy.graph.allows(&req.from, &req.to) {
+        true => Some(health::probe_all(&from_env.health, steps.health_check_timeout, steps.health_check_timeout).await),
+        false => None,
+    };
+    let holder = format!("promote {} → {} of {} by {} in run {}", req.from, req.to, req.release, req.actor, req.run_id);
+    // Held to the end of the run.
+    let held = r.take_target(&req.to, &holder, &to_deps).await?;
+    let change = r.change_fact(target_env, req.change.as_deref()).await?;
+    let approvals = r.count_approvals(target_env, &req.run_id, &req.actors, &to_deps).await?;
+    let facts = Facts {
+        source: Source::Env(from_env),
+        release: Some(&req.release),
+        git_ref: RefFact::Recorded,
+        from_deployments: Some(&from_deps),
+        to_deployments: &to_deps,
+        source_health: probes.as_deref().map(health::summary),
+        lock_busy: held.busy,
+        abandoned: held.abandoned,
+        override_reason: req.override_reason.as_deref(),
+        change,
+        approvals: approvals.as_ref().map(|(verdict, unblock)| ApprovalsFact { verdict, unblock: unblock.clone() }),
+        ..Facts::new(policy, target_env, r.now())
+    };
+    let blockers = r.decide(Surface::Promote, &facts);
     if !blockers.is_empty() {
         return Ok(r.refused(Mode::Promotion, target, blockers));
     }
+    let release_text = format!("release {}", req.release);
+    let execution: Vec<_> = plan::act_steps(policy, target_env, &release_text)
+        .into_iter()
+        .filter_map(|s| match s.name {
+            PlanStep::Act(a) => Some(a),
+            PlanStep::Check(_) | PlanStep::Rollback => None,
+        })
+        .collect();
     let Executed { outcome, message, deployment_id } =
         r.execute(target_env, &target, previous.as_ref(), &execution, Mode::Promotion).await?;
     let mut report = r.report(Mode::Promotion.command(), outcome, target, message);
     report.deployment_id = deployment_id;
-    drop(lock);
+    drop(held.lock);
     Ok(report)
-}
-
-fn check_path(r: &mut Runner, policy: &Policy, req: &Request) -> Result<(), Halt> {
-    let since = Instant::now();
-    match policy.edge_refusal(&req.from, &req.to) {
-        Some(why) => r.refuse(Check::Path, since, Refusal::Path(why)),
-        None => {
-            r.record(Check::Path, StepStatus::Ok, since, format!("{} → {} is an allowed promotion", req.from, req.to));
-            Ok(())
-        }
-    }
-}
-
-/// Records a check answered from what is known: its detail, or the refusal.
-fn settle(r: &mut Runner, check: Check, since: Instant, outcome: known::Outcome) -> Result<(), Halt> {
-    match outcome {
-        Ok(detail) => {
-            r.record(check, StepStatus::Ok, since, detail);
-            Ok(())
-        }
-        Err(why) => r.refuse(check, since, why),
-    }
-}
-
-fn check_ref(r: &mut Runner, policy: &Policy, req: &Request, source: Option<&Deployment>) -> Result<(), Halt> {
-    let since = Instant::now();
-    let outcome = known::source_release(&req.from, &req.release, source.map_or(&[][..], std::slice::from_ref))
-        .and_then(|d| known::release_ref(policy, &req.to, &req.release, d));
-    settle(r, Check::Ref, since, outcome)
-}
-
-/// The release must be what A runs now, successfully, and A must answer its
-/// health checks now.
-async fn check_source(r: &mut Runner<'_>, policy: &Policy<'_>, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
-    let since = Instant::now();
-    let from = &req.from;
-    if let Err(why) = known::source_current(from, &req.release, deps) {
-        return r.refuse(Check::Source, since, why);
-    }
-    let env = policy.env(from).expect("checked");
-    let steps = &r.cfg.steps;
-    let probes = health::probe_all(&env.health, steps.health_check_timeout, steps.health_check_timeout).await;
-    if let Some(bad) = probes.iter().find(|p| !p.ok) {
-        let why = format!("{from} is not healthy now: {}", bad.describe());
-        return r.refuse(Check::Source, since, Refusal::Unhealthy(why));
-    }
-    let health = if probes.is_empty() { String::new() } else { format!(", {} health check(s) pass", probes.len()) };
-    r.record(Check::Source, StepStatus::Ok, since, format!("{} is live in {from}{health}", req.release));
-    Ok(())
-}
-
-/// Soak is measured only for the release the source runs; when it runs
-/// another one, `check-source` has said so.
-fn check_soak(r: &mut Runner, policy: &Policy, req: &Request, deps: &[Deployment]) -> Result<(), Halt> {
-    let since = Instant::now();
-    match known::soaked(policy, &req.from, &req.to, &req.release, deps, r.now()) {
-        Some(outcome) => settle(r, Check::Soak, since, outcome),
-        None => {
-            let why = format!("{} does not run {}: nothing to measure", req.from, req.release);
-            r.record(Check::Soak, StepStatus::Skipped, since, why);
-            Ok(())
-        }
-    }
 }

@@ -11,7 +11,7 @@ use super::hooks::Sink;
 use super::lock;
 use super::report::Report;
 use crate::effects::Writes;
-use crate::refusal::Refusal;
+use crate::refusal::Kind;
 use crate::state::StateDir;
 
 /// The longest `--wait` (a GitHub-hosted job runs at most 6 hours).
@@ -63,7 +63,7 @@ impl Waiter {
     /// After a try: `true` when it was refused only because the target was
     /// busy and there is time left to try again (after a pause).
     pub async fn again(&mut self, report: &Report) -> bool {
-        let busy = matches!(report.refusal, Some(Refusal::Busy(_)));
+        let busy = report.refusal.as_ref().is_some_and(|r| r.kind == Kind::Busy);
         if !busy || !self.time_left() {
             return false;
         }

@@ -1,0 +1,65 @@
+//! Approvals: enough distinct, eligible humans approved this run (see
+//! [`crate::gates::approvals`]), and nobody rejected it.
+
+use super::{Facts, Outcome, Rule, Surface};
+use crate::gates::approvals::State;
+use crate::refusal::{Kind, Refusal};
+use crate::step::{Check, StepName};
+
+pub struct Approvals;
+
+impl Rule for Approvals {
+    fn name(&self) -> &'static str {
+        "approvals"
+    }
+    fn step(&self) -> Option<StepName> {
+        Some(Check::Gate.into())
+    }
+    fn guards(&self, surface: Surface) -> bool {
+        match surface {
+            Surface::Promote
+            | Surface::Rollback
+            | Surface::JournalPromote
+            | Surface::App
+            | Surface::Plan
+            | Surface::Gate => true,
+            // A direct deploy into an approval environment is refused
+            // outright (promotion-only); compare scores the release, not a run.
+            Surface::Deploy | Surface::Compare => false,
+        }
+    }
+    fn weight(&self) -> u32 {
+        0
+    }
+    fn check(&self, f: &Facts) -> Outcome {
+        let a = &f.to.approvals;
+        if a.required == 0 {
+            return Outcome::not_applicable(format!("{} needs no approvals", f.to.name));
+        }
+        let Some(fact) = &f.approvals else { return Outcome::skip(requirement(a)) };
+        let v = fact.verdict;
+        let refused = || {
+            Refusal::new(Kind::Approvals, format!("{}; {}", v.reasons.join("; "), fact.unblock)).unblock(&fact.unblock)
+        };
+        match v.state {
+            State::Passed | State::Waiting => {
+                let who: Vec<String> =
+                    v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
+                Outcome::pass(format!("{}/{} approved: {}", v.counted, v.required, who.join(", ")))
+            }
+            State::Missing => Outcome::Block(refused()),
+            State::Rejected => Outcome::Block(refused().final_(true)),
+        }
+    }
+}
+
+/// What the approvals of `a` ask, in words: "2 distinct approval(s) from
+/// @alice, @bob; not the actor, not bots".
+pub fn requirement(a: &crate::config::Approvals) -> String {
+    let who: Vec<String> = a.reviewers.iter().map(ToString::to_string).collect();
+    let mut d = format!("{} distinct approval(s) from {}", a.required, who.join(", "));
+    if a.prevent_self_review {
+        d.push_str("; not the actor, not bots");
+    }
+    d
+}
