@@ -6,7 +6,7 @@
 
 pub use stagegate_core::{
     actions, checks, clock, config, console, effects, exit, forge, gates, github, human, init, output, plan, policy,
-    refusal, run, state, statefs, tls, version,
+    refusal, run, state, statefs, tls, values, version,
 };
 pub use stagegate_journal as journal;
 

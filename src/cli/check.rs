@@ -4,8 +4,8 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::actions;
-use crate::config::Loaded;
 use crate::config::diag::{Diagnostic, SourceText};
+use crate::config::{Config, Loaded};
 use crate::error::{Error, Exit};
 use crate::output::{Out, Render};
 
@@ -38,10 +38,79 @@ struct Checked<'a> {
     environments: usize,
     promotions: usize,
     diagnostics: &'a [Diagnostic],
+    /// Each environment's freeze and deploy windows, as read.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    calendars: Vec<EnvCalendar>,
     #[serde(skip)]
     errors: usize,
     #[serde(skip)]
     warnings: usize,
+}
+
+/// An environment's calendar, as `check` read it.
+#[derive(Debug, Serialize)]
+struct EnvCalendar {
+    environment: String,
+    freeze: Vec<FreezeEntry>,
+    deploy_windows: Vec<String>,
+    /// `freeze_override: allowed`.
+    overridable: bool,
+}
+
+#[derive(Debug, Serialize)]
+struct FreezeEntry {
+    window: String,
+    reason: Option<String>,
+    /// `never` or `allowed`.
+    #[serde(rename = "override")]
+    override_: &'static str,
+}
+
+fn calendars(cfg: &Config) -> Vec<EnvCalendar> {
+    cfg.environments
+        .iter()
+        .filter(|e| !(e.freeze.is_empty() && e.deploy_windows.is_empty()))
+        .map(|e| EnvCalendar {
+            environment: e.name.clone(),
+            freeze: e
+                .freeze
+                .iter()
+                .map(|f| FreezeEntry {
+                    window: f.window.text.clone(),
+                    reason: f.reason.clone(),
+                    override_: if f.never_override { "never" } else { "allowed" },
+                })
+                .collect(),
+            deploy_windows: e.deploy_windows.iter().map(|w| w.text.clone()).collect(),
+            overridable: e.freeze_override,
+        })
+        .collect()
+}
+
+impl EnvCalendar {
+    /// `prod: freeze FRI 16:00 - MON 08:00 Europe/London, 12-20 … UTC (year-end close; override: never); deploy windows …`
+    fn line(&self) -> String {
+        let freeze: Vec<String> = self
+            .freeze
+            .iter()
+            .map(|f| {
+                let mut notes: Vec<String> = f.reason.iter().cloned().collect();
+                if f.override_ == "never" && self.overridable {
+                    notes.push("override: never".into());
+                }
+                if notes.is_empty() { f.window.clone() } else { format!("{} ({})", f.window, notes.join("; ")) }
+            })
+            .collect();
+        let mut parts = Vec::new();
+        if !freeze.is_empty() {
+            parts.push(format!("freeze {}", freeze.join(", ")));
+        }
+        if !self.deploy_windows.is_empty() {
+            parts.push(format!("deploy windows {}", self.deploy_windows.join(", ")));
+        }
+        let overrides = if self.overridable { "--override-freeze allowed" } else { "no overrides" };
+        format!("{}: {}; {overrides}", self.environment, parts.join("; "))
+    }
 }
 
 pub fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
@@ -59,6 +128,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
         environments,
         promotions,
         diagnostics: &loaded.diagnostics,
+        calendars: loaded.config.as_ref().map(calendars).unwrap_or_default(),
         errors: loaded.errors(),
         warnings: loaded.warnings(),
     });
@@ -74,7 +144,15 @@ impl Render for Checked<'_> {
         };
         if self.valid {
             let (envs, edges) = (self.environments, self.promotions);
-            format!("{} {} is valid: {envs} environments, {edges} promotion paths{warnings}", o.good("✓"), self.file)
+            let mut t = format!(
+                "{} {} is valid: {envs} environments, {edges} promotion paths{warnings}",
+                o.good("✓"),
+                self.file
+            );
+            for c in &self.calendars {
+                t.push_str(&format!("\n  {}", c.line()));
+            }
+            t
         } else {
             format!("{} {} has {} error(s){warnings}", o.bad("✗"), self.file, self.errors)
         }

@@ -14,6 +14,7 @@ use crate::config::{Environment, duration};
 use crate::error::{Error, Exit};
 use crate::forge::history;
 use crate::forge::{CommitSummary, Deployment};
+use crate::gates::freeze;
 use crate::human;
 use crate::output::{Out, Output, Render, output, table};
 use crate::policy::Policy;
@@ -48,6 +49,11 @@ struct Comparison {
     checks: Vec<Evaluated>,
     /// What refuses the promotion, each with its code (as `plan` says it).
     blockers: Vec<Refusal>,
+    /// When B is closed (freeze or deploy windows): the next moment it is open.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::human::rfc3339_opt")]
+    next_open: Option<chrono::DateTime<chrono::Utc>>,
+    #[serde(skip)]
+    next_open_text: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -85,6 +91,7 @@ fn config_diff(a: &Environment, b: &Environment) -> Vec<Difference> {
             ("reviewers", list(e.approvals.reviewers.iter().map(ToString::to_string).collect())),
             ("wait_timer", e.approvals.wait_timer.map_or("—".into(), duration::format)),
             ("freeze", list(e.freeze.iter().map(ToString::to_string).collect())),
+            ("deploy windows", list(e.deploy_windows.iter().map(ToString::to_string).collect())),
             ("soak", e.soak.map_or("—".into(), duration::format)),
             ("health checks", e.health.len().to_string()),
             ("url", e.url.clone().unwrap_or_else(|| "—".into())),
@@ -173,6 +180,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         verdict: if up_to_date { Verdict::UpToDate } else { Verdict::judge(&checks) },
         blockers: checks::blockers(&checks),
         checks,
+        next_open: freeze::closed(b, ctx.now()).filter(|p| !p.open_ended).map(|p| p.until),
+        next_open_text: freeze::next_open_text(b, ctx.now()),
     };
     ctx.out.print(&answer);
     Ok(if answer.verdict == Verdict::NotReady { Exit::Refused } else { Exit::Success })
@@ -247,6 +256,9 @@ impl Render for Comparison {
                 })
                 .collect();
             t.push_str(&format!("{}\n\n", table(&["", "CHECK", "POINTS", "DETAIL"], &rows)));
+        }
+        if let Some(open) = &self.next_open_text {
+            t.push_str(&format!("{} is closed; next open: {open}\n", self.to));
         }
         let line = self.conclusion();
         t.push_str(&match self.verdict {

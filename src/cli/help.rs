@@ -71,7 +71,10 @@ pub const EPILOGUES: &[Epilogue] = &[
     },
     Epilogue {
         path: "rollback",
-        examples: &["stagegate rollback --env prod", "stagegate rollback --env prod --to 26.11.30.2 --dry-run"],
+        examples: &[
+            "stagegate rollback --env prod --reason 'INC-4711 checkout errors'",
+            "stagegate rollback --env prod --to 26.11.30.2 --dry-run",
+        ],
         exits: &[
             (0, "rolled back"),
             (1, "the redeploy failed"),
@@ -98,6 +101,11 @@ pub const EPILOGUES: &[Epilogue] = &[
         path: "gate",
         examples: &["stagegate gate --env prod", "stagegate gate --env prod --run-id 123456789 --actor alice"],
         exits: &[(0, "the approvals satisfy the policy"), INPUT, (3, "approvals missing, rejected or not counted")],
+    },
+    Epilogue {
+        path: "calendar",
+        examples: &["stagegate calendar --env prod", "stagegate calendar --env prod --days 90 --output json"],
+        exits: &[(0, "shown"), (2, "invalid input: bad config, environment name, or --days outside 1 to 366")],
     },
     Epilogue {
         path: "approve",

@@ -62,6 +62,8 @@ struct Entry {
     /// why, the change, a freeze override.
     verdict: Option<Verdict>,
     description: Option<String>,
+    /// Why it was asked for (`rollback --reason`).
+    reason: Option<String>,
 }
 
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
@@ -102,6 +104,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             approved_by: d.request.verdict.as_ref().map(Verdict::approved_by),
             verdict: d.request.verdict.clone(),
             description: d.statuses.last().map(|s| s.description.clone()),
+            reason: d.request.reason.clone(),
         });
     }
     let scope = args.env.unwrap_or_else(|| "any environment".to_string());
@@ -121,10 +124,14 @@ struct History {
 }
 
 impl Entry {
-    /// `live`, `failed, rolled back (by #5)`, `live (rollback of #4)`.
+    /// `live`, `failed, rolled back (by #5)`, `live (rollback of #4)`,
+    /// `live (rollback of #4: INC-4711 checkout errors)`.
     fn outcome_text(&self) -> String {
         match (self.rollback_of, self.rolled_back_by) {
-            (Some(undone), _) => format!("{} (rollback of #{undone})", self.outcome),
+            (Some(undone), _) => match &self.reason {
+                Some(why) => format!("{} (rollback of #{undone}: {why})", self.outcome),
+                None => format!("{} (rollback of #{undone})", self.outcome),
+            },
             (None, Some(by)) => format!("{} (by #{by})", self.outcome),
             (None, None) => self.outcome.to_string(),
         }

@@ -2,6 +2,7 @@
 
 mod app;
 mod approve;
+mod calendar;
 mod can_deploy;
 mod check;
 mod compare;
@@ -129,6 +130,8 @@ pub enum Command {
     Compare(compare::Args),
     /// Check that the approvals of this run satisfy an environment's policy
     Gate(gate::Args),
+    /// When an environment is closed (freeze and deploy windows) and next open
+    Calendar(calendar::Args),
     /// Record an approval or rejection (local forge: for dry runs, demos and tests)
     Approve(approve::Args),
     /// Calver/semver tags and the GitHub release lifecycle
@@ -355,6 +358,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::History(a) => history::run(&ctx, a).await,
         Command::Compare(a) => compare::run(&ctx, a).await,
         Command::Gate(a) => gate::run(&ctx, a).await,
+        Command::Calendar(a) => calendar::run(&ctx, a),
         Command::Approve(a) => approve::run(&ctx, a).await,
         Command::Release(c) => release::run(&ctx, c).await,
         Command::Environments(c) => environments::run(&ctx, c).await,

@@ -100,7 +100,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let evaluated = checks::evaluate(Surface::Plan, &facts);
     let counted = verdict.as_ref().map_or(0, |v| v.counted as u32);
     let shown = given.as_ref().or(recorded.as_ref());
-    let plan = plan::build(&policy, &from.name, target, args.release.as_deref(), shown, &evaluated, counted);
+    let mut plan = plan::build(&policy, &from.name, target, args.release.as_deref(), shown, &evaluated, counted);
+    plan.name_next_open(target, facts.now);
     let unblock = (plan.approvals_pending > 0).then_some(unblock);
     report(ctx, &policy, &plan, unblock.as_deref())
 }
@@ -139,6 +140,9 @@ impl Render for Planned<'_> {
             let mut s = format!("{} {} → {} is refused{what}\n", o.bad("✗"), plan.from, plan.to);
             for r in &plan.reasons {
                 s.push_str(&format!("  - {r}\n"));
+            }
+            if let Some(open) = &plan.next_open_text {
+                s.push_str(&format!("  next open: {open}\n"));
             }
             return s;
         }

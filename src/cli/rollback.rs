@@ -1,7 +1,7 @@
 //! `stagegate rollback --env E [--to ID]`: redeploy an earlier good release.
 
 use super::{Ctx, Who, known_env};
-use crate::error::{Error, Exit, check_release_id};
+use crate::error::{Error, Exit, check_release_id, check_text};
 use crate::policy::Policy;
 use crate::run::{check_hook_safe, direct};
 
@@ -13,6 +13,9 @@ pub struct Args {
     /// Release to return to [default: the previous successful one]
     #[arg(long, value_name = "ID")]
     to: Option<String>,
+    /// Why (recorded in the deployment record, the audit trail and `history`)
+    #[arg(long, value_name = "TEXT")]
+    reason: Option<String>,
     #[command(flatten)]
     who: Who,
     #[command(flatten)]
@@ -27,12 +30,26 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         check_release_id(id)?;
         check_hook_safe("release id", id)?;
     }
+    let reason = match args.reason.as_deref().map(str::trim) {
+        Some("") => {
+            return Err(Error::invalid(
+                "--reason is empty",
+                "say why in a few words, e.g. --reason \"INC-4711: checkout errors\"",
+            ));
+        }
+        Some(r) => {
+            check_text("--reason", r)?;
+            Some(r.to_owned())
+        }
+        None => None,
+    };
     let req = direct::RollbackRequest {
         env: args.env,
         to: args.to,
         actor: args.who.actor()?,
         actors: args.who.actors()?,
         run_id: args.who.run_id.clone(),
+        reason,
     };
     args.wait.attempts(ctx, &cfg, &req.env, async |r| direct::rollback(r, &policy, env, &req).await).await
 }

@@ -2,7 +2,7 @@
 //! a window and say when it ends; overrides only where allowed, and audited;
 //! `check` points at a broken window.
 
-use crate::support::{Sandbox, run, run_json};
+use crate::support::{Sandbox, check_diagnostics, run, run_json};
 
 const CONFIG: &str = r#"version: 1
 environments:
@@ -107,18 +107,8 @@ fn check_points_at_a_broken_window_and_unknown_override_values() {
         "bad.yml",
         "version: 1\nenvironments:\n  prod:\n    auto_deploy: true\n    freeze: [\"FRI 16:00 - MON 8h Europe/London\", \"FRI 16:00 - MON 08:00 Mars/Olympus\"]\n    freeze_override: sometimes\n    soak: 30\n",
     );
-    let mut cmd = sb.cmd();
-    cmd.arg("-c").arg(&cfg).arg("check");
-    let (code, json, _) = run_json(cmd);
+    let (code, diags) = check_diagnostics(&sb, &cfg);
     assert_eq!(code, 2);
-    let diags: Vec<(u64, u64, String)> = json["diagnostics"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|d| {
-            (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["message"].as_str().unwrap().to_string())
-        })
-        .collect();
     assert!(diags.iter().any(|(l, c, m)| *l == 5 && *c == 31 && m.contains("`8h` is not a time")), "{diags:?}");
     assert!(
         diags.iter().any(|(l, c, m)| *l == 5 && *c == 73 && m.contains("unknown time zone `Mars/Olympus`")),

@@ -8,6 +8,7 @@ mod act_inputs;
 mod act_templates;
 mod approve;
 mod build_script;
+mod calendar;
 mod change;
 mod check;
 mod cli;

@@ -66,3 +66,33 @@ fn a_release_rolled_away_from_is_skipped_after_a_new_deploy_too() {
         ["1.0.0", "1.1.0", "1.2.0", "1.1.0", "1.3.0", "1.1.0", "1.0.0"].map(|r| format!("deploy dev {r}"))
     );
 }
+
+#[test]
+fn a_rollback_reason_is_in_the_record_the_audit_trail_and_history() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    for r in ["1.0.0", "1.1.0"] {
+        deploy_dev(&sb, r);
+    }
+    for bad in ["", "  ", "two\nlines"] {
+        let (code, out, err) = run(sb.sg(&["rollback", "--env", "dev", "--reason", bad]));
+        assert_eq!(code, 2, "--reason {bad:?}: {out}{err}");
+    }
+    assert_eq!(live(&sb), "1.1.0");
+    let (code, out, err) = run(sb.sg(&["rollback", "--env", "dev", "--reason", " INC-4711 checkout errors "]));
+    assert_eq!(code, 0, "{out}{err}");
+    let forge: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(sb.path().join(".stagegate/forge.json")).unwrap()).unwrap();
+    let records = forge["deployments"].to_string();
+    assert_eq!(records.matches("\"reason\":\"INC-4711 checkout errors\"").count(), 1, "{records}");
+    let audit = std::fs::read_to_string(sb.path().join(".stagegate/audit.jsonl")).unwrap();
+    let last: serde_json::Value = serde_json::from_str(audit.lines().last().unwrap()).unwrap();
+    assert_eq!(
+        (last["command"].as_str(), last["reason"].as_str()),
+        (Some("rollback"), Some("INC-4711 checkout errors"))
+    );
+    let (_, json, _) = run_json(sb.sg(&["history", "--env", "dev"]));
+    assert_eq!(json["deployments"][0]["reason"], "INC-4711 checkout errors");
+    assert_eq!(json["deployments"][1]["reason"], serde_json::Value::Null);
+    let (_, out, _) = run(sb.sg(&["history", "--env", "dev"]));
+    assert!(out.contains("(rollback of #2: INC-4711 checkout errors)"), "{out}");
+}

@@ -382,3 +382,24 @@ fn a_servicenow_change_named_in_the_run_title_must_be_approved() {
     assert!(!svc.logs().contains(&sn.password), "the ServiceNow password reached the log");
     no_violations(&r);
 }
+
+#[test]
+fn outside_its_deploy_windows_prod_stays_pending_until_a_window_opens() {
+    let h = github();
+    let r = setup("serve-window", &config("    deploy_windows: [\"MON-THU 09:00 - 16:00 Europe/London\"]\n"));
+    h.review(&r, "900", &["prod-approval-1"], "alice", false, true);
+    h.review(&r, "900", &["prod"], "bob", false, true);
+    let sb = Sandbox::new();
+    // Saturday 12 Dec 2026: approved twice, but closed until Monday 09:00.
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", "2026-12-12T12:00:00Z")]);
+    svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r, 900, "prod", "refs/heads/main", SHA));
+    logged(&svc, "pending", 1);
+    assert!(svc.logs().contains("outside its deploy windows"), "{}", svc.logs());
+    svc.stop();
+    assert!(h.answers(&r).is_empty(), "answered while prod is closed");
+    // Monday 10:00 London: the same KV, a new process, and the window is open.
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", "2026-12-14T10:00:00Z")]);
+    let a = answers(&r, 1, &svc);
+    assert_eq!(a[0].2, "approved", "{a:#?}");
+    no_violations(&r);
+}

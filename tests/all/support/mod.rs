@@ -158,6 +158,21 @@ pub fn run_json(mut cmd: Command) -> (i32, serde_json::Value, String) {
     (code, v, err)
 }
 
+/// `stagegate -c CFG check --output json`: its exit code and each
+/// diagnostic as (line, column, message).
+pub fn check_diagnostics(sb: &Sandbox, cfg: &Path) -> (i32, Vec<(u64, u64, String)>) {
+    let mut cmd = sb.cmd();
+    cmd.arg("-c").arg(cfg).arg("check");
+    let (code, json, _) = run_json(cmd);
+    let diags = json["diagnostics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| (d["line"].as_u64().unwrap(), d["column"].as_u64().unwrap(), d["message"].as_str().unwrap().into()))
+        .collect();
+    (code, diags)
+}
+
 /// A tiny health endpoint for promotion tests: answers 200 while the file
 /// `healthy` exists in `dir` (hooks create and remove it), 503 otherwise.
 pub fn health_server(dir: &Path) -> u16 {

@@ -1,5 +1,6 @@
-//! Freeze windows: the target is not inside one, or the freeze is overridden
-//! (where the environment allows it) with a reason.
+//! Freeze and deploy windows: the target is not inside a closed period of its
+//! calendar, or the closure is overridden (where the environment allows it)
+//! with a reason.
 
 use super::{Facts, Outcome, Rule, Surface};
 use crate::gates::freeze::{Decision, decide};
@@ -30,8 +31,8 @@ impl Rule for Freeze {
         10
     }
     fn check(&self, f: &Facts) -> Outcome {
-        if f.to.freeze.is_empty() {
-            return Outcome::not_applicable(format!("{} has no freeze windows", f.to.name));
+        if f.to.freeze.is_empty() && f.to.deploy_windows.is_empty() {
+            return Outcome::not_applicable(format!("{} has no freeze or deploy windows", f.to.name));
         }
         match decide(f.to, f.now, f.override_reason) {
             Decision::Clear => Outcome::pass(format!("{} is not frozen", f.to.name)),

@@ -108,6 +108,9 @@ fn kind(k: &Kind) -> Value {
             Value::Object(o)
         }
         Kind::List(s) => json!({"type": "array", "items": section(s)}),
+        Kind::Entries(s) => {
+            json!({"anyOf": [string(None), {"type": "array", "items": {"anyOf": [string(None), section(s)]}}]})
+        }
     }
 }
 

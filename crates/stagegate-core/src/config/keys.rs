@@ -38,6 +38,9 @@ pub enum Kind {
     },
     /// A list of mappings with the keys of a section.
     List(&'static Section),
+    /// A string, or a list of strings and mappings with the keys of a
+    /// section (a string is the section's shorthand).
+    Entries(&'static Section),
 }
 
 /// One key of a mapping.
@@ -128,13 +131,18 @@ pub const ENVIRONMENT: Section = Section {
         key("approvals", Kind::Map(&APPROVALS), "Who must approve a deployment here, and how many of them"),
         key(
             "freeze",
-            Kind::Strings(None),
-            "Freeze windows, e.g. \"FRI 16:00 - MON 08:00 Europe/London\" or \"2026-12-24 00:00 - 2026-12-27 00:00 UTC\"",
+            Kind::Entries(&FREEZE_ENTRY),
+            "Freeze windows: weekly \"FRI 16:00 - MON 08:00 Europe/London\", once \"2026-12-24 00:00 - 2026-12-27 00:00 UTC\", yearly \"12-24 00:00 - 12-27 00:00 Europe/London\" or daily \"MON-FRI 12:00 - 13:00 UTC\"; each a window or {window, reason, override}",
         ),
         key(
             "freeze_override",
             Kind::OneOf(&["allowed", "never"]),
             "Whether `--override-freeze --reason TEXT` may deploy in a freeze window (default never)",
+        ),
+        key(
+            "deploy_windows",
+            Kind::Strings(None),
+            "When deploys may run, e.g. \"MON-THU 09:00 - 16:00 Europe/London\" (windows as in `freeze`); outside them the environment is closed",
         ),
         key(
             "soak",
@@ -152,6 +160,19 @@ pub const ENVIRONMENT: Section = Section {
             "protection_rule",
             Kind::OneOf(&["app", "none"]),
             "`app`: the stagegate App (`stagegate serve`) decides GitHub's deployment protection rule (default none)",
+        ),
+    ],
+};
+
+pub const FREEZE_ENTRY: Section = Section {
+    doc: "A freeze window with why it is there and whether it may be overridden",
+    keys: &[
+        required("window", Kind::Text, "The window, as a `freeze` string"),
+        key("reason", Kind::Text, "Why: said wherever the freeze is, e.g. \"year-end close\""),
+        key(
+            "override",
+            Kind::OneOf(&["never", "allowed"]),
+            "`never`: `--override-freeze` does not pass this window (default allowed, as `freeze_override` says)",
         ),
     ],
 };

@@ -33,6 +33,7 @@ pub use node::Pos;
 pub use reviewer::Reviewer;
 pub use spanned::{Spanned, Text};
 
+pub use crate::values::calendar::Freeze;
 pub use crate::values::calver::Format as CalverFormat;
 pub use crate::values::freeze::Window as FreezeWindow;
 pub use crate::values::location::{KvLocation, StoreLocation};
@@ -120,7 +121,11 @@ pub struct Environment {
     pub tags: Vec<Spanned<RefPattern>>,
     pub auto_deploy: bool,
     pub approvals: Approvals,
-    pub freeze: Vec<Spanned<FreezeWindow>>,
+    /// Freeze windows, each with its reason and override rule.
+    pub freeze: Vec<Spanned<Freeze>>,
+    /// `deploy_windows`: outside them the environment is closed (empty: no
+    /// such limit).
+    pub deploy_windows: Vec<Spanned<FreezeWindow>>,
     /// `freeze_override: allowed`: `--override-freeze --reason` may promote or
     /// deploy inside a freeze window (recorded in the audit trail).
     pub freeze_override: bool,

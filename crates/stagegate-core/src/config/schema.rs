@@ -4,6 +4,7 @@
 //! an environment with a misspelt key is still an environment, so its edges do
 //! not turn into a cascade of "unknown environment" errors.
 
+mod calendar;
 mod journal;
 mod values;
 
@@ -314,6 +315,7 @@ impl Walker<'_> {
             auto_deploy: false,
             approvals: Approvals { pos: name.pos, required_pos: name.pos, ..Approvals::default() },
             freeze: Vec::new(),
+            deploy_windows: Vec::new(),
             freeze_override: false,
             soak: None,
             health: Vec::new(),
@@ -338,8 +340,11 @@ impl Walker<'_> {
         if let Some(n) = f.of("approvals", |k| matches!(k, Kind::Map(_))) {
             env.approvals = self.approvals(n, &what);
         }
-        env.freeze =
-            f.of("freeze", |k| matches!(k, Kind::Strings(None))).map(|n| self.freeze_windows(n)).unwrap_or_default();
+        env.freeze = f.of("freeze", |k| matches!(k, Kind::Entries(_))).map(|n| self.freezes(n)).unwrap_or_default();
+        env.deploy_windows = f
+            .of("deploy_windows", |k| matches!(k, Kind::Strings(None)))
+            .map(|n| self.deploy_windows(n))
+            .unwrap_or_default();
         env.freeze_override =
             self.switch(&f, "freeze_override", "use `allowed` (with --override-freeze --reason) or `never`");
         env.soak = self.duration(&f, "soak", duration::SOAK);

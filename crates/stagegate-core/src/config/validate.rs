@@ -61,11 +61,11 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
             );
         }
         surprising_patterns(env, diags);
-        if env.freeze_override && env.freeze.is_empty() {
+        if env.freeze_override && env.freeze.is_empty() && env.deploy_windows.is_empty() {
             diags.push(
                 Diagnostic::warning(
                     env.pos,
-                    format!("`{}` allows freeze overrides but has no freeze windows", env.name),
+                    format!("`{}` allows freeze overrides but has no freeze windows or deploy windows", env.name),
                 )
                 .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
             );

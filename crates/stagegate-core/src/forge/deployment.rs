@@ -58,6 +58,9 @@ pub struct NewDeployment {
     pub from: Option<String>,
     /// For a rollback deployment: the id of the deployment it undoes.
     pub rollback_of: Option<u64>,
+    /// Why it was asked for (`rollback --reason`): shown by `history`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// When it starts. The local forge records it (so tests can inject time);
     /// GitHub stamps its own.
     pub at: DateTime<Utc>,

@@ -97,6 +97,7 @@ mod tests {
                 run_id: "1".into(),
                 from: None,
                 rollback_of,
+                reason: None,
                 at,
                 environment_url: None,
                 log_url: None,

@@ -83,6 +83,7 @@ impl GhDeployment {
             run_id: String::new(),
             from: None,
             rollback_of: None,
+            reason: None,
             at: self.created_at,
             environment_url: None,
             log_url: None,

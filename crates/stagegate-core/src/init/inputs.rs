@@ -42,9 +42,9 @@ impl Ctx<'_> {
     }
 
     /// Whether a promotion may override a freeze window (an environment
-    /// with windows and `freeze_override: allowed`).
+    /// with freeze or deploy windows and `freeze_override: allowed`).
     pub(super) fn promotions_may_override_a_freeze(&self) -> bool {
-        self.cfg.environments.iter().any(|e| e.freeze_override && !e.freeze.is_empty())
+        self.cfg.environments.iter().any(|e| e.freeze_override && !(e.freeze.is_empty() && e.deploy_windows.is_empty()))
     }
 
     /// The `with:` of a plan or promote step: `--override-freeze` exactly when

@@ -7,8 +7,10 @@ pub use crate::step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When}
 
 use crate::checks::{Evaluated, Outcome};
 use crate::config::duration;
+use crate::gates::freeze;
 use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
+use chrono::{DateTime, Utc};
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Plan {
@@ -29,6 +31,14 @@ pub struct Plan {
     /// `promote` reports them).
     pub blockers: Vec<Refusal>,
     pub steps: Vec<Step>,
+    /// When the target is closed (freeze or deploy windows): the next moment
+    /// it is open; absent when open, or closed for as far as stagegate looks.
+    #[serde(skip_serializing_if = "Option::is_none", serialize_with = "crate::human::rfc3339_opt")]
+    pub next_open: Option<DateTime<Utc>>,
+    /// The same for people, on the target's wall clock (also when closed
+    /// for as far as stagegate looks).
+    #[serde(skip)]
+    pub next_open_text: Option<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -112,6 +122,8 @@ pub fn build(
         codes: Vec::new(),
         blockers: Vec::new(),
         steps,
+        next_open: None,
+        next_open_text: None,
     };
     for r in blockers {
         plan.refuse(r);
@@ -160,6 +172,16 @@ pub fn act_steps(policy: &Policy, target: &crate::config::Environment, release_t
 }
 
 impl Plan {
+    /// Names the next open moment when a freeze or deploy window refused
+    /// the plan.
+    pub fn name_next_open(&mut self, target: &crate::config::Environment, now: DateTime<Utc>) {
+        if !self.codes.contains(&crate::refusal::Kind::Frozen.code()) {
+            return;
+        }
+        self.next_open = freeze::closed(target, now).filter(|p| !p.open_ended).map(|p| p.until);
+        self.next_open_text = freeze::next_open_text(target, now);
+    }
+
     /// Adds a reason the plan is refused.
     pub fn refuse(&mut self, r: Refusal) {
         self.allowed = false;

@@ -36,6 +36,9 @@ pub struct Entry {
     pub approvals: Vec<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub freeze_override: Option<FreezeOverride>,
+    /// Why the run was asked for (`rollback --reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     pub outcome: String,
     pub message: String,
     pub steps: Vec<StepRecord>,

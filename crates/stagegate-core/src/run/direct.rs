@@ -38,6 +38,8 @@ pub struct RollbackRequest {
     pub actor: String,
     pub actors: Vec<String>,
     pub run_id: String,
+    /// `--reason`: recorded in the deployment and the audit trail.
+    pub reason: Option<String>,
 }
 
 fn full_ref(r: &GitRef) -> String {
@@ -134,6 +136,7 @@ pub async fn rollback(
     env: &Environment,
     req: &RollbackRequest,
 ) -> Result<Report, RunError> {
+    r.reason = req.reason.clone();
     let deps = r.fx.forge.deployments(&req.env).await?;
     let current = history::current(&deps).cloned();
     let mut target = Target {

@@ -44,6 +44,7 @@ impl Runner<'_> {
                 run_id: t.run_id.clone(),
                 from: t.from.clone(),
                 rollback_of,
+                reason: self.reason.clone(),
                 at,
                 environment_url: self.cfg.environments.iter().find(|e| e.name == t.env).and_then(|e| e.url.clone()),
                 log_url: crate::actions::this_run_url(&t.run_id),

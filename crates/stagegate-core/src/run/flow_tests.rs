@@ -101,6 +101,7 @@ async fn deployed(forge: &dyn Forge) -> Deployment {
         run_id: t.run_id,
         from: None,
         rollback_of: None,
+        reason: None,
         at: crate::clock::now(),
         environment_url: None,
         log_url: None,

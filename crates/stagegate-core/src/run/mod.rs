@@ -191,6 +191,9 @@ pub struct Runner<'c> {
     pub gate: Option<crate::gates::approvals::Verdict>,
     /// A freeze overridden with `--override-freeze --reason`, for the report and audit.
     pub freeze_override: Option<audit::FreezeOverride>,
+    /// Why the run was asked for (`rollback --reason`): into the deployment
+    /// record, the report and the audit trail.
+    pub reason: Option<String>,
     /// The ServiceNow change `check-change` found approved (hooks get its
     /// number as STAGEGATE_CHANGE).
     pub change: Option<crate::gates::servicenow::Change>,
@@ -200,7 +203,7 @@ impl<'c> Runner<'c> {
     /// A runner with no steps yet, starting now.
     pub fn new(cfg: &'c Config, fx: Effects, out: Out) -> Runner<'c> {
         let (steps, started) = (Vec::new(), Instant::now());
-        Runner { cfg, fx, out, steps, started, gate: None, freeze_override: None, change: None }
+        Runner { cfg, fx, out, steps, started, gate: None, freeze_override: None, reason: None, change: None }
     }
 
     pub fn now(&self) -> DateTime<Utc> {

@@ -154,8 +154,9 @@ impl Runner<'_> {
             i += group.len();
             self.record_checks(step, &group, &mut blockers);
         }
-        if let Some(Decision::Overridden { window, reason }) =
-            (!facts.to.freeze.is_empty()).then(|| decide(facts.to, facts.now, facts.override_reason))
+        if let Some(Decision::Overridden { window, reason }) = (!(facts.to.freeze.is_empty()
+            && facts.to.deploy_windows.is_empty()))
+        .then(|| decide(facts.to, facts.now, facts.override_reason))
         {
             self.freeze_override = Some(FreezeOverride { window, reason });
         }

@@ -65,6 +65,9 @@ pub struct Report {
     pub steps: Vec<StepRecord>,
     pub gate: Option<Verdict>,
     pub freeze_override: Option<FreezeOverride>,
+    /// Why the run was asked for (`rollback --reason`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
     /// `--dry-run`: the writes that were skipped.
     pub effects: Vec<String>,
     /// The target environment's `url:` from the config.
@@ -107,6 +110,7 @@ impl Runner<'_> {
             steps: std::mem::take(&mut self.steps),
             gate: self.gate.take(),
             freeze_override: self.freeze_override.take(),
+            reason: self.reason.clone(),
             effects: Vec::new(),
             url: self.cfg.environments.iter().find(|e| e.name == target.env).and_then(|e| e.url.clone()),
             links: Links::of(&target),
@@ -156,6 +160,7 @@ pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -
                 .flat_map(|g| g.reviews.iter().filter(|x| x.counted).map(|x| x.user.clone()))
                 .collect(),
             freeze_override: report.freeze_override.clone(),
+            reason: report.reason.clone(),
             outcome: outcome.to_owned(),
             message: report.message.clone(),
             steps: report.steps.clone(),

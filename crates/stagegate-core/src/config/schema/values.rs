@@ -1,5 +1,5 @@
 //! Values with a syntax of their own, parsed where they are read: durations,
-//! branch and tag patterns, freeze windows, the calver format. A value that
+//! branch and tag patterns, the calver format (windows: `calendar`). A value that
 //! does not parse is a diagnostic at its span, never a value dropped later.
 
 use super::*;
@@ -56,21 +56,6 @@ impl Walker<'_> {
                     inner_span(t.pos, &t.value, e.offset, e.len),
                     format!("invalid {what} pattern `{}`: {e}", t.value),
                     "patterns are GitHub's File.fnmatch globs: `*` and `?` never match `/`, `**/` matches directories, `[a-z]` one character",
-                ),
-            }
-        }
-        out
-    }
-
-    pub(super) fn freeze_windows(&mut self, node: &Node) -> Vec<Spanned<FreezeWindow>> {
-        let mut out = Vec::new();
-        for t in self.strings(node, "freeze") {
-            match crate::values::freeze::parse(&t.value) {
-                Ok(w) => out.push(Spanned::new(w, t.pos)),
-                Err(e) => self.error(
-                    inner_span(t.pos, &t.value, e.offset, e.len),
-                    format!("invalid freeze window: {e}"),
-                    "e.g. \"FRI 16:00 - MON 08:00 Europe/London\" or \"2026-12-24 00:00 - 2026-12-27 00:00 UTC\"",
                 ),
             }
         }
