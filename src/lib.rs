@@ -6,7 +6,7 @@
 
 pub use stagegate_core::{
     actions, clock, config, effects, exit, forge, gates, github, human, init, output, plan, policy, refusal, run,
-    state, statefs, tls, version,
+    state, statefs, tls, values, version,
 };
 pub use stagegate_journal as journal;
 
