@@ -89,7 +89,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
         let state = match &args.change {
             None => Err(known::change_missing(&args.to)),
-            Some(n) => crate::gates::servicenow::change_state(instance, n, ctx.now()).await?,
+            Some(n) => crate::gates::servicenow::change_state(instance, n, ctx.now(), cfg.change_match(target)).await?,
         };
         plan.settle(Check::Change, state);
     }

@@ -5,6 +5,7 @@
 //! not turn into a cascade of "unknown environment" errors.
 
 mod journal;
+mod servicenow;
 mod values;
 
 use super::node::{self, Node, Pos, Value};
@@ -208,16 +209,7 @@ impl Walker<'_> {
         let promotions = f.get("promotions").map(|n| self.promotions(n)).unwrap_or_default();
         let steps = f.get("steps").map(|n| self.steps(n)).unwrap_or_default();
         let journal = f.get("journal").map(|n| self.journal(n)).unwrap_or_default();
-        let servicenow = f.get("servicenow").and_then(|n| {
-            let g = self.fields(n, "servicenow", &["instance"])?;
-            match g.get("instance") {
-                Some(i) => self.string(i, "instance").map(|t| ServiceNow { instance: t.value }),
-                None => {
-                    self.error(n.pos, "`servicenow` needs `instance`", "e.g. instance: https://acme.service-now.com");
-                    None
-                }
-            }
-        });
+        let servicenow = f.get("servicenow").and_then(|n| self.servicenow(n));
         Some(Config { version, release, environments, promotions, steps, journal, servicenow })
     }
 
@@ -285,6 +277,7 @@ impl Walker<'_> {
             "soak",
             "health",
             "change",
+            "change_match",
             "url",
             "protection_rule",
         ];
@@ -300,6 +293,7 @@ impl Walker<'_> {
             soak: None,
             health: Vec::new(),
             change_required: false,
+            change_match: Vec::new(),
             url: None,
             protection_rule: false,
         };
@@ -326,6 +320,9 @@ impl Walker<'_> {
             env.health = self.health(n);
         }
         env.change_required = self.switch(&f, "change", ("required", "none"), "use `required` or `none`");
+        if let Some(n) = f.get("change_match") {
+            env.change_match = self.change_match(n, &format!("{what}.change_match"));
+        }
         env.url = self.url(&f);
         env.protection_rule = self.switch(
             &f,

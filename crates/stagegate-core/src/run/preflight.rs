@@ -152,8 +152,10 @@ impl Runner<'_> {
         let Some(number) = change else {
             return self.refuse(Check::Change, since, known::change_missing(env));
         };
-        let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        match crate::gates::servicenow::change_state(instance, number, self.now()).await? {
+        let cfg = policy.config;
+        let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
+        let fields = policy.env(env).map_or(&[][..], |e| cfg.change_match(e));
+        match crate::gates::servicenow::change_state(instance, number, self.now(), fields).await? {
             Ok(detail) => {
                 self.record(Check::Change, StepStatus::Ok, since, detail);
                 self.change = Some(number.to_owned());
