@@ -65,17 +65,18 @@ fn raise_nofile() -> u64 {
     if unsafe { libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) } != 0 {
         return 1024;
     }
-    let before = lim.rlim_cur;
-    if lim.rlim_cur < lim.rlim_max {
-        let want = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
-        if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } == 0 {
-            lim.rlim_cur = lim.rlim_max;
-        }
+    // `rlim_t` is u64 on Linux, not everywhere.
+    #[allow(clippy::unnecessary_cast)]
+    let (before, max) = (lim.rlim_cur as u64, lim.rlim_max as u64);
+    if before >= max {
+        return before;
     }
-    if lim.rlim_cur != before {
-        tracing::info!(from = before as u64, to = lim.rlim_cur as u64, "raised the open-files limit");
+    let want = libc::rlimit { rlim_cur: lim.rlim_max, rlim_max: lim.rlim_max };
+    if unsafe { libc::setrlimit(libc::RLIMIT_NOFILE, &want) } != 0 {
+        return before;
     }
-    lim.rlim_cur as u64
+    tracing::info!(from = before, to = max, "raised the open-files limit");
+    max
 }
 
 #[cfg(not(unix))]

@@ -205,7 +205,7 @@ fn a_page_of_3000_deployments_is_read_20_at_most_8_statuses_at_a_time() {
     let by_app = statuses();
     assert!(by_app <= 20, "the App read {by_app} status lists");
     // `history` reads a whole page's statuses in parallel: at most 8 at once.
-    let cfg = sb.write("stagegate.yml", &config(""));
+    let cfg = sb.write("stagegate.yml", config(""));
     let mut c = sb.cmd();
     c.env("GITHUB_API_URL", &h.url)
         .env("GITHUB_TOKEN", crate::release::SENTINEL)
