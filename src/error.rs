@@ -6,12 +6,6 @@ use miette::Diagnostic;
 
 use thiserror::Error;
 
-/// A panic's message, when it has one as text.
-pub fn panic_message<'a>(info: &'a std::panic::PanicHookInfo<'_>) -> &'a str {
-    let p = info.payload();
-    p.downcast_ref::<String>().map(String::as_str).or_else(|| p.downcast_ref::<&str>().copied()).unwrap_or("")
-}
-
 /// Errors of the command line itself: what the user typed.
 #[derive(Debug, Error, Diagnostic)]
 pub enum InputError {

@@ -16,7 +16,7 @@ fn main() -> ExitCode {
     // server going away mid-request) would kill the process without a word.
     let default_hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {
-        let message = stagegate::error::panic_message(info);
+        let message = stagegate::serve::isolate::panic_message(info);
         if message.starts_with("failed printing to stdout") && message.contains("Broken pipe") {
             std::process::exit(Exit::Failed as i32);
         }

@@ -38,8 +38,14 @@ pub async fn decide(svc: Shared, key: String) {
 /// the default hook's raw text.
 pub fn log_panics() {
     std::panic::set_hook(Box::new(|info| {
-        let message = crate::error::panic_message(info);
+        let message = panic_message(info);
         let at = info.location().map(|l| format!("{}:{}", l.file(), l.line())).unwrap_or_default();
         tracing::error!(panic = %message, at = %at, "panic");
     }));
+}
+
+/// A panic's message, when it has one as text.
+pub fn panic_message<'a>(info: &'a std::panic::PanicHookInfo<'_>) -> &'a str {
+    let p = info.payload();
+    p.downcast_ref::<String>().map(String::as_str).or_else(|| p.downcast_ref::<&str>().copied()).unwrap_or("")
 }

@@ -250,6 +250,14 @@ impl GitHubForge {
     }
 }
 
+/// One item of GitHub's deployment list (`GET …/deployments`), read as the
+/// forge reads it, with `statuses` oldest first; `None` when it is not a
+/// deployment. The same path a page from GitHub takes (the fuzz target's way in).
+pub fn from_api(item: &Value, statuses: Vec<DeploymentStatus>) -> Option<Deployment> {
+    let d = GhDeployment::deserialize(item).ok()?;
+    Some(Deployment { id: DeploymentId::Recorded(d.id), request: d.request(), statuses })
+}
+
 /// GitHub limits deployment and status descriptions to 140 characters.
 fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
