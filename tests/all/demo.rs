@@ -1,10 +1,11 @@
 //! The README's main command (`bash scripts/demo.sh`) really runs: a
 //! promotion, a refused path and a rollback on the embedded default config.
 
-use crate::support::{repo_root, run};
+use crate::support::{demo_port, repo_root, run};
 
 #[test]
 fn the_readme_demo_promotes_refuses_and_rolls_back() {
+    let _port = demo_port();
     let mut cmd = assert_cmd::Command::new("bash");
     cmd.arg(repo_root().join("scripts/demo.sh"))
         .env("STAGEGATE_BIN", assert_cmd::cargo::cargo_bin("stagegate"))

@@ -12,6 +12,8 @@ mod completions;
 mod config_values;
 mod demo;
 mod deployments;
+mod docs_console;
+mod docs_links;
 mod environments;
 mod freeze;
 mod gate;

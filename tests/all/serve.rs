@@ -189,9 +189,10 @@ fn soak_ending_on_the_clock_approves_without_an_event() {
     h.review(&r2, "900", &["prod"], "bob", false, true);
     let sb = Sandbox::new();
     let svc = Service::start(&sb, &[], &[]);
-    // Staging has run SHA for 59m55s (seeded once the service is up, so a slow
-    // start cannot use up the margin): the soak ends a few seconds from now.
-    h.seed_success(&r2, "staging", SHA, "26.11.21.1", 3600 - 5);
+    // Staging has run SHA for 59m30s (seeded once the service is up, so a slow
+    // start cannot use up the margin): the soak ends half a minute from now —
+    // room for a loaded machine to deliver and decide before it does.
+    h.seed_success(&r2, "staging", SHA, "26.11.21.1", 3600 - 30);
     svc.deliver("deployment_protection_rule", "d-1", &h.rule_requested(&r2, 900, "prod", "refs/heads/main", SHA));
     logged(&svc, "pending", 1);
     let a = answers(&r2, 1, &svc);

@@ -22,6 +22,13 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
+/// The example hooks' demo web server listens on a fixed port (47811): a test
+/// whose hooks start it holds this for as long as the server may run.
+pub fn demo_port() -> std::sync::MutexGuard<'static, ()> {
+    static PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    PORT.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 pub fn example(name: &str) -> PathBuf {
     repo_root().join("examples").join(name)
 }

@@ -184,7 +184,7 @@ pub fn answers(repo: &str, n: usize, svc: &Service) -> Vec<(u64, String, String,
         if a.len() >= n {
             return a;
         }
-        assert!(started.elapsed() < Duration::from_secs(20), "no answer from the App: {}", svc.logs());
+        assert!(started.elapsed() < Duration::from_secs(60), "no answer from the App: {}", svc.logs());
         std::thread::sleep(Duration::from_millis(50));
     }
 }

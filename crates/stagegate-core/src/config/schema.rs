@@ -15,7 +15,7 @@ pub(super) fn read(text: &str, diags: &mut Vec<Diagnostic>) -> Option<Config> {
     if text.trim().is_empty() || text.lines().all(|l| l.trim().is_empty() || l.trim_start().starts_with('#')) {
         diags.push(
             Diagnostic::error(Pos { line: 1, column: 1, ..Pos::default() }, "the config file is empty")
-                .help("start from `stagegate init`, or see the configuration example in the README"),
+                .help("start from `stagegate init`, or see the configuration reference in docs/src/configuration.md"),
         );
         return None;
     }
