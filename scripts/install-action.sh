@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs the stagegate binary for the composite action (action.yml).
 # 1. a prebuilt release asset for this runner, verified against the release's
-#    published sha256 list; 2. else a build from the action's own source.
+#    published sha256 list and, where the GitHub CLI is on the runner (GitHub-
+#    hosted runners have it) and the release is on github.com, against the
+#    build provenance the release job attested (`gh attestation verify`);
+# 2. else a build from the action's own source.
 # Whatever is in the install directory already (a stale binary from another
 # version or commit) is replaced. Inputs arrive as environment variables only.
 set -euo pipefail
@@ -10,11 +13,20 @@ version=${STAGEGATE_VERSION:?}
 dest=${STAGEGATE_INSTALL_DIR:?}
 repo=${STAGEGATE_ACTION_REPOSITORY:-}
 server=${GITHUB_SERVER_URL:-https://github.com}
+# The token reaches `gh attestation verify` alone, not curl, tar or cargo.
+token=${STAGEGATE_GH_TOKEN:-}
+unset STAGEGATE_GH_TOKEN
+# The GitHub CLI that checks provenance; STAGEGATE_TEST_GH is the tests' stand-in.
+gh_cli=${STAGEGATE_TEST_GH:-}
+if [[ -z "$gh_cli" && "$server" == "https://github.com" ]]; then
+  gh_cli=$(command -v gh || true)
+fi
 mkdir -p "$dest/bin"
 
 case "${STAGEGATE_RUNNER_OS:-}-${STAGEGATE_RUNNER_ARCH:-}" in
-  Linux-X64) target=x86_64-unknown-linux-gnu ;;
-  Linux-ARM64) target=aarch64-unknown-linux-gnu ;;
+  # Static musl builds: they run whatever the runner's glibc (or none).
+  Linux-X64) target=x86_64-unknown-linux-musl ;;
+  Linux-ARM64) target=aarch64-unknown-linux-musl ;;
   macOS-X64) target=x86_64-apple-darwin ;;
   macOS-ARM64) target=aarch64-apple-darwin ;;
   *) target="" ;;
@@ -64,6 +76,17 @@ install_release() {
     why="checksum mismatch for $asset"
     return 1
   fi
+  provenance=""
+  if [[ -n "$gh_cli" ]]; then
+    # The attestation must come from this repository's release workflow.
+    if ! GH_TOKEN=$token "$gh_cli" attestation verify "$tmp/$asset" --repo "$repo" \
+      --signer-workflow "$repo/.github/workflows/ci.yml" > "$tmp/gh.out" 2>&1; then
+      echo "::warning::gh attestation verify found no build provenance for $asset from $repo's release workflow; not using it"
+      why="no verified build provenance for $asset ($(head -n 3 "$tmp/gh.out" | tr '\n' ' '))"
+      return 1
+    fi
+    provenance=", build provenance verified"
+  fi
   tar -xzf "$tmp/$asset" -C "$tmp" stagegate
   # Replace, never merge with, what an earlier install left.
   install -m 0755 "$tmp/stagegate" "$dest/bin/stagegate.new"
@@ -71,7 +94,7 @@ install_release() {
 }
 
 if install_release; then
-  echo "stagegate $version installed from the release asset ($target, sha256 verified)"
+  echo "stagegate $version installed from the release asset ($target, sha256 verified$provenance)"
   exit 0
 fi
 echo "no prebuilt stagegate $version: $why; building from source (a few minutes)"

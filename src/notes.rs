@@ -1,7 +1,9 @@
 //! The binary's [`Notes`]: progress and warnings of the libraries go to
-//! stderr. They name files, versions and servers' messages, so under Actions
-//! they are fenced from workflow commands, and credentials are redacted.
+//! stderr through the one writer ([`stagegate_core::console`]). They name
+//! files, versions and servers' messages: redacted, escaped, and fenced from
+//! workflow commands under Actions like everything stagegate prints.
 
+use stagegate_core::console::{self, Stream};
 pub use stagegate_core::notes::*;
 
 #[derive(Debug, Clone, Copy)]
@@ -9,10 +11,10 @@ pub struct Stderr;
 
 impl Notes for Stderr {
     fn progress(&self, line: &str) {
-        stagegate_core::actions::eprint_untrusted(line);
+        console::print(Stream::Err, line);
     }
 
     fn warn(&self, line: &str) {
-        stagegate_core::actions::eprint_untrusted(line);
+        console::print(Stream::Err, line);
     }
 }

@@ -11,6 +11,9 @@ pidfile="$dir/server.pid"
 if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then
   exit 0
 fi
-nohup python3 "$(dirname "$0")/demo-server.py" 47811 "$dir/www" > "$dir/server.log" 2>&1 &
-echo $! > "$pidfile"
-echo "started the demo web server on 127.0.0.1:47811 (pid $!)"
+# The server binds before it detaches: a port another demo holds fails here.
+if ! python3 "$(dirname "$0")/demo-server.py" 47811 "$dir/www" "$pidfile" > "$dir/server.log" 2>&1; then
+  echo "demo: $(cat "$dir/server.log")" >&2
+  exit 1
+fi
+echo "started the demo web server on 127.0.0.1:47811 (pid $(cat "$pidfile"))"

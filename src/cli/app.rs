@@ -83,7 +83,8 @@ pub fn run(_ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
             if let Some(r) = &a.redirect_url {
                 check_url("--redirect-url", r)?;
             }
-            println!("{}", serde_json::to_string_pretty(&manifest(&a)).expect("serializes"));
+            let doc = serde_json::to_string_pretty(&manifest(&a)).expect("serializes");
+            crate::console::json(crate::console::Stream::Out, &doc);
             Ok(Exit::Success)
         }
     }

@@ -22,8 +22,8 @@ pub fn print_diagnostics(loaded: &Loaded, errors_only: bool) {
         if errors_only && !d.is_error() {
             continue;
         }
-        // Messages quote the config's own text: fenced under Actions.
-        actions::eprint_untrusted(&format!("{:?}", d.report_in(&source)));
+        // Messages quote the config's own text: escaped and, under Actions, fenced.
+        crate::console::print(crate::console::Stream::Err, &format!("{:?}", d.report_in(&source)));
         let level = if d.is_error() { "error" } else { "warning" };
         actions::annotation(level, &loaded.source.name, d.line, d.column, "stagegate config", &d.message);
     }

@@ -247,15 +247,10 @@ impl Render for Comparison {
             Verdict::Caution => "⚠️",
             Verdict::NotReady => "❌",
         };
-        let mut md =
-            format!("### stagegate compare: {} → {}\n\n{icon} {}\n\n", self.from, self.to, inline(&self.conclusion()));
+        let (from, to) = (inline(&self.from), inline(&self.to));
+        let mut md = format!("### stagegate compare: {from} → {to}\n\n{icon} {}\n\n", inline(&self.conclusion()));
         if !self.pending.is_empty() {
-            md.push_str(&format!(
-                "Releases in {} not yet in {}: {}\n\n",
-                self.from,
-                self.to,
-                inline(&self.pending.join(", "))
-            ));
+            md.push_str(&format!("Releases in {from} not yet in {to}: {}\n\n", inline(&self.pending.join(", "))));
         }
         if self.verdict == Verdict::UpToDate {
             return Some(md);

@@ -2,8 +2,6 @@
 //! completions (`COMPLETE=bash stagegate`), which also complete environment
 //! names and lanes from the config and release ids from the local forge.
 
-use std::io::Write;
-
 use clap::Command;
 use clap_complete::Shell;
 use clap_complete::engine::{ArgValueCandidates, CompletionCandidate};
@@ -23,7 +21,8 @@ pub fn run(args: Args) -> Result<Exit, Error> {
     // and stdout fails as soon as the reader goes away (`| head`).
     let mut script = Vec::new();
     clap_complete::generate(args.shell, &mut cmd, "stagegate", &mut script);
-    Ok(match std::io::stdout().write_all(&script) {
+    let script = String::from_utf8_lossy(&script);
+    Ok(match crate::console::write(crate::console::Stream::Out, &script) {
         Ok(()) => Exit::Success,
         Err(_) => Exit::Failed,
     })

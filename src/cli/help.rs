@@ -271,6 +271,16 @@ pub const EPILOGUES: &[Epilogue] = &[
         ],
         exits: &[(0, "printed"), INPUT],
     },
+    Epilogue {
+        path: "config",
+        examples: &["stagegate config schema", "stagegate config schema --output json"],
+        exits: &[(0, "printed"), INPUT],
+    },
+    Epilogue {
+        path: "config schema",
+        examples: &["stagegate config schema", "stagegate config schema --output json"],
+        exits: &[(0, "printed"), INPUT],
+    },
 ];
 
 fn render(e: &Epilogue) -> String {

@@ -198,7 +198,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         return Err(Error::ConfigInvalid { file: loaded.source.name.clone(), errors: loaded.errors() });
     };
     let action = pin(cfg, &config_rel, &args);
-    let mut files: Vec<File> = starter.into_iter().collect();
+    let mut files: Vec<File> =
+        starter.map(|path| (path, init::starter(&action), "starter config")).into_iter().collect();
     for f in select(init::render(cfg, &config_rel, &action), &args.only, &args.skip)? {
         files.push((args.dir.join(&f.path), f.text, "workflow"));
     }
@@ -230,13 +231,13 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         });
         let o = &ctx.out;
         for t in &differing {
-            crate::actions::eprint_untrusted(&format!(
-                "{} {} has changes init would overwrite",
-                o.bad("✗"),
-                t.path.display()
-            ));
+            let line = format!("{} {} has changes init would overwrite", o.bad("✗"), t.path.display());
+            crate::console::print(crate::console::Stream::Err, &line);
         }
-        eprintln!("nothing was written; review the changes, then run `stagegate init --force` to replace them");
+        crate::console::print(
+            crate::console::Stream::Err,
+            "nothing was written; review the changes, then run `stagegate init --force` to replace them",
+        );
         return Ok(Exit::Refused);
     }
     let done = write_all(ctx, &targets)?;
@@ -255,16 +256,16 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 type File = (PathBuf, String, &'static str);
 
 /// The config's name as the workflows cite it, the config (`-c FILE`, else
-/// the repository's, else the starter one), and the starter config to write
-/// when the repository has none.
-fn load_config(ctx: &Ctx, args: &Args) -> Result<(String, config::Loaded, Option<File>), Error> {
+/// the repository's, else the starter one), and where the starter config
+/// goes when the repository has none.
+fn load_config(ctx: &Ctx, args: &Args) -> Result<(String, config::Loaded, Option<PathBuf>), Error> {
     let (config_rel, config_path) = match &ctx.config {
         Location::Explicit(p) => (p.display().to_string(), p.clone()),
         Location::Default => (config::DEFAULT_PATH.to_string(), args.dir.join(config::DEFAULT_PATH)),
     };
     if matches!(ctx.config, Location::Default) && !config_path.exists() {
         let loaded = config::parse_bytes(&config_rel, config::STARTER.as_bytes());
-        return Ok((config_rel, loaded, Some((config_path, config::STARTER.to_string(), "starter config"))));
+        return Ok((config_rel, loaded, Some(config_path)));
     }
     let loaded = config::load(&Location::Explicit(config_path.clone()))
         .map_err(|source| Error::ConfigRead { path: config_path.display().to_string(), source })?;

@@ -6,6 +6,7 @@ mod can_deploy;
 mod check;
 mod compare;
 mod completions;
+mod config_schema;
 mod deploy;
 mod environments;
 mod gate;
@@ -149,6 +150,9 @@ pub enum Command {
     /// Set up the GitHub App: `app manifest` prints its manifest
     #[command(subcommand)]
     App(app::Command),
+    /// The config's JSON Schema: `config schema` prints it
+    #[command(subcommand, hide = true)]
+    Config(config_schema::Command),
 }
 
 /// What every command gets: output, config location, effects.
@@ -298,7 +302,15 @@ pub use help::EPILOGUES;
 pub fn argument_error(e: clap::Error) -> Exit {
     use clap::error::ErrorKind;
     if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        let _ = e.print();
+        // Help and version on stdout, through the one writer; in colour where
+        // stdout is coloured (the writer keeps colour only there).
+        let styled = e.render();
+        let text = if crate::output::Out::new(crate::output::Format::Text).color {
+            styled.ansi().to_string()
+        } else {
+            styled.to_string()
+        };
+        crate::console::answer(crate::console::Stream::Out, &text);
         return Exit::Success;
     }
     let args: Vec<String> = std::env::args_os().map(|a| a.to_string_lossy().into_owned()).collect();
@@ -313,9 +325,9 @@ pub fn argument_error(e: clap::Error) -> Exit {
                 "exit": Exit::Invalid as u8,
             }
         });
-        println!("{}", serde_json::to_string_pretty(&doc).expect("serializes"));
+        crate::console::json(crate::console::Stream::Out, &serde_json::to_string_pretty(&doc).expect("serializes"));
     }
-    crate::actions::eprint_untrusted(&rendered);
+    crate::console::print(crate::console::Stream::Err, &rendered);
     Exit::Invalid
 }
 
@@ -352,6 +364,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(&ctx, a).await,
         Command::App(c) => app::run(&ctx, c),
+        Command::Config(c) => config_schema::run(c),
     }
 }
 

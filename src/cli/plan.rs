@@ -169,7 +169,8 @@ impl Render for Planned<'_> {
     fn summary(&self) -> Option<String> {
         let plan = self.plan;
         let icon = if plan.allowed { "✅" } else { "❌" };
-        let mut md = format!("### stagegate plan: {} → {} — {icon} {}\n\n", plan.from, plan.to, plan.verdict());
+        let (from, to, verdict) = (actions::inline(&plan.from), actions::inline(&plan.to), plan.verdict());
+        let mut md = format!("### stagegate plan: {from} → {to} — {icon} {}\n\n", actions::inline(&verdict));
         if plan.approvals_required > 0 {
             md.push_str(&format!(
                 "Approvals: {} required, {} pending.\n\n",

@@ -347,7 +347,8 @@ pub fn comment(req: &Request, state: RuleState, checks: &[Check], verdict: Optio
         RuleState::Approved => "approved",
         RuleState::Rejected => "rejected",
     };
-    let mut md = format!("stagegate {head} the deployment of {} to {}\n\n", req.git_ref, req.environment);
+    let (git_ref, env) = (crate::actions::inline(&req.git_ref), crate::actions::inline(&req.environment));
+    let mut md = format!("stagegate {head} the deployment of {git_ref} to {env}\n\n");
     md.push_str("| | check | detail |\n|---|---|---|\n");
     for c in checks {
         let mark = match c.mark {

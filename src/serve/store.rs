@@ -232,7 +232,7 @@ impl Store {
     pub async fn delivery_failed(&self, key: &str, retry_at: DateTime<Utc>) -> Result<(), KvError> {
         self.update_entry(key, |e| match e.answer.as_mut() {
             Some(a) => {
-                a.attempts += 1;
+                a.attempts = a.attempts.saturating_add(1);
                 a.retry_at = Some(retry_at);
                 (true, ())
             }

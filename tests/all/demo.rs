@@ -28,3 +28,23 @@ fn the_readme_demo_promotes_refuses_and_rolls_back() {
     let staging = out.lines().find(|l| l.starts_with("staging ")).expect("a status row for staging");
     assert!(staging.contains("26.11.21.1") && staging.contains("healthy"), "{staging}");
 }
+
+/// A demo whose port another demo holds fails its deploy hook, saying so,
+/// instead of letting the other demo's server answer its health checks.
+#[test]
+fn the_demo_server_refuses_a_port_another_demo_holds() {
+    let _port = demo_port();
+    let other = std::net::TcpListener::bind("127.0.0.1:47811").expect("the demo port is free under its lock");
+    let sb = crate::support::Sandbox::new();
+    std::fs::create_dir_all(sb.path().join("demo/www")).expect("the directory the deploy hook makes");
+    let out = std::process::Command::new("sh")
+        .arg(repo_root().join("examples/hooks/serve.sh"))
+        .env("STAGEGATE_STATE_DIR", sb.path())
+        .output()
+        .expect("sh runs");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{err}");
+    assert!(err.contains("cannot serve on 127.0.0.1:47811") && err.contains("another demo"), "{err}");
+    assert!(!sb.path().join("demo/server.pid").exists(), "a pid for a server that never ran");
+    drop(other);
+}

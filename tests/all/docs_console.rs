@@ -64,7 +64,7 @@ fn wrapper(dir: &Path) -> PathBuf {
     let quote = |p: &Path| format!("'{}'", p.display().to_string().replace('\'', r"'\''"));
     let script = format!(
         "#!/bin/sh\n\
-         for v in $(env | sed -n 's/^\\(GITHUB_[A-Za-z0-9_]*\\|STAGEGATE_[A-Za-z0-9_]*\\|RUNNER_TEMP\\)=.*/\\1/p'); do unset \"$v\"; done\n\
+         for v in $(env | cut -d= -f1 | grep -E '^(GITHUB_[A-Za-z0-9_]*|STAGEGATE_[A-Za-z0-9_]*|RUNNER_TEMP)$'); do unset \"$v\"; done\n\
          cd {dir} || exit 1\n\
          n=$(cat .bin/minutes 2>/dev/null || echo 0)\n\
          echo $((n + 1)) > .bin/minutes\n\
@@ -96,6 +96,7 @@ fn the_console_sessions_of_the_readme_and_the_book_are_what_stagegate_prints() {
     // The example hooks serve health pages on the demo's fixed port.
     let _port = demo_port();
     for page in pages {
+        crate::support::wait_until_the_demo_port_is_free();
         let dir = session_dir();
         let bin = wrapper(dir.path());
         let cases = trycmd::TestCases::new();

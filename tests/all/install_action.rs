@@ -1,7 +1,9 @@
 //! scripts/install-action.sh and scripts/locate-action.sh, run directly: a
-//! release asset is verified and replaces a stale binary; a failed download
-//! says why (no release, no network, checksum) and falls back to
-//! `cargo install --force`; the cache key follows the action's ref and source.
+//! release asset (the static musl build on Linux) is verified and replaces a
+//! stale binary; with the GitHub CLI, its build provenance is verified too; a
+//! failed download or verification says why (no release, no network,
+//! checksum, no attestation) and falls back to `cargo install --force`; the
+//! cache key follows the action's ref and source.
 
 use std::path::Path;
 use std::process::Command;
@@ -13,15 +15,31 @@ struct Install {
     code: i32,
     out: String,
     cargo: String,
+    gh: String,
 }
 
 /// Runs install-action.sh for version `version` against `server`, with the
 /// cargo stand-in of tests/act/bin first on PATH.
 fn install(server: &str, version: &str, dest: &Path) -> Install {
+    install_with(server, version, dest, None)
+}
+
+const TOKEN: &str = "ghs_installtoken0123456789";
+
+/// [`install`], with the gh stand-in of tests/act/bin as the GitHub CLI,
+/// answering `verdict` (`pass` or `fail`) when given.
+fn install_with(server: &str, version: &str, dest: &Path, gh: Option<&str>) -> Install {
     let work = tempfile::tempdir().unwrap();
     let cargo_log = work.path().join("cargo.log");
+    let gh_log = work.path().join("gh.log");
     let path = format!("{}:{}", repo_root().join("tests/act/bin").display(), std::env::var("PATH").unwrap());
-    let out = Command::new("bash")
+    let mut cmd = Command::new("bash");
+    if let Some(verdict) = gh {
+        cmd.env("STAGEGATE_TEST_GH", repo_root().join("tests/act/bin/gh"))
+            .env("STAGEGATE_TEST_GH_VERDICT", verdict)
+            .env("STAGEGATE_TEST_GH_LOG", &gh_log);
+    }
+    let out = cmd
         .arg(repo_root().join("scripts/install-action.sh"))
         .env("PATH", path)
         .env("STAGEGATE_VERSION", version)
@@ -33,12 +51,14 @@ fn install(server: &str, version: &str, dest: &Path) -> Install {
         .env("GITHUB_ACTION_PATH", repo_root())
         .env("STAGEGATE_TEST_CARGO_LOG", &cargo_log)
         .env("STAGEGATE_TEST_BINARY", env!("CARGO_BIN_EXE_stagegate"))
+        .env("STAGEGATE_GH_TOKEN", TOKEN)
         .output()
         .unwrap();
     Install {
         code: out.status.code().unwrap_or(-1),
         out: format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
         cargo: std::fs::read_to_string(cargo_log).unwrap_or_default(),
+        gh: std::fs::read_to_string(gh_log).unwrap_or_default(),
     }
 }
 
@@ -61,6 +81,49 @@ fn a_verified_release_asset_replaces_a_stale_binary() {
     assert!(r.out.contains("installed from the release asset") && r.out.contains("sha256 verified"), "{}", r.out);
     assert!(r.cargo.is_empty(), "no build: {}", r.cargo);
     assert!(is_the_test_binary(dest.path()), "the stale binary was not replaced");
+}
+
+#[test]
+fn with_gh_the_build_provenance_is_verified_too() {
+    let releases = act::release_server(act::release_files("0.1.0", true));
+    let dest = tempfile::tempdir().unwrap();
+    let r = install_with(&releases.server.url(), "0.1.0", dest.path(), Some("pass"));
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("sha256 verified, build provenance verified"), "{}", r.out);
+    let asset = format!("stagegate-{}.tar.gz", act::host_target());
+    let line = r.gh.lines().next().unwrap_or_default();
+    assert!(line.starts_with("gh attestation verify ") && line.contains(&asset), "{}", r.gh);
+    let signer = format!("--repo {ACTION_REPO} --signer-workflow {ACTION_REPO}/.github/workflows/ci.yml");
+    assert!(line.ends_with(&signer), "the attestation must come from the action's release workflow: {line}");
+    assert!(r.gh.contains(&format!("GH_TOKEN={TOKEN}")), "gh gets the token: {}", r.gh);
+    assert!(r.cargo.is_empty(), "no build: {}", r.cargo);
+    assert!(is_the_test_binary(dest.path()));
+}
+
+#[test]
+fn an_asset_without_a_verified_attestation_is_not_used() {
+    let releases = act::release_server(act::release_files("0.1.0", true));
+    let dest = tempfile::tempdir().unwrap();
+    stale(dest.path());
+    let r = install_with(&releases.server.url(), "0.1.0", dest.path(), Some("fail"));
+    assert_eq!(r.code, 0, "{}", r.out);
+    assert!(r.out.contains("::warning::gh attestation verify found no build provenance"), "{}", r.out);
+    assert!(r.out.contains("no matching attestations found"), "gh's reason is shown: {}", r.out);
+    assert!(!r.out.contains("installed from the release asset"), "{}", r.out);
+    assert!(r.cargo.contains("install --locked --force"), "built from source instead: {}", r.cargo);
+    assert!(!r.out.contains(TOKEN), "the token stays out of the log");
+}
+
+#[test]
+fn the_token_reaches_gh_alone() {
+    // The cargo stand-in logs the credentials in its environment: a source
+    // build after a failed verification must see none.
+    let releases = act::release_server(act::release_files("0.1.0", true));
+    let dest = tempfile::tempdir().unwrap();
+    let r = install_with(&releases.server.url(), "0.1.0", dest.path(), Some("fail"));
+    assert!(r.gh.contains(TOKEN), "{}", r.gh);
+    assert!(r.cargo.contains("install --locked --force"), "{}", r.cargo);
+    assert!(!r.cargo.contains(TOKEN), "cargo got the token: {}", r.cargo);
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::support::{Sandbox, example, repo_root};
 /// The tool from PATH, else from scripts/test.sh's venv (.venv-test/, where it
 /// puts zizmor and actionlint), Python's scripts directory or cargo's bin
 /// directory ($CARGO_HOME, default ~/.cargo).
-fn tool(name: &str) -> Command {
+pub(crate) fn tool(name: &str) -> Command {
     let scripts = Command::new("python3")
         .args(["-c", "import sysconfig; print(sysconfig.get_path('scripts'))"])
         .output()

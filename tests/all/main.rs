@@ -1,14 +1,19 @@
 //! One integration-test binary, so the dependency tree links once.
+// clippy.toml refuses printing outside stagegate_core::console;
+// tests print their own diagnostics; the rule is for the binary.
+#![allow(clippy::disallowed_macros, clippy::disallowed_methods)]
 
 mod act;
 mod act_inputs;
 mod act_templates;
 mod approve;
+mod build_script;
 mod change;
 mod check;
 mod cli;
 mod compare;
 mod completions;
+mod config_schema;
 mod config_values;
 mod demo;
 mod deployments;
@@ -27,6 +32,7 @@ mod hostile;
 mod hostile_fs;
 mod hostile_input;
 mod hostile_journal;
+mod hostile_output;
 mod hostile_peers;
 mod hostile_serve;
 mod init;

@@ -360,3 +360,28 @@ fn the_fixed_clock_dates_tags_and_records() {
     assert!(forge.contains("2027-03-04T12:00:00Z"), "{forge}");
     assert!(!forge.contains(&chrono::Utc::now().format("%Y-%m-%dT%H").to_string()), "{forge}");
 }
+
+/// A tag anyone can push, `v18446744073709551615.0.0`, leaves no next major
+/// version: exit 2 and a message, never a wrapped `0.0.0`.
+#[test]
+fn a_semver_tag_at_the_largest_version_has_no_next_one() {
+    let sb = Sandbox::new();
+    let cfg =
+        sb.write("semver.yml", "version: 1\nrelease: { scheme: semver, tag_prefix: v }\nenvironments:\n  dev: {}\n");
+    let tag = r#"{"name": "v18446744073709551615.0.0", "commit": "0123456789abcdef0123456789abcdef01234567",
+        "message": "x", "nonce": "n", "created_at": "2026-01-01T00:00:00Z"}"#;
+    let forge =
+        format!(r#"{{"approvals": [], "tags": [{tag}], "releases": [], "next_release_id": 0, "environments": {{}}}}"#);
+    sb.write(".stagegate/forge.json", forge);
+    let next = |bump: &str| {
+        let mut c = sb.cmd();
+        c.arg("-c").arg(&cfg).args(["--forge", "local", "release", "next", "--bump", bump]);
+        run(c)
+    };
+    let (code, out, err) = next("major");
+    assert_eq!(code, 2, "{out}{err}");
+    assert!(out.is_empty(), "no version printed: {out}");
+    assert!(err.contains("has the largest major version a semver"), "{err}");
+    let (code, out, err) = next("minor");
+    assert_eq!((code, out.trim()), (0, "v18446744073709551615.1.0"), "{err}");
+}

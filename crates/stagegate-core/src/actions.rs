@@ -9,7 +9,7 @@
 use std::io::Write;
 
 pub fn active() -> bool {
-    std::env::var("GITHUB_ACTIONS").is_ok_and(|v| v == "true")
+    crate::console::under_actions()
 }
 
 /// Workflow-command property values escape `%`, CR, LF, `:` and `,`.
@@ -36,7 +36,13 @@ pub fn format_command(name: &str, props: &[(&str, &str)], data: &str) -> String 
 
 /// Prints one workflow command on stdout, where the runner reads it.
 pub fn command(name: &str, props: &[(&str, &str)], data: &str) {
-    println!("{}", format_command(name, props, data));
+    command_on(crate::console::Stream::Out, name, props, data);
+}
+
+/// Prints one workflow command on `stream` (the runner reads both), through
+/// the one writer: escaped, one line, the only kind it prints unfenced.
+pub fn command_on(stream: crate::console::Stream, name: &str, props: &[(&str, &str)], data: &str) {
+    crate::console::command(stream, &format_command(name, props, data));
 }
 
 /// `::error file=…,line=…,col=…::message` (or `warning`), on stdout as Actions reads it.
@@ -64,21 +70,6 @@ fn workspace_relative(file: &str, cwd: Option<&std::path::Path>, workspace: Opti
     }
 }
 
-/// 128 random bits as hex, from the kernel; the clock and pid when
-/// `/dev/urandom` cannot be read.
-pub fn random_hex() -> String {
-    use std::io::Read;
-    let mut bytes = [0u8; 16];
-    let read = std::fs::File::open("/dev/urandom").and_then(|mut f| f.read_exact(&mut bytes));
-    if read.is_err() {
-        use sha2::Digest;
-        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
-        let seed = format!("{nanos}-{}-{:p}", std::process::id(), &bytes);
-        bytes.copy_from_slice(&sha2::Sha256::digest(seed.as_bytes())[..16]);
-    }
-    hex::encode(bytes)
-}
-
 /// Why an output was not written.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OutputRefused(pub String);
@@ -100,7 +91,7 @@ pub fn output_record(name: &str, value: &str, delimiter: &str) -> Result<String,
 /// Appends `name=value` to `$GITHUB_OUTPUT`.
 pub fn set_output(name: &str, value: &str) {
     let Some(path) = std::env::var_os("GITHUB_OUTPUT") else { return };
-    let record = match output_record(name, value, &format!("ghadelimiter_{}", random_hex())) {
+    let record = match output_record(name, value, &format!("ghadelimiter_{}", crate::random::hex128())) {
         Ok(r) => r,
         Err(OutputRefused(why)) => {
             tracing::error!("{why}; output not set");
@@ -116,77 +107,51 @@ pub fn set_output(name: &str, value: &str) {
     }
 }
 
-/// Text made safe for one cell of a Markdown table: `|` escaped, line breaks
-/// as `<br>`, HTML and other control characters neutralised.
+/// Text made safe for one cell of a Markdown table (a step summary, the
+/// App's comment): it reads as the text it is and does nothing else. See
+/// [`markdown_text`].
 pub fn cell(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    let mut chars = s.chars().peekable();
-    while let Some(c) = chars.next() {
+    markdown_text(s, true)
+}
+
+/// Text made safe for one line of Markdown outside a table, as [`cell`].
+pub fn inline(s: &str) -> String {
+    markdown_text(s, false)
+}
+
+/// Record text in Markdown, neutralised: HTML and `<…>` autolinks as
+/// entities (`&lt;`), link and image brackets and backslashes escaped
+/// (`\[x\](y)` is no link), bare URLs and `www.` unlinked (`https&#58;//`,
+/// `www&#46;`), `@` followed by a zero-width space (no mention, no e-mail
+/// link), line breaks as `<br>` (no new block), other terminal controls
+/// shown escaped (`\u{1b}`); in a table, `|` escaped too.
+fn markdown_text(s: &str, in_table: bool) -> String {
+    let mut out = String::with_capacity(s.len() + 8);
+    let mut rest = s;
+    while let Some(c) = rest.chars().next() {
+        let after = &rest[c.len_utf8()..];
         match c {
-            '|' => out.push_str("\\|"),
+            '|' if in_table => out.push_str("\\|"),
             '<' => out.push_str("&lt;"),
             '>' => out.push_str("&gt;"),
             '&' => out.push_str("&amp;"),
-            '\r' if chars.peek() == Some(&'\n') => {}
+            '\\' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            ':' if after.starts_with("//") => out.push_str("&#58;"),
+            '.' if out.len() >= 3 && out.get(out.len() - 3..).is_some_and(|w| w.eq_ignore_ascii_case("www")) => {
+                out.push_str("&#46;");
+            }
+            '@' => out.push_str("@&#8203;"),
+            '\r' if after.starts_with('\n') => {}
             '\r' | '\n' => out.push_str("<br>"),
             c if crate::values::refname::is_unsafe_in_text(c) => out.extend(c.escape_default()),
             c => out.push(c),
         }
+        rest = after;
     }
     out
-}
-
-/// Text made safe for one line of Markdown outside a table: line breaks and
-/// controls cannot start a new block.
-pub fn inline(s: &str) -> String {
-    cell(s).replace("\\|", "|")
-}
-
-/// Prints text that may carry values stagegate did not choose (an error
-/// naming what the user typed, a server's message) on stderr. Under Actions it
-/// is fenced by `::stop-commands::<random>`, so no line of it is run as a
-/// workflow command, and credentials are redacted either way.
-pub fn eprint_untrusted(text: &str) {
-    eprintln!("{}", fenced(text));
-}
-
-/// [`eprint_untrusted`], on stdout: a watcher's log when stdout is not for
-/// one JSON document.
-pub fn print_untrusted(text: &str) {
-    println!("{}", fenced(text));
-}
-
-/// A command's answer on stdout: credentials redacted and, under Actions,
-/// fenced like [`eprint_untrusted`] when a line of it could be read as a
-/// workflow command (it starts with `::`), whatever value put it there.
-pub fn print_answer(text: &str) {
-    println!("{}", answer(text, active()));
-}
-
-fn answer(text: &str, actions: bool) -> String {
-    let text = text.trim_end_matches('\n');
-    if actions && text.lines().any(|l| l.trim_start().starts_with("::")) {
-        fence(text, true)
-    } else {
-        crate::redact::redact(text)
-    }
-}
-
-/// The text, credentials redacted and, under Actions, between
-/// `::stop-commands::<random>` and `::<random>::`.
-fn fenced(text: &str) -> String {
-    fence(text, active())
-}
-
-fn fence(text: &str, actions: bool) -> String {
-    let text = crate::redact::redact(text);
-    let text = text.trim_end_matches('\n');
-    if actions {
-        let token = random_hex();
-        format!("::stop-commands::{token}\n{text}\n::{token}::")
-    } else {
-        text.to_string()
-    }
 }
 
 /// An annotation of the run without a file (`::error title=…::message`, or
@@ -199,7 +164,7 @@ pub fn alert(level: &str, title: &str, message: &str) {
         return;
     }
     let message = crate::redact::redact(message);
-    eprintln!("{}", format_command(level, &[("title", title)], &message));
+    command_on(crate::console::Stream::Err, level, &[("title", title)], &message);
 }
 
 /// Links into the repository on GitHub, built from `GITHUB_SERVER_URL` and
@@ -251,7 +216,7 @@ impl Links {
 /// without a link.
 pub fn link(text: &str, url: Option<&str>) -> String {
     match url {
-        Some(u) => format!("[{}]({})", cell(text).replace('[', "\\[").replace(']', "\\]"), u.replace(')', "%29")),
+        Some(u) => format!("[{}]({})", cell(text), u.replace(')', "%29")),
         None => cell(text),
     }
 }
@@ -306,20 +271,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn an_answer_with_a_line_like_a_workflow_command_is_fenced_under_actions() {
-        let plain = "release 26.11.21.1 is live\n";
-        assert_eq!(answer(plain, true), "release 26.11.21.1 is live");
-        let hostile = "ENV  RELEASE\n  ::error title=x::pwned\n";
-        let fenced = answer(hostile, true);
-        let lines: Vec<&str> = fenced.lines().collect();
-        let token = lines[0].strip_prefix("::stop-commands::").expect("fenced");
-        assert_eq!(lines.last(), Some(&format!("::{token}::").as_str()));
-        assert!(fenced.contains("  ::error title=x::pwned"));
-        // Outside Actions nothing parses commands: the text is as it was.
-        assert_eq!(answer(hostile, false), hostile.trim_end());
-    }
-
-    #[test]
     fn escapes_workflow_command_values() {
         assert_eq!(escape_data("a%b\nc"), "a%25b%0Ac");
         assert_eq!(escape_property("x:y,z"), "x%3Ay%2Cz");
@@ -331,7 +282,7 @@ mod tests {
 
     #[test]
     fn outputs_use_a_fresh_delimiter_and_refuse_values_containing_it() {
-        let (a, b) = (random_hex(), random_hex());
+        let (a, b) = (crate::random::hex128(), crate::random::hex128());
         assert_ne!(a, b);
         assert_eq!(a.len(), 32);
         assert_eq!(output_record("tag", "x\ny", "D").unwrap(), "tag<<D\nx\ny\nD\n");
@@ -355,6 +306,21 @@ mod tests {
     fn table_cells_stay_one_cell() {
         assert_eq!(cell("a|b\nc\r\nd<e>"), "a\\|b<br>c<br>d&lt;e&gt;");
         assert_eq!(inline("a|b\n# h"), "a|b<br># h");
+    }
+
+    #[test]
+    fn markdown_in_record_text_is_shown_not_rendered() {
+        let hostile = "![x](https://evil.example/p.png) [y](javascript:z) <img src=x> <https://a.example> \\[w](v)";
+        assert_eq!(
+            cell(hostile),
+            "!\\[x\\](https&#58;//evil.example/p.png) \\[y\\](javascript:z) &lt;img src=x&gt; \
+             &lt;https&#58;//a.example&gt; \\\\\\[w\\](v)"
+        );
+        assert_eq!(
+            inline("see www.evil.example or WWW.x.y, mail a@b.example, ping @alice"),
+            "see www&#46;evil.example or WWW&#46;x.y, mail a@&#8203;b.example, ping @&#8203;alice"
+        );
+        assert_eq!(inline("r1\u{1b}[2J\u{202e}"), "r1\\u{1b}\\[2J\\u{202e}");
     }
 
     #[test]

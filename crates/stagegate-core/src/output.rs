@@ -5,11 +5,11 @@
 //! Every command builds one typed answer ([`Render`]) and hands it to
 //! [`Out::print`]: the JSON document, the text, the Actions step summary, the
 //! `$GITHUB_OUTPUT` values and the run's annotations are all renderings of it,
-//! printed here and nowhere else.
-
-use std::io::IsTerminal;
+//! printed here and nowhere else, through the one writer ([`crate::console`]).
 
 use serde::Serialize;
+
+use crate::console::{self, Stream};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum Format {
@@ -23,26 +23,9 @@ pub struct Out {
     pub color: bool,
 }
 
-fn set(name: &str) -> bool {
-    std::env::var(name).is_ok_and(|v| !v.is_empty() && v != "0")
-}
-
-/// Whether to colour a stream: never with `NO_COLOR` set; always with
-/// `FORCE_COLOR` or `CLICOLOR_FORCE` set (not `0`) — Actions logs render
-/// colour but are no terminal; else on a terminal whose `TERM` is not `dumb`.
-pub fn color_for(terminal: bool) -> bool {
-    if std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty()) {
-        return false;
-    }
-    if set("FORCE_COLOR") || set("CLICOLOR_FORCE") {
-        return true;
-    }
-    terminal && !std::env::var("TERM").is_ok_and(|t| t == "dumb")
-}
-
 /// Whether logs and diagnostics on stderr may be coloured.
 pub fn stderr_color() -> bool {
-    color_for(std::io::stderr().is_terminal())
+    console::colored(Stream::Err)
 }
 
 impl Out {
@@ -50,7 +33,7 @@ impl Out {
     /// forced): painted words go to either, and a log file must never get
     /// escape codes it did not ask for.
     pub fn new(format: Format) -> Self {
-        Out { format, color: color_for(std::io::stdout().is_terminal() && std::io::stderr().is_terminal()) }
+        Out { format, color: console::colored(Stream::Out) }
     }
 
     pub fn json(&self) -> bool {
@@ -59,7 +42,7 @@ impl Out {
 
     /// Prints the one JSON document of this command.
     pub fn emit<T: Serialize>(&self, value: &T) {
-        println!("{}", serde_json::to_string_pretty(value).expect("output serializes"));
+        console::json(Stream::Out, &serde_json::to_string_pretty(value).expect("output serializes"));
     }
 
     /// Prints a command's answer: its `$GITHUB_OUTPUT` values, step summary
@@ -75,7 +58,7 @@ impl Out {
             if crate::actions::active() {
                 crate::actions::alert(a.level.as_str(), &a.title, &a.message);
             } else if a.level == Level::Warning {
-                crate::actions::eprint_untrusted(&format!("{} {}", self.warn("warning:"), a.message));
+                console::print(Stream::Err, &format!("{} {}", self.warn("warning:"), a.message));
             }
         }
         if self.json() {
@@ -83,27 +66,21 @@ impl Out {
         } else {
             let text = answer.text(self);
             if !text.is_empty() {
-                crate::actions::print_answer(&text);
+                console::answer(Stream::Out, &text);
             }
         }
     }
 
     /// One line of a long-running command's log (a watcher's), as it
     /// happens: on stdout, or on stderr when stdout is for the one JSON
-    /// document. It names files and versions stagegate did not choose, so it
-    /// is fenced from the runner's workflow commands.
+    /// document.
     pub fn stream(&self, line: &str) {
-        if self.json() {
-            crate::actions::eprint_untrusted(line);
-        } else {
-            crate::actions::print_untrusted(line);
-        }
+        console::print(if self.json() { Stream::Err } else { Stream::Out }, line);
     }
 
-    /// A line of progress on stderr (a file skipped, a file uploaded),
-    /// fenced like [`Out::stream`].
+    /// A line of progress on stderr (a file skipped, a file uploaded).
     pub fn note(&self, line: &str) {
-        crate::actions::eprint_untrusted(line);
+        console::print(Stream::Err, line);
     }
 
     fn paint(&self, code: &str, s: &str) -> String {
@@ -190,9 +167,10 @@ pub fn would(effects: &[String]) -> String {
 /// characters, so `→` does not push a column out of line.
 ///
 /// Cells may hold values from records others can write (a deployment's
-/// release id on GitHub): a line break in one is shown escaped (`\n`), so no
-/// value starts a line of its own — where the runner would read it as a
-/// workflow command.
+/// release id on GitHub): a line break or another terminal control in one is
+/// shown escaped (`\n`, `\u{1b}`) — as the one writer would show it, but
+/// before the widths are counted — so no value starts a line of its own,
+/// where the runner would read it as a workflow command.
 pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     let rows: Vec<Vec<String>> = rows.iter().map(|r| r.iter().map(|c| one_line(c)).collect()).collect();
     let rows = &rows;
@@ -221,9 +199,10 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     out
 }
 
-/// `s` with its line breaks escaped (`\n`, `\r`, `\u{2028}`, …).
+/// `s` with its line breaks (`\n`, `\r`, `\u{2028}`, …) and other terminal
+/// controls escaped.
 fn one_line(s: &str) -> String {
-    let breaks = |c: char| matches!(c, '\n' | '\r' | '\u{b}' | '\u{c}' | '\u{85}' | '\u{2028}' | '\u{2029}');
+    let breaks = |c: char| c == '\n' || crate::console::is_terminal_control(c);
     if !s.contains(breaks) {
         return s.to_owned();
     }

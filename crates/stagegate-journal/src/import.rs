@@ -343,7 +343,7 @@ impl Importer {
         let grouped = stagegate_core::actions::active();
         if grouped {
             let title = format!("import {version} into {}: {}", self.lane, self.command);
-            sink.line(&stagegate_core::actions::format_command("group", &[], &title));
+            sink.command("group", &title);
         }
         let status = match open_gate(&mut child).await {
             Ok(()) => child.wait().await.map_err(|e| failed(format!("cannot wait for the import command: {e}"))),
@@ -357,7 +357,7 @@ impl Importer {
             }
         }
         if grouped {
-            sink.line("::endgroup::");
+            sink.command("endgroup", "");
         }
         let status = status?;
         if status.success() { Ok(()) } else { Err(failed(failure(status, &tail))) }

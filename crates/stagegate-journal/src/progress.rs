@@ -1,7 +1,6 @@
 //! Transfer progress: a bar on a terminal, a log line every ~10 % elsewhere
 //! (CI logs keep no carriage returns), nothing for small documents.
 
-use std::io::IsTerminal;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -33,14 +32,17 @@ impl Progress {
         if quiet || total < 1 << 20 {
             return p;
         }
-        if std::io::stderr().is_terminal() {
+        // The bar draws itself on the terminal (indicatif's own writes, only
+        // ever on a terminal, never in a CI log); its label is escaped as the
+        // one writer would show it.
+        if stagegate_core::console::is_terminal(stagegate_core::console::Stream::Err) {
             let bar = ProgressBar::new(total);
             bar.set_style(
                 ProgressStyle::with_template("{msg} [{bar:30}] {bytes}/{total_bytes} {bytes_per_sec} eta {eta}")
                     .unwrap_or_else(|_| ProgressStyle::default_bar())
                     .progress_chars("=> "),
             );
-            bar.set_message(label.clone());
+            bar.set_message(stagegate_core::console::shown(&label, false).into_owned());
             p.bar = Some(bar);
         } else {
             p.logged = Some((Mutex::new(0), notes.clone()));

@@ -71,14 +71,20 @@ pub fn authorize(cfg: &Journal, cluster: &str, mandators: &[String]) -> Result<V
 async fn claim(store: &dyn Store, date: NaiveDate, cluster: &str, file: &str) -> Result<VersionId, StoreError> {
     let day = format!("{}{}", layout::SEQUENCE, VersionId::day_prefix(date));
     let keys = store.list(&day).await?;
-    let mut n = keys.iter().filter_map(|k| layout::sequence_n(k)).max().unwrap_or(0) + 1;
+    let highest = keys.iter().filter_map(|k| layout::sequence_n(k)).max().unwrap_or(0);
+    // N comes from key names in the store: the largest one has no next.
+    let full = |n: u32| StoreError::Corrupt {
+        key: day.clone(),
+        detail: format!("version number {n} is the largest a day can have: no next one for {date}"),
+    };
+    let mut n = highest.checked_add(1).ok_or_else(|| full(highest))?;
     loop {
         let v = VersionId { date, n, cluster: cluster.to_string() };
         let body = json!({"version": v.to_string(), "file": file, "claimed_at": crate::clock::now(), "owner": super::lanes::owner()});
         if store.put(&layout::sequence_key(&v), body.to_string().into_bytes(), Cond::Absent).await? {
             return Ok(v);
         }
-        n += 1;
+        n = n.checked_add(1).ok_or_else(|| full(n))?;
     }
 }
 

@@ -210,7 +210,7 @@ async fn watch_lane(ctx: &Ctx, importer: &Importer, mut watch: Watch, args: &Arg
             Err(e) => {
                 errors += 1;
                 let wait = backoff(errors).max(Duration::from_secs(1));
-                crate::actions::eprint_untrusted(&format!("{:?}", miette::Report::new(e)));
+                crate::console::print(crate::console::Stream::Err, &format!("{:?}", miette::Report::new(e)));
                 say(ctx, &format!("{}: retrying in {}s", args.lane, wait.as_secs()));
                 wait
             }

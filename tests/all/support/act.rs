@@ -82,7 +82,7 @@ pub fn action_dir() -> &'static Path {
 
 /// The Rust target triple a release names this host's asset after.
 pub fn host_target() -> &'static str {
-    if cfg!(target_arch = "aarch64") { "aarch64-unknown-linux-gnu" } else { "x86_64-unknown-linux-gnu" }
+    if cfg!(target_arch = "aarch64") { "aarch64-unknown-linux-musl" } else { "x86_64-unknown-linux-musl" }
 }
 
 /// `stagegate-<target>.tar.gz` of the prebuilt test binary, built once.

@@ -22,11 +22,39 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The example hooks' demo web server listens on a fixed port (47811): a test
-/// whose hooks start it holds this for as long as the server may run.
-pub fn demo_port() -> std::sync::MutexGuard<'static, ()> {
-    static PORT: std::sync::Mutex<()> = std::sync::Mutex::new(());
-    PORT.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+/// The example hooks' demo web server listens on a fixed port (47811), so a test
+/// whose hooks start it holds this for as long as the server may run: a lock on
+/// a file in the temporary directory, which every test process on the machine
+/// (other checkouts' too) takes before it binds that port. Another process's
+/// server on the port would answer this test's health checks, and stop under it.
+pub struct DemoPort {
+    _file: std::fs::File,
+}
+
+pub fn demo_port() -> DemoPort {
+    let path = std::env::temp_dir().join("stagegate-demo-port-47811.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    file.lock().unwrap_or_else(|e| panic!("lock {}: {e}", path.display()));
+    wait_until_the_demo_port_is_free();
+    DemoPort { _file: file }
+}
+
+/// Waits until nothing listens on the demo's port, so the example hooks' server
+/// is this test's own, never a demo of another checkout (whose tests may not
+/// take the lock). Bounded: after two minutes the test says why it cannot run.
+pub fn wait_until_the_demo_port_is_free() {
+    for _ in 0..1200 {
+        if std::net::TcpStream::connect(("127.0.0.1", 47811)).is_err() {
+            return;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    panic!("127.0.0.1:47811 stayed taken for two minutes: another demo holds the port the example hooks serve on");
 }
 
 pub fn example(name: &str) -> PathBuf {

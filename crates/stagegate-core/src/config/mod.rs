@@ -15,6 +15,8 @@ pub mod diag;
 pub mod duration;
 mod feasible;
 pub mod graph;
+pub mod json_schema;
+pub mod keys;
 pub mod names;
 pub mod node;
 pub mod overlap;
@@ -38,13 +40,13 @@ pub use crate::values::refs::RefPattern;
 
 /// The config used when the repository has none: the six-environment model (DEV-INT → … → PROD)
 /// with offline (`file://`) journal store and KV. `stagegate init` writes it out.
-pub const EMBEDDED_DEFAULT: &str = include_str!("../../../../examples/seed-environments.yml");
+pub const EMBEDDED_DEFAULT: &str = include_str!("../../embedded/seed-environments.yml");
 pub const DEFAULT_PATH: &str = ".github/stagegate.yml";
 
 /// What `stagegate init` writes as `.github/stagegate.yml`: the same model as
 /// the embedded default, with the demo's hooks and health checks replaced by
 /// commented examples for the user's own.
-pub const STARTER: &str = include_str!("../../../../examples/starter.yml");
+pub const STARTER: &str = include_str!("../../embedded/starter.yml");
 
 #[derive(Debug, Clone)]
 pub struct Config {

@@ -8,6 +8,7 @@ mod journal;
 mod servicenow;
 mod values;
 
+use super::keys::{self, Kind, Section};
 use super::node::{self, Node, Pos, Value};
 use super::*;
 
@@ -44,11 +45,27 @@ struct Walker<'d> {
 /// The entries of a mapping, with unknown keys already reported.
 struct Fields<'n> {
     entries: &'n [(Node, Node)],
+    section: &'static Section,
 }
 
 impl<'n> Fields<'n> {
     fn get(&self, key: &str) -> Option<&'n Node> {
+        debug_assert!(self.section.key(key).is_some(), "`{key}` is read but not declared in config::keys");
         self.entries.iter().find(|(k, _)| matches!(&k.value, Value::Str(s) if s == key)).map(|(_, v)| v)
+    }
+
+    /// What config::keys declares `key` to hold: the walker reads each key
+    /// as that kind (checked in debug builds, so the tests catch a drift).
+    fn kind(&self, key: &str, is: fn(&Kind) -> bool) -> Kind {
+        let kind = self.section.key(key).map(|k| k.kind);
+        debug_assert!(kind.as_ref().is_some_and(is), "`{key}` is read as another kind than config::keys declares");
+        kind.unwrap_or(Kind::Text)
+    }
+
+    /// The value of `key`, which config::keys declares as a kind `is` accepts.
+    fn of(&self, key: &str, is: fn(&Kind) -> bool) -> Option<&'n Node> {
+        self.kind(key, is);
+        self.get(key)
     }
 }
 
@@ -65,12 +82,13 @@ impl Walker<'_> {
         );
     }
 
-    /// A mapping whose keys must all be in `allowed`.
-    fn fields<'n>(&mut self, node: &'n Node, what: &str, allowed: &[&str]) -> Option<Fields<'n>> {
+    /// A mapping whose keys must all be in `section`.
+    fn fields<'n>(&mut self, node: &'n Node, what: &str, section: &'static Section) -> Option<Fields<'n>> {
         let Value::Map(entries) = &node.value else {
             self.wrong_type(node, what, "a mapping");
             return None;
         };
+        let allowed: Vec<&str> = section.names().collect();
         for (k, _) in entries {
             match &k.value {
                 Value::Str(key) if allowed.contains(&key.as_str()) => {}
@@ -92,7 +110,7 @@ impl Walker<'_> {
                 ),
             }
         }
-        Some(Fields { entries })
+        Some(Fields { entries, section })
     }
 
     fn string(&mut self, node: &Node, what: &str) -> Option<Text> {
@@ -107,6 +125,7 @@ impl Walker<'_> {
 
     /// A hook or import command: a string with something to run in it.
     fn command(&mut self, f: &Fields, key: &str) -> Option<String> {
+        f.kind(key, |k| matches!(k, Kind::Command));
         let t = f.get(key).and_then(|n| self.string(n, key))?;
         if t.value.trim().is_empty() {
             self.error(
@@ -120,10 +139,17 @@ impl Walker<'_> {
     }
 
     fn opt_string(&mut self, f: &Fields, key: &str) -> Option<String> {
-        f.get(key).and_then(|n| self.string(n, key)).map(|t| t.value)
+        self.text(f, key).map(|t| t.value)
+    }
+
+    /// A string key (any string, or a URL checked by its reader), with its place.
+    fn text(&mut self, f: &Fields, key: &str) -> Option<Text> {
+        f.kind(key, |k| matches!(k, Kind::Text | Kind::Url));
+        f.get(key).and_then(|n| self.string(n, key))
     }
 
     fn boolean(&mut self, f: &Fields, key: &str, default: bool) -> bool {
+        f.kind(key, |k| matches!(k, Kind::Bool));
         match f.get(key) {
             None => default,
             Some(Node { value: Value::Bool(b), .. }) => *b,
@@ -134,15 +160,17 @@ impl Walker<'_> {
         }
     }
 
-    fn uint(&mut self, f: &Fields, key: &str, max: i64) -> Option<(i64, Pos)> {
+    /// A whole number in the range config::keys declares.
+    fn uint(&mut self, f: &Fields, key: &str) -> Option<(i64, Pos)> {
+        let Kind::Uint { min, max } = f.kind(key, |k| matches!(k, Kind::Uint { .. })) else { return None };
         let n = f.get(key)?;
         match &n.value {
-            Value::Int(i) if (0..=max).contains(i) => Some((*i, n.pos)),
+            Value::Int(i) if (min..=max).contains(i) => Some((*i, n.pos)),
             Value::Int(i) => {
                 self.error(
                     n.pos,
                     format!("`{key}` is {i}, out of range"),
-                    format!("use a whole number from 0 to {max}"),
+                    format!("use a whole number from {min} to {max}"),
                 );
                 None
             }
@@ -166,8 +194,8 @@ impl Walker<'_> {
     }
 
     fn config(&mut self, root: &Node) -> Option<Config> {
-        const TOP: &[&str] = &["version", "release", "environments", "promotions", "steps", "journal", "servicenow"];
-        let f = self.fields(root, "the config file", TOP)?;
+        let f = self.fields(root, "the config file", &keys::CONFIG)?;
+        let Kind::Version(want) = f.kind("version", |k| matches!(k, Kind::Version(_))) else { return None };
         let version = match f.get("version") {
             None => {
                 self.error(
@@ -178,7 +206,7 @@ impl Walker<'_> {
                 1
             }
             Some(n) => match n.value {
-                Value::Int(1) => 1,
+                Value::Int(v) if v == want => 1,
                 _ => {
                     let found = match &n.value {
                         Value::Int(i) => i.to_string(),
@@ -188,14 +216,14 @@ impl Walker<'_> {
                     self.error(
                         n.pos,
                         format!("unsupported config version {found}"),
-                        "this stagegate reads `version: 1`",
+                        format!("this stagegate reads `version: {want}`"),
                     );
                     1
                 }
             },
         };
-        let release = f.get("release").map(|n| self.release(n)).unwrap_or_default();
-        let environments = match f.get("environments") {
+        let release = f.of("release", |k| matches!(k, Kind::Map(_))).map(|n| self.release(n)).unwrap_or_default();
+        let environments = match f.of("environments", |k| matches!(k, Kind::Named { .. })) {
             Some(n) => self.environments(n),
             None => {
                 self.error(
@@ -206,39 +234,42 @@ impl Walker<'_> {
                 Vec::new()
             }
         };
-        let promotions = f.get("promotions").map(|n| self.promotions(n)).unwrap_or_default();
-        let steps = f.get("steps").map(|n| self.steps(n)).unwrap_or_default();
-        let journal = f.get("journal").map(|n| self.journal(n)).unwrap_or_default();
-        let servicenow = f.get("servicenow").and_then(|n| self.servicenow(n));
+        let promotions =
+            f.of("promotions", |k| matches!(k, Kind::List(_))).map(|n| self.promotions(n)).unwrap_or_default();
+        let steps = f.of("steps", |k| matches!(k, Kind::Map(_))).map(|n| self.steps(n)).unwrap_or_default();
+        let journal = f.of("journal", |k| matches!(k, Kind::Map(_))).map(|n| self.journal(n)).unwrap_or_default();
+        let servicenow = f.of("servicenow", |k| matches!(k, Kind::Map(_))).and_then(|n| self.servicenow(n));
         Some(Config { version, release, environments, promotions, steps, journal, servicenow })
     }
 
     fn release(&mut self, node: &Node) -> Release {
-        const KEYS: &[&str] = &["scheme", "format", "tag_prefix", "draft", "generate_notes", "name", "body"];
         let mut r = Release::default();
-        let Some(f) = self.fields(node, "release", KEYS) else { return r };
+        let Some(f) = self.fields(node, "release", &keys::RELEASE) else { return r };
         if let Some(n) = f.get("scheme") {
+            let Kind::OneOf(schemes) = f.kind("scheme", |k| matches!(k, Kind::OneOf(_))) else { return r };
             match self.string(n, "scheme").map(|t| t.value).as_deref() {
                 Some("calver") => r.scheme = Scheme::Calver,
                 Some("semver") => r.scheme = Scheme::Semver,
-                Some(other) => {
-                    self.error(n.pos, format!("unknown release scheme `{other}`"), "use `calver` or `semver`")
-                }
+                Some(other) => self.error(
+                    n.pos,
+                    format!("unknown release scheme `{other}`"),
+                    format!("use one of: {}", schemes.join(", ")),
+                ),
                 None => {}
             }
         }
-        if let Some(t) = f.get("format").and_then(|n| self.string(n, "format"))
+        if let Some(t) = self.text(&f, "format")
             && let Some(format) = self.calver_format(t, r.scheme)
         {
             r.format = format;
         }
-        if let Some(p) = f.get("tag_prefix").and_then(|n| self.string(n, "tag_prefix")) {
+        if let Some(p) = self.text(&f, "tag_prefix") {
             r.tag_prefix = p.value;
             r.tag_prefix_pos = p.pos;
         }
         r.draft = self.boolean(&f, "draft", true);
         r.generate_notes = self.boolean(&f, "generate_notes", true);
-        if let Some(n) = f.get("name").and_then(|n| self.string(n, "name")) {
+        if let Some(n) = self.text(&f, "name") {
             r.name = Some(n.value);
             r.name_pos = n.pos;
         }
@@ -267,20 +298,6 @@ impl Walker<'_> {
     }
 
     fn environment(&mut self, name: Text, node: &Node) -> Environment {
-        const KEYS: &[&str] = &[
-            "branches",
-            "tags",
-            "auto_deploy",
-            "approvals",
-            "freeze",
-            "freeze_override",
-            "soak",
-            "health",
-            "change",
-            "change_match",
-            "url",
-            "protection_rule",
-        ];
         let mut env = Environment {
             name: name.value.clone(),
             pos: name.pos,
@@ -301,41 +318,44 @@ impl Walker<'_> {
             return env; // `staging:` with nothing under it: an environment with defaults.
         }
         let what = format!("environments.{}", name.value);
-        let Some(f) = self.fields(node, &what, KEYS) else { return env };
-        env.branches = f.get("branches").map(|n| self.patterns(n, "branches", "branch")).unwrap_or_default();
-        env.tags = f.get("tags").map(|n| self.patterns(n, "tags", "tag")).unwrap_or_default();
+        let Some(f) = self.fields(node, &what, &keys::ENVIRONMENT) else { return env };
+        env.branches = f
+            .of("branches", |k| matches!(k, Kind::Strings(None)))
+            .map(|n| self.patterns(n, "branches", "branch"))
+            .unwrap_or_default();
+        env.tags = f
+            .of("tags", |k| matches!(k, Kind::Strings(None)))
+            .map(|n| self.patterns(n, "tags", "tag"))
+            .unwrap_or_default();
         env.auto_deploy = self.boolean(&f, "auto_deploy", false);
-        if let Some(n) = f.get("approvals") {
+        if let Some(n) = f.of("approvals", |k| matches!(k, Kind::Map(_))) {
             env.approvals = self.approvals(n, &what);
         }
-        env.freeze = f.get("freeze").map(|n| self.freeze_windows(n)).unwrap_or_default();
-        env.freeze_override = self.switch(
-            &f,
-            "freeze_override",
-            ("allowed", "never"),
-            "use `allowed` (with --override-freeze --reason) or `never`",
-        );
+        env.freeze =
+            f.of("freeze", |k| matches!(k, Kind::Strings(None))).map(|n| self.freeze_windows(n)).unwrap_or_default();
+        env.freeze_override =
+            self.switch(&f, "freeze_override", "use `allowed` (with --override-freeze --reason) or `never`");
         env.soak = self.duration(&f, "soak", duration::SOAK);
-        if let Some(n) = f.get("health") {
+        if let Some(n) = f.of("health", |k| matches!(k, Kind::List(_))) {
             env.health = self.health(n);
         }
-        env.change_required = self.switch(&f, "change", ("required", "none"), "use `required` or `none`");
-        if let Some(n) = f.get("change_match") {
+        env.change_required = self.switch(&f, "change", "use `required` or `none`");
+        if let Some(n) = f.of("change_match", |k| matches!(k, Kind::Fields(_))) {
             env.change_match = self.change_match(n, &format!("{what}.change_match"));
         }
         env.url = self.url(&f);
         env.protection_rule = self.switch(
             &f,
             "protection_rule",
-            ("app", "none"),
             "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
         );
         env
     }
 
-    /// A key that is one of two words: `on` (true) or `off` (false, also
-    /// when absent); anything else is an error, with `help`.
-    fn switch(&mut self, f: &Fields, key: &str, (on, off): (&str, &str), help: &str) -> bool {
+    /// A key that is one of two words (config::keys): the first (true) or
+    /// the second (false, also when absent); anything else is an error, with `help`.
+    fn switch(&mut self, f: &Fields, key: &str, help: &str) -> bool {
+        let Kind::OneOf(&[on, off]) = f.kind(key, |k| matches!(k, Kind::OneOf([_, _]))) else { return false };
         let Some(n) = f.get(key) else { return false };
         match self.string(n, key) {
             Some(t) if t.value == on => true,
@@ -349,7 +369,7 @@ impl Walker<'_> {
 
     /// `url:` where the environment is reached: http(s) only.
     fn url(&mut self, f: &Fields) -> Option<String> {
-        let url = f.get("url").and_then(|n| self.string(n, "url"))?;
+        let url = self.text(f, "url")?;
         if url.value.starts_with("https://") || url.value.starts_with("http://") {
             return Some(url.value);
         }
@@ -359,14 +379,13 @@ impl Walker<'_> {
     }
 
     fn approvals(&mut self, node: &Node, env: &str) -> Approvals {
-        const KEYS: &[&str] = &["required", "reviewers", "prevent_self_review", "wait_timer"];
         let mut a = Approvals { pos: node.pos, required_pos: node.pos, ..Approvals::default() };
-        let Some(f) = self.fields(node, &format!("{env}.approvals"), KEYS) else { return a };
-        if let Some((n, pos)) = self.uint(&f, "required", 100) {
+        let Some(f) = self.fields(node, &format!("{env}.approvals"), &keys::APPROVALS) else { return a };
+        if let Some((n, pos)) = self.uint(&f, "required") {
             a.required = n as u32;
             a.required_pos = pos;
         }
-        if let Some(n) = f.get("reviewers") {
+        if let Some(n) = f.of("reviewers", |k| matches!(k, Kind::Strings(Some(keys::REVIEWER)))) {
             for t in self.strings(n, "reviewers") {
                 match Reviewer::parse(&t.value) {
                     Some(r) => a.reviewers.push(r),
@@ -390,8 +409,8 @@ impl Walker<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(f) = self.fields(item, "health check", &["http", "expect", "timeout"]) else { continue };
-            let Some(url) = f.get("http").and_then(|n| self.string(n, "http")) else {
+            let Some(f) = self.fields(item, "health check", &keys::HEALTH_CHECK) else { continue };
+            let Some(url) = self.text(&f, "http") else {
                 if f.get("http").is_none() {
                     self.error(
                         item.pos,
@@ -408,14 +427,7 @@ impl Walker<'_> {
                     "write the full URL, e.g. https://host/healthz",
                 );
             }
-            let expect = match self.uint(&f, "expect", 599) {
-                Some((code, _)) if code >= 100 => code as u16,
-                Some((code, pos)) => {
-                    self.error(pos, format!("{code} is not an HTTP status"), "use a status from 100 to 599");
-                    200
-                }
-                None => 200,
-            };
+            let expect = self.uint(&f, "expect").map_or(200, |(code, _)| code as u16);
             let timeout = self.duration(&f, "timeout", duration::TIMEOUT);
             out.push(HealthCheck { http: url.value, expect, timeout });
         }
@@ -429,9 +441,9 @@ impl Walker<'_> {
         };
         let mut out = Vec::new();
         for item in items {
-            let Some(f) = self.fields(item, "promotion", &["from", "to"]) else { continue };
-            let from = f.get("from").and_then(|n| self.string(n, "from"));
-            let to = f.get("to").and_then(|n| self.string(n, "to"));
+            let Some(f) = self.fields(item, "promotion", &keys::PROMOTION) else { continue };
+            let from = self.text(&f, "from");
+            let to = self.text(&f, "to");
             for (k, v) in [("from", &from), ("to", &to)] {
                 if v.is_none() && f.get(k).is_none() {
                     self.error(item.pos, format!("a promotion needs `{k}`"), "write it as { from: A, to: B }");
@@ -445,16 +457,15 @@ impl Walker<'_> {
     }
 
     fn steps(&mut self, node: &Node) -> Steps {
-        const KEYS: &[&str] = &["backup", "deploy", "verify", "rollback", "timeouts", "pass_env"];
         let mut s = Steps::default();
-        let Some(f) = self.fields(node, "steps", KEYS) else { return s };
+        let Some(f) = self.fields(node, "steps", &keys::STEPS) else { return s };
         s.backup = self.command(&f, "backup");
         s.deploy = self.command(&f, "deploy");
         s.verify = self.command(&f, "verify");
         s.rollback = self.command(&f, "rollback");
         s.pass_env = self.pass_env(&f);
-        if let Some(n) = f.get("timeouts")
-            && let Some(t) = self.fields(n, "steps.timeouts", &["startup", "health_check", "hook"])
+        if let Some(n) = f.of("timeouts", |k| matches!(k, Kind::Map(_)))
+            && let Some(t) = self.fields(n, "steps.timeouts", &keys::TIMEOUTS)
         {
             if let Some(d) = self.duration(&t, "startup", duration::TIMEOUT) {
                 s.startup_timeout = d;

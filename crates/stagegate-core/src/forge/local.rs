@@ -57,6 +57,8 @@ pub enum RecordsDamage {
     ReleaseAboveNext { id: u64, next: u64 },
     #[error("tag {0} appears twice")]
     TagTwice(String),
+    #[error("next_release_id is {0}, the largest there is: no release can take the next one")]
+    ReleaseIdsExhausted(u64),
 }
 
 impl Document for Records {
@@ -66,6 +68,9 @@ impl Document for Records {
             if d.id != i as u64 + 1 {
                 return Err(RecordsDamage::DeploymentOutOfPlace { id: d.id, position: i + 1 });
             }
+        }
+        if self.next_release_id == u64::MAX {
+            return Err(RecordsDamage::ReleaseIdsExhausted(self.next_release_id));
         }
         let mut ids = std::collections::BTreeSet::new();
         for r in &self.releases {

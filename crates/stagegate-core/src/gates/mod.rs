@@ -68,7 +68,8 @@ pub fn render(out: &Out, v: &Verdict) -> String {
 /// The same table in Markdown, for the Actions step summary.
 pub fn markdown(v: &Verdict) -> String {
     let verdict = if v.passed { "✅ passed" } else { "❌ not passed" };
-    let mut md = format!("### stagegate gate: {} — {verdict} ({}/{} approvals)\n\n", v.env, v.counted, v.required);
+    let env = crate::actions::inline(&v.env);
+    let mut md = format!("### stagegate gate: {env} — {verdict} ({}/{} approvals)\n\n", v.counted, v.required);
     for r in &v.reasons {
         md.push_str(&format!("- {}\n", crate::actions::inline(r)));
     }

@@ -27,6 +27,14 @@ pub fn default_action() -> String {
     }
 }
 
+/// The starter config `init` writes: the embedded starter, with a first line
+/// that points editors (the YAML language server) at the config's JSON Schema
+/// as of the pinned action, so they complete and check its keys.
+pub fn starter(action: &str) -> String {
+    let url = crate::config::json_schema::url_for_action(action);
+    format!("# yaml-language-server: $schema={url}\n{}", crate::config::STARTER)
+}
+
 /// Whether `action` is pinned to a full commit SHA (`owner/repo@<40 hex>`).
 pub fn is_pinned(action: &str) -> bool {
     let reference = action.split_whitespace().next().unwrap_or("");

@@ -86,15 +86,24 @@ impl Sink {
         if out.json() { Sink::Stderr } else { Sink::Stdout }
     }
 
-    /// Prints one line. A closed stdout (`stagegate promote | head`) must not
-    /// stop a run half-way, so write errors are ignored here.
+    /// Prints one line through the one writer ([`crate::console`]). A closed
+    /// stdout (`stagegate promote | head`) must not stop a run half-way, so
+    /// write errors are ignored here.
     pub fn line(&self, s: &str) {
-        use std::io::Write;
-        let _ = match self {
-            Sink::Stdout => writeln!(std::io::stdout().lock(), "{s}"),
-            Sink::Stderr => writeln!(std::io::stderr().lock(), "{s}"),
-            Sink::Quiet => Ok(()),
-        };
+        match self {
+            Sink::Stdout => crate::console::print(crate::console::Stream::Out, s),
+            Sink::Stderr => crate::console::print(crate::console::Stream::Err, s),
+            Sink::Quiet => {}
+        }
+    }
+
+    /// One of stagegate's own workflow commands (`::group::…`), on this sink.
+    pub fn command(&self, name: &str, data: &str) {
+        match self {
+            Sink::Stdout => actions::command_on(crate::console::Stream::Out, name, &[], data),
+            Sink::Stderr => actions::command_on(crate::console::Stream::Err, name, &[], data),
+            Sink::Quiet => {}
+        }
     }
 }
 
@@ -252,7 +261,7 @@ pub async fn run(hook: &Hook<'_>, started: impl FnOnce(&Process)) -> std::io::Re
     let grouped = actions::active();
     if grouped {
         // The command is config text, possibly several lines: escaped, it stays the group's title.
-        sink.line(&actions::format_command("group", &[], &format!("{name} hook: {command}")));
+        sink.command("group", &format!("{name} hook: {command}"));
     }
     let mut cmd = gated_sh(command);
     cmd.envs(env.iter().map(|(k, v)| (k, v)));
@@ -302,7 +311,7 @@ pub async fn run(hook: &Hook<'_>, started: impl FnOnce(&Process)) -> std::io::Re
         let _ = tokio::time::timeout(DRAIN, task).await;
     }
     if grouped {
-        sink.line("::endgroup::");
+        sink.command("endgroup", "");
     }
     Ok(ended)
 }

@@ -41,6 +41,9 @@ pub enum NextError {
     #[error("the build counter overflowed")]
     #[diagnostic(help("a day has at most 4294967295 builds: delete stray tags of that day or use another date"))]
     BuildOverflow,
+    #[error("the tag `{tag}` has the largest {field} version a semver field can hold: there is no next one")]
+    #[diagnostic(help("delete the stray tag, or bump another field (--bump major|minor|patch)"))]
+    SemverOverflow { tag: String, field: &'static str },
 }
 
 /// The next version after `existing` tags (names without `refs/tags/`).
@@ -59,18 +62,23 @@ pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String])
             let highest = versions.filter_map(|v| semver::Version::parse(v).ok()).filter(|v| v.pre.is_empty()).max();
             match highest {
                 None => "0.1.0".to_string(),
-                Some(v) => {
-                    let (ma, mi, pa) = match bump {
-                        Bump::Major => (v.major + 1, 0, 0),
-                        Bump::Minor => (v.major, v.minor + 1, 0),
-                        Bump::Patch => (v.major, v.minor, v.patch + 1),
-                    };
-                    format!("{ma}.{mi}.{pa}")
-                }
+                Some(v) => bumped(&release.tag_prefix, &v, bump)?,
             }
         }
     };
     Ok(Next { tag: format!("{}{version}", release.tag_prefix), version })
+}
+
+/// `v` with one field raised by one and the lower ones zeroed; a field
+/// already at `u64::MAX` (a tag anyone can push) has no next value.
+fn bumped(prefix: &str, v: &semver::Version, bump: Bump) -> Result<String, NextError> {
+    let overflow = |field| NextError::SemverOverflow { tag: format!("{prefix}{v}"), field };
+    let (ma, mi, pa) = match bump {
+        Bump::Major => (v.major.checked_add(1).ok_or_else(|| overflow("major"))?, 0, 0),
+        Bump::Minor => (v.major, v.minor.checked_add(1).ok_or_else(|| overflow("minor"))?, 0),
+        Bump::Patch => (v.major, v.minor, v.patch.checked_add(1).ok_or_else(|| overflow("patch"))?),
+    };
+    Ok(format!("{ma}.{mi}.{pa}"))
 }
 
 /// Whether a version has a zero-padded numeric field, which semver forbids.
@@ -156,5 +164,23 @@ mod tests {
         assert_eq!(next(&r, day, Bump::Patch, &existing).unwrap().tag, "v1.10.1");
         assert_eq!(next(&r, day, Bump::Minor, &existing).unwrap().tag, "v1.11.0");
         assert_eq!(next(&r, day, Bump::Major, &existing).unwrap().tag, "v2.0.0");
+    }
+
+    #[test]
+    fn a_semver_field_at_its_largest_has_no_next_version() {
+        let r = Release { scheme: Scheme::Semver, tag_prefix: "v".into(), ..Release::default() };
+        let day = d(2026, 1, 1);
+        let max = u64::MAX;
+        let existing = tags(&[&format!("v{max}.{max}.{max}")]);
+        for (bump, field) in [(Bump::Major, "major"), (Bump::Minor, "minor"), (Bump::Patch, "patch")] {
+            let e = next(&r, day, bump, &existing).unwrap_err();
+            assert_eq!(e, NextError::SemverOverflow { tag: format!("v{max}.{max}.{max}"), field });
+        }
+        let e = next(&r, day, Bump::Major, &tags(&[&format!("v{max}.0.0")])).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "the tag `v18446744073709551615.0.0` has the largest major version a semver field can hold: there is no next one"
+        );
+        assert_eq!(next(&r, day, Bump::Minor, &tags(&[&format!("v{max}.0.0")])).unwrap().tag, format!("v{max}.1.0"));
     }
 }

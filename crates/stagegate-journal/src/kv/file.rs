@@ -86,7 +86,11 @@ impl FileKv {
         if !holds {
             return Ok(false);
         }
-        doc.index += 1;
+        // The counter is read from a file anyone with access can edit.
+        doc.index = doc.index.checked_add(1).ok_or_else(|| KvError::Corrupt {
+            key: DOC.into(),
+            detail: format!("its index is {}, the largest there is: no write can take the next one", doc.index),
+        })?;
         for TxnOp::Cas { key, value, .. } in ops {
             doc.keys.insert(key.clone(), Stored { value: B64.encode(value), modify_index: doc.index });
         }

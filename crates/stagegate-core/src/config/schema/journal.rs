@@ -7,6 +7,7 @@ use crate::values::location::ParseError;
 impl Walker<'_> {
     /// `pass_env: [NAME, GLOB*]`: environment variable names, `*` and `?` allowed.
     pub(super) fn pass_env(&mut self, f: &Fields) -> Vec<String> {
+        f.kind("pass_env", |k| matches!(k, Kind::Strings(Some(keys::ENV_VAR_GLOB))));
         let Some(n) = f.get("pass_env") else { return Vec::new() };
         let names = self.strings(n, "pass_env");
         for t in &names {
@@ -25,21 +26,8 @@ impl Walker<'_> {
     }
 
     pub(super) fn journal(&mut self, node: &Node) -> Journal {
-        const KEYS: &[&str] = &[
-            "store",
-            "s3",
-            "kv",
-            "key_prefix",
-            "status_prefix",
-            "lanes",
-            "writers",
-            "import",
-            "retries",
-            "change_approval",
-            "pass_env",
-        ];
         let mut j = Journal::default();
-        let Some(f) = self.fields(node, "journal", KEYS) else { return j };
+        let Some(f) = self.fields(node, "journal", &keys::JOURNAL) else { return j };
         j.declared = true;
         if let Some(l) = self.location(&f, "store", StoreLocation::parse) {
             j.store = l;
@@ -47,8 +35,8 @@ impl Walker<'_> {
         if let Some(l) = self.location(&f, "kv", KvLocation::parse) {
             j.kv = l;
         }
-        if let Some(n) = f.get("s3")
-            && let Some(g) = self.fields(n, "journal.s3", &["endpoint", "path_style", "region"])
+        if let Some(n) = f.of("s3", |k| matches!(k, Kind::Map(_)))
+            && let Some(g) = self.fields(n, "journal.s3", &keys::S3)
         {
             j.s3 = Some(S3 {
                 endpoint: self.opt_string(&g, "endpoint"),
@@ -61,29 +49,28 @@ impl Walker<'_> {
                 *slot = v.trim_matches('/').to_string();
             }
         }
-        if let Some(n) = f.get("lanes") {
+        if let Some(n) = f.of("lanes", |k| matches!(k, Kind::Strings(None))) {
             j.lanes = self.lanes(n);
         }
-        if let Some(n) = f.get("writers") {
+        if let Some(n) = f.of("writers", |k| matches!(k, Kind::Named { .. })) {
             j.writers = self.writers(n);
         }
         j.import = self.command(&f, "import");
         j.pass_env = self.pass_env(&f);
-        if let Some((n, _)) = self.uint(&f, "retries", 100) {
+        if let Some((n, _)) = self.uint(&f, "retries") {
             j.retries = n as u32;
         }
         if let Some(n) = f.get("change_approval") {
             j.change_approval_pos = n.pos;
         }
-        j.change_approval = self
-            .switch(&f, "change_approval", ("servicenow", "none"), "use `servicenow` or `none`")
-            .then_some(ChangeApproval::ServiceNow);
+        j.change_approval =
+            self.switch(&f, "change_approval", "use `servicenow` or `none`").then_some(ChangeApproval::ServiceNow);
         j
     }
 
     /// `journal.store` or `journal.kv`, parsed; a refusal points at the value.
     fn location<L>(&mut self, f: &Fields, key: &str, parse: fn(&str) -> Result<L, ParseError>) -> Option<L> {
-        let t = f.get(key).and_then(|n| self.string(n, key))?;
+        let t = self.text(f, key)?;
         match parse(&t.value) {
             Ok(l) => Some(l),
             Err(e) => {
@@ -122,8 +109,8 @@ impl Walker<'_> {
             let Some(cluster) = self.string(k, "writer cluster") else { continue };
             let mut mandators = Vec::new();
             if !matches!(v.value, Value::Null)
-                && let Some(g) = self.fields(v, &format!("writers.{}", cluster.value), &["mandators"])
-                && let Some(m) = g.get("mandators")
+                && let Some(g) = self.fields(v, &format!("writers.{}", cluster.value), &keys::WRITER)
+                && let Some(m) = g.of("mandators", |k| matches!(k, Kind::Strings(None)))
             {
                 mandators = self.strings(m, "mandators").into_iter().map(|t| t.value).collect();
             }

@@ -2,16 +2,17 @@
 //! instance, and the fields a change must carry to count for an environment.
 
 use super::*;
-
-/// Longest ServiceNow field name accepted (dot-walked names included).
-const MAX_FIELD: usize = 80;
+use crate::config::keys::MAX_FIELD;
 
 impl Walker<'_> {
     pub(super) fn servicenow(&mut self, n: &Node) -> Option<ServiceNow> {
-        let g = self.fields(n, "servicenow", &["instance", "match"])?;
-        let matching = g.get("match").map(|m| self.change_match(m, "servicenow.match")).unwrap_or_default();
+        let g = self.fields(n, "servicenow", &keys::SERVICENOW)?;
+        let matching = g
+            .of("match", |k| matches!(k, Kind::Fields(_)))
+            .map(|m| self.change_match(m, "servicenow.match"))
+            .unwrap_or_default();
         match g.get("instance") {
-            Some(i) => self.string(i, "instance").map(|t| ServiceNow { instance: t.value, matching }),
+            Some(_) => self.text(&g, "instance").map(|t| ServiceNow { instance: t.value, matching }),
             None => {
                 self.error(n.pos, "`servicenow` needs `instance`", "e.g. instance: https://acme.service-now.com");
                 None

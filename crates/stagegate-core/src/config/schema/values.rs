@@ -8,6 +8,7 @@ use crate::config::spanned::inner_span;
 
 impl Walker<'_> {
     pub(super) fn duration(&mut self, f: &Fields, key: &str, bound: duration::Bound) -> Option<Duration> {
+        f.kind(key, |k| matches!(k, Kind::Duration));
         let n = f.get(key)?;
         let t = match &n.value {
             Value::Int(i) => Text { value: i.to_string(), pos: n.pos },

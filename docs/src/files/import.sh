@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "importing $STAGEGATE_JOURNAL_VERSION into $STAGEGATE_LANE from $STAGEGATE_JOURNAL_FILE"
