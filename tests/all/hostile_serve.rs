@@ -68,7 +68,9 @@ fn the_apps_servicenow_credentials_go_only_to_its_operators_instance() {
     svc.deliver("deployment_protection_rule", "s-1", &h.rule_requested(&r, 920, "prod", "refs/heads/main", SHA));
     let a = answers(&r, 1, &svc);
     assert_eq!(a[0].2, "rejected", "{a:#?}");
-    assert!(a[0].3.contains(&hostile.url) && a[0].3.contains("operator"), "{}", a[0].3);
+    // The comment names the host (with links neutralised) and says whose instance counts.
+    let host = hostile.url.trim_start_matches("http://");
+    assert!(a[0].3.contains(host) && a[0].3.contains("operator"), "{}", a[0].3);
     assert!(hostile.seen().is_empty(), "the repository's host got: {:#?}", hostile.seen());
     svc.deliver("deployment_protection_rule", "s-2", &h.rule_requested(&r2, 921, "prod", "refs/heads/main", SHA));
     svc.deliver("deployment_protection_rule", "s-3", &h.rule_requested(&r2, 922, "prod", "refs/heads/main", SHA));
@@ -169,7 +171,7 @@ fn ten_thousand_pending_requests_fit_in_consul() {
     assert_eq!(status, 200, "{body}");
     let health: Value = serde_json::from_str(&body).unwrap();
     assert_eq!(health["pending"], 10_000, "{body}");
-    assert!(!svc.logs().contains("413"), "{}", svc.logs());
+    assert!(!svc.logs().contains("the KV store cannot be"), "{}", svc.logs());
 }
 
 #[test]
