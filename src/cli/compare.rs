@@ -219,7 +219,11 @@ impl Render for Comparison {
         if let Some(c) = self.commits.as_ref().filter(|c| !c.is_empty()) {
             t.push_str(&format!("{} commit(s) in {} that {} does not have:\n", c.len(), self.from, self.to));
             for commit in c.iter().take(10) {
-                t.push_str(&format!("  {} {}\n", o.dim(&commit.sha.chars().take(7).collect::<String>()), commit.title));
+                t.push_str(&format!(
+                    "  {} {}\n",
+                    o.dim(crate::values::sha::ShortSha::with_len(&commit.sha, 7).as_str()),
+                    commit.title
+                ));
             }
             if c.len() > 10 {
                 t.push_str(&format!("  … and {} more\n", c.len() - 10));

@@ -58,7 +58,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let sha = args.sha.clone().or_else(|| rev_parse(&git_ref));
     let release = match (&args.release, &sha) {
         (Some(r), _) => r.clone(),
-        (None, Some(s)) => s.chars().take(12).collect(),
+        (None, Some(s)) => crate::values::sha::ShortSha::new(s).into(),
         (None, None) => {
             return Err(Error::invalid(
                 "no release id: give --release, or a --sha to name the release after",

@@ -71,7 +71,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let change = match (&args.change, target.change_required) {
         (Some(n), true) => {
             let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
-            ChangeFact::Checked(crate::gates::servicenow::change_state(instance, n, ctx.now()).await?)
+            ChangeFact::Checked(
+                crate::gates::servicenow::change_state(instance, n, ctx.now(), cfg.change_match(target)).await?,
+            )
         }
         _ => ChangeFact::Missing,
     };

@@ -40,6 +40,9 @@ pub struct Args {
     /// Decide pending requests again this often even without an event
     #[arg(long, value_name = "DURATION", default_value = "5m", value_parser = super::values::at_least(Duration::from_secs(1), "each recheck reads every pending request and asks GitHub about it"))]
     recheck: Duration,
+    /// The ServiceNow instance the App checks changes on, with SERVICENOW_TOKEN or SERVICENOW_USER/SERVICENOW_PASSWORD (https; a repository's config cannot choose another)
+    #[arg(long, env = "STAGEGATE_SERVICENOW_INSTANCE", value_name = "URL")]
+    servicenow_instance: Option<String>,
     /// First wait, in milliseconds, before retrying an answer GitHub failed to take (doubles each time)
     #[arg(long, hide = true, value_name = "MS", default_value_t = 1000, value_parser = clap::value_parser!(u64).range(1..=3_600_000))]
     retry_base_ms: u64,
@@ -55,6 +58,36 @@ fn read_secret(what: &'static str, path: &std::path::Path) -> Result<SecretStrin
         path: path.display().to_string(),
         source,
     })
+}
+
+/// A webhook secret shorter than this is guessable enough to warn about.
+const SHORT_SECRET: usize = 16;
+
+/// The webhook secret from `--webhook-secret-file` or the environment: empty
+/// (or whitespace) is refused either way, short is warned about.
+fn webhook_secret(file: Option<&std::path::Path>) -> Result<SecretString, ServeError> {
+    use secrecy::ExposeSecret;
+    let secret = match file {
+        Some(p) => {
+            let s = read_secret("the webhook secret file", p)?;
+            if s.expose_secret().is_empty() {
+                return Err(ServeError::EmptySecret { what: format!("file `{}`", p.display()) });
+            }
+            s
+        }
+        None => env_secret("STAGEGATE_WEBHOOK_SECRET").ok_or(ServeError::Missing {
+            what: "webhook secret",
+            help: "pass --webhook-secret-file FILE or set STAGEGATE_WEBHOOK_SECRET (the App's webhook secret)",
+        })?,
+    };
+    let chars = secret.expose_secret().chars().count();
+    if chars < SHORT_SECRET {
+        tracing::warn!(
+            characters = chars,
+            "the webhook secret is shorter than {SHORT_SECRET} characters: use a long random one (e.g. `openssl rand -hex 32`)"
+        );
+    }
+    Ok(secret)
 }
 
 fn listen(arg: Option<&str>) -> Result<SocketAddr, ServeError> {
@@ -79,12 +112,10 @@ impl Args {
                 help: "pass --private-key-file FILE.pem or set STAGEGATE_APP_PRIVATE_KEY to the PEM text",
             })?,
         };
-        let webhook_secret = match &self.webhook_secret_file {
-            Some(p) => read_secret("the webhook secret file", p)?,
-            None => env_secret("STAGEGATE_WEBHOOK_SECRET").ok_or(ServeError::Missing {
-                what: "webhook secret",
-                help: "pass --webhook-secret-file FILE or set STAGEGATE_WEBHOOK_SECRET (the App's webhook secret)",
-            })?,
+        let webhook_secret = webhook_secret(self.webhook_secret_file.as_deref())?;
+        let servicenow = match self.servicenow_instance.as_deref().filter(|s| !s.trim().is_empty()) {
+            Some(url) => Some(crate::gates::servicenow_instance::Instance::parse(url)?),
+            None => None,
         };
         Ok(Options {
             listen: listen(self.listen.as_deref())?,
@@ -98,6 +129,7 @@ impl Args {
             recheck: self.recheck,
             retry_base: Duration::from_millis(self.retry_base_ms),
             fixed_now: ctx.clock.fixed(),
+            servicenow,
         })
     }
 }

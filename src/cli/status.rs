@@ -232,7 +232,7 @@ fn env_status(
 }
 
 fn short(sha: &str) -> String {
-    sha.chars().take(12).collect()
+    crate::values::sha::ShortSha::new(sha).into()
 }
 
 impl Render for Status {

@@ -19,10 +19,12 @@ use crate::forge::history;
 use crate::forge::{Deployment, Forge, ForgeError};
 use crate::gates::approvals::Verdict;
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
+use crate::gates::servicenow_instance::Instance;
 use crate::github::GitHubForge;
-use crate::github::app::RuleState;
+use crate::github::app::{RuleState, WorkflowRun};
 use crate::policy::{GitRef, Policy};
 use crate::refusal::{Kind, Refusal};
+use crate::values::sha::ShortSha;
 
 /// Longest comment sent to GitHub (the rest is cut with a note).
 const MAX_COMMENT: usize = 8 * 1024;
@@ -41,8 +43,15 @@ pub async fn decide(
     req: &Request,
     config_path: &str,
     now: DateTime<Utc>,
+    servicenow: Option<&Instance>,
 ) -> Result<Outcome, ForgeError> {
-    let text = forge.file_at(config_path, &req.default_branch).await?;
+    // At the branch's head commit, by sha: a tag named like the branch cannot
+    // stand in for it.
+    let head = forge.branch_head(&req.default_branch).await?;
+    let text = match head {
+        Some(sha) => forge.file_at(config_path, &sha).await?,
+        None => None,
+    };
     let Some(text) = text else {
         let why = format!(
             "no stagegate config at {config_path} on {}, the default branch: add one (`stagegate init`)",
@@ -50,7 +59,27 @@ pub async fn decide(
         );
         return Ok(refuse(req, "config", &why));
     };
-    let loaded = config::parse_bytes(&format!("{config_path}@{}", req.default_branch), &text);
+    let run = forge.workflow_run(req.run_id).await?;
+    judge(forge, req, &Inputs { config_path, config: &text, run: &run, now, servicenow }).await
+}
+
+/// What a decision is made from besides the forge's deployments and reviews.
+pub struct Inputs<'a> {
+    pub config_path: &'a str,
+    /// The config file's bytes at the default branch's head.
+    pub config: &'a [u8],
+    pub run: &'a WorkflowRun,
+    pub now: DateTime<Utc>,
+    /// The operator's ServiceNow instance (`--servicenow-instance`).
+    pub servicenow: Option<&'a Instance>,
+}
+
+/// The verdict from the config's bytes, the run and what `forge` says of
+/// deployments and reviews: everything after reading the config and the run,
+/// which the fuzz target drives with arbitrary inputs.
+pub async fn judge(forge: &dyn Forge, req: &Request, i: &Inputs<'_>) -> Result<Outcome, ForgeError> {
+    let Inputs { config_path, config: text, run, now, servicenow } = *i;
+    let loaded = config::parse_bytes(&format!("{config_path}@{}", req.default_branch), text);
     let Some(cfg) = loaded.config else {
         let first = loaded.diagnostics.iter().find(|d| d.is_error()).map(|d| d.message.clone()).unwrap_or_default();
         let why = format!(
@@ -64,23 +93,24 @@ pub async fn decide(
     let Some(env) = policy.env(&req.environment) else {
         return Ok(refuse(req, "environment", &policy.unknown_env(&req.environment)));
     };
-    let (evaluated, verdict) = evaluate(forge, &policy, env, req, now).await?;
+    let (evaluated, verdict) = evaluate(forge, &policy, env, req, run, now, servicenow).await?;
     Ok(conclude(req, &evaluated, verdict.as_ref()))
 }
 
 /// Gathers the facts of `req` and asks the registry.
 async fn evaluate(
-    forge: &GitHubForge,
+    forge: &dyn Forge,
     policy: &Policy<'_>,
     env: &Environment,
     req: &Request,
+    run: &WorkflowRun,
     now: DateTime<Utc>,
+    servicenow: Option<&Instance>,
 ) -> Result<(Vec<Evaluated>, Option<Verdict>), ForgeError> {
     let cfg = policy.config;
     let found = source(forge, policy, env, req).await?;
-    let run = forge.workflow_run(req.run_id).await?;
     let change = match env.change_required {
-        true => change(cfg, env, &run.display_title, now).await,
+        true => change(cfg, env, &run.display_title, now, servicenow).await,
         false => ChangeFact::Missing,
     };
     // The target's records matter to the gate only (the App does not ask
@@ -144,7 +174,7 @@ async fn source<'c>(
     if env.auto_deploy || sources.is_empty() {
         return Ok(Origin::Direct);
     }
-    let short: String = req.sha.chars().take(12).collect();
+    let short = ShortSha::new(&req.sha);
     let mut running = Vec::new();
     for s in &sources {
         let deps = forge.recent_deployments(s).await?;
@@ -156,8 +186,8 @@ async fn source<'c>(
                 }
             }
             Some(d) => {
-                let sha: String = d.request.sha.as_deref().unwrap_or("?").chars().take(12).collect();
-                running.push(format!("{s} runs {} ({sha})", d.request.release));
+                let sha = d.request.sha.as_deref().unwrap_or("?");
+                running.push(format!("{s} runs {} ({})", d.request.release, ShortSha::new(sha)));
             }
             None => running.push(format!("nothing runs in {s}")),
         }
@@ -173,14 +203,46 @@ async fn source<'c>(
 /// `run-name: Deploy ${{ github.ref_name }} under ${{ inputs.change }}`.
 pub fn change_number(title: &str) -> Option<&str> {
     title.split(|c: char| !c.is_ascii_alphanumeric()).find(|w| {
-        w.len() > 3 && w.len() <= 40 && w[..3].eq_ignore_ascii_case("CHG") && w[3..].chars().all(|c| c.is_ascii_digit())
+        let mut chars = w.chars();
+        let prefix: String = chars.by_ref().take(3).collect();
+        w.len() > 3 && w.len() <= 40 && prefix.eq_ignore_ascii_case("CHG") && chars.all(|c| c.is_ascii_digit())
     })
 }
 
-/// The change named in the run's title, as ServiceNow answers now. What can
-/// still come (approval, scheduling, the window's start, ServiceNow answering)
-/// keeps the request pending; the rest rejects it.
-async fn change(cfg: &Config, env: &Environment, title: &str, now: DateTime<Utc>) -> ChangeFact {
+/// The operator's ServiceNow, the one the App's credentials are for; a config
+/// naming another instance is refused, never followed.
+fn operator_instance<'i>(
+    cfg: &Config,
+    env: &Environment,
+    operator: Option<&'i Instance>,
+) -> Result<&'i Instance, String> {
+    let Some(op) = operator else {
+        return Err(format!(
+            "{} requires an approved ServiceNow change, but this App has no ServiceNow instance: its operator sets one with --servicenow-instance (STAGEGATE_SERVICENOW_INSTANCE)",
+            env.name
+        ));
+    };
+    let named = cfg.servicenow.as_ref().map(|s| s.instance.as_str()).filter(|i| !i.trim().is_empty());
+    match named.map(Instance::parse) {
+        None => Ok(op),
+        Some(Ok(theirs)) if theirs.same(op) => Ok(op),
+        Some(_) => Err(format!(
+            "the config names the ServiceNow instance `{}`, but this App asks only its operator's ({op}): it never sends its credentials to a host a repository chooses. Set `servicenow.instance` to {op} or leave it out",
+            named.unwrap_or_default().escape_debug()
+        )),
+    }
+}
+
+/// The change named in the run's title, as the operator's ServiceNow answers
+/// now. What can still come (approval, scheduling, the window's start,
+/// ServiceNow answering) keeps the request pending; the rest rejects it.
+async fn change(
+    cfg: &Config,
+    env: &Environment,
+    title: &str,
+    now: DateTime<Utc>,
+    operator: Option<&Instance>,
+) -> ChangeFact {
     let Some(number) = change_number(title) else {
         let why = format!(
             "{} requires an approved ServiceNow change: name it in the run's title (`run-name: … CHG0012345`)",
@@ -188,9 +250,12 @@ async fn change(cfg: &Config, env: &Environment, title: &str, now: DateTime<Utc>
         );
         return ChangeFact::Checked(Err(Refusal::new(Kind::Change, why).final_(true)));
     };
-    let instance = cfg.servicenow.as_ref().map(|s| s.instance.as_str());
-    let checked = match ServiceNow::from_env(instance) {
-        Ok(sn) => sn.check_change(number, now).await,
+    let instance = match operator_instance(cfg, env, operator) {
+        Ok(i) => i,
+        Err(why) => return ChangeFact::Checked(Err(Refusal::new(Kind::Change, why).final_(true))),
+    };
+    let checked = match ServiceNow::at(instance) {
+        Ok(sn) => sn.check_change(number, now, cfg.change_match(env)).await,
         Err(e) => Err(e),
     };
     let e = match checked {

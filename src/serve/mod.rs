@@ -8,10 +8,14 @@
 //! - [`auth`]: the App's JWT and installation clients (octocrab);
 //! - [`decide`]: the verdict — ref, promotion path, freeze, soak, change, approvals;
 //! - [`store`]: pending requests and seen deliveries, in the KV (file or Consul);
-//! - [`server`]: the HTTP service, the re-check timer and the callbacks.
+//! - [`server`]: the HTTP service, the re-check timer and the callbacks;
+//! - [`conn`]: connections — timeouts, a cap, the descriptor limit;
+//! - [`isolate`]: one request's failure never stops the others.
 
 pub mod auth;
+pub mod conn;
 pub mod decide;
+pub mod isolate;
 pub mod server;
 pub mod store;
 pub mod webhook;
@@ -46,6 +50,22 @@ pub enum ServeError {
     #[error("cannot read {what} `{path}`: {source}")]
     #[diagnostic(code(stagegate::serve::read), help("check the path and that this user may read it"))]
     Read { what: &'static str, path: String, source: std::io::Error },
+
+    #[error("the webhook secret {what} is empty")]
+    #[diagnostic(
+        code(stagegate::serve::empty_secret),
+        help(
+            "put the App's webhook secret (its settings page sets it) in the file: with an empty secret anyone can sign deliveries"
+        )
+    )]
+    EmptySecret { what: String },
+
+    #[error("--servicenow-instance: {0}")]
+    #[diagnostic(
+        code(stagegate::serve::servicenow_instance),
+        help("give the https URL of your ServiceNow instance, e.g. https://acme.service-now.com")
+    )]
+    ServiceNowInstance(#[from] crate::gates::servicenow_instance::InstanceError),
 
     #[error("the App's private key is not a PEM RSA key: {detail}")]
     #[diagnostic(
@@ -92,6 +112,8 @@ pub struct Options {
     pub retry_base: Duration,
     /// A fixed clock (`--now`), for tests and demos.
     pub fixed_now: Option<DateTime<Utc>>,
+    /// The operator's ServiceNow: the only one the App sends its credentials to.
+    pub servicenow: Option<crate::gates::servicenow_instance::Instance>,
 }
 
 /// The time the service decides at.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -16,6 +15,7 @@ use serde_json::json;
 
 use super::auth::App;
 use super::decide::{self, Outcome};
+use super::isolate;
 use super::store::{Answer, Entry, Request, Store};
 use super::webhook::{self, Event};
 use super::{Clock, Options, ServeError};
@@ -32,24 +32,39 @@ const TICK: Duration = Duration::from_secs(1);
 const GITHUB_TIMEOUT_DAYS: i64 = 30;
 
 pub struct Service {
-    opts: Options,
-    app: App,
-    store: Store,
-    clock: Clock,
+    pub(super) opts: Options,
+    pub(super) app: App,
+    pub(super) store: Store,
+    pub(super) clock: Clock,
 }
 
-type Shared = Arc<Service>;
+pub(super) type Shared = Arc<Service>;
 
 pub async fn run(opts: Options) -> Result<(), ServeError> {
+    super::isolate::log_panics();
     let app = App::new(&opts)?;
     let store = Store::open(&opts.kv, &opts.kv_prefix)?;
+    match store.migrate().await {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(requests = n, "moved the pending requests into one key each"),
+        Err(e) => {
+            tracing::error!(error = %e, "cannot move the pending requests into one key each; trying at the next start")
+        }
+    }
+    let limits = super::conn::Limits::at_start();
     let listener = tokio::net::TcpListener::bind(opts.listen)
         .await
         .map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
     let addr = listener.local_addr().map_err(|source| ServeError::Listen { addr: opts.listen.to_string(), source })?;
     let clock = Clock::new(opts.fixed_now);
     let svc: Shared = Arc::new(Service { opts, app, store, clock });
-    tracing::info!(addr = %addr, kv = %svc.store.describe(), app_id = svc.opts.app_id, "listening");
+    tracing::info!(
+        addr = %addr,
+        kv = %svc.store.describe(),
+        app_id = svc.opts.app_id,
+        max_connections = limits.connections,
+        "listening"
+    );
     let router = Router::new()
         .route("/healthz", get(healthz))
         .route("/webhook", post(webhook))
@@ -58,11 +73,11 @@ pub async fn run(opts: Options) -> Result<(), ServeError> {
         .with_state(svc.clone());
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let timer = tokio::spawn(timer(svc.clone(), stop_rx));
-    let served = axum::serve(listener, router).with_graceful_shutdown(shutdown()).await;
+    super::conn::serve(listener, router, limits, shutdown()).await;
     let _ = stop_tx.send(true);
     let _ = timer.await;
     tracing::info!("stopped");
-    served.map_err(|source| ServeError::Listen { addr: addr.to_string(), source })
+    Ok(())
 }
 
 async fn shutdown() {
@@ -98,14 +113,20 @@ fn reply(status: StatusCode, what: &str) -> Response {
     (status, axum::Json(json!({"status": what}))).into_response()
 }
 
-async fn webhook(State(svc): State<Shared>, headers: HeaderMap, body: Bytes) -> Response {
+async fn webhook(State(svc): State<Shared>, headers: HeaderMap, body: axum::body::Body) -> Response {
+    let Some(body) = super::conn::read_body(body, MAX_BODY).await else {
+        return reply(StatusCode::REQUEST_TIMEOUT, "body too slow or too large");
+    };
     let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
     if !webhook::verify(&svc.opts.webhook_secret, &body, header("x-hub-signature-256")) {
         tracing::warn!("refused a delivery with a missing or wrong signature");
         return reply(StatusCode::UNAUTHORIZED, "bad signature");
     }
     let event = header("x-github-event").unwrap_or_default().to_owned();
-    let Some(delivery) = header("x-github-delivery").filter(|d| !d.is_empty() && d.len() <= 100) else {
+    // GitHub's delivery ids are GUIDs: a bounded, plain alphabet keeps the
+    // list of seen ids under the KV's value limit.
+    let plain = |d: &&str| !d.is_empty() && d.len() <= 100 && d.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let Some(delivery) = header("x-github-delivery").filter(plain) else {
         return reply(StatusCode::BAD_REQUEST, "no X-GitHub-Delivery");
     };
     let delivery = delivery.to_owned();
@@ -141,7 +162,7 @@ async fn accept(svc: Shared, event: Event) -> Response {
                 tracing::error!(error = %e, "the KV store cannot be written");
                 return reply(StatusCode::SERVICE_UNAVAILABLE, "kv unavailable");
             }
-            tokio::spawn(decide_key(svc, key));
+            tokio::spawn(isolate::decide(svc, key));
             reply(StatusCode::ACCEPTED, "pending")
         }
         Event::Reviewed { owner, repo, run_id } => {
@@ -156,7 +177,7 @@ async fn accept(svc: Shared, event: Event) -> Response {
                 let r = &e.request;
                 e.answer.is_none() && r.owner == owner && r.repo == repo && r.run_id == run_id
             }) {
-                tokio::spawn(decide_key(svc.clone(), e.request.key()));
+                tokio::spawn(isolate::decide(svc.clone(), e.request.key()));
             }
             reply(StatusCode::ACCEPTED, "re-deciding")
         }
@@ -168,8 +189,8 @@ async fn accept(svc: Shared, event: Event) -> Response {
 }
 
 async fn entry(svc: &Service, key: &str) -> Option<Entry> {
-    match svc.store.all().await {
-        Ok(all) => all.into_iter().find(|e| e.request.key() == key),
+    match svc.store.get(key).await {
+        Ok(e) => e,
         Err(e) => {
             tracing::error!(error = %e, "the KV store cannot be read");
             None
@@ -177,17 +198,33 @@ async fn entry(svc: &Service, key: &str) -> Option<Entry> {
     }
 }
 
-/// Decides the pending request `key` now; answers GitHub when decided.
-async fn decide_key(svc: Shared, key: String) {
+/// Decides the pending request `key` now; answers GitHub when decided. Runs
+/// in a task of its own ([`isolate::decide`]).
+pub(super) async fn decide_key(svc: Shared, key: String) {
     let Some(e) = entry(&svc, &key).await.filter(|e| e.answer.is_none()) else { return };
     let req = e.request;
     let now = svc.clock.now();
     let outcome = match svc.app.forge(req.installation, &req.owner, &req.repo).await {
-        Ok(forge) => decide::decide(&forge, &req, &svc.opts.config_path, now).await,
+        Ok(forge) => decide::decide(&forge, &req, &svc.opts.config_path, now, svc.opts.servicenow.as_ref()).await,
         Err(e) => Err(e),
     };
+    match outcome {
+        Ok(outcome) => settle(svc, key, outcome).await,
+        Err(e) => {
+            let next = now + chrono::Duration::seconds(30);
+            tracing::warn!(request = %key, error = %e, "cannot decide now; trying again");
+            if let Err(e) = svc.store.reschedule(&key, Some(next), &format!("GitHub to answer: {e}")).await {
+                tracing::error!(request = %key, error = %e, "the KV store cannot be written");
+            }
+        }
+    }
+}
+
+/// Keeps a request pending until its next check, or claims and delivers its answer.
+pub(super) async fn settle(svc: Shared, key: String, outcome: Outcome) {
+    let now = svc.clock.now();
     let result = match outcome {
-        Ok(Outcome::Pending { until, why }) => {
+        Outcome::Pending { until, why } => {
             let periodic = chrono::Duration::from_std(svc.opts.recheck)
                 .ok()
                 .and_then(|d| now.checked_add_signed(d))
@@ -196,22 +233,19 @@ async fn decide_key(svc: Shared, key: String) {
             tracing::info!(request = %key, waiting_for = %why, next_check = %next, "pending");
             svc.store.reschedule(&key, Some(next), &why).await
         }
-        Ok(Outcome::Answer { state, comment }) => {
+        Outcome::Answer { state, comment } => {
             let answer = Answer { state, comment, attempts: 0, retry_at: None };
             match svc.store.claim(&key, answer.clone()).await {
                 Ok(true) => {
                     tracing::info!(request = %key, state = ?state, "decided");
-                    deliver(&svc, &req, answer).await;
+                    if let Some(e) = entry(&svc, &key).await {
+                        deliver(&svc, &e.request, answer).await;
+                    }
                     Ok(())
                 }
                 Ok(false) => Ok(()),
                 Err(e) => Err(e),
             }
-        }
-        Err(e) => {
-            let next = now + chrono::Duration::seconds(30);
-            tracing::warn!(request = %key, error = %e, "cannot decide now; trying again");
-            svc.store.reschedule(&key, Some(next), &format!("GitHub to answer: {e}")).await
         }
     };
     if let Err(e) = result {
@@ -274,8 +308,10 @@ async fn forget_expired(svc: &Service, e: &super::store::Entry) {
 }
 
 /// Every [`TICK`]: decides the pending requests that are due and retries
-/// answers not delivered. At start, everything pending is due (a restart
-/// picks up where the last process left).
+/// answers not delivered. At start, a request never decided and an answer not
+/// yet delivered are due (a restart picks up where the last process left);
+/// the rest keep their next check, so a restart with thousands pending does
+/// not ask GitHub about all of them at once.
 async fn timer(svc: Shared, mut stop: tokio::sync::watch::Receiver<bool>) {
     let mut first = true;
     loop {
@@ -300,8 +336,8 @@ async fn timer(svc: Shared, mut stop: tokio::sync::watch::Receiver<bool>) {
                 continue;
             }
             match &e.answer {
-                None if first || e.next_check.is_some_and(|t| t <= now) => {
-                    decide_key(svc.clone(), e.request.key()).await;
+                None if e.next_check.map_or(first, |t| t <= now) => {
+                    isolate::decide(svc.clone(), e.request.key()).await;
                 }
                 Some(a) if first || a.retry_at.is_some_and(|t| t <= real_now) => {
                     deliver(&svc, &e.request, a.clone()).await;

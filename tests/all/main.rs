@@ -35,6 +35,7 @@ mod hostile_input;
 mod hostile_journal;
 mod hostile_output;
 mod hostile_peers;
+mod hostile_serve;
 mod init;
 mod install_action;
 mod journal_consul;

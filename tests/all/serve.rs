@@ -11,14 +11,14 @@ use crate::support::github::github;
 use crate::support::serve::{APP_ID, SECRET, SHA, Service, answers, logged};
 
 /// Production config: `staging → prod`, prod from `main` only, two distinct approvals.
-fn config(prod_extra: &str) -> String {
+pub(crate) fn config(prod_extra: &str) -> String {
     format!(
         "version: 1\nenvironments:\n  staging: {{ branches: [main] }}\n  prod:\n    branches: [main]\n    protection_rule: app\n    approvals: {{ required: 2, reviewers: [\"@alice\", \"@bob\", \"@carol\", \"@mallory\"] }}\n{prod_extra}promotions:\n  - {{ from: staging, to: prod }}\n"
     )
 }
 
 /// A repository with `config` on main and staging running SHA since an hour.
-fn setup(name: &str, config: &str) -> String {
+pub(crate) fn setup(name: &str, config: &str) -> String {
     let h = github();
     let r = h.repo(name);
     h.put_file(&r, "main", ".github/stagegate.yml", config);
@@ -27,7 +27,7 @@ fn setup(name: &str, config: &str) -> String {
     r
 }
 
-fn no_violations(repo: &str) {
+pub(crate) fn no_violations(repo: &str) {
     let v = github().schema_violations(repo);
     assert!(v.is_empty(), "Prism: {v:#?}");
 }
@@ -366,7 +366,7 @@ fn a_servicenow_change_named_in_the_run_title_must_be_approved() {
     }
     let sb = Sandbox::new();
     let env = [("SERVICENOW_USER", sn.user.as_str()), ("SERVICENOW_PASSWORD", sn.password.as_str())];
-    let svc = Service::start(&sb, &[], &env);
+    let svc = Service::start(&sb, &["--servicenow-instance", &sn.url], &env);
     svc.deliver("deployment_protection_rule", "c-1", &h.rule_requested(&r, 910, "prod", "refs/heads/main", SHA));
     let a = answers(&r, 1, &svc);
     assert_eq!((a[0].0, a[0].2.as_str()), (910, "approved"), "{a:#?}");

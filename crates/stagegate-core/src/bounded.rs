@@ -10,6 +10,10 @@ use std::io::{self, Read};
 /// A server's answer: JSON documents of a few kilobytes; Consul caps a value at 512 KiB.
 pub const ANSWER: usize = 8 << 20;
 
+/// A listing of many keys (Consul `?recurse`): the App's pending requests,
+/// about a kilobyte each — room for tens of thousands.
+pub const LISTING: usize = 64 << 20;
+
 /// A document of the state directory (records, registries, the local forge).
 pub const STATE_DOCUMENT: u64 = 256 << 20;
 

@@ -52,7 +52,8 @@ pub async fn check(ctx: &Ctx, policy: &Policy<'_>, lane: &str, ask: &Ask<'_>) ->
     facts.override_reason = ask.override_reason;
     if let Some(n) = ask.change.filter(|_| env.change_required) {
         let instance = policy.config.servicenow.as_ref().map(|s| s.instance.as_str());
-        facts.change = ChangeFact::Checked(servicenow::change_state(instance, n, now).await?);
+        facts.change =
+            ChangeFact::Checked(servicenow::change_state(instance, n, now, policy.config.change_match(env)).await?);
     }
     let forge = ctx.forge()?;
     let deployments = forge.deployments(&env.name).await?;

@@ -42,7 +42,8 @@ pub async fn approve_change(cfg: &Config, change: Option<&str>) -> Result<(), Er
     }
     let number = change.ok_or(ServiceNowError::ChangeRequired)?;
     let sn = ServiceNow::from_env(cfg.servicenow.as_ref().map(|s| s.instance.as_str()))?;
-    sn.check_change(number, crate::clock::now()).await?;
+    let fields = cfg.servicenow.as_ref().map_or(&[][..], |s| s.matching.as_slice());
+    sn.check_change(number, crate::clock::now(), fields).await?;
     Ok(())
 }
 

@@ -74,7 +74,7 @@ impl Render for Versions {
                     m.file.clone(),
                     human::size(m.size),
                     human::when(self.now, m.uploaded),
-                    m.sha256.chars().take(12).collect(),
+                    crate::values::sha::ShortSha::new(&m.sha256).into(),
                 ]
             })
             .collect();

@@ -3,7 +3,8 @@
 //! `X-Consul-Index` also on a 404, `?cas=`, `?recurse`, `?raw`), `PUT /v1/txn`
 //! (set/cas/get/delete/check-index, all-or-nothing: 409 with `Errors`, else 200
 //! with `Results`; at most 128 operations), and ACLs: with a token configured,
-//! a request without it gets 403 "Permission denied".
+//! a request without it gets 403 "Permission denied". Like Consul, a value (and
+//! a transaction's body) larger than 512 KiB is refused with 413.
 //!
 //! When `CONSUL_HTTP_ADDR` is set, [`consul`] returns that address instead, so
 //! the same tests run against a real Consul.
@@ -20,6 +21,19 @@ use hyper::{Method, Response};
 use serde_json::{Value, json};
 
 use super::http::{Req, Server, rebind, respond, serve_fn_on};
+
+/// Consul's `kv_max_value_size` default: 512 KiB.
+pub const MAX_VALUE: usize = 512 * 1024;
+
+fn too_large(len: usize) -> Response<Full<Bytes>> {
+    respond(
+        413,
+        &[],
+        format!(
+            "Request body({len} bytes) too large, max size: {MAX_VALUE} bytes. See https://developer.hashicorp.com/consul/docs/agent/config/config-files#kv_max_value_size."
+        ),
+    )
+}
 
 #[derive(Debug, Clone)]
 struct Entry {
@@ -88,6 +102,7 @@ impl Consul {
 
     /// Writes `key` as another client would, also while the server is down.
     pub fn set(&mut self, key: &str, value: &str) {
+        assert!(value.len() <= MAX_VALUE, "Consul refuses values over 512 KiB");
         let shared = self.test_server().1.clone();
         let mut st = shared.state.lock().unwrap();
         st.index += 1;
@@ -99,6 +114,12 @@ impl Consul {
         );
         drop(st);
         shared.changed.notify_waiters();
+    }
+
+    /// The keys under `prefix` (test server only).
+    pub fn keys(&mut self, prefix: &str) -> Vec<String> {
+        let st = self.test_server().1.state.lock().unwrap();
+        st.keys.keys().filter(|k| k.starts_with(prefix)).cloned().collect()
     }
 
     /// A snapshot restore: every index goes back to a low number, as after
@@ -210,6 +231,9 @@ async fn get(shared: &Shared, req: &Req, key: &str) -> Response<Full<Bytes>> {
 }
 
 fn put(shared: &Shared, req: &Req, key: &str) -> Response<Full<Bytes>> {
+    if req.body.len() > MAX_VALUE {
+        return too_large(req.body.len());
+    }
     let mut st = shared.state.lock().unwrap();
     let current = st.keys.get(key).map(|e| e.modify_index);
     if let Some(cas) = req.param("cas") {
@@ -252,6 +276,9 @@ fn delete(shared: &Shared, req: &Req, key: &str) -> Response<Full<Bytes>> {
 
 /// `PUT /v1/txn`: run every operation against a copy; commit only if none failed.
 fn txn(shared: &Shared, req: &Req) -> Response<Full<Bytes>> {
+    if req.body.len() > MAX_VALUE {
+        return too_large(req.body.len());
+    }
     let Ok(Value::Array(ops)) = serde_json::from_slice::<Value>(&req.body) else {
         return respond(400, &[], "Failed to parse body");
     };

@@ -51,6 +51,10 @@ pub(super) struct Repo {
     calls: Vec<String>,
     /// What a GitHub App sees of the repository (`github_app`).
     pub(super) app: super::github_app::RepoApp,
+    /// Pages of deployments ignore `per_page` (a server that sends them all).
+    pub(super) whole_pages: bool,
+    /// Each status list takes this long to answer (to see requests overlap).
+    pub(super) status_delay: Option<Duration>,
 }
 
 #[derive(Default)]
@@ -64,6 +68,10 @@ pub(super) struct Server {
     pub(super) teams: Mutex<HashMap<String, Vec<String>>>,
     /// Apps, their keys and the installation tokens handed out (`github_app`).
     pub(super) app: Mutex<super::github_app::AppState>,
+    /// Status lists being answered now, and the most at once, for repositories
+    /// with a `status_delay` (one such test at a time).
+    pub(super) status_in_flight: AtomicU64,
+    pub(super) status_max_in_flight: AtomicU64,
 }
 
 pub struct Harness {

@@ -18,7 +18,7 @@ use serde_json::{Value, json};
 
 use super::github::{Harness, Server, Srv, error, sha_of};
 
-/// Per repository: files by (ref, path), runs, answers, protection rules.
+/// Per repository: files by (full ref name, path), runs, answers, protection rules.
 #[derive(Default)]
 pub(super) struct RepoApp {
     files: HashMap<(String, String), String>,
@@ -59,10 +59,21 @@ impl Harness {
         self.server.app.lock().unwrap().minted.clone()
     }
 
-    /// A file of `repo` on `git_ref`.
-    pub fn put_file(&self, repo: &str, git_ref: &str, path: &str, text: &str) {
+    /// A file of `repo` on branch `branch` (whose head commit is made up once).
+    pub fn put_file(&self, repo: &str, branch: &str, path: &str, text: &str) {
+        self.put_ref_file(repo, &format!("refs/heads/{branch}"), path, text);
+    }
+
+    /// A file of `repo` at tag `tag` (whose commit is made up once).
+    pub fn put_tag_file(&self, repo: &str, tag: &str, path: &str, text: &str) {
+        self.put_ref_file(repo, &format!("refs/tags/{tag}"), path, text);
+    }
+
+    fn put_ref_file(&self, repo: &str, full: &str, path: &str, text: &str) {
         let mut repos = self.server.repos.lock().unwrap();
-        repos.entry(repo.to_owned()).or_default().app.files.insert((git_ref.into(), path.into()), text.into());
+        let r = repos.entry(repo.to_owned()).or_default();
+        r.refs.entry(full.to_owned()).or_insert_with(|| (sha_of(&format!("{repo}@{full}")), "commit"));
+        r.app.files.insert((full.into(), path.into()), text.into());
     }
 
     /// A workflow run: its title (`run-name`), actor and triggering actor.
@@ -170,8 +181,9 @@ async fn contents(
     }
     let git_ref = q.get("ref").cloned().unwrap_or_else(|| "main".into());
     let repos = s.repos.lock().unwrap();
-    let Some(text) = repos.get(&format!("{o}/{r}")).and_then(|x| x.app.files.get(&(git_ref.clone(), path.clone())))
-    else {
+    let repo = repos.get(&format!("{o}/{r}"));
+    let full = repo.and_then(|x| resolve(&x.refs, &git_ref));
+    let Some(text) = full.and_then(|f| repo?.app.files.get(&(f, path.clone()))) else {
         return error(StatusCode::NOT_FOUND, "Not Found");
     };
     use base64::Engine;
@@ -187,6 +199,19 @@ async fn contents(
         "_links": {"self": u, "git": git, "html": html}
     }))
     .into_response()
+}
+
+/// The full ref name `git_ref` stands for, as git resolves a name: a commit
+/// sha is the ref at that commit; a short name is tried as `refs/NAME`, then
+/// `refs/tags/NAME`, then `refs/heads/NAME` — a tag wins over a branch of the
+/// same name (gitrevisions(7)).
+fn resolve(refs: &BTreeMap<String, (String, &'static str)>, git_ref: &str) -> Option<String> {
+    if git_ref.len() == 40 && git_ref.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return refs.iter().find(|(_, (sha, _))| sha == git_ref).map(|(name, _)| name.clone());
+    }
+    [format!("refs/{git_ref}"), format!("refs/tags/{git_ref}"), format!("refs/heads/{git_ref}")]
+        .into_iter()
+        .find(|full| refs.contains_key(full))
 }
 
 /// A repository in the shape both the REST API and the webhooks use.

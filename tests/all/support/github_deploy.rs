@@ -44,7 +44,9 @@ async fn list(
     }
     all.reverse();
     let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
-    all.truncate(per);
+    if !repos.get(&format!("{o}/{r}")).is_some_and(|repo| repo.whole_pages) {
+        all.truncate(per);
+    }
     axum::Json(all).into_response()
 }
 
@@ -80,6 +82,13 @@ pub(super) fn record(s: &Server, o: &str, r: &str, v: &Value, creator: &str) -> 
 async fn list_statuses(State(s): Srv, method: Method, Path((o, r, id)): Path<(String, String, u64)>) -> Response {
     if let Some(e) = s.enter(&o, &r, &method, &format!("deployments/{id}/statuses")) {
         return e;
+    }
+    let delay = s.repos.lock().unwrap().get(&format!("{o}/{r}")).and_then(|repo| repo.status_delay);
+    if let Some(d) = delay {
+        let now = s.status_in_flight.fetch_add(1, Ordering::SeqCst) + 1;
+        s.status_max_in_flight.fetch_max(now, Ordering::SeqCst);
+        tokio::time::sleep(d).await;
+        s.status_in_flight.fetch_sub(1, Ordering::SeqCst);
     }
     let repos = s.repos.lock().unwrap();
     let mut all = repos.get(&format!("{o}/{r}")).and_then(|repo| repo.statuses.get(&id)).cloned().unwrap_or_default();
@@ -166,4 +175,28 @@ async fn compare(State(s): Srv, method: Method, Path((o, r, basehead)): Path<(St
         "total_commits": commits.len(), "commits": commits, "files": []
     }))
     .into_response()
+}
+
+impl super::github::Harness {
+    /// `n` deployments to `env` that never got a status, listed whole on one
+    /// page whatever `per_page` asks, each status list answering after
+    /// `delay`: a history GitHub pages would never hand out at once.
+    pub fn flood_deployments(&self, repo: &str, env: &str, n: usize, delay: std::time::Duration) {
+        let (o, r) = repo.split_once('/').unwrap();
+        for i in 0..n {
+            let v =
+                json!({"ref": sha_of(&format!("flood-{i}")), "environment": env, "description": format!("flood {i}")});
+            record(&self.server, o, r, &v, "github-actions[bot]");
+        }
+        let mut repos = self.server.repos.lock().unwrap();
+        let r = repos.get_mut(repo).unwrap();
+        r.whole_pages = true;
+        r.status_delay = Some(delay);
+    }
+
+    /// The most status lists answered at once since the last call (repositories
+    /// with a delay only); resets the count.
+    pub fn status_max_in_flight(&self) -> u64 {
+        self.server.status_max_in_flight.swap(0, Ordering::SeqCst)
+    }
 }

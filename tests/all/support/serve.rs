@@ -45,6 +45,12 @@ pub struct Service {
 
 impl Service {
     pub fn start(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)]) -> Service {
+        Service::start_with(sb, extra, env, None)
+    }
+
+    /// [`Service::start`], with `extra` free to name its own `--kv`, and the
+    /// open-files soft limit set to `nofile` before the service starts.
+    pub fn start_with(sb: &Sandbox, extra: &[&str], env: &[(&str, &str)], nofile: Option<u64>) -> Service {
         let key = sb.write("app.pem", private_key());
         let secret = sb.write("webhook-secret", SECRET);
         let mut c = sb.std_cmd();
@@ -52,10 +58,24 @@ impl Service {
             .arg("--private-key-file")
             .arg(&key)
             .arg("--webhook-secret-file")
-            .arg(&secret)
-            .arg("--kv")
-            .arg(format!("file://{}", sb.path().join("kv").display()))
-            .args(["--retry-base-ms", "100"])
+            .arg(&secret);
+        if !extra.contains(&"--kv") {
+            c.arg("--kv").arg(format!("file://{}", sb.path().join("kv").display()));
+        }
+        if let Some(soft) = nofile {
+            use std::os::unix::process::CommandExt;
+            // SAFETY: only setrlimit, async-signal-safe, between fork and exec.
+            unsafe {
+                c.pre_exec(move || {
+                    let mut lim = libc::rlimit { rlim_cur: 0, rlim_max: 0 };
+                    libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim);
+                    lim.rlim_cur = soft.min(lim.rlim_max);
+                    libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+                    Ok(())
+                });
+            }
+        }
+        c.args(["--retry-base-ms", "100"])
             .args(extra)
             .env("GITHUB_API_URL", &github().url)
             .stdout(Stdio::null())

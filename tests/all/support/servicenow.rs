@@ -1,11 +1,13 @@
 //! A ServiceNow Table API test server for `change_request`: basic or bearer
 //! auth (401 with ServiceNow's failure body otherwise), `sysparm_query=number=X`,
-//! `{"result": [...]}` with string values. `STAGEGATE_TEST_SERVICENOW_URL`
+//! `sysparm_fields` (dot-walked names like `cmdb_ci.name` included),
+//! `{"result": [...]}` with string values. Also [`Hostile`]: a host a
+//! repository's config could name, which records what it is sent. `STAGEGATE_TEST_SERVICENOW_URL`
 //! points the same tests at a real instance instead: credentials then come from
 //! `SERVICENOW_USER`/`SERVICENOW_PASSWORD`, and the change numbers for each case
 //! from `STAGEGATE_TEST_SERVICENOW_CHANGE_<CASE>` (cases without one are skipped).
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use base64::Engine;
 use serde_json::{Value, json};
@@ -59,7 +61,22 @@ impl ServiceNow {
                 }
                 let wanted = req.param("sysparm_query").and_then(|q| q.strip_prefix("number=")).unwrap_or("");
                 let limit: usize = req.param("sysparm_limit").and_then(|l| l.parse().ok()).unwrap_or(10_000);
-                let result: Vec<&Value> = changes.iter().filter(|c| c["number"] == wanted).take(limit).collect();
+                let fields: Option<Vec<String>> =
+                    req.param("sysparm_fields").map(|f| f.split(',').map(str::to_owned).collect());
+                let result: Vec<Value> = changes
+                    .iter()
+                    .filter(|c| c["number"] == wanted)
+                    .take(limit)
+                    .map(|c| match &fields {
+                        Some(f) => {
+                            let o = c.as_object().unwrap();
+                            Value::Object(
+                                o.iter().filter(|(k, _)| f.contains(k)).map(|(k, v)| (k.clone(), v.clone())).collect(),
+                            )
+                        }
+                        None => c.clone(),
+                    })
+                    .collect();
                 respond(200, &[("Content-Type", "application/json".into())], json!({"result": result}).to_string())
             }
         });
@@ -73,5 +90,36 @@ impl ServiceNow {
             return Some(local.to_string());
         }
         std::env::var(format!("STAGEGATE_TEST_SERVICENOW_CHANGE_{}", case.to_uppercase())).ok()
+    }
+}
+
+/// A ServiceNow look-alike on a host the operator never chose: it approves any
+/// change asked about and records every request with its `Authorization`.
+pub struct Hostile {
+    pub url: String,
+    seen: Arc<Mutex<Vec<String>>>,
+    _server: Server,
+}
+
+impl Hostile {
+    pub fn start() -> Hostile {
+        let seen = Arc::new(Mutex::new(Vec::new()));
+        let log = seen.clone();
+        let server = serve_fn(move |req| {
+            let log = log.clone();
+            async move {
+                let auth = req.header("authorization").unwrap_or("").to_owned();
+                log.lock().unwrap().push(format!("{} {} authorization={auth}", req.method, req.path));
+                let number = req.param("sysparm_query").and_then(|q| q.strip_prefix("number=")).unwrap_or("");
+                let c = change(number, "approved", "-1", "2000-01-01 00:00:00", "2999-01-01 00:00:00");
+                respond(200, &[("Content-Type", "application/json".into())], json!({"result": [c]}).to_string())
+            }
+        });
+        Hostile { url: server.url(), seen, _server: server }
+    }
+
+    /// Every request it received: method, path and the Authorization header.
+    pub fn seen(&self) -> Vec<String> {
+        self.seen.lock().unwrap().clone()
     }
 }

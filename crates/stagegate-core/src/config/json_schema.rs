@@ -111,6 +111,9 @@ fn kind(k: &Kind) -> Value {
         Kind::Entries(s) => {
             json!({"anyOf": [string(None), {"type": "array", "items": {"anyOf": [string(None), section(s)]}}]})
         }
+        Kind::Fields(p) => json!({
+            "type": "object", "propertyNames": {"pattern": p}, "additionalProperties": string(None), "minProperties": 1
+        }),
     }
 }
 

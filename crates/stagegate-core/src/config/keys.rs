@@ -41,6 +41,8 @@ pub enum Kind {
     /// A string, or a list of strings and mappings with the keys of a
     /// section (a string is the section's shorthand).
     Entries(&'static Section),
+    /// A mapping from names (matching the pattern) to strings.
+    Fields(&'static str),
 }
 
 /// One key of a mapping.
@@ -154,6 +156,11 @@ pub const ENVIRONMENT: Section = Section {
             "change",
             Kind::OneOf(&["required", "none"]),
             "`required`: deployments need an approved ServiceNow change (`--change CHG…`; default none)",
+        ),
+        key(
+            "change_match",
+            Kind::Fields(SERVICENOW_FIELD),
+            "The ServiceNow fields a change must carry to count here (e.g. cmdb_ci.name: payments); replaces servicenow.match",
         ),
         key("url", Kind::Url, "Where the environment is reached, shown on GitHub's deployments"),
         key(
@@ -286,5 +293,18 @@ pub const WRITER: Section = Section {
 
 pub const SERVICENOW: Section = Section {
     doc: "The ServiceNow instance that change approvals are checked against",
-    keys: &[required("instance", Kind::Text, "The instance's URL, e.g. https://acme.service-now.com")],
+    keys: &[
+        required("instance", Kind::Text, "The instance's URL, e.g. https://acme.service-now.com"),
+        key(
+            "match",
+            Kind::Fields(SERVICENOW_FIELD),
+            "The ServiceNow fields every change must carry to count (e.g. cmdb_ci.name: payments)",
+        ),
+    ],
 };
+
+/// Longest ServiceNow field name accepted (dot-walked names included).
+pub const MAX_FIELD: usize = 80;
+
+/// A ServiceNow field name, dot-walked or not (`cmdb_ci.name`, `assignment_group`).
+pub const SERVICENOW_FIELD: &str = "^[A-Za-z0-9_.]{1,80}$";

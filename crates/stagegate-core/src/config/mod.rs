@@ -135,6 +135,9 @@ pub struct Environment {
     pub health: Vec<HealthCheck>,
     /// A ServiceNow change must be approved before promoting here.
     pub change_required: bool,
+    /// `change_match:`: the fields a change must carry to count here (see
+    /// [`Config::change_match`]).
+    pub change_match: Vec<(String, String)>,
     pub url: Option<String>,
     /// `protection_rule: app`: `environments sync` enables the stagegate App's
     /// custom deployment protection rule here (`stagegate serve` decides).
@@ -264,6 +267,20 @@ pub struct Writer {
 #[derive(Debug, Clone)]
 pub struct ServiceNow {
     pub instance: String,
+    /// `match:`: fields every change must carry (`cmdb_ci.name: payments`),
+    /// unless an environment names its own (`change_match:`).
+    pub matching: Vec<(String, String)>,
+}
+
+impl Config {
+    /// The fields a change must carry to count for `env`: its own
+    /// `change_match:`, else `servicenow.match`; empty when neither is set.
+    pub fn change_match<'c>(&'c self, env: &'c Environment) -> &'c [(String, String)] {
+        if !env.change_match.is_empty() {
+            return &env.change_match;
+        }
+        self.servicenow.as_ref().map_or(&[], |s| s.matching.as_slice())
+    }
 }
 
 /// A config file as read from disk, kept with its text for rendering diagnostics.

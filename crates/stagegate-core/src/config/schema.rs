@@ -6,6 +6,7 @@
 
 mod calendar;
 mod journal;
+mod servicenow;
 mod values;
 
 use super::keys::{self, Kind, Section};
@@ -238,16 +239,7 @@ impl Walker<'_> {
             f.of("promotions", |k| matches!(k, Kind::List(_))).map(|n| self.promotions(n)).unwrap_or_default();
         let steps = f.of("steps", |k| matches!(k, Kind::Map(_))).map(|n| self.steps(n)).unwrap_or_default();
         let journal = f.of("journal", |k| matches!(k, Kind::Map(_))).map(|n| self.journal(n)).unwrap_or_default();
-        let servicenow = f.of("servicenow", |k| matches!(k, Kind::Map(_))).and_then(|n| {
-            let g = self.fields(n, "servicenow", &keys::SERVICENOW)?;
-            match g.get("instance") {
-                Some(_) => self.text(&g, "instance").map(|t| ServiceNow { instance: t.value }),
-                None => {
-                    self.error(n.pos, "`servicenow` needs `instance`", "e.g. instance: https://acme.service-now.com");
-                    None
-                }
-            }
-        });
+        let servicenow = f.of("servicenow", |k| matches!(k, Kind::Map(_))).and_then(|n| self.servicenow(n));
         Some(Config { version, release, environments, promotions, steps, journal, servicenow })
     }
 
@@ -320,6 +312,7 @@ impl Walker<'_> {
             soak: None,
             health: Vec::new(),
             change_required: false,
+            change_match: Vec::new(),
             url: None,
             protection_rule: false,
         };
@@ -352,6 +345,9 @@ impl Walker<'_> {
             env.health = self.health(n);
         }
         env.change_required = self.switch(&f, "change", "use `required` or `none`");
+        if let Some(n) = f.of("change_match", |k| matches!(k, Kind::Fields(_))) {
+            env.change_match = self.change_match(n, &format!("{what}.change_match"));
+        }
         env.url = self.url(&f);
         env.protection_rule = self.switch(
             &f,

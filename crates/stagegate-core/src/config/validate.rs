@@ -39,6 +39,15 @@ fn changes(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                     .help("add `servicenow: { instance: https://YOUR.service-now.com }`: without it every deploy into it is refused"),
             );
         }
+        if env.change_required && cfg.change_match(env).is_empty() {
+            diags.push(
+                Diagnostic::warning(
+                    env.pos,
+                    format!("`{}` requires a ServiceNow change but names no field the change must carry: any approved change counts, whatever it is about", env.name),
+                )
+                .help("add `match: { cmdb_ci.name: YOUR-SERVICE }` under `servicenow:`, or `change_match:` in the environment"),
+            );
+        }
     }
     if cfg.journal.change_approval.is_some() && cfg.servicenow.is_none() {
         diags.push(

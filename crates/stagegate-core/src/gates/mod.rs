@@ -9,6 +9,7 @@
 pub mod approvals;
 pub mod freeze;
 pub mod servicenow;
+pub mod servicenow_instance;
 pub mod soak;
 pub mod unblock;
 

@@ -2,7 +2,10 @@
 //! approved, scheduled or implementing, and inside its implementation window.
 //!
 //! Credentials: `SERVICENOW_TOKEN` (bearer) or `SERVICENOW_USER` +
-//! `SERVICENOW_PASSWORD` (basic), held as secrets and never printed.
+//! `SERVICENOW_PASSWORD` (basic), held as secrets and never printed, sent
+//! only to an [`Instance`] (https, or http on loopback) and never along a
+//! redirect. A change counts only for what it is about: the config may name
+//! fields it must carry (`match:`), compared with what ServiceNow returns.
 
 use std::time::Duration;
 
@@ -13,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::servicenow_instance::{Instance, InstanceError};
 use crate::exit::Exit;
 use crate::refusal::{Kind, Refusal};
 
@@ -24,6 +28,24 @@ pub enum ServiceNowError {
         help("set `servicenow: {{ instance: https://ORG.service-now.com }}` in the config")
     )]
     NoInstance,
+
+    #[error("the ServiceNow instance {0}")]
+    #[diagnostic(
+        code(stagegate::servicenow::instance),
+        help(
+            "use the instance's https URL, e.g. https://acme.service-now.com (plain http only for a test server on this machine)"
+        )
+    )]
+    Instance(#[from] InstanceError),
+
+    #[error("change {number} is not about this: its `{field}` is `{got}`, not `{want}`")]
+    #[diagnostic(
+        code(stagegate::servicenow::unrelated),
+        help(
+            "name the change approved for this service and environment; the config's `match:` says which fields it must carry"
+        )
+    )]
+    Unrelated { number: String, field: String, want: String, got: String },
 
     #[error("no ServiceNow credentials in the environment")]
     #[diagnostic(
@@ -92,20 +114,26 @@ impl ServiceNowError {
     pub fn refusal(&self) -> Option<Refusal> {
         use ServiceNowError::*;
         match self {
-            ChangeRequired | NotFound(_) | NotApproved { .. } | WrongState { .. } | OutsideWindow { .. } => {
-                Some(Refusal::new(Kind::Change, self.to_string()))
-            }
-            NoInstance | NoCredentials | BadNumber(_) | Auth { .. } | Http(_) => None,
+            ChangeRequired
+            | NotFound(_)
+            | NotApproved { .. }
+            | WrongState { .. }
+            | OutsideWindow { .. }
+            | Unrelated { .. } => Some(Refusal::new(Kind::Change, self.to_string())),
+            NoInstance | Instance(_) | NoCredentials | BadNumber(_) | Auth { .. } | Http(_) => None,
         }
     }
 
     pub fn exit(&self) -> Exit {
         use ServiceNowError::*;
         match self {
-            NoInstance | NoCredentials | BadNumber(_) => Exit::Invalid,
-            ChangeRequired | NotFound(_) | NotApproved { .. } | WrongState { .. } | OutsideWindow { .. } => {
-                Exit::Refused
-            }
+            NoInstance | Instance(_) | NoCredentials | BadNumber(_) => Exit::Invalid,
+            ChangeRequired
+            | NotFound(_)
+            | NotApproved { .. }
+            | WrongState { .. }
+            | OutsideWindow { .. }
+            | Unrelated { .. } => Exit::Refused,
             Auth { .. } | Http(_) => Exit::Failed,
         }
     }
@@ -134,6 +162,9 @@ pub struct Change {
     pub start_date: String,
     #[serde(default)]
     pub end_date: String,
+    /// The other fields asked for (the config's `match:`), as returned.
+    #[serde(flatten)]
+    pub fields: std::collections::HashMap<String, serde_json::Value>,
 }
 
 #[derive(Deserialize)]
@@ -157,6 +188,11 @@ struct FailureDetail {
 impl ServiceNow {
     pub fn from_env(instance: Option<&str>) -> Result<ServiceNow, ServiceNowError> {
         let instance = instance.filter(|i| !i.is_empty()).ok_or(ServiceNowError::NoInstance)?;
+        ServiceNow::at(&Instance::parse(instance)?)
+    }
+
+    /// A client of `instance` with the credentials from the environment.
+    pub fn at(instance: &Instance) -> Result<ServiceNow, ServiceNowError> {
         let var = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
         let credentials = match (var("SERVICENOW_TOKEN"), var("SERVICENOW_USER"), var("SERVICENOW_PASSWORD")) {
             (Some(t), _, _) => Credentials::Bearer(SecretString::from(t)),
@@ -166,28 +202,41 @@ impl ServiceNow {
         crate::tls::install();
         let http = reqwest::Client::builder()
             .timeout(Duration::from_secs(30))
+            // A redirect could lead the credentials elsewhere: none is followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ServiceNowError::Http(e.to_string()))?;
-        Ok(ServiceNow { instance: instance.trim_end_matches('/').to_string(), credentials, http })
+        Ok(ServiceNow { instance: instance.as_str().to_owned(), credentials, http })
     }
 
-    /// The change, if it allows work now; otherwise why not.
-    pub async fn check_change(&self, number: &str, now: DateTime<Utc>) -> Result<Change, ServiceNowError> {
+    /// The change, if it carries `fields` and allows work now; otherwise why not.
+    pub async fn check_change(
+        &self,
+        number: &str,
+        now: DateTime<Utc>,
+        fields: &[(String, String)],
+    ) -> Result<Change, ServiceNowError> {
         if number.is_empty() || number.len() > 40 || !number.chars().all(|c| c.is_ascii_alphanumeric()) {
             return Err(ServiceNowError::BadNumber(number.escape_debug().to_string()));
         }
-        let change = self.fetch(number).await?;
+        let change = self.fetch(number, fields).await?;
+        matches(&change, fields)?;
         evaluate(change, now)
     }
 
-    async fn fetch(&self, number: &str) -> Result<Change, ServiceNowError> {
+    async fn fetch(&self, number: &str, fields: &[(String, String)]) -> Result<Change, ServiceNowError> {
+        let mut wanted = "number,approval,state,start_date,end_date".to_owned();
+        for (f, _) in fields {
+            wanted.push(',');
+            wanted.push_str(f);
+        }
         let req = self
             .http
             .get(format!("{}/api/now/table/change_request", self.instance))
             .query(&[
                 ("sysparm_query", format!("number={number}")),
                 ("sysparm_limit", "1".into()),
-                ("sysparm_fields", "number,approval,state,start_date,end_date".into()),
+                ("sysparm_fields", wanted),
             ])
             .header("Accept", "application/json");
         let req = match &self.credentials {
@@ -225,8 +274,9 @@ pub async fn change_state(
     instance: Option<&str>,
     number: &str,
     now: DateTime<Utc>,
+    fields: &[(String, String)],
 ) -> Result<Result<String, Refusal>, ServiceNowError> {
-    Ok(approved_change(instance, number, now).await?.map(|c| c.detail()))
+    Ok(approved_change(instance, number, now, fields).await?.map(|c| c.detail()))
 }
 
 /// [`change_state`] with the change itself when it allows work now, for
@@ -235,9 +285,10 @@ pub async fn approved_change(
     instance: Option<&str>,
     number: &str,
     now: DateTime<Utc>,
+    fields: &[(String, String)],
 ) -> Result<Result<Change, Refusal>, ServiceNowError> {
     let checked = match ServiceNow::from_env(instance) {
-        Ok(sn) => sn.check_change(number, now).await,
+        Ok(sn) => sn.check_change(number, now, fields).await,
         Err(e) => Err(e),
     };
     match checked {
@@ -251,6 +302,23 @@ impl Change {
     pub fn detail(&self) -> String {
         format!("{} approved; window {} – {}", self.number, self.start_date, self.end_date)
     }
+}
+
+/// The change carries every field of `fields` with the value given (ServiceNow
+/// returns every value as a string; a missing field is the empty string).
+pub fn matches(c: &Change, fields: &[(String, String)]) -> Result<(), ServiceNowError> {
+    for (field, want) in fields {
+        let got = c.fields.get(field).and_then(|v| v.as_str()).unwrap_or_default();
+        if got != want {
+            return Err(ServiceNowError::Unrelated {
+                number: c.number.clone(),
+                field: field.clone(),
+                want: want.clone(),
+                got: got.chars().take(200).collect(),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// The rules, apart from the network: approved, Scheduled or Implement, and
@@ -289,6 +357,7 @@ mod tests {
             state: state.into(),
             start_date: "2026-11-21 06:00:00".into(),
             end_date: "2026-11-21 18:00:00".into(),
+            fields: [("cmdb_ci.name".to_owned(), serde_json::json!("payments"))].into(),
         }
     }
 
@@ -301,5 +370,19 @@ mod tests {
         assert!(matches!(evaluate(change("approved", "0"), now), Err(ServiceNowError::WrongState { .. })));
         let late = "2026-11-21T19:00:00Z".parse().unwrap();
         assert!(matches!(evaluate(change("approved", "-1"), late), Err(ServiceNowError::OutsideWindow { .. })));
+    }
+
+    #[test]
+    fn a_change_counts_only_for_what_it_is_about() {
+        let want = |v: &str| vec![("cmdb_ci.name".to_owned(), v.to_owned())];
+        assert!(super::matches(&change("approved", "-1"), &want("payments")).is_ok());
+        assert!(super::matches(&change("approved", "-1"), &[]).is_ok());
+        let e = super::matches(&change("approved", "-1"), &want("billing")).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "change CHG0030001 is not about this: its `cmdb_ci.name` is `payments`, not `billing`"
+        );
+        let other = vec![("assignment_group".to_owned(), "x".to_owned())];
+        assert!(matches!(super::matches(&change("approved", "-1"), &other), Err(ServiceNowError::Unrelated { .. })));
     }
 }

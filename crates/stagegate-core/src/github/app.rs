@@ -62,7 +62,31 @@ pub enum Answered {
     Refused(String),
 }
 
+#[derive(Deserialize)]
+struct GitRef {
+    object: GitObject,
+}
+
+#[derive(Deserialize)]
+struct GitObject {
+    sha: String,
+}
+
 impl GitHubForge {
+    /// The commit branch `branch` points at (`git/ref/heads/…`: a branch,
+    /// never a tag of the same name), or `None` when there is no such branch.
+    pub async fn branch_head(&self, branch: &str) -> Result<Option<String>, ForgeError> {
+        let url = self.repo_path(&format!("git/ref/{}", seg(&format!("heads/{branch}"))));
+        match self.octo.get::<GitRef, _, ()>(&url, None).await {
+            Ok(r) if r.object.sha.len() == 40 && r.object.sha.bytes().all(|b| b.is_ascii_hexdigit()) => {
+                Ok(Some(r.object.sha))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if status(&e) == Some(404) => Ok(None),
+            Err(e) => Err(error(&format!("resolve the branch {branch}"), "contents: read", e)),
+        }
+    }
+
     /// A file's bytes on `git_ref`, or `None` when it is not there.
     pub async fn file_at(&self, path: &str, git_ref: &str) -> Result<Option<Vec<u8>>, ForgeError> {
         let url = self.repo_path(&format!("contents/{}?ref={}", seg(path), seg(git_ref)));

@@ -21,6 +21,8 @@ use crate::forge::{
 const HISTORY: usize = 20;
 /// Status lists read at once when looking for the newest successful deployment.
 const BATCH: usize = 4;
+/// Status requests in flight at most, however many deployments a page holds.
+const IN_FLIGHT: usize = 8;
 const PERM: &str = "deployments: write";
 
 #[derive(Deserialize)]
@@ -180,23 +182,32 @@ impl GitHubForge {
 
     async fn gh_list_deployments(&self, environment: &str) -> Result<Vec<GhDeployment>, ForgeError> {
         let path = self.repo_path(&format!("deployments?environment={}&per_page={HISTORY}", seg(environment)));
-        self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await
+        let mut page: Vec<GhDeployment> =
+            self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await?;
+        // A page is asked for HISTORY items; a server that sends more gets
+        // only HISTORY of them read further.
+        page.truncate(HISTORY);
+        Ok(page)
     }
 
-    /// Reads the statuses of `list` in parallel, keeping its order.
+    /// Reads the statuses of `list`, [`IN_FLIGHT`] at a time, keeping its order.
     async fn with_statuses(&self, list: Vec<GhDeployment>) -> Result<Vec<Deployment>, ForgeError> {
         let mut tasks = tokio::task::JoinSet::new();
-        for (i, d) in list.iter().enumerate() {
-            let octo = self.octo.clone();
-            let path = self.repo_path(&format!("deployments/{}/statuses?per_page=100", d.id));
-            tasks.spawn(async move { (i, octo.get::<Vec<GhStatus>, _, ()>(path, None).await) });
-        }
         let mut statuses: Vec<Vec<DeploymentStatus>> = vec![Vec::new(); list.len()];
-        while let Some(joined) = tasks.join_next().await {
+        let mut next = list.iter().enumerate();
+        loop {
+            while tasks.len() < IN_FLIGHT {
+                let Some((i, d)) = next.next() else { break };
+                let octo = self.octo.clone();
+                let path = self.repo_path(&format!("deployments/{}/statuses?per_page=100", d.id));
+                tasks.spawn(async move { (i, octo.get::<Vec<GhStatus>, _, ()>(path, None).await) });
+            }
+            let Some(joined) = tasks.join_next().await else { break };
             let Ok((i, result)) = joined else { continue };
             let mut s: Vec<DeploymentStatus> = result
                 .map_err(|e| error("read deployment statuses", "deployments: read", e))?
                 .into_iter()
+                .take(100)
                 .map(|s| DeploymentStatus {
                     state: state_of(&s.state),
                     description: s.description,
@@ -244,6 +255,14 @@ impl GitHubForge {
     fn run_url(&self) -> Option<String> {
         crate::actions::run_url(&format!("{}/{}", self.ctx.owner, self.ctx.repo), self.ctx.run_id.as_deref()?)
     }
+}
+
+/// One item of GitHub's deployment list (`GET …/deployments`), read as the
+/// forge reads it, with `statuses` oldest first; `None` when it is not a
+/// deployment. The same path a page from GitHub takes (the fuzz target's way in).
+pub fn from_api(item: &Value, statuses: Vec<DeploymentStatus>) -> Option<Deployment> {
+    let d = GhDeployment::deserialize(item).ok()?;
+    Some(Deployment { id: DeploymentId::Recorded(d.id), request: d.request(), statuses })
 }
 
 /// GitHub limits deployment and status descriptions to 140 characters.

@@ -9,7 +9,7 @@
 pub mod api;
 pub mod app;
 pub mod context;
-mod deployments;
+pub mod deployments;
 mod environments;
 pub use crate::redact;
 

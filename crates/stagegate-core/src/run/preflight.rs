@@ -111,7 +111,8 @@ impl Runner<'_> {
     pub async fn change_fact(&mut self, env: &Environment, change: Option<&str>) -> Result<ChangeFact, RunError> {
         let Some(number) = change.filter(|_| env.change_required) else { return Ok(ChangeFact::Missing) };
         let instance = self.cfg.servicenow.as_ref().map(|s| s.instance.as_str());
-        let checked = crate::gates::servicenow::approved_change(instance, number, self.now()).await?;
+        let checked =
+            crate::gates::servicenow::approved_change(instance, number, self.now(), self.cfg.change_match(env)).await?;
         self.change = checked.as_ref().ok().cloned();
         Ok(ChangeFact::Checked(checked.map(|c| c.detail())))
     }

@@ -70,7 +70,7 @@ impl Render for Report {
                 "Sha",
                 t.sha
                     .as_deref()
-                    .map_or_else(dash, |s| link(&s.chars().take(12).collect::<String>(), l.commit.as_deref())),
+                    .map_or_else(dash, |s| link(crate::values::sha::ShortSha::new(s).as_str(), l.commit.as_deref())),
             ),
             ("Ref", t.git_ref.as_deref().map_or_else(dash, cell)),
             ("Actor", cell(&t.actor)),

@@ -10,3 +10,4 @@ pub mod freeze;
 pub mod location;
 pub mod refname;
 pub mod refs;
+pub mod sha;

@@ -26,8 +26,17 @@ pub struct Consul {
 #[serde(rename_all = "PascalCase")]
 struct KvPair {
     #[serde(default)]
+    key: String,
+    #[serde(default)]
     value: Option<String>,
     modify_index: u64,
+}
+
+fn value_of(key: &str, value: Option<String>) -> Result<Vec<u8>, KvError> {
+    match value {
+        Some(v) => B64.decode(v).map_err(|e| KvError::Corrupt { key: key.into(), detail: e.to_string() }),
+        None => Ok(Vec::new()),
+    }
 }
 
 impl Consul {
@@ -90,6 +99,25 @@ impl Consul {
         }
     }
 
+    /// `PUT` (with `value`) or `DELETE` of `key` with `?cas=index`: Consul
+    /// answers `true` when applied, `false` when the index did not match.
+    async fn checked(&self, method: Method, key: &str, index: u64, value: Option<Vec<u8>>) -> Result<bool, KvError> {
+        let what = format!("{method} {key}?cas={index}");
+        let mut req = self
+            .request(method, &format!("/v1/kv/{key}"))
+            .query(&[("cas", index.to_string())])
+            .timeout(Duration::from_secs(30));
+        if let Some(v) = value {
+            req = req.body(v);
+        }
+        let resp = self.send(req, &what).await?;
+        if !resp.status().is_success() {
+            return Err(Self::fail(resp, &what).await);
+        }
+        let body = bounded::text(resp, bounded::ANSWER).await.map_err(|e| self.body_error(&what, e))?;
+        Ok(body.trim() == "true")
+    }
+
     async fn fail(resp: Response, what: &str) -> KvError {
         let status = resp.status().as_u16();
         let body = bounded::text(resp, bounded::ANSWER).await.unwrap_or_default();
@@ -126,12 +154,7 @@ impl Kv for Consul {
                 let Some(p) = pairs.into_iter().next() else {
                     return Ok(Read { entry: None, index: header.unwrap_or(0) });
                 };
-                let value = match p.value {
-                    Some(v) => {
-                        B64.decode(v).map_err(|e| KvError::Corrupt { key: key.into(), detail: e.to_string() })?
-                    }
-                    None => Vec::new(),
-                };
+                let value = value_of(key, p.value)?;
                 let index = header.unwrap_or(p.modify_index);
                 Ok(Read { entry: Some(Entry { value, modify_index: p.modify_index }), index })
             }
@@ -140,18 +163,7 @@ impl Kv for Consul {
     }
 
     async fn cas(&self, key: &str, value: Vec<u8>, index: u64) -> Result<bool, KvError> {
-        let what = format!("PUT {key}?cas={index}");
-        let req = self
-            .request(Method::PUT, &format!("/v1/kv/{key}"))
-            .query(&[("cas", index.to_string())])
-            .body(value)
-            .timeout(Duration::from_secs(30));
-        let resp = self.send(req, &what).await?;
-        if !resp.status().is_success() {
-            return Err(Self::fail(resp, &what).await);
-        }
-        let body = bounded::text(resp, bounded::ANSWER).await.map_err(|e| self.body_error(&what, e))?;
-        Ok(body.trim() == "true")
+        self.checked(Method::PUT, key, index, Some(value)).await
     }
 
     async fn txn(&self, ops: Vec<TxnOp>) -> Result<bool, KvError> {
@@ -177,5 +189,33 @@ impl Kv for Consul {
             }
             _ => Err(Self::fail(resp, what).await),
         }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, Entry)>, KvError> {
+        let what = format!("GET {prefix}?recurse");
+        let req = self
+            .request(Method::GET, &format!("/v1/kv/{prefix}"))
+            .query(&[("recurse", "true")])
+            .timeout(Duration::from_secs(60));
+        let resp = self.send(req, &what).await?;
+        match resp.status() {
+            StatusCode::NOT_FOUND => Ok(Vec::new()),
+            StatusCode::OK => {
+                let body = bounded::body(resp, bounded::LISTING).await.map_err(|e| self.body_error(&what, e))?;
+                let pairs: Vec<KvPair> = serde_json::from_slice(&body)
+                    .map_err(|e| KvError::Corrupt { key: prefix.into(), detail: e.to_string() })?;
+                let mut out = Vec::with_capacity(pairs.len());
+                for p in pairs.into_iter().filter(|p| p.key.starts_with(prefix)) {
+                    let value = value_of(&p.key, p.value)?;
+                    out.push((p.key, Entry { value, modify_index: p.modify_index }));
+                }
+                Ok(out)
+            }
+            _ => Err(Self::fail(resp, &what).await),
+        }
+    }
+
+    async fn delete(&self, key: &str, index: u64) -> Result<bool, KvError> {
+        self.checked(Method::DELETE, key, index, None).await
     }
 }

@@ -44,4 +44,13 @@ impl Kv for DryRun {
         self.log.push(format!("in one transaction set {}", sets.join(", ")));
         Ok(true)
     }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, super::Entry)>, KvError> {
+        self.inner.list(prefix).await
+    }
+
+    async fn delete(&self, key: &str, index: u64) -> Result<bool, KvError> {
+        self.log.push(format!("delete {key} (if its index is {index})"));
+        Ok(true)
+    }
 }

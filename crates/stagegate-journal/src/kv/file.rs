@@ -126,6 +126,33 @@ impl Kv for FileKv {
         }
         self.apply(&ops)
     }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, Entry)>, KvError> {
+        let doc: Doc = self.dir.read(DOC)?;
+        doc.keys
+            .range(prefix.to_owned()..)
+            .take_while(|(k, _)| k.starts_with(prefix))
+            .map(|(k, s)| {
+                let value =
+                    B64.decode(&s.value).map_err(|e| KvError::Corrupt { key: k.clone(), detail: e.to_string() })?;
+                Ok((k.clone(), Entry { value, modify_index: s.modify_index }))
+            })
+            .collect()
+    }
+
+    async fn delete(&self, key: &str, index: u64) -> Result<bool, KvError> {
+        let lock = self.dir.lock()?;
+        let mut doc: Doc = self.dir.read(DOC)?;
+        match doc.keys.get(key) {
+            None => return Ok(true),
+            Some(s) if s.modify_index != index => return Ok(false),
+            Some(_) => {}
+        }
+        doc.keys.remove(key);
+        doc.index += 1;
+        self.dir.write(&lock, DOC, &doc)?;
+        Ok(true)
+    }
 }
 
 #[cfg(test)]

@@ -110,6 +110,13 @@ pub trait Kv: Send + Sync {
 
     /// Applies every operation or none; `Ok(false)` when a check failed.
     async fn txn(&self, ops: Vec<TxnOp>) -> Result<bool, KvError>;
+
+    /// Every key under `prefix` with its value, in key order.
+    async fn list(&self, prefix: &str) -> Result<Vec<(String, Entry)>, KvError>;
+
+    /// Deletes `key` only if its modify index is `index`; `Ok(false)` when it
+    /// was not (a missing key counts as deleted).
+    async fn delete(&self, key: &str, index: u64) -> Result<bool, KvError>;
 }
 
 /// Opens `journal.kv` (`CONSUL_HTTP_ADDR` wins for Consul), wrapped for `--dry-run`.
