@@ -83,6 +83,58 @@ fn a_rejection_fails_the_gate() {
     assert_eq!(json["reasons"][0], "bob rejected prod: not today");
 }
 
+fn approve_at(sb: &Sandbox, env: &str, user: &str, minute: u32, extra: &[&str]) {
+    let mut cmd = sb.sg(&["approve", "--env", env, "--as", user, "--run-id", "42"]);
+    cmd.args(extra).env("STAGEGATE_NOW", format!("2026-11-21T10:{minute:02}:00Z"));
+    let (code, _, err) = run(cmd);
+    assert_eq!(code, 0, "{err}");
+}
+
+fn gate_at(sb: &Sandbox, minute: u32) -> (i32, serde_json::Value) {
+    let mut cmd = sb.sg(&["gate", "--env", "prod", "--run-id", "42"]);
+    cmd.env("STAGEGATE_NOW", format!("2026-11-21T10:{minute:02}:00Z"));
+    let (code, json, _) = run_json(cmd);
+    (code, json)
+}
+
+#[test]
+fn a_rejection_names_who_rejected_and_their_later_approval_withdraws_it() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    approve_at(&sb, "prod-approval-1", "alice", 1, &[]);
+    approve_at(&sb, "prod", "bob", 2, &["--reject", "--comment", "smoke tests red"]);
+    let (code, json) = gate_at(&sb, 3);
+    assert_eq!((code, json["state"].as_str()), (3, Some("rejected")), "{json}");
+    let hint = json["blockers"][0]["unblock"].as_str().unwrap_or_default();
+    assert_eq!(hint, "rejected by bob: bob can approve again, or start a new run", "{json}");
+    approve_at(&sb, "prod", "bob", 4, &[]);
+    let (code, json) = gate_at(&sb, 5);
+    assert_eq!((code, json["state"].as_str(), json["counted"].as_u64()), (0, Some("passed"), Some(2)), "{json}");
+    assert_eq!(why(&json, "bob"), "not counted: superseded by bob's later review of prod");
+    // And back: an approval followed by the same person's rejection is a rejection.
+    approve_at(&sb, "prod", "bob", 6, &["--reject"]);
+    assert_eq!(gate_at(&sb, 7).1["state"], "rejected");
+}
+
+#[test]
+fn missing_approvals_say_how_to_approve_and_a_running_wait_timer_says_until_when() {
+    let sb = Sandbox::new();
+    sb.write(
+        "stagegate.yml",
+        "version: 1\nenvironments:\n  prod:\n    auto_deploy: true\n    approvals: { required: 1, reviewers: [\"@alice\"], wait_timer: 30m }\n",
+    );
+    let (code, json) = gate_at(&sb, 0);
+    assert_eq!((code, json["state"].as_str()), (3, Some("missing")), "{json}");
+    let hint = json["blockers"][0]["unblock"].as_str().unwrap_or_default();
+    assert!(hint.starts_with("to approve: `stagegate approve --env prod --as alice --run-id 42`"), "{json}");
+    approve_at(&sb, "prod", "alice", 1, &[]);
+    let (code, json) = gate_at(&sb, 2);
+    assert_eq!((code, json["state"].as_str()), (3, Some("waiting")), "{json}");
+    let blockers = json["blockers"].as_array().unwrap();
+    assert_eq!(blockers.len(), 1, "{json}");
+    let hint = blockers[0]["unblock"].as_str().unwrap_or_default();
+    assert_eq!(hint, "wait timer runs until 2026-11-21 10:31:00 UTC; the approvals are in", "{json}");
+}
+
 #[test]
 fn text_output_is_a_table_of_who_counted_and_why() {
     let sb = Sandbox::for_runs(SHORT_TIMEOUTS);

@@ -1,7 +1,10 @@
 //! Approvals: enough distinct, eligible humans approved this run (see
-//! [`crate::gates::approvals`]), and nobody rejected it.
+//! [`crate::gates::approvals`]), and nobody rejected it (a person's latest
+//! review stands). The refusal's hint names what blocks: the rejecters, or
+//! how to approve when approvals are missing.
 
 use super::{Facts, Outcome, Rule, Surface};
+use crate::forge::verdict::Why;
 use crate::gates::approvals::State;
 use crate::refusal::{Kind, Refusal};
 use crate::step::{Check, StepName};
@@ -38,19 +41,34 @@ impl Rule for Approvals {
         }
         let Some(fact) = &f.approvals else { return Outcome::skip(requirement(a)) };
         let v = fact.verdict;
-        let refused = || {
-            Refusal::new(Kind::Approvals, format!("{}; {}", v.reasons.join("; "), fact.unblock)).unblock(&fact.unblock)
-        };
+        let refused =
+            |how: &str| Refusal::new(Kind::Approvals, format!("{}; {how}", v.reasons.join("; "))).unblock(how);
         match v.state {
             State::Passed | State::Waiting => {
                 let who: Vec<String> =
                     v.reviews.iter().filter(|r| r.counted).map(|r| format!("{} ({})", r.user, r.why)).collect();
                 Outcome::pass(format!("{}/{} approved: {}", v.counted, v.required, who.join(", ")))
             }
-            State::Missing => Outcome::Block(refused()),
-            State::Rejected => Outcome::Block(refused().final_(true)),
+            State::Missing => Outcome::Block(refused(&fact.unblock)),
+            State::Rejected => Outcome::Block(refused(&after_rejection(v)).final_(true)),
         }
     }
+}
+
+/// How a rejected run gets going again: whoever rejected approves again
+/// (their latest review stands), or a new run starts.
+fn after_rejection(v: &crate::gates::approvals::Verdict) -> String {
+    let mut who: Vec<&str> = Vec::new();
+    for r in v.reviews.iter().filter(|r| r.reason == Why::Rejected) {
+        if !who.iter().any(|w| w.eq_ignore_ascii_case(&r.user)) {
+            who.push(&r.user);
+        }
+    }
+    let can = match who.as_slice() {
+        [one] => format!("{one} can"),
+        _ => "each of them can".to_string(),
+    };
+    format!("rejected by {}: {can} approve again, or start a new run", who.join(", "))
 }
 
 /// What the approvals of `a` ask, in words: "2 distinct approval(s) from

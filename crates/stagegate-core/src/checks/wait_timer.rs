@@ -38,7 +38,13 @@ impl Rule for WaitTimer {
         let Some(fact) = &f.approvals else { return Outcome::skip(wait) };
         let v = fact.verdict;
         match (v.state, v.opens_at) {
-            (State::Waiting, until) => Outcome::Block(Refusal::new(Kind::Approvals, v.reasons.join("; ")).until(until)),
+            (State::Waiting, until) => {
+                let how = until.map_or_else(
+                    || "the wait timer is still running; the approvals are in".to_string(),
+                    |t| format!("wait timer runs until {}; the approvals are in", t.format("%Y-%m-%d %H:%M:%S UTC")),
+                );
+                Outcome::Block(Refusal::new(Kind::Approvals, v.reasons.join("; ")).until(until).unblock(how))
+            }
             (State::Passed, Some(open)) => Outcome::pass(format!("opened at {}", open.format("%Y-%m-%d %H:%M:%S UTC"))),
             // GitHub runs the timer itself: the job starts only once it ran out.
             (State::Passed, None) => Outcome::not_applicable("GitHub's own wait timer ran out before the job started"),

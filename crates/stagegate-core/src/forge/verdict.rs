@@ -138,6 +138,9 @@ pub enum Why {
     Duplicate,
     /// Not counted: neither a listed reviewer nor in a listed team.
     NotAReviewer,
+    /// Not counted: the same person reviewed the same environment again
+    /// later in the run; their latest review stands.
+    Superseded,
 }
 
 impl Why {
@@ -157,6 +160,7 @@ impl Why {
             Why::SelfReview => "self-review",
             Why::Duplicate => "already counted",
             Why::NotAReviewer => "not a reviewer",
+            Why::Superseded => "superseded by their later review",
         }
     }
 }

@@ -2,6 +2,12 @@
 //! environment and its approval environments, nobody rejected, and the wait
 //! timer after the last needed approval has run out.
 //!
+//! Each person's latest review of each environment in the run stands: a
+//! rejection they follow with an approval is withdrawn, an approval they
+//! follow with a rejection is a rejection. A rejection blocks whoever gave it
+//! (the actor, a bot, someone not listed): stopping a deploy is never
+//! something the gate second-guesses.
+//!
 //! GitHub lets any one required reviewer approve an environment. For
 //! `required: N > 1` the deployment environment keeps its required reviewers
 //! (GitHub enforces that one approval on the deployment job) and the workflow
@@ -167,11 +173,17 @@ fn tally(input: &Input, envs: &[String]) -> Tally {
         .filter(|a| a.environment == input.env || a.environment.starts_with(&format!("{}-approval-", input.env)))
         .collect();
     reviews.sort_by_key(|a| a.at);
+    // Per person and environment the latest review stands: a rejection
+    // followed by an approval is an approval, and the other way round.
+    let latest: BTreeMap<(String, &str), usize> =
+        reviews.iter().enumerate().map(|(i, a)| ((a.user.to_lowercase(), a.environment.as_str()), i)).collect();
     let mut t = Tally { rows: Vec::new(), seen: BTreeMap::new(), nth_at: None, rejections: Vec::new() };
-    for a in reviews {
+    for (i, a) in reviews.iter().enumerate() {
         let user = a.user.to_lowercase();
         let mut team = None;
-        let (reason, why) = if a.state == ApprovalState::Rejected {
+        let (reason, why) = if latest.get(&(user.clone(), a.environment.as_str())) != Some(&i) {
+            (Why::Superseded, format!("superseded by {}'s later review of {}", a.user, a.environment))
+        } else if a.state == ApprovalState::Rejected {
             let note = a.comment.as_deref().map(|c| format!(": {c}")).unwrap_or_default();
             t.rejections.push(format!("{} rejected {}{note}", a.user, a.environment));
             (Why::Rejected, "rejection: fails the gate".into())
@@ -295,6 +307,21 @@ mod tests {
         assert!(why[2].contains("not a reviewer"));
         assert!(why[3].contains("not one of prod's approval environments"));
         assert_eq!(why[4], "member of @acme/sre");
+    }
+
+    #[test]
+    fn a_persons_latest_review_of_an_environment_stands() {
+        let p = policy(1, &["@alice", "@bob"], None);
+        let v = verdict(&p, &[review("prod", "bob", 2, Approved), review("prod", "Bob", 1, Rejected)], 0);
+        assert_eq!((v.state, v.counted), (State::Passed, 1), "{v:#?}");
+        assert_eq!(v.reviews[0].reason, Why::Superseded);
+        let v = verdict(&p, &[review("prod", "bob", 1, Approved), review("prod", "bob", 2, Rejected)], 0);
+        assert_eq!((v.state, v.counted), (State::Rejected, 0), "{v:#?}");
+        assert_eq!(v.reviews[0].reason, Why::Superseded);
+        // Another environment's rejection is not withdrawn by an approval here.
+        let p = policy(2, &["@alice", "@bob"], None);
+        let v = verdict(&p, &[review("prod-approval-1", "bob", 1, Rejected), review("prod", "bob", 2, Approved)], 0);
+        assert_eq!(v.state, State::Rejected, "{v:#?}");
     }
 
     #[test]
