@@ -316,7 +316,7 @@ pub fn command() -> Command {
             None => sub.after_help(text),
         });
     }
-    cmd
+    super::now_flag::document(cmd)
 }
 
 #[cfg(test)]

@@ -16,6 +16,7 @@ mod help;
 mod history;
 mod init;
 mod journal;
+mod now_flag;
 mod plan;
 mod promote;
 mod release;
@@ -97,8 +98,8 @@ pub struct Cli {
     )]
     pub state_dir: PathBuf,
 
-    /// Pretend it is this time (RFC 3339), for tests and demos of freeze
-    /// windows, wait timers and soak times
+    /// Ask as if it were this time (RFC 3339); shown and taken only by the
+    /// commands that read (see `now_flag`); `STAGEGATE_NOW` sets it for every command
     #[arg(help_heading = "Global options", long, global = true, env = "STAGEGATE_NOW", hide = true, value_name = "TIME", value_parser = values::instant)]
     pub now: Option<DateTime<Utc>>,
 
@@ -296,6 +297,7 @@ where
     use clap::FromArgMatches;
     let mut cmd = help::command();
     let matches = cmd.try_get_matches_from_mut(args)?;
+    now_flag::check(&mut cmd, &matches)?;
     Cli::from_arg_matches(&matches).map_err(|e| e.format(&mut cmd))
 }
 

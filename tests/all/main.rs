@@ -45,6 +45,7 @@ mod journal_lanes;
 mod journal_upload;
 mod killed;
 mod lint;
+mod now_flag;
 mod output;
 mod plan;
 mod plan_truth;

@@ -342,7 +342,7 @@ fn a_429_on_a_mutation_waits_and_creates_exactly_once() {
     assert!(h.schema_violations(&repo).is_empty());
 }
 
-/// `--now` (`STAGEGATE_NOW`) is the one clock: the calver date of a tag and
+/// `STAGEGATE_NOW` is the one clock: the calver date of a tag and
 /// the times the local forge records follow it, like freeze windows do.
 #[test]
 fn the_fixed_clock_dates_tags_and_records() {
