@@ -152,7 +152,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             reason: d.request.reason.clone(),
         });
     }
-    holds.sort_by(|a, b| b.at.cmp(&a.at));
+    holds.sort_by_key(|h| std::cmp::Reverse(h.at));
     holds.truncate(args.limit as usize);
     let scope = args.env.unwrap_or_else(|| "any environment".to_string());
     ctx.out.print(&History { deployments: entries, holds, scope, now: ctx.now() });

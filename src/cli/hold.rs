@@ -165,7 +165,7 @@ async fn clear(ctx: &Ctx, a: ClearArgs) -> Result<Exit, Error> {
     let forge = ctx.forge()?;
     let now = ctx.now();
     let Some(h) = hold::current(forge.as_ref(), &env.name, now).await? else {
-        ctx.out.print(&NotHeld { environment: env.name.clone(), hold: None });
+        ctx.out.print(&NotHeld { environment: env.name.clone(), hold: None, cleared: false });
         return Ok(Exit::Success);
     };
     let description = clear_description(&by, why.as_deref());
@@ -250,6 +250,7 @@ impl Render for Changed {
 struct NotHeld {
     environment: String,
     hold: Option<HoldView>,
+    cleared: bool,
 }
 
 impl Render for NotHeld {

@@ -121,7 +121,6 @@ fn set_list_and_clear_answer_in_json_and_are_in_the_audit_trail_and_history() {
             let s = |k: &str| l[k].as_str().unwrap_or_default();
             (s("command"), s("actor"), s("reason"), s("at"))
         })
-        .map(|(c, a, r, t)| (c, a, r, t))
         .collect();
     assert_eq!(
         said,

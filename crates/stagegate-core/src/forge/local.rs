@@ -60,6 +60,8 @@ pub enum RecordsDamage {
     ReleaseAboveNext { id: u64, next: u64 },
     #[error("tag {0} appears twice")]
     TagTwice(String),
+    #[error("hold {id} is at position {position} (ids are 1, 2, 3, … in order)")]
+    HoldOutOfPlace { id: u64, position: usize },
     #[error("next_release_id is {0}, the largest there is: no release can take the next one")]
     ReleaseIdsExhausted(u64),
 }
@@ -71,6 +73,9 @@ impl Document for Records {
             if d.id != i as u64 + 1 {
                 return Err(RecordsDamage::DeploymentOutOfPlace { id: d.id, position: i + 1 });
             }
+        }
+        if let Some((i, h)) = self.holds.iter().enumerate().find(|(i, h)| h.id != *i as u64 + 1) {
+            return Err(RecordsDamage::HoldOutOfPlace { id: h.id, position: i + 1 });
         }
         if self.next_release_id == u64::MAX {
             return Err(RecordsDamage::ReleaseIdsExhausted(self.next_release_id));

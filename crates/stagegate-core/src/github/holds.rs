@@ -98,7 +98,7 @@ impl GitHubForge {
         let path = self.repo_path(&format!("deployments/{id}/statuses?per_page=100"));
         let statuses: Vec<GhStatus> = self.get(&path, "read a hold's statuses", "deployments: read").await?;
         // GitHub lists newest first: the earliest `inactive` ended the hold.
-        Ok(statuses.into_iter().take(100).filter(|s| s.state == "inactive").last().map(|s| Cleared {
+        Ok(statuses.into_iter().take(100).rfind(|s| s.state == "inactive").map(|s| Cleared {
             at: s.created_at,
             description: server_text(s.description.as_deref().unwrap_or("cleared")),
         }))
