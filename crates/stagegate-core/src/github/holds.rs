@@ -121,6 +121,9 @@ impl GitHubForge {
             "auto_merge": false,
             "required_contexts": [],
             "transient_environment": false,
+            // GitHub's `auto_inactive` (a later deployment's `success`) ends
+            // prior non-production deployments: a hold ends only by `hold clear`.
+            "production_environment": true,
             "payload": {
                 "reason": new.reason,
                 "until": new.until.map(|t| t.to_rfc3339_opts(chrono::SecondsFormat::Secs, true)),
