@@ -7,7 +7,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Environment;
+use crate::config::{Approvals, Environment, Purpose};
 use crate::forge::{Deployment, Hold, history};
 use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy};
@@ -94,6 +94,8 @@ pub struct Facts<'a> {
     pub rollback: Option<Result<&'a Deployment, String>>,
     /// The target's newest hold (`hold set`), whether or not it still holds.
     pub hold: Option<&'a Hold>,
+    /// A promotion or a rollback: which approvals of the target apply.
+    pub purpose: Purpose,
 }
 
 impl<'a> Facts<'a> {
@@ -116,7 +118,13 @@ impl<'a> Facts<'a> {
             approvals: None,
             rollback: None,
             hold: None,
+            purpose: Purpose::Promotion,
         }
+    }
+
+    /// The approvals this run needs in the target (a rollback's may be fewer, without the wait timer).
+    pub fn approvals_policy(&self) -> Approvals {
+        self.to.approvals_for(self.purpose)
     }
 
     /// The source environment, for a promotion.

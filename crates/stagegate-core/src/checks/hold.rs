@@ -5,6 +5,7 @@
 //! ends: a hold is never final.
 
 use super::{Facts, Outcome, Rule, Surface};
+use crate::config::Purpose;
 use crate::refusal::{Kind, Refusal};
 use crate::step::{Check, StepName};
 
@@ -37,7 +38,8 @@ impl Rule for Hold {
         let Some(h) = f.hold.filter(|h| h.holds_at(f.now)) else {
             return Outcome::not_applicable(format!("{to} is not held"));
         };
-        let rollback = f.rollback.is_some();
+        // A rollback run, or its gate (`gate --rollback`).
+        let rollback = f.rollback.is_some() || f.purpose == Purpose::Rollback;
         if rollback && !h.set.rollbacks_too {
             return Outcome::pass(format!("{to} is held ({}), but rollbacks still run", h.set.reason));
         }
