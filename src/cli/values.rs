@@ -78,6 +78,39 @@ pub fn instant(s: &str) -> Result<DateTime<Utc>, ArgError> {
     if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err(ArgError::TimeOutOfRange) }
 }
 
+/// `--since`/`--until`: a time (RFC 3339), a day (`2026-12-01`, its start
+/// in UTC) or a span back from now (`30d`, `12h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    At(DateTime<Utc>),
+    Ago(Duration),
+}
+
+impl Moment {
+    /// The time it names, `now` being now.
+    pub fn resolve(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Moment::At(t) => t,
+            Moment::Ago(d) => chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_sub_signed(d))
+                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+        }
+    }
+}
+
+/// Parses a [`Moment`].
+pub fn moment(s: &str) -> Result<Moment, ArgError> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let t = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        return if (1970..=9999).contains(&t.year()) { Ok(Moment::At(t)) } else { Err(ArgError::TimeOutOfRange) };
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) && !s.contains(['-', ':']) {
+        return Ok(Moment::Ago(duration(s)?));
+    }
+    instant(s).map(Moment::At)
+}
+
 /// The token, kept out of `Debug` output from the moment it is read.
 pub fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s.to_owned()))

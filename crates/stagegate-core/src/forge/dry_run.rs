@@ -156,4 +156,8 @@ impl Forge for DryRun {
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.inner.recent_deployments(environment).await
     }
+
+    async fn commit_time(&self, sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        self.inner.commit_time(sha).await
+    }
 }

@@ -356,4 +356,11 @@ pub trait Forge: Send + Sync {
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.deployments(environment).await
     }
+
+    /// When a commit was made (its committer's date; GitHub:
+    /// `GET …/commits/{sha}`), or `None` where the forge knows no commits
+    /// (the local forge): the start of a change's lead time.
+    async fn commit_time(&self, _sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        Ok(None)
+    }
 }
