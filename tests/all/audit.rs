@@ -92,6 +92,9 @@ fn audit_export_lists_each_deployment_with_approvals_reasons_and_a_verifiable_sh
     assert_eq!(events[4]["approved_by"], serde_json::json!(["alice", "bob"]));
     assert_eq!(events[4]["actor"], "mallory");
     assert_eq!(events[4]["at"], "2026-12-01T11:00:00Z");
+    // The record's last status says how the run ended, with its hooks.
+    let detail = events[4]["detail"].as_str().unwrap();
+    assert!(detail.starts_with("1.0.1 is live in prod; hooks ok: ") && detail.contains("deploy"), "{doc:#}");
     let reasons =
         |i: usize| events[i]["reasons"].as_array().unwrap().iter().map(|r| r.as_str().unwrap()).collect::<Vec<_>>();
     assert!(reasons(7)[0].starts_with("rolled back because 1.1.0-bad failed: "), "{doc:#}");
