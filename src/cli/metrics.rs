@@ -169,3 +169,14 @@ impl Render for Metrics {
         Some(md)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::mermaid_text;
+
+    #[test]
+    fn a_chart_title_cannot_break_out_of_its_quotes() {
+        assert_eq!(mermaid_text("prod-eu.1"), "prod-eu.1");
+        assert_eq!(mermaid_text("a\"]\n```<b>"), "a_______b_");
+    }
+}

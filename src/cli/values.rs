@@ -142,4 +142,16 @@ mod tests {
         assert!(instant("tomorrow").unwrap_err().to_string().ends_with(": write RFC 3339, e.g. 2026-11-21T10:00:00Z"));
         assert_eq!(instant("0100-01-01T00:00:00Z").unwrap_err().to_string(), "the time must be between 1970 and 9999");
     }
+
+    #[test]
+    fn moments_are_times_days_or_spans_back() {
+        let now: DateTime<Utc> = "2026-12-08T12:00:00Z".parse().unwrap();
+        let at = |s: &str| moment(s).unwrap().resolve(now).to_rfc3339();
+        assert_eq!(at("2026-12-01"), "2026-12-01T00:00:00+00:00");
+        assert_eq!(at("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00+00:00");
+        assert_eq!(at("7d"), "2026-12-01T12:00:00+00:00");
+        assert_eq!(at("1h30m"), "2026-12-08T10:30:00+00:00");
+        assert!(moment("last week").is_err() && moment("30").is_err() && moment("0001-01-01").is_err());
+        assert_eq!(moment("99999999d").unwrap().resolve(now), DateTime::<Utc>::MIN_UTC);
+    }
 }
