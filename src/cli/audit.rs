@@ -19,15 +19,6 @@ use crate::policy::Policy;
 #[derive(Debug, clap::Subcommand)]
 pub enum Command {
     /// Every promotion, deploy, rollback, hold and journal operation in a range, as JSON or CSV
-    #[command(after_help = "Examples:
-  stagegate audit export --since 2026-12-01 --until 2026-12-08
-  stagegate audit export --env prod --since 90d --format csv > prod.csv
-
-The JSON document's `sha256` is the sha256 of its events in canonical form:
-compact JSON, keys in the order written, every character outside ASCII as
-\\uXXXX. Python's json.dumps(doc[\"events\"], separators=(\",\", \":\"))
-writes exactly that. CSV cells that a spreadsheet would take for a formula
-(starting with = + - @) begin with a ' instead.")]
     Export(ExportArgs),
 }
 

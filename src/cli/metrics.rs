@@ -22,15 +22,6 @@ use crate::policy::Policy;
 const CHART_WEEKS: usize = 26;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  stagegate metrics                       the last 30 days, every environment
-  stagegate metrics --env prod --since 90d
-  stagegate metrics --since 2026-10-01 --until 2026-12-31 --output json
-
-Lead time starts at the commit's time as the forge knows it (GitHub: the
-committer's date, one read per commit); the local forge knows none (null).
-A change failed when its deployment failed or was rolled back; time to
-restore runs from the failure to the next deployment that went live.")]
 pub struct Args {
     /// Only this environment
     #[arg(long, value_name = "ENV")]

@@ -152,6 +152,6 @@ mod tests {
         assert_eq!(at("7d"), "2026-12-01T12:00:00+00:00");
         assert_eq!(at("1h30m"), "2026-12-08T10:30:00+00:00");
         assert!(moment("last week").is_err() && moment("30").is_err() && moment("0001-01-01").is_err());
-        assert_eq!(moment("99999999d").unwrap().resolve(now), DateTime::<Utc>::MIN_UTC);
+        assert!(moment("99999999999d").is_err());
     }
 }

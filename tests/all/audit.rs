@@ -216,8 +216,12 @@ fn audit_export_and_metrics_read_githubs_deployment_records() {
     assert_eq!(e["sha"], "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678");
     assert_eq!(python_sha256(&out), doc["sha256"].as_str().unwrap());
 
+    let before = h.calls(&r).len();
     let (code, json, err) = run_json(on_github(&sb, &r, "302", &["metrics", "--since", "3650d"]));
     assert_eq!(code, 0, "{err}");
+    let calls = h.calls(&r)[before..].to_vec();
+    let commits = calls.iter().filter(|c| c.starts_with("GET commits/")).count();
+    assert_eq!(commits, 1, "one read per commit, not per deployment (it went live in two environments): {calls:#?}");
     let staging = json["environments"].as_array().unwrap().iter().find(|e| e["environment"] == "staging").unwrap();
     assert_eq!(staging["deployments"], 1, "{json:#}");
     // The commit's date on the test server is 2026-11-21: days before it went live.
