@@ -124,6 +124,24 @@ pub const EPILOGUES: &[Epilogue] = &[
         exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
     },
     Epilogue {
+        path: "audit",
+        examples: &["stagegate audit export --since 30d", "stagegate audit export --env prod --format csv"],
+        exits: &[(0, "exported"), (1, "the forge or the journal store could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "audit export",
+        examples: &[
+            "stagegate audit export --since 2026-12-01 --until 2026-12-07",
+            "stagegate audit export --env prod --since 90d --format csv",
+        ],
+        exits: &[(0, "exported"), (1, "the forge or the journal store could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "metrics",
+        examples: &["stagegate metrics", "stagegate metrics --env prod --since 90d", "stagegate metrics --output json"],
+        exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
+    },
+    Epilogue {
         path: "compare",
         examples: &["stagegate compare staging prod", "stagegate compare uat staging --output json"],
         exits: &[(0, "compared"), (1, "the forge could not be read"), INPUT],

@@ -2,6 +2,7 @@
 
 mod app;
 mod approve;
+mod audit;
 mod calendar;
 mod can_deploy;
 mod check;
@@ -17,6 +18,7 @@ mod history;
 mod hold;
 mod init;
 mod journal;
+mod metrics;
 mod now_flag;
 mod plan;
 mod promote;
@@ -151,6 +153,11 @@ pub enum Command {
     Team(team::Args),
     /// The journal pipeline: upload, versions, seed, watch, promote, status
     Journal(journal::Args),
+    /// Evidence for auditors: `audit export` of promotions, deploys, rollbacks and journal operations
+    #[command(subcommand)]
+    Audit(audit::Command),
+    /// DORA metrics per environment from the deployment records
+    Metrics(metrics::Args),
     /// Print shell completions
     Completions(completions::Args),
     /// Run the GitHub App that decides deployment protection rules (webhooks)
@@ -231,13 +238,18 @@ impl Ctx {
         let forge: Arc<dyn Forge> = match self.forge_kind {
             ForgeKind::Local => Arc::new(LocalForge::new(self.state.clone())),
             ForgeKind::Github => {
-                let ctx = crate::github::Context::from_env(self.repo.as_deref())?;
+                let ctx = self.github_context()?;
                 Arc::new(crate::github::GitHubForge::new(ctx, self.token.clone())?)
             }
         };
         let sink = Sink::beside(self.out);
         let fx = Effects::new(forge, &self.writes, self.state.clone(), self.clock, sink);
         Ok(self.effects.get_or_init(|| fx))
+    }
+
+    /// The GitHub repository and API this command works on.
+    pub fn github_context(&self) -> Result<crate::github::Context, Error> {
+        Ok(crate::github::Context::from_env(self.repo.as_deref())?)
     }
 
     /// A runner for deploy, promote and rollback.
@@ -378,6 +390,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Init(a) => init::run(&ctx, a),
         Command::Team(a) => team::run(&ctx, a).await,
         Command::Journal(a) => journal::run(&ctx, a).await,
+        Command::Audit(c) => audit::run(&ctx, c).await,
+        Command::Metrics(a) => metrics::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(&ctx, a).await,
         Command::App(c) => app::run(&ctx, c),

@@ -15,6 +15,8 @@ pub const READS: &[&str] = &[
     "plan",
     "status",
     "history",
+    "audit export",
+    "metrics",
     "compare",
     "gate",
     "calendar",

@@ -7,6 +7,7 @@ mod act;
 mod act_inputs;
 mod act_templates;
 mod approve;
+mod audit;
 mod build_script;
 mod calendar;
 mod change;

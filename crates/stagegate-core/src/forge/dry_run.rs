@@ -171,4 +171,8 @@ impl Forge for DryRun {
         self.log.push(format!("clear the hold on {} ({description})", hold.set.environment));
         Ok(())
     }
+
+    async fn commit_time(&self, sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        self.inner.commit_time(sha).await
+    }
 }

@@ -370,4 +370,11 @@ pub trait Forge: Send + Sync {
     /// Ends a hold (GitHub: its deployment set `inactive`, `description`
     /// saying who and why). `at` is honoured by the local forge only.
     async fn clear_hold(&self, hold: &Hold, description: &str, at: DateTime<Utc>) -> Result<(), ForgeError>;
+
+    /// When a commit was made (its committer's date; GitHub:
+    /// `GET …/commits/{sha}`), or `None` where the forge knows no commits
+    /// (the local forge): the start of a change's lead time.
+    async fn commit_time(&self, _sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        Ok(None)
+    }
 }

@@ -1,6 +1,7 @@
 //! The slice of GitHub's REST API stagegate uses: request and response shapes,
 //! path encoding, and error translation into something a user can act on.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::forge::{ForgeError, Release};
@@ -57,6 +58,19 @@ pub struct NewRef<'a> {
 #[derive(Debug, Deserialize)]
 pub struct Commit {
     pub sha: String,
+    /// The git commit: its committer's date is when the change was made.
+    #[serde(default)]
+    pub commit: Option<GitCommit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GitCommit {
+    pub committer: Option<GitPerson>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GitPerson {
+    pub date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize)]

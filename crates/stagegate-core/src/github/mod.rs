@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use octocrab::Octocrab;
 use octocrab::service::middleware::retry::{RateLimitMetrics, RetryConfig};
 use secrecy::SecretString;
@@ -363,5 +363,12 @@ impl Forge for GitHubForge {
 
     async fn clear_hold(&self, hold: &Hold, description: &str, _at: chrono::DateTime<Utc>) -> Result<(), ForgeError> {
         self.gh_clear_hold(hold, description).await
+    }
+
+    async fn commit_time(&self, sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        let c: api::Commit = self
+            .get(&self.repo_path(&format!("commits/{}", seg(sha))), &format!("read commit `{sha}`"), "contents: read")
+            .await?;
+        Ok(c.commit.and_then(|g| g.committer).and_then(|p| p.date))
     }
 }
