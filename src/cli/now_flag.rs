@@ -19,6 +19,8 @@ pub const READS: &[&str] = &[
     "gate",
     "calendar",
     "release next",
+    "release list",
+    "release view",
     "environments diff",
     "journal versions",
     "journal status",

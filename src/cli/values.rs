@@ -78,6 +78,36 @@ pub fn instant(s: &str) -> Result<DateTime<Utc>, ArgError> {
     if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err(ArgError::TimeOutOfRange) }
 }
 
+/// `--since`/`--until`: a time (RFC 3339) or how long ago (`30d`, `12h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    At(DateTime<Utc>),
+    Ago(Duration),
+}
+
+impl Moment {
+    /// The time it names, seen from `now` (a duration further back than 1970
+    /// is 1970).
+    pub fn at(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Moment::At(t) => t,
+            Moment::Ago(d) => chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_sub_signed(d))
+                .filter(|t| t.year() >= 1970)
+                .unwrap_or(DateTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// `2026-11-21T10:00:00Z` (as `--now` takes) or `30d`, `12h`, `1h30m` ago.
+pub fn moment(s: &str) -> Result<Moment, ArgError> {
+    if s.trim().chars().next().is_some_and(|c| c.is_ascii_digit()) && s.contains('-') {
+        return instant(s).map(Moment::At);
+    }
+    Ok(Moment::Ago(duration::parse(s)?))
+}
+
 /// The token, kept out of `Debug` output from the moment it is read.
 pub fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s.to_owned()))

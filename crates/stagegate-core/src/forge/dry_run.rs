@@ -156,4 +156,16 @@ impl Forge for DryRun {
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.inner.recent_deployments(environment).await
     }
+
+    async fn deployments_in(
+        &self,
+        environments: &[&str],
+        window: super::Window,
+    ) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        self.inner.deployments_in(environments, window).await
+    }
+
+    async fn deployments_since(&self, environment: &str, since: DateTime<Utc>) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.deployments_since(environment, since).await
+    }
 }
