@@ -17,15 +17,9 @@ use crate::policy::Policy;
 const HISTORY: usize = 100;
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  stagegate release list                   every release, newest first, and where each runs
-  stagegate release list --output json     {\"releases\": [{\"tag\", \"name\", \"draft\", \"published_at\", \"environments\"}]}")]
 pub struct ListArgs {}
 
 #[derive(Debug, clap::Args)]
-#[command(after_help = "Examples:
-  stagegate release view 26.11.21.1        by tag
-  stagegate release view 42                by the forge's release id")]
 pub struct ViewArgs {
     /// Release id or tag
     release: String,
@@ -117,7 +111,7 @@ pub async fn view(ctx: &Ctx, args: ViewArgs) -> Result<Exit, Error> {
             (d.request.at, shown)
         })
         .collect();
-    deployments.sort_by(|a, b| b.0.cmp(&a.0));
+    deployments.sort_by_key(|d| std::cmp::Reverse(d.0));
     let release = entry(release, &envs);
     ctx.out.print(&View { release, deployments: deployments.into_iter().map(|(_, d)| d).collect() });
     Ok(Exit::Success)
@@ -166,9 +160,9 @@ impl Render for View {
     fn text(&self, o: &Out) -> String {
         let e = &self.release;
         let mut t = format!(
-            "{} {}\n  id         {}\n  published  {}\n  url        {}\n  runs in    {}",
+            "{}{}\n  id         {}\n  published  {}\n  url        {}\n  runs in    {}",
             o.bold(&e.tag),
-            if e.name == e.tag { String::new() } else { format!("({})", e.name) },
+            if e.name == e.tag { String::new() } else { format!(" ({})", e.name) },
             e.id,
             published(e),
             e.url,

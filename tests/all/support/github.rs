@@ -356,6 +356,9 @@ struct ShimState {
 async fn forward(State(s): State<ShimState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+    // `{url}/api/v3` is the same server as a GitHub Enterprise Server's API
+    // (where stagegate reads over REST, not GraphQL).
+    let path = path.strip_prefix("/api/v3").filter(|p| p.starts_with('/')).map_or(path.clone(), str::to_owned);
     let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
     let target = if parts.uri.path() == "/graphql" { &s.graphql } else { &s.prism };
     let mut out = s.client.request(parts.method.clone(), format!("{target}{path}")).body(body);
@@ -412,10 +415,23 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response {
 impl Server {
     /// Records the call; returns the response of a queued fault if one matches.
     pub(super) fn enter(&self, owner: &str, repo: &str, method: &Method, what: &str) -> Option<Response> {
+        self.enter_as(owner, repo, method, method, what)
+    }
+
+    /// `enter`, with faults matched as if the request were `fault_method`: a
+    /// GraphQL query is a POST that reads, so faults meant for writes pass it by.
+    pub(super) fn enter_as(
+        &self,
+        owner: &str,
+        repo: &str,
+        method: &Method,
+        fault_method: &Method,
+        what: &str,
+    ) -> Option<Response> {
         let mut repos = self.repos.lock().unwrap();
         let r = repos.entry(format!("{owner}/{repo}")).or_default();
         r.calls.push(format!("{method} {what}"));
-        let pos = r.faults.iter().position(|f| f.method.as_ref().is_none_or(|m| m == method));
+        let pos = r.faults.iter().position(|f| f.method.as_ref().is_none_or(|m| m == fault_method));
         if let Some(f) = pos.and_then(|i| r.faults.remove(i)) {
             let mut resp = error(StatusCode::from_u16(f.status).unwrap(), f.message);
             if let Some(s) = f.retry_after {
