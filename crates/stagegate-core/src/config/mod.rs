@@ -21,6 +21,7 @@ pub mod names;
 pub mod node;
 pub mod overlap;
 pub mod reviewer;
+pub mod rollback;
 mod schema;
 pub mod spanned;
 mod validate;
@@ -31,6 +32,7 @@ use std::time::Duration;
 pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
 pub use reviewer::Reviewer;
+pub use rollback::{Purpose, RollbackPolicy};
 pub use spanned::{Spanned, Text};
 
 pub use crate::values::calendar::Freeze;
@@ -142,6 +144,8 @@ pub struct Environment {
     /// `protection_rule: app`: `environments sync` enables the stagegate App's
     /// custom deployment protection rule here (`stagegate serve` decides).
     pub protection_rule: bool,
+    /// `rollback:`: what a rollback into it asks (default: as promoting).
+    pub rollback: RollbackPolicy,
 }
 
 #[derive(Debug, Clone, Default)]
