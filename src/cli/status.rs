@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::hold::HoldView;
 use super::{Ctx, known_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
@@ -94,6 +95,8 @@ struct EnvStatus {
     /// The latest deployment, when it is not the one that runs.
     latest: Option<Latest>,
     health: Option<Vec<Probe>>,
+    /// The hold on the environment now (`hold set`), or `null`.
+    hold: Option<HoldView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -164,7 +167,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 None => RunNow::Died,
             }
         });
-        environments.push(env_status(name, env.url.clone(), &deps, run, probes));
+        let mut status = env_status(name, env.url.clone(), &deps, run, probes);
+        status.hold = crate::forge::hold::current(forge.as_ref(), name, ctx.now()).await?.as_ref().map(HoldView::from);
+        environments.push(status);
     }
     ctx.out.print(&Status { environments, now: ctx.now() });
     Ok(Exit::Success)
@@ -232,6 +237,7 @@ fn env_status(
             description: l.statuses.last().map(|s| s.description.clone()),
         }),
         health,
+        hold: None,
     }
 }
 
@@ -246,8 +252,12 @@ impl Render for Status {
             .environments
             .iter()
             .map(|e| {
+                let name = match &e.hold {
+                    Some(_) => format!("{} {}", o.bold(&e.environment), o.bad("(held)")),
+                    None => o.bold(&e.environment),
+                };
                 vec![
-                    o.bold(&e.environment),
+                    name,
                     e.release.clone().unwrap_or_else(dash),
                     e.sha.as_deref().map_or_else(dash, short),
                     e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
@@ -261,7 +271,13 @@ impl Render for Status {
                 ]
             })
             .collect();
-        table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows)
+        let mut t = table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows);
+        for e in &self.environments {
+            if let Some(h) = &e.hold {
+                t.push_str(&format!("\n{} {} is {}", o.bad("■"), e.environment, h.describe()));
+            }
+        }
+        t
     }
 
     /// One row per environment, with links to its URL, the release, the
@@ -287,8 +303,9 @@ impl Render for Status {
                 Some(h @ Health::Healthy) => h.to_string(),
                 Some(h @ Health::Down(_)) => cell(&h.to_string()),
             };
+            let name = link(&e.environment, url);
             let cells = [
-                link(&e.environment, url),
+                if e.hold.is_some() { format!("{name} (held)") } else { name },
                 release,
                 sha,
                 e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
@@ -298,6 +315,11 @@ impl Render for Status {
                 run,
             ];
             md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        for e in &self.environments {
+            if let Some(h) = &e.hold {
+                md.push_str(&format!("\n**{} is held**: {}\n", e.environment, crate::actions::inline(&h.describe())));
+            }
         }
         Some(md)
     }

@@ -68,7 +68,8 @@ fn history_status_and_a_quarter_of_deployments_cost_a_few_requests() {
     for d in &deps[..6] {
         assert!(d["release"].as_str().unwrap().ends_with("-499") && d["state"] == "success", "{d:#}");
     }
-    assert_eq!(n, 1, "history --limit 100 of six environments: one query");
+    // One query for the deployments; each environment's holds are a REST list.
+    assert!(n <= 7, "history --limit 100 of six environments: {n} requests");
 
     let (n, (code, json, err)) = counted(&r, || run_json(on_github(&sb, &r, &["status", "--no-health"])));
     assert_eq!(code, 0, "{err}");
@@ -77,22 +78,22 @@ fn history_status_and_a_quarter_of_deployments_cost_a_few_requests() {
     for (env, shown) in ENVS.iter().zip(envs) {
         assert_eq!(shown["release"], format!("{env}-499"), "{shown:#}");
     }
-    assert_eq!(n, 1, "status of six environments: one query");
+    assert!(n <= 7, "status of six environments: {n} requests");
 
     // Everything since the first deployment: 500 an environment, all six.
     let since = ["history", "--since", "2026-09-09T00:00:00Z", "--limit", "1000"];
     let (n, (code, json, err)) = counted(&r, || run_json(on_github(&sb, &r, &since)));
     assert_eq!(code, 0, "{err}");
     assert_eq!(json["deployments"].as_array().unwrap().len(), 1000);
-    assert_eq!(n, 5, "3000 deployments: five pages of 100 for each of six environments");
+    assert!(n <= 5 + 6, "3000 deployments: five pages of 100 for each of six environments, and the holds: {n}");
     let one = ["history", "--env", "qa", "--since", "90d", "--limit", "1000"];
     let (n, (code, json, err)) = counted(&r, || run_json(on_github(&sb, &r, &one)));
     assert_eq!(code, 0, "{err}");
     let deps = json["deployments"].as_array().unwrap();
     assert_eq!((deps.len(), deps[499]["release"].as_str()), (500, Some("qa-0")));
-    assert_eq!(n, 5, "500 deployments of one environment");
+    assert!(n <= 5 + 1, "500 deployments of one environment (and its holds): {n}");
 
-    assert!(h.calls(&r).iter().all(|c| c == "POST graphql"), "no REST reads: {:?}", h.calls(&r));
+    assert!(!h.calls(&r).iter().any(|c| c.ends_with("/statuses")), "no status lists: {:?}", h.calls(&r));
     let v = h.violations(&r);
     assert!(v.is_empty(), "queries GitHub would refuse: {v:#?}");
 }

@@ -24,7 +24,7 @@ const STATUSES: usize = 20;
 /// Environments one query reads (aliases).
 const ENVS_PER_QUERY: usize = 10;
 
-const FIELDS: &str = "databaseId payload environment description ref { name } commitOid createdAt \
+const FIELDS: &str = "databaseId task payload environment description ref { name } commitOid createdAt \
      creator { login } statuses(first: $statuses) { nodes { state description createdAt } }";
 
 /// The query reading `n` environments, one alias (`e0`…) each, every alias
@@ -77,6 +77,7 @@ struct PageInfo {
 #[serde(rename_all = "camelCase")]
 struct Node {
     database_id: Option<u64>,
+    task: Option<String>,
     payload: Option<String>,
     environment: Option<String>,
     description: Option<String>,
@@ -110,6 +111,10 @@ struct Status {
 impl Node {
     /// The deployment as the REST read makes it (same record, same fallbacks).
     fn into_deployment(self) -> Option<Deployment> {
+        // Task `deploy` only: holds (task `stagegate:hold`) are not deployments.
+        if self.task.as_deref().is_some_and(|t| t != "deploy") {
+            return None;
+        }
         let id = self.database_id?;
         let mut statuses: Vec<DeploymentStatus> = self
             .statuses
@@ -159,7 +164,9 @@ impl GitHubForge {
             .iter()
             .map(|env| Reading { env, got: Vec::new(), next: (at_most > 0).then_some(None) })
             .collect();
-        loop {
+        // Pages that held only other tasks (holds) count too: bounded however
+        // the history is made.
+        for _ in 0..MAX_WINDOW / PAGE {
             let open: Vec<usize> =
                 (0..readings.len()).filter(|&i| readings[i].next.is_some()).take(ENVS_PER_QUERY).collect();
             if open.is_empty() {

@@ -12,6 +12,7 @@ pub mod context;
 pub mod deployments;
 mod environments;
 mod graphql;
+pub mod holds;
 pub use crate::redact;
 
 use std::sync::Arc;
@@ -25,8 +26,8 @@ use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment,
-    NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType, Window,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, Hold,
+    NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType, Window,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -361,6 +362,18 @@ impl Forge for GitHubForge {
 
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.gh_recent_deployments(environment).await
+    }
+
+    async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
+        self.gh_holds(environment, limit).await
+    }
+
+    async fn set_hold(&self, new: &NewHold) -> Result<Hold, ForgeError> {
+        self.gh_set_hold(new).await
+    }
+
+    async fn clear_hold(&self, hold: &Hold, description: &str, _at: chrono::DateTime<Utc>) -> Result<(), ForgeError> {
+        self.gh_clear_hold(hold, description).await
     }
 
     async fn deployments_in(&self, environments: &[&str], window: Window) -> Result<Vec<Vec<Deployment>>, ForgeError> {
