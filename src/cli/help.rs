@@ -120,7 +120,11 @@ pub const EPILOGUES: &[Epilogue] = &[
     },
     Epilogue {
         path: "history",
-        examples: &["stagegate history", "stagegate history --env prod --limit 5", "stagegate history --output json"],
+        examples: &[
+            "stagegate history",
+            "stagegate history --env prod --since 30d",
+            "stagegate history --release 26.12.01.4 --output json",
+        ],
         exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
     },
     Epilogue {
@@ -192,6 +196,20 @@ pub const EPILOGUES: &[Epilogue] = &[
         path: "release publish",
         examples: &["stagegate release publish 26.12.01.4", "stagegate release publish 26.12.01.4 --dry-run"],
         exits: &[(0, "published"), (1, "the release could not be published"), INPUT],
+    },
+    Epilogue {
+        path: "release list",
+        examples: &["stagegate release list", "stagegate release list --output json"],
+        exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "release view",
+        examples: &["stagegate release view 26.12.01.4", "stagegate release view 1234567 --output json"],
+        exits: &[
+            (0, "shown"),
+            (1, "the forge could not be read"),
+            (2, "invalid input: bad config, or no such release"),
+        ],
     },
     Epilogue {
         path: "environments",

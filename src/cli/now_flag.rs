@@ -22,6 +22,8 @@ pub const READS: &[&str] = &[
     "calendar",
     "hold list",
     "release next",
+    "release list",
+    "release view",
     "environments diff",
     "journal versions",
     "journal status",

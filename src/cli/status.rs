@@ -10,7 +10,7 @@ use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
 use crate::forge::history;
 use crate::forge::verdict::Verdict;
-use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind};
+use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind, Window};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -19,6 +19,9 @@ use crate::run::health::Probe;
 use crate::run::lock::{self, Busy};
 
 /// `status` asks each health check once, and waits at most this long.
+/// Deployments read of each environment: what runs there is the newest
+/// success among them (one GitHub page).
+const STATUS_HISTORY: usize = 100;
 const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether the run of a deployment in progress still runs.
@@ -145,10 +148,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         Some(e) => vec![known_env(&policy, e)?.name.as_str()],
         None => policy.graph.ordered(),
     };
+    // Every environment's history in one read (one request on GitHub).
+    let histories = forge.deployments_in(&names, Window::newest(STATUS_HISTORY)).await?;
     let mut environments = Vec::new();
-    for name in names {
+    for (name, deps) in names.into_iter().zip(histories) {
         let env = policy.env(name).expect("graph names come from the config");
-        let deps = forge.deployments(name).await?;
         let probes = if args.no_health || env.health.is_empty() {
             None
         } else {

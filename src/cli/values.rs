@@ -94,7 +94,8 @@ impl Moment {
             Moment::Ago(d) => chrono::Duration::from_std(d)
                 .ok()
                 .and_then(|d| now.checked_sub_signed(d))
-                .unwrap_or(DateTime::<Utc>::MIN_UTC),
+                .filter(|t| t.year() >= 1970)
+                .unwrap_or(DateTime::UNIX_EPOCH),
         }
     }
 }

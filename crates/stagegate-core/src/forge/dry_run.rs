@@ -157,6 +157,18 @@ impl Forge for DryRun {
         self.inner.recent_deployments(environment).await
     }
 
+    async fn deployments_in(
+        &self,
+        environments: &[&str],
+        window: super::Window,
+    ) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        self.inner.deployments_in(environments, window).await
+    }
+
+    async fn deployments_since(&self, environment: &str, since: DateTime<Utc>) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.deployments_since(environment, since).await
+    }
+
     async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
         self.inner.holds(environment, limit).await
     }

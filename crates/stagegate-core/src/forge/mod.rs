@@ -90,6 +90,11 @@ pub enum ForgeError {
     #[error("gave up after {attempts} attempts to {what}")]
     #[diagnostic(code(stagegate::forge::contended), help("{help}"))]
     Contended { what: String, attempts: u32, help: String },
+    /// GitHub accepted a GraphQL query and answered with `errors` (a 200).
+    #[error("GitHub refused to {action}: {message}")]
+    #[diagnostic(code(stagegate::forge::graphql), help("{help}"))]
+    GraphQl { action: String, kind: String, message: String, help: String },
+
     #[error("no deployment {id} on {forge}")]
     #[diagnostic(code(stagegate::forge::no_deployment), help("list deployments with `stagegate status`"))]
     NoDeployment { id: DeploymentId, forge: String },
@@ -103,6 +108,7 @@ impl ForgeError {
             ForgeError::GitHub { .. }
             | ForgeError::Network { .. }
             | ForgeError::Contended { .. }
+            | ForgeError::GraphQl { .. }
             | ForgeError::NoDeployment { .. } => Exit::Failed,
         }
     }
@@ -271,6 +277,39 @@ pub struct CommitSummary {
     pub title: String,
 }
 
+/// The most deployments one read brings back of one environment, whatever it
+/// asks: on GitHub 100 pages of 100.
+pub const MAX_WINDOW: usize = 10_000;
+
+/// Which deployments of an environment a read brings back: newest first, at
+/// most `at_most` (never more than [`MAX_WINDOW`]), none created before `since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub at_most: usize,
+}
+
+impl Window {
+    /// The newest `n`.
+    pub fn newest(n: usize) -> Window {
+        Window { since: None, at_most: n.min(MAX_WINDOW) }
+    }
+
+    /// Every one created at or after `since` (up to [`MAX_WINDOW`]).
+    pub fn since(since: DateTime<Utc>) -> Window {
+        Window { since: Some(since), at_most: MAX_WINDOW }
+    }
+
+    /// `list` (newest first) cut to the window.
+    pub fn apply(&self, mut list: Vec<Deployment>) -> Vec<Deployment> {
+        if let Some(since) = self.since {
+            list.retain(|d| d.request.at >= since);
+        }
+        list.truncate(self.at_most.min(MAX_WINDOW));
+        list
+    }
+}
+
 /// The side effects stagegate has on a forge.
 #[async_trait]
 pub trait Forge: Send + Sync {
@@ -357,6 +396,29 @@ pub trait Forge: Send + Sync {
     /// newest success are left out, also ones left `in_progress` by a dead run.
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.deployments(environment).await
+    }
+
+    /// Several environments' deployments in one read, in the order asked, each
+    /// newest first and cut to `window`: what `status` and `history` read.
+    /// GitHub: one GraphQL query returns up to 100 deployments of each of up to
+    /// ten environments, statuses and payloads included; further pages are
+    /// asked only for environments that need more. (Before, every deployment's
+    /// statuses cost a request of their own.)
+    async fn deployments_in(&self, environments: &[&str], window: Window) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        let mut out = Vec::with_capacity(environments.len());
+        for env in environments {
+            out.push(window.apply(self.deployments(env).await?));
+        }
+        Ok(out)
+    }
+
+    /// An environment's deployments created at or after `since`, newest first
+    /// (at most [`MAX_WINDOW`]): for questions over a period, such as
+    /// `metrics --since 90d`. GitHub: one request per 100 deployments, statuses
+    /// and payloads included — 500 deployments cost 5 requests.
+    async fn deployments_since(&self, environment: &str, since: DateTime<Utc>) -> Result<Vec<Deployment>, ForgeError> {
+        let mut all = self.deployments_in(&[environment], Window::since(since)).await?;
+        Ok(all.pop().unwrap_or_default())
     }
 
     /// An environment's holds, newest first, at most `limit` (GitHub: its
