@@ -7,7 +7,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Ctx, known_env};
+use super::{Ctx, resolve_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
@@ -69,14 +69,26 @@ struct Entry {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let names: Vec<&str> = match &args.env {
-        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
-        None => policy.graph.ordered(),
-    };
     let forge = ctx.forge()?;
+    let names: Vec<String> = match &args.env {
+        Some(e) => vec![resolve_env(&policy, e)?.name()],
+        None => policy.graph.ordered().into_iter().map(str::to_owned).collect(),
+    };
+    // A template's history is its instances'.
+    let mut all_names = Vec::new();
+    for name in names {
+        match cfg.env(&name).filter(|e| e.is_template()) {
+            Some(t) => {
+                let found = crate::forge::instances::of(forge.as_ref(), &cfg, &t.name).await?;
+                all_names.extend(found.into_iter().map(|i| i.name));
+            }
+            None => all_names.push(name),
+        }
+    }
+    let names = all_names;
     let mut all = Vec::new();
     for name in names {
-        let deps = forge.deployments(name).await?;
+        let deps = forge.deployments(&name).await?;
         for d in &deps {
             all.push((d.clone(), history::outcome(&deps, d), history::rolled_back_by(&deps, d).map(|r| r.id)));
         }

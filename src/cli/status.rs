@@ -4,7 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Ctx, known_env};
+use super::{Ctx, resolve_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
 use crate::forge::history;
@@ -64,6 +64,8 @@ struct EnvStatus {
     /// The same as `environment`: the key scripts written against the
     /// first JSON contract of `status` read.
     name: String,
+    /// The ephemeral environment this is an instance of (its name is its branch).
+    template: Option<String>,
     /// The config's `url:` of the environment.
     url: Option<String>,
     release: Option<String>,
@@ -138,13 +140,30 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
     let forge = ctx.forge()?;
-    let names = match &args.env {
-        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
-        None => policy.graph.ordered(),
+    // Each environment with its rules; a template's instances under it.
+    let mut rows: Vec<(String, &crate::config::Environment, Option<String>)> = Vec::new();
+    let picked: Vec<crate::config::Resolved> = match &args.env {
+        Some(e) => vec![resolve_env(&policy, e)?],
+        None => policy.graph.ordered().into_iter().filter_map(|n| cfg.resolve(n).ok()).collect(),
     };
+    for r in picked {
+        let env = r.rules();
+        match r.template() {
+            Some(t) => rows.push((r.name(), env, Some(t.name.clone()))),
+            None if env.is_template() => {
+                rows.push((env.name.clone(), env, None));
+                for i in crate::forge::instances::of(forge.as_ref(), &cfg, &env.name).await? {
+                    if i.standing() {
+                        rows.push((i.name, env, Some(env.name.clone())));
+                    }
+                }
+            }
+            None => rows.push((env.name.clone(), env, None)),
+        }
+    }
     let mut environments = Vec::new();
-    for name in names {
-        let env = policy.env(name).expect("graph names come from the config");
+    for (name, env, template) in rows {
+        let name = name.as_str();
         let deps = forge.deployments(name).await?;
         let probes = if args.no_health || env.health.is_empty() {
             None
@@ -160,7 +179,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 None => RunNow::Died,
             }
         });
-        environments.push(env_status(name, env.url.clone(), &deps, run, probes));
+        let mut row = env_status(name, env.url.clone(), &deps, run, probes);
+        row.template = template;
+        environments.push(row);
     }
     ctx.out.print(&Status { environments, now: ctx.now() });
     Ok(Exit::Success)
@@ -200,6 +221,7 @@ fn env_status(
     EnvStatus {
         environment: name.to_owned(),
         name: name.to_owned(),
+        template: None,
         url,
         release: current.map(|c| c.request.release.clone()),
         sha: current.and_then(|c| c.request.sha.clone()),
@@ -242,8 +264,9 @@ impl Render for Status {
             .environments
             .iter()
             .map(|e| {
+                let name = if e.template.is_some() { format!("  {}", e.environment) } else { e.environment.clone() };
                 vec![
-                    o.bold(&e.environment),
+                    o.bold(&name),
                     e.release.clone().unwrap_or_else(dash),
                     e.sha.as_deref().map_or_else(dash, short),
                     e.deployed.map_or_else(dash, |t| human::when(self.now, t)),

@@ -20,9 +20,11 @@ pub mod keys;
 pub mod names;
 pub mod node;
 pub mod overlap;
+pub mod resolved;
 pub mod reviewer;
 mod schema;
 pub mod spanned;
+mod template;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -30,6 +32,7 @@ use std::time::Duration;
 
 pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
+pub use resolved::{ResolveError, Resolved};
 pub use reviewer::Reviewer;
 pub use spanned::{Spanned, Text};
 
@@ -142,6 +145,9 @@ pub struct Environment {
     /// `protection_rule: app`: `environments sync` enables the stagegate App's
     /// custom deployment protection rule here (`stagegate serve` decides).
     pub protection_rule: bool,
+    /// `ephemeral: true`: a template; each branch its `branches` match gets
+    /// an instance of its own, named after the branch.
+    pub ephemeral: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -176,6 +182,10 @@ pub struct Steps {
     pub deploy: Option<String>,
     pub verify: Option<String>,
     pub rollback: Option<String>,
+    /// Runs before the first deploy of an ephemeral instance (nothing live there yet).
+    pub create: Option<String>,
+    /// Runs when an ephemeral instance is destroyed.
+    pub destroy: Option<String>,
     /// How long a deployment may take to become healthy (default 5 minutes).
     pub startup_timeout: Duration,
     /// Per health-check request timeout (default 30 seconds).
@@ -193,6 +203,8 @@ impl Default for Steps {
             deploy: None,
             verify: None,
             rollback: None,
+            create: None,
+            destroy: None,
             startup_timeout: Duration::from_secs(300),
             health_check_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(1800),

@@ -315,6 +315,7 @@ impl Walker<'_> {
             change_match: Vec::new(),
             url: None,
             protection_rule: false,
+            ephemeral: false,
         };
         if matches!(node.value, Value::Null) {
             return env; // `staging:` with nothing under it: an environment with defaults.
@@ -354,6 +355,7 @@ impl Walker<'_> {
             "protection_rule",
             "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
         );
+        env.ephemeral = self.boolean(&f, "ephemeral", false);
         env
     }
 
@@ -468,6 +470,8 @@ impl Walker<'_> {
         s.deploy = self.command(&f, "deploy");
         s.verify = self.command(&f, "verify");
         s.rollback = self.command(&f, "rollback");
+        s.create = self.command(&f, "create");
+        s.destroy = self.command(&f, "destroy");
         s.pass_env = self.pass_env(&f);
         if let Some(n) = f.of("timeouts", |k| matches!(k, Kind::Map(_)))
             && let Some(t) = self.fields(n, "steps.timeouts", &keys::TIMEOUTS)

@@ -18,6 +18,7 @@ pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     edges(cfg, diags);
     dead_edges(cfg, diags);
     super::feasible::check(cfg, diags);
+    super::template::check(cfg, diags);
 }
 
 /// A ServiceNow change no deploy (or upload) can give: warnings, since the

@@ -9,8 +9,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Approval, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, Forge, ForgeError, ForgeKind,
-    NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, EnvDeleted, Forge,
+    ForgeError, ForgeKind, NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::state::{Document, StateDir};
@@ -256,6 +256,18 @@ impl Forge for LocalForge {
         self.update(|r: &mut Records| {
             r.environments.insert(name.to_owned(), desired.clone());
         })
+    }
+
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        let removed = self.update(|r: &mut Records| r.environments.remove(name).is_some())?;
+        Ok(if removed { EnvDeleted::Deleted } else { EnvDeleted::Absent })
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        let deployed = r.deployments.iter().map(|d| d.request.environment.clone());
+        let names: std::collections::BTreeSet<String> = r.environments.keys().cloned().chain(deployed).collect();
+        Ok(names.into_iter().collect())
     }
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {

@@ -24,8 +24,8 @@ use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, NewDeployment,
-    NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, EnvDeleted, Forge, ForgeError, ForgeKind,
+    NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -309,6 +309,14 @@ impl Forge for GitHubForge {
         desired: &Protection,
     ) -> Result<(), ForgeError> {
         self.write_environment(name, desired).await
+    }
+
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        self.gh_delete_environment(name).await
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        self.gh_environment_names().await
     }
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
