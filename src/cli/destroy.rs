@@ -59,11 +59,15 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let git_ref = GitRef::parse(&args.git_ref).map_err(InputError::BadRef)?;
     let instance = match cfg.resolve_for_ref(&args.env, &git_ref).map_err(InputError::from)? {
         Resolved::Instance { branch, .. } => branch.to_owned(),
+        // The cleanup workflow runs for every deleted branch: one the
+        // template does not match has nothing to destroy.
         _ => {
-            return Err(Error::invalid(
-                format!("{git_ref} has no instance of `{}`: its branches are {}", t.name, patterns(t)),
-                "give the branch whose instance goes, e.g. --ref feature/login",
+            ctx.out.note(&format!(
+                "{git_ref} has no instance of {} (its branches are {}): nothing to destroy",
+                t.name,
+                patterns(t)
             ));
+            return Ok(Exit::Success);
         }
     };
     let req = DestroyRequest {
