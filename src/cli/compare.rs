@@ -155,6 +155,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         to_deployments: &b_deps,
         source_health: Some(health::summary(&a_health)),
         lock_busy: lock::inspect(&ctx.state, &b_name).map(|l| l.describe(&b_name, &lock::path(&ctx.state, &b_name))),
+        instance: rb.template().map(|_| b_name.as_str()),
         ..Facts::new(&policy, b, ctx.now())
     };
     let checks = checks::evaluate(Surface::Compare, &facts);

@@ -217,7 +217,7 @@ impl StepName {
             StepName::Teardown(t) => match t {
                 Teardown::Deactivate => "deactivate",
                 Teardown::Hook => "destroy",
-                Teardown::DeleteEnvironment => "delete-environment",
+                Teardown::DeleteEnvironment => "delete-env",
             },
         }
     }

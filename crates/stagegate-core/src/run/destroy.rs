@@ -77,7 +77,7 @@ async fn deactivate(r: &mut Runner<'_>, deps: &[Deployment]) -> Result<(), RunEr
     let standing: Vec<&Deployment> = deps.iter().filter(|d| d.state() != DeploymentState::Inactive).collect();
     for d in &standing {
         let at = r.now();
-        r.fx.forge.set_deployment_status(d, DeploymentState::Inactive, "destroyed", at).await?;
+        r.fx.forge.set_deployment_status(d, DeploymentState::Inactive, history::DESTROYED, at).await?;
     }
     let (status, verb) = if r.dry_run() { (StepStatus::Planned, "would mark") } else { (StepStatus::Ok, "marked") };
     let detail = format!("{verb} {} deployment(s) inactive ({} in all)", standing.len(), deps.len());

@@ -103,6 +103,7 @@ pub async fn deploy(
         abandoned,
         override_reason: req.override_reason.as_deref(),
         change,
+        instance: req.instance.then_some(req.env.as_str()),
         ..Facts::new(policy, env, r.now())
     };
     let blockers = r.decide(Surface::Deploy, &facts);
