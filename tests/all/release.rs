@@ -385,3 +385,18 @@ fn a_semver_tag_at_the_largest_version_has_no_next_one() {
     let (code, out, err) = next("minor");
     assert_eq!((code, out.trim()), (0, "v18446744073709551615.1.0"), "{err}");
 }
+
+#[test]
+fn draft_without_a_tag_takes_the_days_newest_build_not_the_last_in_string_order() {
+    let sb = Sandbox::new();
+    for _ in 0..10 {
+        let mut c = sb.seed();
+        c.args(["release", "tag", "--sha", SHA, "--date", "2026-01-05"]);
+        assert_eq!(run_json(c).0, 0);
+    }
+    let mut c = sb.seed();
+    c.args(["release", "draft", "--date", "2026-01-05"]);
+    let (code, draft, err) = run_json(c);
+    assert_eq!(code, 0, "{err}");
+    assert_eq!(draft["tag"], "26.01.05.10", "26.01.05.9 sorts after .10 as text but is older");
+}

@@ -45,11 +45,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         None => {
             let day = args.date.day();
             let prefix = version::search_prefix(&cfg.release, day);
-            let mut tags: Vec<String> = forge.tags(&prefix).await?.into_iter().map(|t| t.name).collect();
-            tags.sort_by_key(|t| {
-                version::next(&cfg.release, day, args.date.bump, std::slice::from_ref(t)).ok().map(|n| n.tag)
-            });
-            tags.pop().ok_or_else(|| {
+            let tags: Vec<String> = forge.tags(&prefix).await?.into_iter().map(|t| t.name).collect();
+            version::latest(&cfg.release, day, &tags).cloned().ok_or_else(|| {
                 Error::invalid(
                     format!("no tag starting with `{prefix}` to draft a release for"),
                     "run `stagegate release tag` first, or pass --tag",

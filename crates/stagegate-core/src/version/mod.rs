@@ -69,6 +69,28 @@ pub fn next(release: &Release, date: NaiveDate, bump: Bump, existing: &[String])
     Ok(Next { tag: format!("{}{version}", release.tag_prefix), version })
 }
 
+/// The newest of `existing` tags by version order (calver: the highest
+/// `BUILD` of `date`, so `.10` is newer than `.9`; semver: the highest
+/// release, pre-releases ignored); `None` when no tag is of that scheme
+/// (and, for calver, of that day).
+pub fn latest<'a>(release: &Release, date: NaiveDate, existing: &'a [String]) -> Option<&'a String> {
+    let version = |t: &'a String| t.strip_prefix(release.tag_prefix.as_str()).map(|v| (t, v));
+    match release.scheme {
+        Scheme::Calver => existing
+            .iter()
+            .filter_map(version)
+            .filter_map(|(t, v)| release.format.build_of(v, date).map(|b| (b, t)))
+            .max()
+            .map(|(_, t)| t),
+        Scheme::Semver => existing
+            .iter()
+            .filter_map(version)
+            .filter_map(|(t, v)| semver::Version::parse(v).ok().filter(|v| v.pre.is_empty()).map(|v| (v, t)))
+            .max()
+            .map(|(_, t)| t),
+    }
+}
+
 /// `v` with one field raised by one and the lower ones zeroed; a field
 /// already at `u64::MAX` (a tag anyone can push) has no next value.
 fn bumped(prefix: &str, v: &semver::Version, bump: Bump) -> Result<String, NextError> {
@@ -104,6 +126,17 @@ mod tests {
 
     fn tags(t: &[&str]) -> Vec<String> {
         t.iter().map(|s| s.to_string()).collect()
+    }
+
+    #[test]
+    fn the_latest_tag_is_the_highest_version_not_the_last_string() {
+        let r = cal("YY.0M.0D.BUILD", "");
+        let t = tags(&["26.11.21.9", "26.11.21.10", "26.11.20.99", "other"]);
+        assert_eq!(latest(&r, d(2026, 11, 21), &t).map(String::as_str), Some("26.11.21.10"));
+        assert_eq!(latest(&r, d(2026, 11, 22), &t), None);
+        let s = Release { scheme: Scheme::Semver, tag_prefix: "v".into(), ..Release::default() };
+        let t = tags(&["v1.9.0", "v1.10.0", "v2.0.0-rc.1", "1.99.0"]);
+        assert_eq!(latest(&s, d(2026, 11, 21), &t).map(String::as_str), Some("v1.10.0"));
     }
 
     #[test]
