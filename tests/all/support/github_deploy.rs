@@ -80,10 +80,8 @@ pub(super) fn record(s: &Server, o: &str, r: &str, v: &Value, creator: &str) -> 
     repo.deployments.push(d.clone());
     // A deployment to a name GitHub has no environment of creates one.
     let name = d["environment"].as_str().unwrap_or("production").to_string();
-    if !repo.environments.contains_key(&name) {
-        let env = super::github_envs::bare(s, o, r, &name);
-        repo.environments.insert(name, env);
-    }
+    let env = super::github_envs::bare(s, o, r, &name);
+    repo.environments.entry(name).or_insert(env);
     d
 }
 
