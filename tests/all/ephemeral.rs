@@ -189,3 +189,17 @@ fn without_an_admin_token_destroy_does_the_rest_and_says_what_it_needs() {
     let states: Vec<Vec<String>> = h.deployments(&repo).into_iter().map(|(_, s)| s).collect();
     assert_eq!(states, [vec!["in_progress", "success", "inactive"]], "the deployments are inactive all the same");
 }
+
+#[test]
+fn completions_offer_the_instances_the_local_forge_has_deployed() {
+    let sb = Sandbox::new();
+    let cfg = sb.write("c.yml", CFG);
+    deploy(&sb, "feature/login", "l1");
+    let mut c = sb.cmd();
+    c.env("COMPLETE", "bash").env("STAGEGATE_CONFIG", &cfg).env("_CLAP_COMPLETE_INDEX", "3");
+    c.args(["--", "stagegate", "history", "--env", "feature"]);
+    let (code, out, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let offered: Vec<&str> = out.split(['\u{b}', '\n']).filter(|s| !s.is_empty()).collect();
+    assert_eq!(offered, ["feature", "feature/login"]);
+}

@@ -46,6 +46,15 @@ pub fn known_releases(state: &StateDir) -> Vec<String> {
     deployed.chain(tagged).filter(|id| seen.insert(id.clone())).collect()
 }
 
+/// The environment names the local forge has deployments of (ephemeral
+/// instances among them), sorted. Empty when the records cannot be read.
+pub fn known_environments(state: &StateDir) -> Vec<String> {
+    let Ok(r) = state.read::<Records>(FILE) else { return Vec::new() };
+    let names: std::collections::BTreeSet<String> =
+        r.deployments.iter().map(|d| d.request.environment.clone()).collect();
+    names.into_iter().collect()
+}
+
 /// Why the local forge's records are not what stagegate wrote.
 #[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum RecordsDamage {
