@@ -186,7 +186,7 @@ mod tests {
         assert!(matches!(c.resolve("prod-approval-1"), Ok(Resolved::Approval { index: 1, .. })));
         assert!(c.resolve("prod-approval-2").is_err());
         assert!(c.resolve("prod-approval-01").is_err());
-        let Err(ResolveError::Unknown { message, help }) = c.resolve("prev") else { panic!() };
+        let Err(ResolveError::Unknown { message, help }) = c.resolve("previw") else { panic!() };
         assert!(message.contains("did you mean `preview`"), "{message}");
         assert!(help.contains("ephemeral ones (feature)"), "{help}");
         assert!(c.resolve("hotfix/x").is_err());
