@@ -124,6 +124,6 @@ fuzz_target!(|data: &[u8]| {
     let forge = Memory { deployments };
     let login = |l: &str| Some(Login { login: l.into() });
     let run = WorkflowRun { id: req.run_id, display_title: req.git_ref.clone(), actor: login("mallory"), triggering_actor: login("mallory") };
-    let inputs = Inputs { config_path: ".github/stagegate.yml", config, run: &run, now, servicenow: None };
+    let inputs = Inputs { config_path: ".github/stagegate.yml", config, run: &run, now, servicenow: None, purpose: Default::default() };
     let _ = runtime().block_on(judge(&forge, &req, &inputs));
 });

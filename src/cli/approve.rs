@@ -4,10 +4,11 @@ use serde::Serialize;
 
 use super::{Ctx, Who, known_env};
 use crate::config::{Environment, Reviewer};
+use crate::effects::Done;
 use crate::error::{Error, Exit, InputError};
 use crate::forge::{Approval, ApprovalState, Forge, ForgeError, ForgeKind, UserType};
 use crate::gates::approvals;
-use crate::output::{Annotation, Level, Out, Render, would};
+use crate::output::{Annotation, Level, Out, Render};
 use crate::policy::Policy;
 
 #[derive(Debug, clap::Args)]
@@ -74,11 +75,11 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 
     let warnings =
         if args.reject { Vec::new() } else { never_counts(ctx, forge.as_ref(), env, &approval, &actors).await? };
+    let done = ctx.done();
     ctx.out.print(&Approved {
-        recorded: !ctx.dry_run,
-        dry_run: ctx.dry_run,
+        recorded: !done.is_described(),
+        done,
         approval: &approval,
-        effects: ctx.log.entries(),
         warnings,
         forge: forge.describe(),
     });
@@ -90,9 +91,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 #[derive(Serialize)]
 struct Approved<'a> {
     recorded: bool,
-    dry_run: bool,
     approval: &'a Approval,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
     warnings: Vec<String>,
     #[serde(skip)]
     forge: String,
@@ -100,8 +101,8 @@ struct Approved<'a> {
 
 impl Render for Approved<'_> {
     fn text(&self, o: &Out) -> String {
-        if self.dry_run {
-            return would(&self.effects);
+        if let Some(would) = self.done.would() {
+            return would;
         }
         let a = self.approval;
         let verb = match a.state {

@@ -41,6 +41,9 @@ struct Checked<'a> {
     /// Each environment's freeze and deploy windows, as read.
     #[serde(skip_serializing_if = "Vec::is_empty")]
     calendars: Vec<EnvCalendar>,
+    /// What a rollback asks where an environment's `rollback` policy differs from promoting.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    rollbacks: Vec<EnvRollback>,
     #[serde(skip)]
     errors: usize,
     #[serde(skip)]
@@ -55,6 +58,34 @@ struct EnvCalendar {
     deploy_windows: Vec<String>,
     /// `freeze_override: allowed`.
     overridable: bool,
+}
+
+/// An environment's rollback policy, as `check` read it.
+#[derive(Debug, Serialize)]
+struct EnvRollback {
+    environment: String,
+    /// Distinct approvals a rollback needs.
+    approvals: u32,
+    /// Whether a rollback waits out the wait timer (false also when there is none).
+    wait_timer: bool,
+    #[serde(skip)]
+    line: String,
+}
+
+fn rollbacks(cfg: &Config) -> Vec<EnvRollback> {
+    cfg.environments
+        .iter()
+        .filter_map(|e| {
+            let line = e.rollback.describe(e)?;
+            let a = e.approvals_for(crate::config::Purpose::Rollback);
+            Some(EnvRollback {
+                environment: e.name.clone(),
+                approvals: a.required,
+                wait_timer: a.wait_timer.is_some(),
+                line,
+            })
+        })
+        .collect()
 }
 
 #[derive(Debug, Serialize)]
@@ -129,6 +160,7 @@ pub fn run(ctx: &Ctx, _args: Args) -> Result<Exit, Error> {
         promotions,
         diagnostics: &loaded.diagnostics,
         calendars: loaded.config.as_ref().map(calendars).unwrap_or_default(),
+        rollbacks: loaded.config.as_ref().map(rollbacks).unwrap_or_default(),
         errors: loaded.errors(),
         warnings: loaded.warnings(),
     });
@@ -151,6 +183,9 @@ impl Render for Checked<'_> {
             );
             for c in &self.calendars {
                 t.push_str(&format!("\n  {}", c.line()));
+            }
+            for r in &self.rollbacks {
+                t.push_str(&format!("\n  {}: {}", r.environment, r.line));
             }
             t
         } else {

@@ -116,7 +116,7 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
     ctx.out.print(&Environments {
         drift,
         environments,
-        applied: sync.then_some(!ctx.dry_run),
+        applied: sync.then_some(!ctx.done().is_described()),
         effects: ctx.log.entries(),
         forge: forge.describe(),
         warning,

@@ -4,6 +4,7 @@ use super::{Ctx, Who, known_env};
 use serde::Serialize;
 
 use crate::checks::{self, ApprovalsFact, Facts, Surface};
+use crate::config::Purpose;
 use crate::error::{Error, Exit};
 use crate::gates;
 use crate::gates::approvals::Verdict;
@@ -17,6 +18,10 @@ pub struct Args {
     /// Environment whose approval policy applies
     #[arg(long)]
     env: String,
+    /// Judge the run as a rollback: the environment's `rollback` policy
+    /// (fewer approvals, no wait timer) instead of what promoting asks
+    #[arg(long)]
+    rollback: bool,
     #[command(flatten)]
     who: Who,
 }
@@ -28,11 +33,13 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let forge = ctx.forge()?;
     let deployments = forge.deployments(&env.name).await?;
     let actors = args.who.actors()?;
-    let v = gate_verdict(forge.as_ref(), env, &args.who.run_id, &actors, &deployments, ctx.now()).await?;
+    let purpose = if args.rollback { Purpose::Rollback } else { Purpose::Promotion };
+    let v = gate_verdict(forge.as_ref(), env, &args.who.run_id, &actors, &deployments, ctx.now(), purpose).await?;
     let unblock = crate::gates::unblock::approvals(env, &args.who.run_id, forge.kind());
     let facts = Facts {
         to_deployments: &deployments,
         approvals: Some(ApprovalsFact { verdict: &v, unblock }),
+        purpose,
         ..Facts::new(&policy, env, ctx.now())
     };
     let blockers = checks::blockers(&checks::evaluate(Surface::Gate, &facts));

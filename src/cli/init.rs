@@ -9,9 +9,10 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::config::{self, Location};
+use crate::effects::Done as Seam;
 use crate::error::{Error, Exit};
 use crate::init;
-use crate::output::{Annotation, Format, Level, Out, Render, would};
+use crate::output::{Annotation, Format, Level, Out, Render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -227,7 +228,7 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             refused,
             files: targets.report(),
             targets: &targets,
-            dry_run: ctx.dry_run,
+            seam: ctx.done(),
         });
         let o = &ctx.out;
         for t in &differing {
@@ -241,14 +242,8 @@ pub fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         return Ok(Exit::Refused);
     }
     let done = write_all(ctx, &targets)?;
-    ctx.out.print(&Written {
-        written: !ctx.dry_run,
-        files: targets.report(),
-        effects: ctx.log.entries(),
-        done,
-        targets: &targets,
-        dry_run: ctx.dry_run,
-    });
+    let seam = ctx.done();
+    ctx.out.print(&Written { written: !seam.is_described(), files: targets.report(), seam, done, targets: &targets });
     Ok(Exit::Success)
 }
 
@@ -426,14 +421,15 @@ struct Refused<'a> {
     files: Vec<FileReport>,
     #[serde(skip)]
     targets: &'a Targets,
+    /// What the seam did: nothing written either way, but a dry run shows the changes.
     #[serde(skip)]
-    dry_run: bool,
+    seam: Seam,
 }
 
 impl Render for Refused<'_> {
     /// With `--dry-run`, the changes init would have made.
     fn text(&self, o: &Out) -> String {
-        if !self.dry_run {
+        if !self.seam.is_described() {
             return String::new();
         }
         self.targets.diffs(o, |t| t.state == State::Differs)
@@ -449,13 +445,17 @@ impl Render for Refused<'_> {
 struct Written<'a> {
     written: bool,
     files: Vec<FileReport>,
-    effects: Vec<String>,
+    /// The writes a dry run described (in JSON: `effects`).
+    #[serde(rename = "effects", serialize_with = "described")]
+    seam: Seam,
     #[serde(skip)]
     done: Vec<Done>,
     #[serde(skip)]
     targets: &'a Targets,
-    #[serde(skip)]
-    dry_run: bool,
+}
+
+fn described<S: serde::Serializer>(seam: &Seam, s: S) -> Result<S::Ok, S::Error> {
+    serde::Serialize::serialize(seam.effects(), s)
 }
 
 impl Render for Written<'_> {
@@ -473,8 +473,8 @@ impl Render for Written<'_> {
             };
             s.push_str(&format!("{} {verb} {} ({})\n", o.good("✓"), t.path.display(), t.kind));
         }
-        s.push_str(&would(&self.effects));
-        if self.dry_run {
+        if let Some(would) = self.seam.would() {
+            s.push_str(&would);
             s.push_str(&self.targets.diffs(o, |t| t.state != State::Same));
         }
         s

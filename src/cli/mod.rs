@@ -35,7 +35,7 @@ use clap::{Parser, Subcommand};
 use secrecy::SecretString;
 
 use crate::config::{self, Config, Location};
-use crate::effects::{EffectLog, Writes};
+use crate::effects::{Done, EffectLog, Writes};
 use crate::error::{EXIT_CODES_HELP, Error, Exit, InputError};
 use crate::forge::local::LocalForge;
 use crate::forge::{Forge, ForgeKind};
@@ -215,6 +215,12 @@ impl Ctx {
     /// Whether this command's writes happen (`--dry-run` describes them in the log).
     pub fn writes(&self) -> Writes {
         self.writes.clone()
+    }
+
+    /// What this command's writes came to so far, as the seam recorded them:
+    /// what an answer renders its "would …" lines and `dry_run` from.
+    pub fn done(&self) -> Done {
+        self.writes.done()
     }
 
     /// The command's effects: the forge `--forge` names (wrapped for

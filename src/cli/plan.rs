@@ -9,6 +9,7 @@ use serde::Serialize;
 use super::{Ctx, FreezeOverride, Who, known_env};
 use crate::actions;
 use crate::checks::{self, ApprovalsFact, ChangeFact, Facts, RefFact, Source, Surface};
+use crate::config::Purpose;
 use crate::error::{Error, Exit, InputError, check_release_id};
 use crate::output::{Annotation, Level, Out, Output, Render, output, table};
 use crate::plan::{self, Plan};
@@ -81,9 +82,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     // every approval is still pending.
     let verdict = match target.approvals.required {
         0 => None,
-        _ => {
-            gate_verdict(forge.as_ref(), target, &args.who.run_id, &args.who.actors()?, &to_deps, ctx.now()).await.ok()
-        }
+        _ => gate_verdict(
+            forge.as_ref(),
+            target,
+            &args.who.run_id,
+            &args.who.actors()?,
+            &to_deps,
+            ctx.now(),
+            Purpose::Promotion,
+        )
+        .await
+        .ok(),
     };
     let unblock = crate::gates::unblock::approvals(target, &args.who.run_id, forge.kind());
     facts.from_deployments = from_deps.as_deref();

@@ -6,9 +6,10 @@ use serde::Serialize;
 
 use super::Ctx;
 use crate::config::Reviewer;
+use crate::effects::Done;
 use crate::error::{Error, Exit, InputError};
 use crate::forge::{ForgeError, ForgeKind};
-use crate::output::{Out, Render, would};
+use crate::output::{Out, Render};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -64,7 +65,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         forge.set_team_members(&org, &slug, &members).await?;
     }
     let team = format!("@{org}/{slug}");
-    ctx.out.print(&Team { team, members, changing, dry_run: ctx.dry_run, effects: ctx.log.entries() });
+    ctx.out.print(&Team { team, members, changing, done: ctx.done() });
     Ok(Exit::Success)
 }
 
@@ -75,14 +76,14 @@ struct Team {
     members: Vec<String>,
     #[serde(skip)]
     changing: bool,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 impl Render for Team {
     fn text(&self, _: &Out) -> String {
-        if self.dry_run && self.changing {
-            would(&self.effects)
+        if let Some(would) = self.done.would().filter(|_| self.changing) {
+            would
         } else if self.members.is_empty() {
             format!("{} has no members", self.team)
         } else {

@@ -14,7 +14,7 @@ use chrono::{DateTime, Utc};
 
 use super::store::Request;
 use crate::checks::{self, ApprovalsFact, ChangeFact, Evaluated, Facts, RefFact, Source, Surface};
-use crate::config::{self, Config, Environment};
+use crate::config::{self, Config, Environment, Purpose};
 use crate::forge::history;
 use crate::forge::{Deployment, Forge, ForgeError};
 use crate::gates::approvals::Verdict;
@@ -48,8 +48,8 @@ pub async fn decide(
     // At the branch's head commit, by sha: a tag named like the branch cannot
     // stand in for it.
     let head = forge.branch_head(&req.default_branch).await?;
-    let text = match head {
-        Some(sha) => forge.file_at(config_path, &sha).await?,
+    let text = match &head {
+        Some(sha) => forge.file_at(config_path, sha).await?,
         None => None,
     };
     let Some(text) = text else {
@@ -60,7 +60,29 @@ pub async fn decide(
         return Ok(refuse(req, "config", &why));
     };
     let run = forge.workflow_run(req.run_id).await?;
-    judge(forge, req, &Inputs { config_path, config: &text, run: &run, now, servicenow }).await
+    let purpose = purpose(forge, &run, head.as_deref()).await?;
+    judge(forge, req, &Inputs { config_path, config: &text, run: &run, now, servicenow, purpose }).await
+}
+
+/// The rollback workflow `stagegate init` writes.
+pub const ROLLBACK_WORKFLOW: &str = ".github/workflows/rollback.yml";
+
+/// A run is judged as a rollback only when it runs the rollback workflow
+/// exactly as the default branch has it: reviewed code that redeploys only a
+/// release that ran in the environment before (`stagegate rollback` refuses
+/// any other). The run's title, its inputs and any deployment payload are
+/// written by whoever starts the run and never lower the bar; a rollback
+/// workflow edited on a branch is judged as a promotion.
+async fn purpose(forge: &GitHubForge, run: &WorkflowRun, head: Option<&str>) -> Result<Purpose, ForgeError> {
+    let Some(head) = head.filter(|_| run.path == ROLLBACK_WORKFLOW && !run.head_sha.is_empty()) else {
+        return Ok(Purpose::Promotion);
+    };
+    let reviewed = forge.file_at(ROLLBACK_WORKFLOW, head).await?;
+    let ran = forge.file_at(ROLLBACK_WORKFLOW, &run.head_sha).await?;
+    Ok(match (reviewed, ran) {
+        (Some(a), Some(b)) if a == b => Purpose::Rollback,
+        _ => Purpose::Promotion,
+    })
 }
 
 /// What a decision is made from besides the forge's deployments and reviews.
@@ -72,13 +94,15 @@ pub struct Inputs<'a> {
     pub now: DateTime<Utc>,
     /// The operator's ServiceNow instance (`--servicenow-instance`).
     pub servicenow: Option<&'a Instance>,
+    /// A rollback when the run is the default branch's rollback workflow.
+    pub purpose: Purpose,
 }
 
 /// The verdict from the config's bytes, the run and what `forge` says of
 /// deployments and reviews: everything after reading the config and the run,
 /// which the fuzz target drives with arbitrary inputs.
 pub async fn judge(forge: &dyn Forge, req: &Request, i: &Inputs<'_>) -> Result<Outcome, ForgeError> {
-    let Inputs { config_path, config: text, run, now, servicenow } = *i;
+    let Inputs { config_path, config: text, run, now, servicenow, purpose } = *i;
     let loaded = config::parse_bytes(&format!("{config_path}@{}", req.default_branch), text);
     let Some(cfg) = loaded.config else {
         let first = loaded.diagnostics.iter().find(|d| d.is_error()).map(|d| d.message.clone()).unwrap_or_default();
@@ -97,7 +121,8 @@ pub async fn judge(forge: &dyn Forge, req: &Request, i: &Inputs<'_>) -> Result<O
             return Ok(refuse(req, "environment", &policy.unknown_env(&req.environment)));
         }
     };
-    let (evaluated, verdict) = evaluate(forge, &policy, env, req, run, now, servicenow).await?;
+    let asked = Asked { req, run, now, servicenow, purpose };
+    let (evaluated, verdict) = evaluate(forge, &policy, env, &asked).await?;
     Ok(conclude(req, &evaluated, verdict.as_ref()))
 }
 
@@ -106,21 +131,24 @@ async fn evaluate(
     forge: &dyn Forge,
     policy: &Policy<'_>,
     env: &Environment,
-    req: &Request,
-    run: &WorkflowRun,
-    now: DateTime<Utc>,
-    servicenow: Option<&Instance>,
+    asked: &Asked<'_>,
 ) -> Result<(Vec<Evaluated>, Option<Verdict>), ForgeError> {
+    let Asked { req, run, now, servicenow, purpose } = *asked;
     let cfg = policy.config;
-    let found = source(forge, policy, env, req).await?;
-    let change = match env.change_required {
+    // A rollback's commit is the default branch's, not a release a source
+    // runs: the release it returns to is `stagegate rollback`'s to check.
+    let found = match purpose {
+        Purpose::Rollback => Origin::Direct,
+        Purpose::Promotion => source(forge, policy, env, req).await?,
+    };
+    let change = match env.change_required && purpose == Purpose::Promotion {
         true => change(cfg, env, &run.display_title, now, servicenow).await,
         false => ChangeFact::Missing,
     };
     // The target's records matter to the gate only (the App does not ask
     // whether the target is busy: GitHub queues its deployments).
     let mut to_deps = Vec::new();
-    let verdict = match env.approvals.required {
+    let verdict = match env.approvals_for(purpose).required {
         0 => None,
         _ => {
             to_deps = forge.recent_deployments(&req.environment).await?;
@@ -130,7 +158,7 @@ async fn evaluate(
                 .map(|l| l.login.clone())
                 .collect();
             let run_id = req.run_id.to_string();
-            Some(crate::run::preflight::gate_verdict(forge, env, &run_id, &actors, &to_deps, now).await?)
+            Some(crate::run::preflight::gate_verdict(forge, env, &run_id, &actors, &to_deps, now, purpose).await?)
         }
     };
     let unblock = crate::gates::unblock::approvals(env, &req.run_id.to_string(), crate::forge::ForgeKind::Github);
@@ -149,10 +177,21 @@ async fn evaluate(
         to_deployments: &to_deps,
         change,
         approvals: verdict.as_ref().map(|verdict| ApprovalsFact { verdict, unblock: unblock.clone() }),
+        purpose,
         ..Facts::new(policy, env, now)
     };
     let evaluated = checks::evaluate(Surface::App, &facts);
     Ok((evaluated, verdict))
+}
+
+/// The request and what it is judged with.
+#[derive(Clone, Copy)]
+struct Asked<'a> {
+    req: &'a Request,
+    run: &'a WorkflowRun,
+    now: DateTime<Utc>,
+    servicenow: Option<&'a Instance>,
+    purpose: Purpose,
 }
 
 /// Where the deployed commit comes from.

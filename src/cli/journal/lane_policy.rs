@@ -10,6 +10,7 @@ use serde::Serialize;
 
 use crate::checks::{self, ApprovalsFact, ChangeFact, Facts, Outcome, Surface};
 use crate::cli::Ctx;
+use crate::config::Purpose;
 use crate::error::Error;
 use crate::gates::{servicenow, unblock};
 use crate::policy::Policy;
@@ -59,7 +60,9 @@ pub async fn check(ctx: &Ctx, policy: &Policy<'_>, lane: &str, ask: &Ask<'_>) ->
     let deployments = forge.deployments(&env.name).await?;
     let counted = match env.approvals.required {
         0 => None,
-        _ => Some(gate_verdict(forge.as_ref(), env, ask.run_id, ask.actors, &deployments, now).await?),
+        _ => Some(
+            gate_verdict(forge.as_ref(), env, ask.run_id, ask.actors, &deployments, now, Purpose::Promotion).await?,
+        ),
     };
     facts.to_deployments = &deployments;
     facts.approvals = counted

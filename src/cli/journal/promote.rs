@@ -8,9 +8,10 @@ use super::lane_policy::{self, Ask, Passed};
 use super::{Common, Ctx, open_kv};
 use crate::actions::inline;
 use crate::cli::{FreezeOverride, Who};
+use crate::effects::Done;
 use crate::error::{Error, Exit};
 use crate::journal::lanes::{Candidate, Lanes, Promotion};
-use crate::output::{Out, Output, Render, output, would};
+use crate::output::{Out, Output, Render, output};
 use crate::policy::Policy;
 use crate::refusal::Refusal;
 
@@ -53,7 +54,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         checks = verdict.passed;
     }
     let p = lanes.promote(c).await?;
-    ctx.out.print(&Promoted { promotion: p, checks, dry_run: ctx.dry_run, effects: ctx.log.entries() });
+    ctx.out.print(&Promoted { promotion: p, checks, done: ctx.done() });
     Ok(Exit::Success)
 }
 
@@ -64,8 +65,8 @@ struct Promoted {
     promotion: Promotion,
     /// The checks of the environment named like the target lane, all passed.
     checks: Vec<Passed>,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 impl Render for Promoted {
@@ -76,8 +77,8 @@ impl Render for Promoted {
         }
         let checks: String =
             self.checks.iter().map(|c| format!("{} {:<10} {}\n", o.good("✓"), c.check, c.detail)).collect();
-        if self.dry_run {
-            return format!("{checks}{}", would(&self.effects));
+        if let Some(would) = self.done.would() {
+            return format!("{checks}{would}");
         }
         let was = p.previous.as_deref().unwrap_or("nothing");
         format!("{checks}{} {} from {} to {} (was {was})", o.good("promoted"), p.version, p.from, p.to)
@@ -85,7 +86,7 @@ impl Render for Promoted {
 
     fn summary(&self) -> Option<String> {
         let p = &self.promotion;
-        let what = match (p.changed, self.dry_run) {
+        let what = match (p.changed, self.done.is_described()) {
             (false, _) => format!("lane {} already holds `{}`: nothing to do", p.to, p.version),
             (true, true) => format!("would promote `{}` from lane {} to {}", p.version, p.from, p.to),
             (true, false) => format!(

@@ -7,11 +7,12 @@ use serde::Serialize;
 
 use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::{inline, markdown_table};
+use crate::effects::Done;
 use crate::error::{Error, Exit};
 use crate::journal::lanes::Lanes;
 use crate::journal::seed::{LaneSeed, Why};
 use crate::journal::upload::versions;
-use crate::output::{Annotation, Level, Out, Render, table, would};
+use crate::output::{Annotation, Level, Out, Render, table};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {}
@@ -20,8 +21,8 @@ pub struct Args {}
 #[derive(Debug, Serialize)]
 struct Seeded {
     lanes: Vec<LaneSeed>,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error> {
@@ -30,7 +31,7 @@ pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error>
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let list = versions(store.as_ref()).await?;
     let lanes = lanes.seed(&list).await?;
-    ctx.out.print(&Seeded { lanes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
+    ctx.out.print(&Seeded { lanes, done: ctx.done() });
     Ok(Exit::Success)
 }
 
@@ -64,14 +65,14 @@ impl Seeded {
 
 impl Render for Seeded {
     fn text(&self, o: &Out) -> String {
-        if self.dry_run {
-            return would(&self.effects);
+        if let Some(would) = self.done.would() {
+            return would;
         }
         table(&["LANE", "VERSION", "WHY"], &self.rows(Some(o)))
     }
 
     fn summary(&self) -> Option<String> {
-        let verb = if self.dry_run { "would seed" } else { "seeded" };
+        let verb = self.done.verb("seeded", "would seed");
         let rows = self.rows(None);
         Some(format!("### Journal lanes {}\n\n{}", inline(verb), markdown_table(&["Lane", "Version", "Why"], &rows)))
     }

@@ -7,11 +7,12 @@ use serde::Serialize;
 use super::{Common, Ctx, open_store};
 use crate::actions::{cell, fields, inline};
 use crate::config::Config;
+use crate::effects::Done;
 use crate::error::{Error, Exit};
 use crate::gates::servicenow::{ServiceNow, ServiceNowError};
 use crate::human;
 use crate::journal::upload::{Request, authorize, upload};
-use crate::output::{Out, Output, Render, output, would};
+use crate::output::{Out, Output, Render, output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -68,8 +69,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         size: m.size,
         cluster: m.cluster,
         uploaded_at: crate::human::timestamp(m.uploaded_at),
-        dry_run: ctx.dry_run,
-        effects: ctx.log.entries(),
+        done: ctx.done(),
     });
     Ok(Exit::Success)
 }
@@ -87,14 +87,14 @@ struct Uploaded {
     /// The store it went to (`s3://bucket/prefix`, `file://…`).
     store: String,
     uploaded_at: String,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 impl Render for Uploaded {
     fn text(&self, o: &Out) -> String {
-        if self.dry_run {
-            return would(&self.effects);
+        if let Some(would) = self.done.would() {
+            return would;
         }
         format!(
             "{} {} as {} ({}, sha256 {}) to {}",
@@ -108,7 +108,7 @@ impl Render for Uploaded {
     }
 
     fn summary(&self) -> Option<String> {
-        let verb = if self.dry_run { "would upload" } else { "uploaded" };
+        let verb = self.done.verb("uploaded", "would upload");
         let rows = [
             ("Version", format!("`{}`", cell(&self.version))),
             ("File", cell(&self.file)),

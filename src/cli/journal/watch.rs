@@ -11,13 +11,14 @@ use serde::Serialize;
 
 use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::inline;
+use crate::effects::Done;
 use crate::error::{Error, Exit, InputError};
 use crate::journal::JournalError;
 use crate::journal::import::{Importer, Outcome};
 use crate::journal::kv::Watch;
 use crate::journal::lanes::Lanes;
 use crate::journal::retry::backoff;
-use crate::output::{Format, Out, Output, Render, output, would};
+use crate::output::{Format, Out, Output, Render, output};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
@@ -48,14 +49,14 @@ pub struct Args {
 /// One line of the watch log, timestamped (`--now` fixes the time): what
 /// the watcher did for the lane's current assignment.
 fn line(ctx: &Ctx, lane: &str, o: &Outcome) {
-    say(ctx, &describe(&ctx.out, lane, o, ctx.dry_run));
+    say(ctx, &describe(&ctx.out, lane, o, &ctx.done()));
 }
 
 /// What the watcher did, in words (painted through `out`).
-fn describe(out: &Out, lane: &str, o: &Outcome, dry_run: bool) -> String {
+fn describe(out: &Out, lane: &str, o: &Outcome, done: &Done) -> String {
     match o {
         Outcome::Unassigned => format!("{lane}: no version assigned yet"),
-        Outcome::Imported { version } if dry_run => format!("{lane}: would import {version}"),
+        Outcome::Imported { version } if done.is_described() => format!("{lane}: would import {version}"),
         Outcome::Imported { version } => format!("{lane}: {} {version}", out.good("imported")),
         Outcome::AlreadyImported { version } => format!("{lane}: {version} already imported"),
         Outcome::PreviouslyFailed { version } => {
@@ -87,13 +88,13 @@ fn say(ctx: &Ctx, text: &str) {
 struct Watched {
     lane: String,
     outcomes: Vec<Outcome>,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 impl Render for Watched {
     fn text(&self, _: &Out) -> String {
-        if self.dry_run { would(&self.effects) } else { String::new() }
+        self.done.would().unwrap_or_default()
     }
 
     fn summary(&self) -> Option<String> {
@@ -101,7 +102,7 @@ impl Render for Watched {
         let lines: String = self
             .outcomes
             .iter()
-            .map(|o| format!("- {}\n", inline(&describe(&plain, &self.lane, o, self.dry_run))))
+            .map(|o| format!("- {}\n", inline(&describe(&plain, &self.lane, o, &self.done))))
             .collect();
         Some(format!("### Journal lane {}\n\n{lines}", inline(&self.lane)))
     }
@@ -119,7 +120,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
     let (importer, watch) = importer(ctx, &cfg, &args).await?;
     let outcomes = watch_lane(ctx, &importer, watch, &args).await?;
     let failed = outcomes.iter().any(|o| matches!(o, Outcome::Failed { .. } | Outcome::Interrupted { .. }));
-    ctx.out.print(&Watched { lane: args.lane, outcomes, dry_run: ctx.dry_run, effects: ctx.log.entries() });
+    ctx.out.print(&Watched { lane: args.lane, outcomes, done: ctx.done() });
     Ok(if failed && args.once { Exit::Failed } else { Exit::Success })
 }
 

@@ -18,13 +18,14 @@ use super::upload::{Writer, approve_change};
 use super::{Common, Ctx, open_store};
 use crate::actions::{inline, markdown_table};
 use crate::config::Config;
+use crate::effects::Done;
 use crate::error::{Error, Exit};
 use crate::journal::JournalError;
 use crate::journal::layout::valid_name;
 use crate::journal::progress::Progress;
 use crate::journal::store::Store;
 use crate::journal::upload::{Request, authorize, hash_file, upload};
-use crate::output::{Out, Output, Render, output, would};
+use crate::output::{Out, Output, Render, output};
 use crate::state::Document;
 
 const REGISTRY: &str = "journal-uploads.json";
@@ -152,8 +153,7 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         failed: w.failed.into_iter().map(|(file, error)| Failure { file, error }).collect(),
         skipped: w.skipped.into_iter().map(|(f, reason)| Skip { file: f.display().to_string(), reason }).collect(),
         uploaded: w.uploaded,
-        dry_run: ctx.dry_run,
-        effects: ctx.log.entries(),
+        done: ctx.done(),
     };
     ctx.out.print(&report);
     Ok(if report.failed.is_empty() { Exit::Success } else { Exit::Failed })
@@ -258,7 +258,7 @@ impl Watcher<'_> {
 }
 
 fn remember(ctx: &Ctx, key: &str, u: Uploaded) -> Result<(), Error> {
-    if ctx.dry_run {
+    if ctx.writes().is_dry_run() {
         return Ok(());
     }
     ctx.state.update(REGISTRY, |r: &mut Registry| {
@@ -274,8 +274,8 @@ struct DirReport {
     uploaded: Vec<Sent>,
     failed: Vec<Failure>,
     skipped: Vec<Skip>,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 #[derive(Debug, Serialize)]
@@ -300,11 +300,11 @@ struct Skip {
 
 impl Render for DirReport {
     fn text(&self, o: &Out) -> String {
-        let mut text = would(&self.effects);
+        let mut text = self.done.would().unwrap_or_default();
         for f in &self.failed {
             text.push_str(&format!("{} {} (kept, tried again on the next scan)\n", o.bad("not uploaded:"), f.file));
         }
-        if self.uploaded.is_empty() && self.failed.is_empty() && self.effects.is_empty() {
+        if self.uploaded.is_empty() && self.failed.is_empty() && self.done.effects().is_empty() {
             let waiting =
                 if self.skipped.is_empty() { String::new() } else { format!(" ({} skipped)", self.skipped.len()) };
             text.push_str(&format!("nothing new in {}{waiting}\n", self.directory));

@@ -86,9 +86,9 @@ pub struct Done {
     /// `tag`: the commit tagged, and how many tries it took to find a free tag.
     pub sha: Option<String>,
     pub attempts: Option<u32>,
-    pub dry_run: bool,
-    /// `--dry-run`: the writes that were skipped.
-    pub effects: Vec<String>,
+    /// Applied, or (`--dry-run`) the writes that were skipped.
+    #[serde(flatten)]
+    pub done: crate::effects::Done,
 }
 
 impl Done {
@@ -97,8 +97,7 @@ impl Done {
             verb: verb.to_owned(),
             tag: tag.to_owned(),
             version: version.to_owned(),
-            dry_run: ctx.dry_run,
-            effects: ctx.log.entries(),
+            done: ctx.done(),
             ..Done::default()
         }
     }
@@ -110,8 +109,8 @@ impl Done {
 
 impl Render for Done {
     fn text(&self, o: &Out) -> String {
-        if self.dry_run {
-            return crate::output::would(&self.effects);
+        if let Some(would) = self.done.would() {
+            return would;
         }
         format!("{} {} {}{}", o.good("✓"), self.verb, o.bold(&self.tag), self.link())
     }

@@ -23,6 +23,8 @@ use super::github::{Harness, Server, Srv, error, sha_of};
 pub(super) struct RepoApp {
     files: HashMap<(String, String), String>,
     runs: HashMap<u64, (String, String, String)>,
+    /// A run's workflow file and the branch it ran from (default: deploy.yml on main).
+    workflows: HashMap<u64, (String, String)>,
     /// Answers on the protection rule: (run id, environment, state, comment).
     answers: Vec<(u64, String, String, String)>,
     rules: BTreeMap<String, Vec<(u64, u64)>>,
@@ -85,6 +87,15 @@ impl Harness {
             .app
             .runs
             .insert(run_id, (title.into(), actor.into(), triggering.into()));
+    }
+
+    /// A workflow run of the workflow file `path` as branch `branch` had it
+    /// (the run's `head_sha` is that branch's commit).
+    pub fn put_workflow_run(&self, repo: &str, run_id: u64, title: &str, actor: &str, path: &str, branch: &str) {
+        self.put_run(repo, run_id, title, actor, actor);
+        let mut repos = self.server.repos.lock().unwrap();
+        let app = &mut repos.entry(repo.to_owned()).or_default().app;
+        app.workflows.insert(run_id, (path.into(), branch.into()));
     }
 
     /// Answers given on the protection rule: (run id, environment, state, comment).
@@ -286,17 +297,24 @@ async fn run(
         return error(StatusCode::UNAUTHORIZED, "Bad credentials");
     }
     let full = format!("{o}/{r}");
-    let found = s.repos.lock().unwrap().get(&full).and_then(|x| x.app.runs.get(&id).cloned());
-    let Some((title, actor, triggering)) = found else { return error(StatusCode::NOT_FOUND, "Not Found") };
-    axum::Json(run_json(&s, &full, id, &title, &actor, &triggering)).into_response()
+    let found = s.repos.lock().unwrap().get(&full).and_then(|x| {
+        let (path, branch) =
+            x.app.workflows.get(&id).cloned().unwrap_or_else(|| (".github/workflows/deploy.yml".into(), "main".into()));
+        let head = x.refs.get(&format!("refs/heads/{branch}")).map_or_else(|| sha_of("main"), |(sha, _)| sha.clone());
+        x.app.runs.get(&id).cloned().map(|r| (r, (path, branch, head)))
+    });
+    let Some(((title, actor, triggering), workflow)) = found else { return error(StatusCode::NOT_FOUND, "Not Found") };
+    axum::Json(run_json(&s, &full, id, (&title, &actor, &triggering), &workflow)).into_response()
 }
 
-fn run_json(s: &Server, full: &str, id: u64, title: &str, actor: &str, triggering: &str) -> Value {
+fn run_json(s: &Server, full: &str, id: u64, who: (&str, &str, &str), workflow: &(String, String, String)) -> Value {
+    let (title, actor, triggering) = who;
+    let (path, branch, head) = workflow;
     let u = s.url(&format!("/repos/{full}/actions/runs/{id}"));
     let repo = repository(s, full);
     json!({
-        "id": id, "node_id": "WFR_node", "name": "deploy", "head_branch": "main", "head_sha": sha_of("main"),
-        "path": ".github/workflows/deploy.yml", "run_number": 7, "run_attempt": 1, "event": "workflow_dispatch",
+        "id": id, "node_id": "WFR_node", "name": "deploy", "head_branch": branch, "head_sha": head,
+        "path": path, "run_number": 7, "run_attempt": 1, "event": "workflow_dispatch",
         "display_title": title, "status": "waiting", "conclusion": null, "workflow_id": 99, "url": u,
         "html_url": format!("https://github.example/{full}/actions/runs/{id}"), "pull_requests": [],
         "created_at": "2026-11-21T00:00:00Z", "updated_at": "2026-11-21T00:00:00Z",
@@ -431,7 +449,8 @@ impl Harness {
     pub fn review_event(&self, repo: &str, run_id: u64, env: &str, approver: &str, approved: bool) -> Value {
         let s = &self.server;
         let action = if approved { "approved" } else { "rejected" };
-        let mut run = run_json(s, repo, run_id, "deploy", "mallory", "mallory");
+        let workflow = (".github/workflows/deploy.yml".to_string(), "main".to_string(), sha_of("main"));
+        let mut run = run_json(s, repo, run_id, ("deploy", "mallory", "mallory"), &workflow);
         for k in [
             "repository",
             "head_repository",

@@ -4,6 +4,7 @@
 //! how to approve when approvals are missing.
 
 use super::{Facts, Outcome, Rule, Surface};
+use crate::config::Purpose;
 use crate::forge::verdict::Why;
 use crate::gates::approvals::State;
 use crate::refusal::{Kind, Refusal};
@@ -35,9 +36,15 @@ impl Rule for Approvals {
         0
     }
     fn check(&self, f: &Facts) -> Outcome {
-        let a = &f.to.approvals;
+        let a = &f.approvals_policy();
         if a.required == 0 {
-            return Outcome::not_applicable(format!("{} needs no approvals", f.to.name));
+            return match f.purpose {
+                // Said where it is a choice: the trade shows in the run's steps.
+                Purpose::Rollback if f.to.approvals.required > 0 => {
+                    Outcome::pass(format!("a rollback into {} needs no approvals", f.to.name))
+                }
+                _ => Outcome::not_applicable(format!("{} needs no approvals", f.to.name)),
+            };
         }
         let Some(fact) = &f.approvals else { return Outcome::skip(requirement(a)) };
         let v = fact.verdict;

@@ -2,6 +2,7 @@
 //! approved ServiceNow change inside its implement window.
 
 use super::{ChangeFact, Facts, Outcome, Rule, Surface};
+use crate::config::Purpose;
 use crate::refusal::{Kind, Refusal};
 use crate::step::{Check, StepName};
 
@@ -26,6 +27,10 @@ impl Rule for Change {
         0
     }
     fn check(&self, f: &Facts) -> Outcome {
+        if f.purpose == Purpose::Rollback {
+            // The App judging a rollback run: as the `rollback` command is.
+            return Outcome::not_applicable("a rollback undoes a change, it needs none of its own");
+        }
         if !f.to.change_required {
             return Outcome::not_applicable(format!("{} needs no ServiceNow change", f.to.name));
         }

@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Environment;
+use crate::config::{Approvals, Environment, Purpose};
 use crate::forge::{Deployment, history};
 use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy};
@@ -94,6 +94,8 @@ pub struct Facts<'a> {
     pub approvals: Option<ApprovalsFact<'a>>,
     /// A rollback: the deployment to return to, or why there is none.
     pub rollback: Option<Result<&'a Deployment, String>>,
+    /// A promotion or a rollback: which approvals of the target apply.
+    pub purpose: Purpose,
 }
 
 impl<'a> Facts<'a> {
@@ -116,7 +118,13 @@ impl<'a> Facts<'a> {
             change: ChangeFact::Missing,
             approvals: None,
             rollback: None,
+            purpose: Purpose::Promotion,
         }
+    }
+
+    /// The approvals this run needs in the target (a rollback's may be fewer, without the wait timer).
+    pub fn approvals_policy(&self) -> Approvals {
+        self.to.approvals_for(self.purpose)
     }
 
     /// The source environment, for a promotion.

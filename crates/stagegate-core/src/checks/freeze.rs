@@ -3,6 +3,7 @@
 //! with a reason.
 
 use super::{Facts, Outcome, Rule, Surface};
+use crate::config::Purpose;
 use crate::gates::freeze::{Decision, decide};
 use crate::step::{Check, StepName};
 
@@ -31,6 +32,10 @@ impl Rule for Freeze {
         10
     }
     fn check(&self, f: &Facts) -> Outcome {
+        if f.purpose == Purpose::Rollback {
+            // The App judging a rollback run: as the `rollback` command is.
+            return Outcome::not_applicable("a rollback is how a bad change is undone: freezes do not block it");
+        }
         if f.to.freeze.is_empty() && f.to.deploy_windows.is_empty() {
             return Outcome::not_applicable(format!("{} has no freeze or deploy windows", f.to.name));
         }

@@ -2,6 +2,7 @@
 //! asks it of the environment whose current deployment is the deployed commit.
 
 use super::{Facts, Outcome, Rule, Source, Surface};
+use crate::config::Purpose;
 use crate::refusal::{Kind, Refusal};
 use crate::step::{Check, StepName};
 
@@ -30,6 +31,9 @@ impl Rule for Path {
                 Some(why) => Outcome::Block(Refusal::new(Kind::Path, why)),
                 None => Outcome::pass(format!("{} → {to} is an allowed promotion", from.name)),
             },
+            Source::Direct if f.purpose == Purpose::Rollback => {
+                Outcome::pass(format!("a rollback of {to}: it returns to a release that ran there before"))
+            }
             Source::Direct => {
                 let why = if f.to.auto_deploy { "auto-deploy" } else { "nothing promotes to it" };
                 Outcome::pass(format!("{to} is deployed to directly ({why})"))

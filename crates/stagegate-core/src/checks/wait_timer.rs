@@ -30,9 +30,15 @@ impl Rule for WaitTimer {
         0
     }
     fn check(&self, f: &Facts) -> Outcome {
-        let a = &f.to.approvals;
+        let a = &f.approvals_policy();
         let Some(t) = a.wait_timer.filter(|_| a.required > 0) else {
-            return Outcome::not_applicable(format!("{} has no wait timer", f.to.name));
+            return match f.to.approvals.wait_timer {
+                // Only a rollback's policy drops a timer the environment has.
+                Some(_) if f.to.approvals.required > 0 => {
+                    Outcome::pass(format!("a rollback into {} skips its wait timer", f.to.name))
+                }
+                _ => Outcome::not_applicable(format!("{} has no wait timer", f.to.name)),
+            };
         };
         let wait = format!("wait {} after approval", crate::config::duration::format(t));
         let Some(fact) = &f.approvals else { return Outcome::skip(wait) };

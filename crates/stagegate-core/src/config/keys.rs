@@ -173,6 +173,23 @@ pub const ENVIRONMENT: Section = Section {
             Kind::Bool,
             "A template: each branch `branches` matches gets its own environment, named after the branch (default false)",
         ),
+        key(
+            "rollback",
+            Kind::Map(&ROLLBACK),
+            "What a rollback into it asks instead of what promoting asks: fewer approvals, no wait timer (default: the same)",
+        ),
+    ],
+};
+
+pub const ROLLBACK: Section = Section {
+    doc: "What a rollback asks: the same reviewers, but fewer approvals or no wait timer (default: as promoting)",
+    keys: &[
+        key(
+            "approvals",
+            Kind::Uint { min: 0, max: 100 },
+            "How many distinct reviewers must approve a rollback (0: none; at most `approvals.required`)",
+        ),
+        key("wait_timer", Kind::Bool, "`false`: a rollback does not wait out the wait timer (default true)"),
     ],
 };
 

@@ -22,6 +22,7 @@ pub mod node;
 pub mod overlap;
 pub mod resolved;
 pub mod reviewer;
+pub mod rollback;
 mod schema;
 pub mod spanned;
 mod template;
@@ -34,6 +35,7 @@ pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
 pub use resolved::{ResolveError, Resolved};
 pub use reviewer::Reviewer;
+pub use rollback::{Purpose, RollbackPolicy};
 pub use spanned::{Spanned, Text};
 
 pub use crate::values::calendar::Freeze;
@@ -145,6 +147,8 @@ pub struct Environment {
     /// `protection_rule: app`: `environments sync` enables the stagegate App's
     /// custom deployment protection rule here (`stagegate serve` decides).
     pub protection_rule: bool,
+    /// `rollback:`: what a rollback into it asks (default: as promoting).
+    pub rollback: RollbackPolicy,
     /// `ephemeral: true`: a template; each branch its `branches` match gets
     /// an instance of its own, named after the branch.
     pub ephemeral: bool,

@@ -6,6 +6,7 @@
 
 mod calendar;
 mod journal;
+mod rollback;
 mod servicenow;
 mod values;
 
@@ -315,6 +316,7 @@ impl Walker<'_> {
             change_match: Vec::new(),
             url: None,
             protection_rule: false,
+            rollback: RollbackPolicy::default(),
             ephemeral: false,
         };
         if matches!(node.value, Value::Null) {
@@ -355,6 +357,9 @@ impl Walker<'_> {
             "protection_rule",
             "use `app` (the stagegate App decides, see `stagegate serve`) or `none`",
         );
+        if let Some(n) = f.of("rollback", |k| matches!(k, Kind::Map(_))) {
+            env.rollback = self.rollback(n, &what);
+        }
         env.ephemeral = self.boolean(&f, "ephemeral", false);
         env
     }

@@ -80,6 +80,7 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 .help("add `freeze: [\"FRI 16:00 - MON 08:00 Europe/London\"]`, or drop `freeze_override`"),
             );
         }
+        rollback_policy(env, diags);
         let a = &env.approvals;
         // Distinct people: GitHub logins are case-insensitive, `@` is already stripped.
         let users = a
@@ -125,6 +126,24 @@ fn environments(cfg: &Config, diags: &mut Vec<Diagnostic>) {
                 .help("`environments sync` will set the first six; prefer a team"),
             );
         }
+    }
+}
+
+/// A rollback asks at most what promoting asks (on GitHub the approval
+/// environments exist for promoting's count only).
+fn rollback_policy(env: &Environment, diags: &mut Vec<Diagnostic>) {
+    let (Some(n), Some(pos)) = (env.rollback.approvals, env.rollback.pos) else { return };
+    if n > env.approvals.required {
+        diags.push(
+            Diagnostic::error(
+                pos,
+                format!(
+                    "`{}` asks {n} approval(s) for a rollback but {} for promoting; a rollback asks at most as many",
+                    env.name, env.approvals.required
+                ),
+            )
+            .help(format!("set `rollback: {{ approvals: {} }}` or less", env.approvals.required)),
+        );
     }
 }
 

@@ -18,6 +18,12 @@ pub struct WorkflowRun {
     /// change number is given to the App.
     #[serde(default)]
     pub display_title: String,
+    /// The workflow file that runs (`.github/workflows/rollback.yml`).
+    #[serde(default)]
+    pub path: String,
+    /// The commit the workflow file was read at.
+    #[serde(default)]
+    pub head_sha: String,
     pub actor: Option<Login>,
     pub triggering_actor: Option<Login>,
 }

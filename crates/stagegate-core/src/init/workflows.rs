@@ -5,7 +5,7 @@
 //! `concurrency:` group where it deploys.
 
 use super::{CHECKOUT, ephemeral, journal};
-use crate::config::{Config, Environment};
+use crate::config::{Config, Environment, Purpose};
 use crate::policy::Policy;
 use crate::policy::environments::approval_envs;
 
@@ -97,13 +97,13 @@ impl<'a> Ctx<'a> {
     /// them, the Nth approval being GitHub's own on the deployment job. They
     /// run only when `input` names that environment (and, `after_plan`, once
     /// the plan job allowed it). Returns (jobs, their ids).
-    fn approval_jobs(&self, input: &str, after_plan: bool) -> (String, Vec<String>) {
+    fn approval_jobs(&self, input: &str, after_plan: bool, purpose: Purpose) -> (String, Vec<String>) {
         let (needs, allowed) =
             if after_plan { ("\n    needs: [plan]", " && needs.plan.outputs.allowed == 'true'") } else { ("", "") };
         let mut jobs = String::new();
         let mut ids = Vec::new();
         for env in self.envs() {
-            let n = env.approvals.required;
+            let n = env.approvals_for(purpose).required;
             if n < 2 {
                 continue;
             }
@@ -202,7 +202,7 @@ on:
 }
 
 fn promote(c: &Ctx) -> String {
-    let (approvals, ids) = c.approval_jobs("inputs.target", true);
+    let (approvals, ids) = c.approval_jobs("inputs.target", true, Purpose::Promotion);
     let needs = std::iter::once("plan".to_string()).chain(ids).collect::<Vec<_>>().join(", ");
     let mut release_env =
         vec![("FROM", "${{ inputs.source }}"), ("TO", "${{ inputs.target }}"), ("RELEASE", "${{ inputs.release }}")];
@@ -394,7 +394,11 @@ permissions: {{}}
 fn rollback(c: &Ctx) -> String {
     let envs = c.envs();
     let options = c.options(envs.iter().map(|e| e.name.clone()));
-    let (approvals, ids) = c.approval_jobs("inputs.environment", false);
+    let (approvals, ids) = c.approval_jobs("inputs.environment", false, Purpose::Rollback);
+    // The gate judges the run as a rollback only where a policy says so: the
+    // workflow stays as it was for configs without one.
+    let as_rollback: &[(&str, &str)] =
+        if envs.iter().any(|e| e.rollback.pos.is_some()) { &[("args", "--rollback")] } else { &[] };
     let needs = if ids.is_empty() { String::new() } else { format!("\n    needs: [{}]", ids.join(", ")) };
     format!(
         r#"{header}name: Roll back
@@ -439,7 +443,7 @@ jobs:{approvals}
             None,
             "gate",
             &[("ENV", "${{ inputs.environment }}"), ("RUN_ID", "${{ github.run_id }}")],
-            &[]
+            as_rollback
         ),
         rollback = c.step(
             "      ",

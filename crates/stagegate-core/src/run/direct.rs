@@ -14,7 +14,7 @@ use super::flow::Executed;
 use super::report::Report;
 use super::{RunError, Runner, Target};
 use crate::checks::{ApprovalsFact, ChangeFact, Facts, RefFact, Surface};
-use crate::config::Environment;
+use crate::config::{Environment, Purpose};
 use crate::forge::Deployment;
 use crate::forge::history;
 use crate::plan::Mode;
@@ -162,7 +162,7 @@ pub async fn rollback(
                 format!("rollback of {} to {} by {} in run {}", req.env, c.request.release, req.actor, req.run_id);
             let held = r.take_target(&req.env, &holder, &deps).await?;
             let approvals = match held.busy {
-                None => r.count_approvals(env, &req.run_id, &req.actors, &deps).await?,
+                None => r.count_approvals(env, &req.run_id, &req.actors, &deps, Purpose::Rollback).await?,
                 Some(_) => None,
             };
             (Some(held), approvals)
@@ -176,6 +176,7 @@ pub async fn rollback(
         abandoned,
         approvals: approvals.as_ref().map(|(verdict, unblock)| ApprovalsFact { verdict, unblock: unblock.clone() }),
         rollback: Some(chosen.as_ref().map(|d| *d).map_err(Clone::clone)),
+        purpose: Purpose::Rollback,
         ..Facts::new(policy, env, r.now())
     };
     let blockers = r.decide(Surface::Rollback, &facts);

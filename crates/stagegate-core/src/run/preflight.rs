@@ -11,7 +11,7 @@ use super::audit::FreezeOverride;
 use super::lock::{self, Acquire, EnvLock};
 use super::{RunError, Runner, StepStatus};
 use crate::checks::{self, ChangeFact, Evaluated, Facts, Outcome, Surface};
-use crate::config::{Environment, Reviewer};
+use crate::config::{Environment, Purpose, Reviewer};
 use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
@@ -39,13 +39,14 @@ pub async fn gate_verdict(
     actors: &[String],
     deployments: &[Deployment],
     now: DateTime<Utc>,
+    purpose: Purpose,
 ) -> Result<Verdict, ForgeError> {
     let reviews = approvals::unused(forge.approvals(run_id).await?, deployments, run_id);
     let teams = reviewer_teams(forge, env).await?;
     // On GitHub the environment's wait timer is GitHub's own protection rule
     // (`environments sync` sets it): the job starts only once it has run out,
     // and the review history carries no times to measure it by.
-    let mut policy = env.approvals.clone();
+    let mut policy = env.approvals_for(purpose);
     if forge.kind() == ForgeKind::Github {
         policy.wait_timer = None;
     }
@@ -125,11 +126,12 @@ impl Runner<'_> {
         run_id: &str,
         actors: &[String],
         deps: &[Deployment],
+        purpose: Purpose,
     ) -> Result<Option<(Verdict, String)>, RunError> {
-        if env.approvals.required == 0 {
+        if env.approvals_for(purpose).required == 0 {
             return Ok(None);
         }
-        let v = gate_verdict(self.fx.forge.as_ref(), env, run_id, actors, deps, self.now()).await?;
+        let v = gate_verdict(self.fx.forge.as_ref(), env, run_id, actors, deps, self.now(), purpose).await?;
         self.gate = Some(v.clone());
         let how = crate::gates::unblock::approvals(env, run_id, self.fx.forge.kind());
         Ok(Some((v, how)))

@@ -10,7 +10,7 @@ use super::flow::Executed;
 use super::report::Report;
 use super::{RunError, Runner, Target, health};
 use crate::checks::{ApprovalsFact, Facts, RefFact, Source, Surface};
-use crate::config::Environment;
+use crate::config::{Environment, Purpose};
 use crate::forge::history;
 use crate::plan::{self, Mode, PlanStep};
 use crate::policy::Policy;
@@ -67,7 +67,7 @@ pub async fn promote(
     // Held to the end of the run.
     let held = r.take_target(&req.to, &holder, &to_deps).await?;
     let change = r.change_fact(target_env, req.change.as_deref()).await?;
-    let approvals = r.count_approvals(target_env, &req.run_id, &req.actors, &to_deps).await?;
+    let approvals = r.count_approvals(target_env, &req.run_id, &req.actors, &to_deps, Purpose::Promotion).await?;
     let facts = Facts {
         source: Source::Env(from_env),
         release: Some(&req.release),
