@@ -94,6 +94,15 @@ impl Forge for Memory {
     async fn deployments(&self, _: &str) -> Result<Vec<Deployment>, ForgeError> {
         Ok(self.deployments.clone())
     }
+    async fn holds(&self, _: &str, _: usize) -> Result<Vec<Hold>, ForgeError> {
+        Ok(Vec::new())
+    }
+    async fn set_hold(&self, _: &NewHold) -> Result<Hold, ForgeError> {
+        Err(only("set_hold"))
+    }
+    async fn clear_hold(&self, _: &Hold, _: &str, _: DateTime<Utc>) -> Result<(), ForgeError> {
+        Err(only("clear_hold"))
+    }
 }
 
 fn runtime() -> &'static tokio::runtime::Runtime {

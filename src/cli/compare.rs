@@ -147,7 +147,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let t = cfg.steps.health_check_timeout;
     let (a_health, b_health) = (health::probe_all(&a.health, t, t).await, health::probe_all(&b.health, t, t).await);
 
+    let hold = crate::forge::hold::current(forge.as_ref(), &b.name, ctx.now()).await?;
     let facts = Facts {
+        hold: hold.as_ref(),
         source: Source::Env(a),
         release: a_cur.map(|d| d.request.release.as_str()),
         git_ref: RefFact::Recorded,

@@ -36,7 +36,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let purpose = if args.rollback { Purpose::Rollback } else { Purpose::Promotion };
     let v = gate_verdict(forge.as_ref(), env, &args.who.run_id, &actors, &deployments, ctx.now(), purpose).await?;
     let unblock = crate::gates::unblock::approvals(env, &args.who.run_id, forge.kind());
+    let hold = crate::forge::hold::current(forge.as_ref(), &env.name, ctx.now()).await?;
     let facts = Facts {
+        hold: hold.as_ref(),
         to_deployments: &deployments,
         approvals: Some(ApprovalsFact { verdict: &v, unblock }),
         purpose,

@@ -104,6 +104,37 @@ pub const EPILOGUES: &[Epilogue] = &[
         exits: &[(0, "every stale instance destroyed (or none was stale)"), (1, "a destroy failed"), INPUT],
     },
     Epilogue {
+        path: "hold",
+        examples: &[
+            "stagegate hold set --env prod --reason 'INC-4711 checkout errors'",
+            "stagegate hold list --output json",
+            "stagegate hold clear --env prod --reason 'fixed by 26.12.01.3'",
+        ],
+        exits: &[(0, "done"), (1, "the forge could not be read or written"), INPUT],
+    },
+    Epilogue {
+        path: "hold set",
+        examples: &[
+            "stagegate hold set --env prod --reason 'INC-4711 checkout errors'",
+            "stagegate hold set --env prod --reason 'year-end close' --until 2027-01-04T08:00:00Z",
+            "stagegate hold set --env prod --reason 'data migration' --rollbacks-too",
+        ],
+        exits: &[(0, "held"), (1, "the forge could not be written"), INPUT],
+    },
+    Epilogue {
+        path: "hold clear",
+        examples: &[
+            "stagegate hold clear --env prod --reason 'fixed by 26.12.01.3'",
+            "stagegate hold clear --env prod --dry-run",
+        ],
+        exits: &[(0, "cleared, or nothing was held"), (1, "the forge could not be written"), INPUT],
+    },
+    Epilogue {
+        path: "hold list",
+        examples: &["stagegate hold list", "stagegate hold list --env prod --output json"],
+        exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
+    },
+    Epilogue {
         path: "status",
         examples: &["stagegate status", "stagegate status --env prod --no-health", "stagegate status --output json"],
         exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],

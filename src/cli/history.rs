@@ -11,8 +11,9 @@ use super::{Ctx, resolve_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
+use crate::forge::hold::MAX_HOLDS;
 use crate::forge::verdict::Verdict;
-use crate::forge::{DeploymentId, DeploymentState};
+use crate::forge::{DeploymentId, DeploymentState, Hold};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -66,6 +67,48 @@ struct Entry {
     reason: Option<String>,
 }
 
+/// One hold event: set or cleared, who, when, why.
+#[derive(Debug, Serialize)]
+struct HoldEvent {
+    environment: String,
+    /// `set` or `cleared`.
+    event: &'static str,
+    #[serde(serialize_with = "human::rfc3339")]
+    at: DateTime<Utc>,
+    /// Who set it (for `cleared`, the status's text says who cleared it).
+    by: String,
+    /// The hold's reason; for `cleared`, who cleared it and why.
+    reason: String,
+    #[serde(serialize_with = "human::rfc3339_opt")]
+    until: Option<DateTime<Utc>>,
+}
+
+/// The set and clear events of `holds`.
+fn hold_events(holds: &[Hold]) -> Vec<HoldEvent> {
+    let mut out = Vec::new();
+    for h in holds {
+        if let Some(c) = &h.cleared {
+            out.push(HoldEvent {
+                environment: h.set.environment.clone(),
+                event: "cleared",
+                at: c.at,
+                by: h.set.by.clone(),
+                reason: c.description.clone(),
+                until: h.set.until,
+            });
+        }
+        out.push(HoldEvent {
+            environment: h.set.environment.clone(),
+            event: "set",
+            at: h.set.at,
+            by: h.set.by.clone(),
+            reason: h.set.reason.clone(),
+            until: h.set.until,
+        });
+    }
+    out
+}
+
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
@@ -87,7 +130,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     }
     let names = all_names;
     let mut all = Vec::new();
+    let mut holds = Vec::new();
     for name in names {
+        holds.extend(hold_events(&forge.holds(&name, MAX_HOLDS).await?));
         let deps = forge.deployments(&name).await?;
         for d in &deps {
             all.push((d.clone(), history::outcome(&deps, d), history::rolled_back_by(&deps, d).map(|r| r.id)));
@@ -119,8 +164,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             reason: d.request.reason.clone(),
         });
     }
+    holds.sort_by_key(|h| std::cmp::Reverse(h.at));
+    holds.truncate(args.limit as usize);
     let scope = args.env.unwrap_or_else(|| "any environment".to_string());
-    ctx.out.print(&History { deployments: entries, scope, now: ctx.now() });
+    ctx.out.print(&History { deployments: entries, holds, scope, now: ctx.now() });
     Ok(Exit::Success)
 }
 
@@ -128,11 +175,28 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
 #[derive(Debug, Serialize)]
 struct History {
     deployments: Vec<Entry>,
+    /// Holds set and cleared (`hold set`, `hold clear`), newest first.
+    holds: Vec<HoldEvent>,
     /// `prod`, or `any environment`.
     #[serde(skip)]
     scope: String,
     #[serde(skip)]
     now: DateTime<Utc>,
+}
+
+impl History {
+    /// The hold events as a table.
+    fn holds_text(&self, o: &Out) -> String {
+        let rows: Vec<Vec<String>> = self
+            .holds
+            .iter()
+            .map(|h| {
+                let event = if h.event == "set" { o.bad("hold set") } else { o.good("hold cleared") };
+                vec![human::when(self.now, h.at), h.environment.clone(), event, h.by.clone(), h.reason.clone()]
+            })
+            .collect();
+        table(&["WHEN", "ENVIRONMENT", "HOLD", "SET BY", "REASON"], &rows)
+    }
 }
 
 impl Entry {
@@ -167,8 +231,11 @@ impl Entry {
 
 impl Render for History {
     fn text(&self, o: &Out) -> String {
-        if self.deployments.is_empty() {
+        if self.deployments.is_empty() && self.holds.is_empty() {
             return format!("nothing was deployed to {} yet", self.scope);
+        }
+        if self.deployments.is_empty() {
+            return self.holds_text(o);
         }
         let dash = || o.dim("—");
         let rows: Vec<Vec<String>> = self
@@ -198,6 +265,10 @@ impl Render for History {
         if !notes.is_empty() {
             t.push_str("\n\n");
             t.push_str(&table(&["VERDICT"], &notes.into_iter().map(|n| vec![n]).collect::<Vec<_>>()));
+        }
+        if !self.holds.is_empty() {
+            t.push_str("\n\n");
+            t.push_str(&self.holds_text(o));
         }
         t
     }

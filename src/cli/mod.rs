@@ -15,6 +15,7 @@ mod gate;
 mod graph;
 mod help;
 mod history;
+mod hold;
 mod init;
 mod journal;
 mod now_flag;
@@ -138,6 +139,9 @@ pub enum Command {
     Gate(gate::Args),
     /// When an environment is closed (freeze and deploy windows) and next open
     Calendar(calendar::Args),
+    /// Stop the line: hold an environment (set), end the hold (clear), list holds
+    #[command(subcommand)]
+    Hold(hold::Command),
     /// Record an approval or rejection (local forge: for dry runs, demos and tests)
     Approve(approve::Args),
     /// Calver/semver tags and the GitHub release lifecycle
@@ -384,6 +388,7 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Compare(a) => compare::run(&ctx, a).await,
         Command::Gate(a) => gate::run(&ctx, a).await,
         Command::Calendar(a) => calendar::run(&ctx, a),
+        Command::Hold(c) => hold::run(&ctx, c).await,
         Command::Approve(a) => approve::run(&ctx, a).await,
         Command::Release(c) => release::run(&ctx, c).await,
         Command::Environments(c) => environments::run(&ctx, c).await,

@@ -18,6 +18,7 @@ pub const READS: &[&str] = &[
     "compare",
     "gate",
     "calendar",
+    "hold list",
     "release next",
     "environments diff",
     "journal versions",

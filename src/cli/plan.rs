@@ -100,6 +100,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     facts.lock_busy =
         lock::inspect(&ctx.state, &args.to).map(|b| b.describe(&args.to, &lock::path(&ctx.state, &args.to)));
     facts.change = change;
+    let hold = crate::forge::hold::current(forge.as_ref(), &args.to, ctx.now()).await?;
+    facts.hold = hold.as_ref();
     facts.approvals = verdict.as_ref().map(|verdict| ApprovalsFact { verdict, unblock: unblock.clone() });
     // Without --ref, the ref the release was built from.
     let recorded = match &given {

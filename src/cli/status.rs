@@ -4,6 +4,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
+use super::hold::HoldView;
 use super::{Ctx, resolve_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
@@ -93,6 +94,8 @@ struct EnvStatus {
     /// The latest deployment, when it is not the one that runs.
     latest: Option<Latest>,
     health: Option<Vec<Probe>>,
+    /// The hold on the environment now (`hold set`), or `null`.
+    hold: Option<HoldView>,
 }
 
 #[derive(Debug, Serialize)]
@@ -179,9 +182,10 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
                 None => RunNow::Died,
             }
         });
-        let mut row = env_status(name, env.url.clone(), &deps, run, probes);
-        row.template = template;
-        environments.push(row);
+        let mut status = env_status(name, env.url.clone(), &deps, run, probes);
+        status.template = template;
+        status.hold = crate::forge::hold::current(forge.as_ref(), name, ctx.now()).await?.as_ref().map(HoldView::from);
+        environments.push(status);
     }
     ctx.out.print(&Status { environments, now: ctx.now() });
     Ok(Exit::Success)
@@ -250,6 +254,7 @@ fn env_status(
             description: l.statuses.last().map(|s| s.description.clone()),
         }),
         health,
+        hold: None,
     }
 }
 
@@ -264,9 +269,13 @@ impl Render for Status {
             .environments
             .iter()
             .map(|e| {
-                let name = if e.template.is_some() { format!("  {}", e.environment) } else { e.environment.clone() };
+                let shown = if e.template.is_some() { format!("  {}", e.environment) } else { e.environment.clone() };
+                let name = match &e.hold {
+                    Some(_) => format!("{} {}", o.bold(&shown), o.bad("(held)")),
+                    None => o.bold(&shown),
+                };
                 vec![
-                    o.bold(&name),
+                    name,
                     e.release.clone().unwrap_or_else(dash),
                     e.sha.as_deref().map_or_else(dash, short),
                     e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
@@ -280,7 +289,13 @@ impl Render for Status {
                 ]
             })
             .collect();
-        table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows)
+        let mut t = table(&["ENVIRONMENT", "RELEASE", "SHA", "DEPLOYED", "BY", "STATE", "HEALTH"], &rows);
+        for e in &self.environments {
+            if let Some(h) = &e.hold {
+                t.push_str(&format!("\n{} {} is {}", o.bad("■"), e.environment, h.describe()));
+            }
+        }
+        t
     }
 
     /// One row per environment, with links to its URL, the release, the
@@ -306,8 +321,9 @@ impl Render for Status {
                 Some(h @ Health::Healthy) => h.to_string(),
                 Some(h @ Health::Down(_)) => cell(&h.to_string()),
             };
+            let name = link(&e.environment, url);
             let cells = [
-                link(&e.environment, url),
+                if e.hold.is_some() { format!("{name} (held)") } else { name },
                 release,
                 sha,
                 e.deployed.map_or_else(dash, |t| human::when(self.now, t)),
@@ -317,6 +333,11 @@ impl Render for Status {
                 run,
             ];
             md.push_str(&format!("| {} |\n", cells.join(" | ")));
+        }
+        for e in &self.environments {
+            if let Some(h) = &e.hold {
+                md.push_str(&format!("\n**{} is held**: {}\n", e.environment, crate::actions::inline(&h.describe())));
+            }
         }
         Some(md)
     }

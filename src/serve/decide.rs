@@ -167,7 +167,9 @@ async fn evaluate(
         Origin::Direct => (Source::Direct, None, None),
         Origin::Elsewhere(why) => (Source::NotFound(why.clone()), None, None),
     };
+    let hold = crate::forge::hold::current(forge, &env.name, now).await?;
     let facts = Facts {
+        hold: hold.as_ref(),
         source,
         release,
         git_ref: RefFact::Given(

@@ -52,6 +52,7 @@ fn templates_match_what_init_renders() {
         [
             "create-release.yml",
             "deploy-dev-int.yml",
+            "hold.yml",
             "journal-import.yml",
             "journal-upload.yml",
             "promote-release.yml",
@@ -70,7 +71,7 @@ fn init_into_an_empty_repository_then_check_reports_no_drift() {
     assert!(out.contains("wrote ") && out.contains(".github/stagegate.yml (starter config)"), "{out}");
     let (code, out, _) = init(&sb, sb.path(), &["--check"]);
     assert_eq!(code, 0, "{out}");
-    assert!(out.contains("8 files match the config"), "{out}");
+    assert!(out.contains("9 files match the config"), "{out}");
     let (code, out, _) = init(&sb, sb.path(), &[]);
     assert_eq!(code, 0);
     assert!(!out.contains("wrote"), "a second init writes nothing: {out}");

@@ -165,3 +165,29 @@ fn journal_promote_into_a_lane_obeys_the_environment_of_the_same_name() {
         assert_eq!(p.lanes()[2].1, Some(v1.clone()), "{backend:?}");
     }
 }
+
+#[test]
+fn journal_promote_into_a_held_lane_is_refused_until_the_hold_is_cleared() {
+    let p = governed(Backend::Files, "https://acme.service-now.com");
+    let v1 = p.upload("1.jnl", "1", "dev-modelling");
+    assert_eq!(p.run(&["journal", "seed"]).0, 0);
+    watch_once(&p, "dev");
+    let at_wednesday = |args: &[&str]| {
+        let mut c = p.cmd();
+        c.env("STAGEGATE_NOW", "2026-12-09T12:00:00Z").args(args);
+        crate::support::run_json(c)
+    };
+    let (code, _, err) =
+        at_wednesday(&["hold", "set", "--env", "qa", "--reason", "INC-5 bad journal", "--actor", "vera"]);
+    assert_eq!(code, 0, "{err}");
+    let promote = ["--output", "json", "journal", "promote", "--from", "dev", "--to", "qa", "--actor", "mallory"];
+    let (code, v, err) = at_wednesday(&promote);
+    assert_eq!(code, 3, "{v:#}{err}");
+    assert_eq!(v["refusal"]["code"], "stagegate::refused::held", "{v:#}");
+    assert!(v["refusal"]["message"].as_str().unwrap().contains("qa is held by vera"), "{v:#}");
+    assert_eq!(p.lanes()[1].1, None, "qa did not move");
+    assert_eq!(at_wednesday(&["hold", "clear", "--env", "qa"]).0, 0);
+    let (code, v, err) = at_wednesday(&promote);
+    assert_eq!(code, 0, "{v:#}{err}");
+    assert_eq!(p.lanes()[1].1, Some(v1));
+}

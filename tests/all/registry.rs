@@ -1,7 +1,7 @@
 //! The check registry, every surface at once: generated configs × forge
 //! states (freeze, soak, missing or self approvals, a rejection, an illegal
 //! path, an unknown or superseded release, an unhealthy source, a busy target,
-//! change states). Each surface gathers its facts as its adapter does and
+//! change states, holds: none, in force, ending later, run out, cleared). Each surface gathers its facts as its adapter does and
 //! renders its answer with its own code — `plan`'s plan, the runner's
 //! blockers (`promote`, `deploy`), `compare`'s verdict, `gate`, the App's
 //! verdict, `journal promote` — and they must name the same blockers with the
@@ -15,7 +15,7 @@ use chrono::{DateTime, Duration, Utc};
 use proptest::prelude::*;
 use stagegate::checks::{self, ApprovalsFact, ChangeFact, Evaluated, Facts, Health, RefFact, Source, Surface, verdict};
 use stagegate::config::{self, Config};
-use stagegate::forge::{Approval, ApprovalState, Deployment, UserType};
+use stagegate::forge::{Approval, ApprovalState, Cleared, Deployment, Hold, NewHold, UserType};
 use stagegate::gates::approvals;
 use stagegate::plan;
 use stagegate::policy::{GitRef, Policy};
@@ -50,17 +50,23 @@ struct Case {
     busy: u8,
     /// (reviewer, environment index, rejected): alice, bob, mallory (the actor), a bot.
     reviews: Vec<(usize, usize, bool)>,
+    /// 0: prod not held, 1: held until cleared, 2: held until 30m from now,
+    /// 3: held until 30m ago (run out), 4: held, then cleared.
+    hold: u8,
+    /// The hold holds rollbacks too.
+    rollbacks_too: bool,
 }
 
 fn case() -> impl Strategy<Value = Case> {
     let flags = (any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>(), any::<bool>());
     let more = (0u32..=2, any::<bool>(), 0u8..=3, 0u8..=2, any::<bool>(), any::<bool>(), 0u8..=2);
     let reviews = prop::collection::vec((0usize..4, 0usize..2, prop::bool::weighted(0.15)), 0..4);
-    (flags, more, reviews).prop_map(
+    (flags, more, reviews, (0u8..=4, any::<bool>())).prop_map(
         |(
             (path, prod_takes_main, freeze_window, saturday, soak, soaked),
             (required, change_required, change, release, from_main, unhealthy, busy),
             reviews,
+            (hold, rollbacks_too),
         )| Case {
             path,
             prod_takes_main,
@@ -76,8 +82,31 @@ fn case() -> impl Strategy<Value = Case> {
             unhealthy,
             busy,
             reviews,
+            hold,
+            rollbacks_too,
         },
     )
+}
+
+/// prod's newest hold, as the forge reads it.
+fn hold(c: &Case, now: DateTime<Utc>) -> Option<Hold> {
+    let until = match c.hold {
+        0 => return None,
+        2 => Some(now + Duration::minutes(30)),
+        3 => Some(now - Duration::minutes(30)),
+        _ => None,
+    };
+    let cleared =
+        (c.hold == 4).then(|| Cleared { at: now - Duration::minutes(5), description: "cleared by bob".into() });
+    let set = NewHold {
+        environment: "prod".into(),
+        reason: "INC-1".into(),
+        by: "alice".into(),
+        until,
+        rollbacks_too: c.rollbacks_too,
+        at: now - Duration::hours(1),
+    };
+    Some(Hold { id: 1, set, cleared })
 }
 
 fn config(c: &Case) -> Config {
@@ -208,6 +237,8 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
     // What staging runs now (`records`).
     let current: Option<&'static str> = Some(["0.9", "1.0", "1.1"][c.release as usize]);
     let runs_it = current == Some("1.0");
+    let held = hold(c, now);
+    let held_now = matches!(c.hold, 1 | 2);
     // `promote`: the requested release, probes while staging runs it.
     let promote_facts = |release: Option<&'static str>, health: bool| Facts {
         source: Source::Env(staging),
@@ -219,6 +250,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
         lock_busy: lock.clone(),
         change: change(c),
         approvals: fact(),
+        hold: held.as_ref(),
         ..Facts::new(&policy, prod, now)
     };
     let promote = checks::evaluate(Surface::Promote, &promote_facts(Some("1.0"), runs_it));
@@ -264,6 +296,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
         to_deployments: &to_deps,
         change: change(c),
         approvals: fact(),
+        hold: held.as_ref(),
         ..Facts::new(&policy, prod, now)
     };
     let app = checks::evaluate(Surface::App, &app_facts);
@@ -278,22 +311,53 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
         verdict::Verdict::Reject => prop_assert!(refusals.iter().any(|r| r.is_final)),
         verdict::Verdict::Pending { .. } => prop_assert!(!refusals.is_empty() && refusals.iter().all(|r| !r.is_final)),
     }
+    if held_now && refusals.iter().all(|r| r.kind == Kind::Held) {
+        let until = held.as_ref().and_then(|h| h.set.until);
+        prop_assert_eq!(answer, verdict::Verdict::Pending { until }, "held: pending until the hold ends or is cleared");
+    }
     if c.freeze_window && c.saturday && refusals.iter().all(|r| r.kind == Kind::Frozen) {
         let monday: DateTime<Utc> = "2026-12-07T00:00:00Z".parse().unwrap();
         prop_assert_eq!(answer, verdict::Verdict::Pending { until: Some(monday) }, "a freeze ends");
     }
 
     // `gate`: refuses exactly when promote's approvals do.
-    let gate = checks::evaluate(Surface::Gate, &Facts { approvals: fact(), ..Facts::new(&policy, prod, now) });
+    let gate = checks::evaluate(
+        Surface::Gate,
+        &Facts { approvals: fact(), hold: held.as_ref(), ..Facts::new(&policy, prod, now) },
+    );
     let approvals_of = |e: &[Evaluated]| -> Vec<&str> {
-        checks::blockers(e).iter().filter(|r| r.kind == Kind::Approvals).map(Refusal::code).collect()
+        let gated = |r: &&Refusal| matches!(r.kind, Kind::Held | Kind::Approvals);
+        checks::blockers(e).iter().filter(gated).map(Refusal::code).collect()
     };
     prop_assert_eq!(blocked(&gate), approvals_of(&promote));
+
+    // A hold in force refuses on every surface that takes a release in; one
+    // run out or cleared on none. A rollback only when it holds rollbacks too.
+    let held_code = |e: &[Evaluated]| blocked(e).contains(&"stagegate::refused::held");
+    for (surface, e) in
+        [("promote", &promote), ("plan", &planned), ("compare", &compared), ("app", &app), ("gate", &gate)]
+    {
+        prop_assert_eq!(held_code(e), held_now, "{} and the hold disagree", surface);
+    }
+    if held_now {
+        prop_assert_eq!(readiness, Readiness::NotReady, "compare calls a held target ready");
+        prop_assert!(!the_plan.allowed, "plan allows a promotion into a held target");
+    }
+    let rollback = checks::evaluate(
+        Surface::Rollback,
+        &Facts {
+            to_deployments: &to_deps,
+            rollback: Some(Ok(&to_deps[0])),
+            hold: held.as_ref(),
+            ..Facts::new(&policy, prod, now)
+        },
+    );
+    prop_assert_eq!(held_code(&rollback), held_now && c.rollbacks_too, "a rollback and the hold disagree");
 
     // `journal promote` into prod: freeze, change and approvals as promote has them.
     let journal = checks::evaluate(
         Surface::JournalPromote,
-        &Facts { change: change(c), approvals: fact(), ..Facts::new(&policy, prod, now) },
+        &Facts { change: change(c), approvals: fact(), hold: held.as_ref(), ..Facts::new(&policy, prod, now) },
     );
     let (j, pr) = shared(&codes(&journal), &p);
     prop_assert_eq!(j, pr, "journal promote and promote disagree");
@@ -307,6 +371,7 @@ fn check_case(c: &Case) -> Result<(), TestCaseError> {
             to_deployments: &to_deps,
             lock_busy: lock.clone(),
             change: change(c),
+            hold: held.as_ref(),
             ..Facts::new(&policy, prod, now)
         },
     );

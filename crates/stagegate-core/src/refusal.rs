@@ -39,6 +39,8 @@ pub enum Kind {
     PromotionOnly,
     /// There is no earlier good release to roll back to.
     NoRollbackTarget,
+    /// Someone held the environment (`hold set`): nothing goes in until it is cleared.
+    Held,
 }
 
 impl Kind {
@@ -57,6 +59,7 @@ impl Kind {
             Kind::Approvals => "stagegate::refused::approvals",
             Kind::PromotionOnly => "stagegate::refused::promotion_only",
             Kind::NoRollbackTarget => "stagegate::refused::no_rollback_target",
+            Kind::Held => "stagegate::refused::held",
         }
     }
 
@@ -71,7 +74,8 @@ impl Kind {
             | Kind::Frozen
             | Kind::Soak
             | Kind::Change
-            | Kind::Approvals => true,
+            | Kind::Approvals
+            | Kind::Held => true,
         }
     }
 }

@@ -29,6 +29,8 @@ pub enum Check {
     Gate,
     /// The environment's wait timer after approval has run out.
     WaitTimer,
+    /// Nobody holds the environment (`hold set`).
+    Hold,
 }
 
 /// A step that changes the environment, in the order a run executes them. A
@@ -195,6 +197,7 @@ impl StepName {
                 Check::Change => "check-change",
                 Check::Gate => "gate",
                 Check::WaitTimer => "wait-timer",
+                Check::Hold => "check-hold",
             },
             StepName::CheckEnv => "check-env",
             StepName::CheckRelease => "check-release",
@@ -331,6 +334,7 @@ mod tests {
             Check::Change.into(),
             Check::Gate.into(),
             Check::WaitTimer.into(),
+            Check::Hold.into(),
             StepName::CheckEnv,
             StepName::CheckRelease,
             Act::Create.into(),

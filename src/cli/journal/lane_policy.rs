@@ -65,6 +65,8 @@ pub async fn check(ctx: &Ctx, policy: &Policy<'_>, lane: &str, ask: &Ask<'_>) ->
         ),
     };
     facts.to_deployments = &deployments;
+    let hold = crate::forge::hold::current(forge.as_ref(), &env.name, now).await?;
+    facts.hold = hold.as_ref();
     facts.approvals = counted
         .as_ref()
         .map(|verdict| ApprovalsFact { verdict, unblock: unblock::approvals(env, ask.run_id, forge.kind()) });

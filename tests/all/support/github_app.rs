@@ -135,6 +135,14 @@ impl Harness {
         let mut repos = self.server.repos.lock().unwrap();
         repos.get_mut(repo).unwrap().statuses.entry(id).or_default().push(status);
     }
+
+    /// A hold on `env` as another tool (or a person with a token) might have
+    /// written it: a deployment of task `stagegate:hold` with `payload`.
+    pub fn seed_hold(&self, repo: &str, env: &str, payload: Value) {
+        let (o, r) = repo.split_once('/').unwrap();
+        let v = json!({"ref": "main", "task": "stagegate:hold", "environment": env, "description": "hold", "payload": payload});
+        super::github_deploy::record(&self.server, o, r, &v, "mallory");
+    }
 }
 
 fn authorized(s: &Server, headers: &HeaderMap) -> bool {

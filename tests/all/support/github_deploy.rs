@@ -42,6 +42,9 @@ async fn list(
     if let Some(env) = q.get("environment") {
         all.retain(|d| d["environment"] == json!(env));
     }
+    if let Some(task) = q.get("task") {
+        all.retain(|d| d["task"] == json!(task));
+    }
     all.reverse();
     let per: usize = q.get("per_page").and_then(|v| v.parse().ok()).unwrap_or(30);
     if !repos.get(&format!("{o}/{r}")).is_some_and(|repo| repo.whole_pages) {

@@ -1,13 +1,14 @@
 //! What the rules read: everything a surface gathered about one run into one
 //! environment — the config, the deployment records of the source and the
-//! target, the clock, the lock, health probes, the run's reviews, the change.
+//! target, the clock, the lock, health probes, the run's reviews, the change,
+//! the target's hold.
 //! Gathering does the I/O (and differs by surface: the App finds the source by
 //! the deployed sha, `plan` does not probe health); the rules do none.
 
 use chrono::{DateTime, Utc};
 
 use crate::config::{Approvals, Environment, Purpose};
-use crate::forge::{Deployment, history};
+use crate::forge::{Deployment, Hold, history};
 use crate::gates::approvals::Verdict;
 use crate::policy::{GitRef, Policy};
 use crate::refusal::Refusal;
@@ -94,6 +95,8 @@ pub struct Facts<'a> {
     pub approvals: Option<ApprovalsFact<'a>>,
     /// A rollback: the deployment to return to, or why there is none.
     pub rollback: Option<Result<&'a Deployment, String>>,
+    /// The target's newest hold (`hold set`), whether or not it still holds.
+    pub hold: Option<&'a Hold>,
     /// A promotion or a rollback: which approvals of the target apply.
     pub purpose: Purpose,
 }
@@ -118,6 +121,7 @@ impl<'a> Facts<'a> {
             change: ChangeFact::Missing,
             approvals: None,
             rollback: None,
+            hold: None,
             purpose: Purpose::Promotion,
         }
     }

@@ -1,6 +1,6 @@
 //! The check registry: every rule that can refuse a run — the promotion
 //! path, the ref, the source's release and health, a busy target, freeze
-//! windows, soak, the ServiceNow change, approvals, the wait timer, direct
+//! windows, holds, soak, the ServiceNow change, approvals, the wait timer, direct
 //! deploys into approval environments, the rollback target — is one type in
 //! one file of this module, listed once in [`REGISTRY`].
 //!
@@ -20,6 +20,7 @@ mod change;
 pub mod facts;
 mod freeze;
 mod git_ref;
+mod hold;
 mod no_failures;
 pub mod outcome;
 mod path;
@@ -92,13 +93,14 @@ pub trait Rule: Sync {
 }
 
 /// Every rule, in the order runs check them.
-pub static REGISTRY: [&dyn Rule; 13] = [
+pub static REGISTRY: [&dyn Rule; 14] = [
     &promotion_only::PromotionOnly,
     &rollback_target::RollbackTarget,
     &path::Path,
     &git_ref::Ref,
     &source_release::SourceRelease,
     &source_health::SourceHealth,
+    &hold::Hold,
     &target_busy::TargetBusy,
     &freeze::Freeze,
     &soak::Soak,

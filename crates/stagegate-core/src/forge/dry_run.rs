@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use super::{
     Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, EnvDeleted, Forge, ForgeError,
-    ForgeKind, NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -164,5 +164,20 @@ impl Forge for DryRun {
 
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.inner.recent_deployments(environment).await
+    }
+
+    async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
+        self.inner.holds(environment, limit).await
+    }
+
+    /// Returns the hold as it would be: nothing is recorded.
+    async fn set_hold(&self, new: &NewHold) -> Result<Hold, ForgeError> {
+        self.log.push(format!("hold {}: {}", new.environment, new.reason));
+        Ok(Hold { id: 0, set: new.clone(), cleared: None })
+    }
+
+    async fn clear_hold(&self, hold: &Hold, description: &str, _at: DateTime<Utc>) -> Result<(), ForgeError> {
+        self.log.push(format!("clear the hold on {} ({description})", hold.set.environment));
+        Ok(())
     }
 }

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Approval, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, EnvDeleted, Forge,
-    ForgeError, ForgeKind, NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, Cleared, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, EnvDeleted, Forge,
+    ForgeError, ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
+    TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::state::{Document, StateDir};
@@ -33,6 +34,9 @@ struct Records {
     /// Oldest first; ids are 1-based positions.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     deployments: Vec<Deployment>,
+    /// Holds (`hold set`), oldest first; ids are 1-based positions.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    holds: Vec<Hold>,
 }
 
 /// The release ids the local forge knows, newest first: those deployed
@@ -66,6 +70,8 @@ pub enum RecordsDamage {
     ReleaseAboveNext { id: u64, next: u64 },
     #[error("tag {0} appears twice")]
     TagTwice(String),
+    #[error("hold {id} is at position {position} (ids are 1, 2, 3, … in order)")]
+    HoldOutOfPlace { id: u64, position: usize },
     #[error("next_release_id is {0}, the largest there is: no release can take the next one")]
     ReleaseIdsExhausted(u64),
 }
@@ -77,6 +83,9 @@ impl Document for Records {
             if d.id != i as u64 + 1 {
                 return Err(RecordsDamage::DeploymentOutOfPlace { id: d.id, position: i + 1 });
             }
+        }
+        if let Some((i, h)) = self.holds.iter().enumerate().find(|(i, h)| h.id != *i as u64 + 1) {
+            return Err(RecordsDamage::HoldOutOfPlace { id: h.id, position: i + 1 });
         }
         if self.next_release_id == u64::MAX {
             return Err(RecordsDamage::ReleaseIdsExhausted(self.next_release_id));
@@ -341,6 +350,34 @@ impl Forge for LocalForge {
 
     async fn commits_between(&self, _base: &str, _head: &str) -> Result<Option<Vec<CommitSummary>>, ForgeError> {
         Ok(None)
+    }
+
+    async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        Ok(r.holds.into_iter().rev().filter(|h| h.set.environment == environment).take(limit).collect())
+    }
+
+    async fn set_hold(&self, new: &NewHold) -> Result<Hold, ForgeError> {
+        self.update(|r: &mut Records| {
+            let h = Hold { id: r.holds.len() as u64 + 1, set: new.clone(), cleared: None };
+            r.holds.push(h.clone());
+            h
+        })
+    }
+
+    async fn clear_hold(&self, hold: &Hold, description: &str, at: DateTime<Utc>) -> Result<(), ForgeError> {
+        let id = hold.id;
+        let cleared = Cleared { at, description: description.to_owned() };
+        let found = self.update(|r: &mut Records| {
+            let Some(h) = r.holds.iter_mut().find(|h| h.id == id) else { return false };
+            h.cleared.get_or_insert(cleared);
+            true
+        })?;
+        if found {
+            Ok(())
+        } else {
+            Err(ForgeError::NoDeployment { id: DeploymentId::Recorded(id), forge: self.describe() })
+        }
     }
 }
 

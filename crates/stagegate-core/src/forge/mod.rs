@@ -7,6 +7,7 @@
 mod deployment;
 pub mod dry_run;
 pub mod history;
+pub mod hold;
 pub mod instances;
 pub mod local;
 pub mod verdict;
@@ -22,6 +23,7 @@ use crate::exit::Exit;
 use crate::policy::environments::RefPolicy;
 
 pub use deployment::{Deployment, DeploymentId, DeploymentState, DeploymentStatus, NewDeployment};
+pub use hold::{Cleared, Hold, NewHold};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
@@ -380,4 +382,16 @@ pub trait Forge: Send + Sync {
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.deployments(environment).await
     }
+
+    /// An environment's holds, newest first, at most `limit` (GitHub: its
+    /// deployments of task `stagegate:hold` with their statuses).
+    async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError>;
+
+    /// Records a hold (GitHub: `POST …/deployments` with the hold's task and
+    /// payload, no status).
+    async fn set_hold(&self, new: &NewHold) -> Result<Hold, ForgeError>;
+
+    /// Ends a hold (GitHub: its deployment set `inactive`, `description`
+    /// saying who and why). `at` is honoured by the local forge only.
+    async fn clear_hold(&self, hold: &Hold, description: &str, at: DateTime<Utc>) -> Result<(), ForgeError>;
 }

@@ -181,7 +181,9 @@ impl GitHubForge {
     }
 
     async fn gh_list_deployments(&self, environment: &str) -> Result<Vec<GhDeployment>, ForgeError> {
-        let path = self.repo_path(&format!("deployments?environment={}&per_page={HISTORY}", seg(environment)));
+        // Task `deploy` only: holds (task `stagegate:hold`) are not deployments.
+        let path =
+            self.repo_path(&format!("deployments?environment={}&task=deploy&per_page={HISTORY}", seg(environment)));
         let mut page: Vec<GhDeployment> =
             self.get(&path, &format!("list deployments to {environment}"), "deployments: read").await?;
         // A page is asked for HISTORY items; a server that sends more gets
@@ -266,7 +268,7 @@ pub fn from_api(item: &Value, statuses: Vec<DeploymentStatus>) -> Option<Deploym
 }
 
 /// GitHub limits deployment and status descriptions to 140 characters.
-fn truncate(s: &str, max: usize) -> String {
+pub(super) fn truncate(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

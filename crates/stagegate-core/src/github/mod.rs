@@ -11,6 +11,7 @@ pub mod app;
 pub mod context;
 pub mod deployments;
 mod environments;
+pub mod holds;
 pub use crate::redact;
 
 use std::sync::Arc;
@@ -25,7 +26,7 @@ use secrecy::SecretString;
 use crate::config::Reviewer;
 use crate::forge::{
     Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, EnvDeleted, Forge, ForgeError, ForgeKind,
-    NewDeployment, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -358,5 +359,17 @@ impl Forge for GitHubForge {
 
     async fn recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
         self.gh_recent_deployments(environment).await
+    }
+
+    async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
+        self.gh_holds(environment, limit).await
+    }
+
+    async fn set_hold(&self, new: &NewHold) -> Result<Hold, ForgeError> {
+        self.gh_set_hold(new).await
+    }
+
+    async fn clear_hold(&self, hold: &Hold, description: &str, _at: chrono::DateTime<Utc>) -> Result<(), ForgeError> {
+        self.gh_clear_hold(hold, description).await
     }
 }

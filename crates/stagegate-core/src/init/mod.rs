@@ -6,6 +6,7 @@
 //! templates in `workflows-templates/`.
 
 mod ephemeral;
+mod hold;
 mod inputs;
 mod journal;
 mod workflows;

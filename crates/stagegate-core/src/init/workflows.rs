@@ -84,12 +84,12 @@ impl<'a> Ctx<'a> {
         s
     }
 
-    fn envs(&self) -> Vec<&'a Environment> {
+    pub(super) fn envs(&self) -> Vec<&'a Environment> {
         let policy = Policy::new(self.cfg);
         policy.graph.ordered().into_iter().filter_map(|n| self.cfg.env(n)).collect()
     }
 
-    fn options(&self, names: impl Iterator<Item = String>) -> String {
+    pub(super) fn options(&self, names: impl Iterator<Item = String>) -> String {
         names.map(|n| format!("          - {n}\n")).collect()
     }
 
@@ -140,6 +140,7 @@ pub fn all(cfg: &Config, config_path: &str, action: &str) -> Vec<(String, String
         out.push(("release.yml".into(), release(&c, env)));
     }
     out.push(("rollback.yml".into(), rollback(&c)));
+    out.push(("hold.yml".into(), super::hold::hold(&c)));
     out.push(("sync-environments.yml".into(), sync(&c)));
     // Journal workflows only for a config that has a journal pipeline: a
     // repository without one should not get self-hosted-runner jobs.

@@ -16,7 +16,7 @@ use super::{RunError, Runner, Target};
 use crate::checks::{ApprovalsFact, ChangeFact, Facts, RefFact, Surface};
 use crate::config::{Environment, Purpose};
 use crate::forge::Deployment;
-use crate::forge::history;
+use crate::forge::{history, hold};
 use crate::plan::Mode;
 use crate::policy::{GitRef, Policy};
 
@@ -95,7 +95,9 @@ pub async fn deploy(
     // direct or promoted.
     let change = if direct { r.change_fact(env, req.change.as_deref()).await? } else { ChangeFact::Missing };
     let (lock, busy, abandoned) = held.map_or((None, None, None), |h| (h.lock, h.busy, h.abandoned));
+    let hold = hold::current(r.fx.forge.as_ref(), &req.env, r.now()).await?;
     let facts = Facts {
+        hold: hold.as_ref(),
         release: Some(&req.release),
         git_ref: RefFact::Given(Ok(req.git_ref.clone())),
         to_deployments: &deps,
@@ -170,7 +172,9 @@ pub async fn rollback(
         Err(_) => (None, None),
     };
     let (lock, busy, abandoned) = held.map_or((None, None, None), |h| (h.lock, h.busy, h.abandoned));
+    let hold = hold::current(r.fx.forge.as_ref(), &req.env, r.now()).await?;
     let facts = Facts {
+        hold: hold.as_ref(),
         to_deployments: &deps,
         lock_busy: busy,
         abandoned,

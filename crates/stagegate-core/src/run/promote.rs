@@ -11,7 +11,7 @@ use super::report::Report;
 use super::{RunError, Runner, Target, health};
 use crate::checks::{ApprovalsFact, Facts, RefFact, Source, Surface};
 use crate::config::{Environment, Purpose};
-use crate::forge::history;
+use crate::forge::{history, hold};
 use crate::plan::{self, Mode, PlanStep};
 use crate::policy::Policy;
 
@@ -68,6 +68,7 @@ pub async fn promote(
     let held = r.take_target(&req.to, &holder, &to_deps).await?;
     let change = r.change_fact(target_env, req.change.as_deref()).await?;
     let approvals = r.count_approvals(target_env, &req.run_id, &req.actors, &to_deps, Purpose::Promotion).await?;
+    let hold = hold::current(r.fx.forge.as_ref(), &req.to, r.now()).await?;
     let facts = Facts {
         source: Source::Env(from_env),
         release: Some(&req.release),
@@ -80,6 +81,7 @@ pub async fn promote(
         override_reason: req.override_reason.as_deref(),
         change,
         approvals: approvals.as_ref().map(|(verdict, unblock)| ApprovalsFact { verdict, unblock: unblock.clone() }),
+        hold: hold.as_ref(),
         ..Facts::new(policy, target_env, r.now())
     };
     let blockers = r.decide(Surface::Promote, &facts);
