@@ -83,6 +83,27 @@ pub const EPILOGUES: &[Epilogue] = &[
         ],
     },
     Epilogue {
+        path: "destroy",
+        examples: &[
+            "stagegate destroy --env feature --ref feature/login",
+            "stagegate destroy --env feature --ref feature/login --reason 'pull request closed' --dry-run",
+        ],
+        exits: &[
+            (0, "destroyed (the GitHub environment too, where the token may delete it)"),
+            (1, "the destroy hook failed; the environment is kept"),
+            INPUT,
+            (3, "another run holds the instance"),
+        ],
+    },
+    Epilogue {
+        path: "prune",
+        examples: &[
+            "stagegate prune --env feature --older-than 14d",
+            "stagegate prune --env feature --older-than 30d --dry-run",
+        ],
+        exits: &[(0, "every stale instance destroyed (or none was stale)"), (1, "a destroy failed"), INPUT],
+    },
+    Epilogue {
         path: "hold",
         examples: &[
             "stagegate hold set --env prod --reason 'INC-4711 checkout errors'",
@@ -444,9 +465,12 @@ mod tests {
                     panic!("{x}: {err}");
                 }
                 let journal = e.path.starts_with("journal");
+                // The default config has no ephemeral environment: these name ETNA's.
+                let ephemeral = matches!(e.path, "destroy" | "prune");
                 for pair in argv.windows(2) {
                     let (flag, value) = (pair[0].as_str(), pair[1].as_str());
                     let known = match flag {
+                        "--env" if ephemeral => value == "feature",
                         "--env" | "--from" | "--to" if !journal && e.path != "rollback" => cfg.env(value).is_some(),
                         "--env" => cfg.env(value).is_some(),
                         "--from" | "--to" | "--lane" if journal => cfg.journal.lanes.iter().any(|l| l == value),

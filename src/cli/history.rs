@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::values::{self, Moment};
-use super::{Ctx, known_env};
+use super::{Ctx, resolve_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
@@ -129,10 +129,23 @@ fn hold_events(holds: &[Hold]) -> Vec<HoldEvent> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let names: Vec<&str> = match &args.env {
-        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
-        None => policy.graph.ordered(),
+    let forge = ctx.forge()?;
+    let names: Vec<String> = match &args.env {
+        Some(e) => vec![resolve_env(&policy, e)?.name()],
+        None => policy.graph.ordered().into_iter().map(str::to_owned).collect(),
     };
+    // A template's history is its instances'.
+    let mut all_names = Vec::new();
+    for name in names {
+        match cfg.env(&name).filter(|e| e.is_template()) {
+            Some(t) => {
+                let found = crate::forge::instances::of(forge.as_ref(), &cfg, &t.name).await?;
+                all_names.extend(found.into_iter().map(|i| i.name));
+            }
+            None => all_names.push(name),
+        }
+    }
+    let names = all_names;
     let now = ctx.now();
     let since = args.since.map(|m| m.resolve(now));
     let until = args.until.map(|m| m.resolve(now));
@@ -142,9 +155,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         None if filtered => Window::newest(SCAN),
         None => Window::newest(args.limit as usize),
     };
-    let forge = ctx.forge()?;
     let mut all = Vec::new();
     let mut holds = Vec::new();
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
     for name in &names {
         holds.extend(hold_events(&forge.holds(name, MAX_HOLDS).await?));
     }

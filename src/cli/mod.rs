@@ -10,6 +10,7 @@ mod compare;
 mod completions;
 mod config_schema;
 mod deploy;
+mod destroy;
 mod environments;
 mod gate;
 mod graph;
@@ -126,6 +127,10 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Redeploy the previous good release of an environment (or the one given)
     Rollback(rollback::Args),
+    /// Tear down a branch's instance of an ephemeral environment
+    Destroy(destroy::Args),
+    /// Destroy the instances of an ephemeral environment with no recent deployment
+    Prune(destroy::PruneArgs),
     /// What is deployed where: release, sha, when, by whom, state, health
     Status(status::Args),
     /// Who deployed what, when, from where, what became of it, who approved it
@@ -358,6 +363,16 @@ pub fn argument_error(e: clap::Error) -> Exit {
     Exit::Invalid
 }
 
+/// An environment a run or a read may name: one the config declares, or an
+/// instance of an ephemeral template (`feature/login`). Exit 2 otherwise.
+pub fn resolve_env<'p>(policy: &'p Policy, name: &'p str) -> Result<config::Resolved<'p>, Error> {
+    crate::error::check_text("environment", name)?;
+    match policy.config.resolve(name).map_err(InputError::from)? {
+        config::Resolved::Approval { .. } => known_env(policy, name).map(config::Resolved::Declared),
+        r => Ok(r),
+    }
+}
+
 /// An environment name that must exist in the config (exit 2 otherwise).
 pub fn known_env<'p>(policy: &'p Policy, name: &str) -> Result<&'p config::Environment, Error> {
     crate::error::check_text("environment", name)?;
@@ -378,6 +393,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Promote(a) => promote::run(&ctx, a).await,
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,
+        Command::Destroy(a) => destroy::run(&ctx, a).await,
+        Command::Prune(a) => destroy::prune(&ctx, a).await,
         Command::Status(a) => status::run(&ctx, a).await,
         Command::History(a) => history::run(&ctx, a).await,
         Command::Compare(a) => compare::run(&ctx, a).await,

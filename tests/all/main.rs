@@ -22,6 +22,7 @@ mod deployments;
 mod docs_console;
 mod docs_links;
 mod environments;
+mod ephemeral;
 mod freeze;
 mod gate;
 mod github_gate;

@@ -53,6 +53,8 @@ pub(super) struct Repo {
     pub(super) app: super::github_app::RepoApp,
     /// Pages of deployments ignore `per_page` (a server that sends them all).
     pub(super) whole_pages: bool,
+    /// `DELETE …/environments/{name}` is refused as for a workflow token.
+    pub(super) env_delete_forbidden: bool,
     /// Each status list takes this long to answer (to see requests overlap).
     pub(super) status_delay: Option<Duration>,
     /// GraphQL errors the next queries get (`Harness::graphql_error`).
@@ -96,6 +98,11 @@ impl Harness {
     pub fn repo(&self, name: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         format!("acme/{name}-{n}")
+    }
+
+    /// `DELETE …/environments/{name}` on `repo` answers as to a workflow token (403).
+    pub fn forbid_environment_deletes(&self, repo: &str) {
+        self.server.repos.lock().unwrap().entry(repo.to_owned()).or_default().env_delete_forbidden = true;
     }
 
     /// Queues a fault for the next matching request on `repo`.

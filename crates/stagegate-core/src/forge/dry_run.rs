@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, Forge, ForgeError, ForgeKind,
-    Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, EnvDeleted, Forge, ForgeError,
+    ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -109,6 +109,15 @@ impl Forge for DryRun {
             });
         }
         Ok(())
+    }
+
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        self.log.push(format!("delete environment `{name}`"));
+        Ok(EnvDeleted::Deleted)
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        self.inner.environment_names().await
     }
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {

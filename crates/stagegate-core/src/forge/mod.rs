@@ -8,6 +8,7 @@ mod deployment;
 pub mod dry_run;
 pub mod history;
 pub mod hold;
+pub mod instances;
 pub mod local;
 pub mod verdict;
 
@@ -269,6 +270,21 @@ impl Protection {
     }
 }
 
+/// What deleting an environment came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvDeleted {
+    Deleted,
+    /// There was none (the local forge keeps no environment for an instance).
+    Absent,
+    /// The token may not (GitHub: 403 or 404 "Resource not accessible by
+    /// integration" for a workflow's `GITHUB_TOKEN`): it takes an admin
+    /// token or the App's (`administration: write`).
+    NotAllowed {
+        status: u16,
+        message: String,
+    },
+}
+
 /// One commit of a comparison, for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitSummary {
@@ -355,6 +371,14 @@ pub trait Forge: Send + Sync {
         current: Option<&Protection>,
         desired: &Protection,
     ) -> Result<(), ForgeError>;
+
+    /// Deletes an environment: an ephemeral instance's, once destroyed
+    /// (GitHub: `DELETE …/environments/{name}`).
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError>;
+
+    /// The names of the environments there are: GitHub's environments (a
+    /// deployment to a new name creates one), the local forge's deployed ones.
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError>;
 
     /// The id GitHub knows a configured reviewer by.
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError>;

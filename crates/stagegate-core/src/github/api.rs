@@ -8,17 +8,7 @@ use crate::forge::{ForgeError, Release};
 
 /// A path segment, percent-encoded. Refs like `tags/26.11.21.` must travel as
 /// `tags%2F26.11.21.`: GitHub accepts both, and OpenAPI routers (Prism) need it.
-pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::values::segment::encode as seg;
 
 #[derive(Debug, Deserialize)]
 pub struct GitRef {
@@ -155,17 +145,5 @@ pub fn error(action: &str, permission: &str, e: octocrab::Error) -> ForgeError {
             ForgeError::GitHub { action: action.into(), status, message, help }
         }
         other => ForgeError::Network { action: action.into(), detail: super::redact::server_text(&other.to_string()) },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::seg;
-
-    #[test]
-    fn encodes_ref_segments() {
-        assert_eq!(seg("tags/26.11.21."), "tags%2F26.11.21.");
-        assert_eq!(seg("release/v1 x"), "release%2Fv1%20x");
-        assert_eq!(seg("a-b_c~d"), "a-b_c~d");
     }
 }

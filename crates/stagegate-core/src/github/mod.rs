@@ -26,8 +26,9 @@ use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, Hold,
-    NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType, Window,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, EnvDeleted, Forge, ForgeError, ForgeKind,
+    Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Window,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -321,6 +322,14 @@ impl Forge for GitHubForge {
         desired: &Protection,
     ) -> Result<(), ForgeError> {
         self.write_environment(name, desired).await
+    }
+
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        self.gh_delete_environment(name).await
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        self.gh_environment_names().await
     }
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {

@@ -234,7 +234,7 @@ impl Runner<'_> {
         let mut failure = None;
         for &step in steps {
             let result = match step {
-                Act::Backup | Act::Rollback | Act::Verify => self.hook(step.into(), t).await,
+                Act::Create | Act::Backup | Act::Rollback | Act::Verify => self.hook(step.into(), t).await,
                 Act::Deploy => {
                     started_deploy = true;
                     let r = self.hook(step.into(), t).await;
