@@ -13,6 +13,10 @@ pub enum InputError {
     #[diagnostic(code(stagegate::input::unknown_environment), help("{help}"))]
     UnknownEnvironment { message: String, help: String },
 
+    #[error(transparent)]
+    #[diagnostic(transparent)]
+    Resolve(#[from] crate::config::ResolveError),
+
     #[error("{0}")]
     #[diagnostic(
         code(stagegate::input::bad_ref),

@@ -5,8 +5,8 @@
 //! `stagegate-journal`, re-exported here under their module names.
 
 pub use stagegate_core::{
-    actions, checks, clock, config, console, effects, exit, forge, gates, github, human, init, output, plan, policy,
-    refusal, run, state, statefs, tls, values, version,
+    actions, checks, clock, config, console, effects, evidence, exit, forge, gates, github, human, init, output, plan,
+    policy, refusal, run, state, statefs, tls, values, version,
 };
 pub use stagegate_journal as journal;
 

@@ -7,7 +7,7 @@
 
 use serde::Serialize;
 
-use super::{Ctx, known_env};
+use super::{Ctx, resolve_env};
 use crate::actions::{cell, inline};
 use crate::checks::{self, Evaluated, Facts, RefFact, Source, Surface};
 use crate::config::{Environment, duration};
@@ -132,16 +132,17 @@ fn current(d: Option<&Deployment>) -> Option<Current> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let a = known_env(&policy, &args.from)?;
-    let b = known_env(&policy, &args.to)?;
-    if a.name == b.name {
+    // Instances compare under their templates' rules, by their own records.
+    let (ra, rb) = (resolve_env(&policy, &args.from)?, resolve_env(&policy, &args.to)?);
+    let (a, b, a_name, b_name) = (ra.rules(), rb.rules(), ra.name(), rb.name());
+    if a_name == b_name {
         return Err(Error::invalid(
-            format!("`compare {} {}` compares an environment with itself", a.name, b.name),
+            format!("`compare {a_name} {b_name}` compares an environment with itself"),
             "name two different environments, e.g. `stagegate compare staging prod`",
         ));
     }
     let forge = ctx.forge()?;
-    let (a_deps, b_deps) = (forge.deployments(&a.name).await?, forge.deployments(&b.name).await?);
+    let (a_deps, b_deps) = (forge.deployments(&a_name).await?, forge.deployments(&b_name).await?);
     let (a_cur, b_cur) = (history::current(&a_deps), history::current(&b_deps));
     let t = cfg.steps.health_check_timeout;
     let (a_health, b_health) = (health::probe_all(&a.health, t, t).await, health::probe_all(&b.health, t, t).await);
@@ -155,7 +156,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         from_deployments: Some(&a_deps),
         to_deployments: &b_deps,
         source_health: Some(health::summary(&a_health)),
-        lock_busy: lock::inspect(&ctx.state, &b.name).map(|l| l.describe(&b.name, &lock::path(&ctx.state, &b.name))),
+        lock_busy: lock::inspect(&ctx.state, &b_name).map(|l| l.describe(&b_name, &lock::path(&ctx.state, &b_name))),
+        instance: rb.template().map(|_| b_name.as_str()),
         ..Facts::new(&policy, b, ctx.now())
     };
     let checks = checks::evaluate(Surface::Compare, &facts);
@@ -171,8 +173,8 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         _ => None,
     };
     let answer = Comparison {
-        from: a.name.clone(),
-        to: b.name.clone(),
+        from: a_name.clone(),
+        to: b_name.clone(),
         releases: Sides { from: current(a_cur), to: current(b_cur) },
         pending: pending(&a_deps, &b_deps),
         commits,

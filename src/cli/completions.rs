@@ -71,8 +71,19 @@ fn config() -> Option<config::Config> {
     config::load(&location).ok()?.config
 }
 
+/// The config's environments, then the ephemeral instances the local forge
+/// has deployed (`feature/login`).
 fn environments() -> Vec<String> {
-    config().map(|c| c.environments.into_iter().map(|e| e.name).collect()).unwrap_or_default()
+    let Some(c) = config() else { return Vec::new() };
+    let mut names: Vec<String> = c.environments.iter().map(|e| e.name.clone()).collect();
+    let instances = crate::forge::local::known_environments(&state_dir());
+    names.extend(instances.into_iter().filter(|n| matches!(c.resolve(n), Ok(config::Resolved::Instance { .. }))));
+    names
+}
+
+fn state_dir() -> crate::state::StateDir {
+    let dir = std::env::var_os("STAGEGATE_STATE_DIR").filter(|v| !v.is_empty()).unwrap_or(".stagegate".into());
+    crate::state::StateDir::new(std::path::PathBuf::from(dir))
 }
 
 fn lanes() -> Vec<String> {
@@ -81,6 +92,5 @@ fn lanes() -> Vec<String> {
 
 /// Release ids the local forge knows (`$STAGEGATE_STATE_DIR`, else `.stagegate`).
 fn releases() -> Vec<String> {
-    let dir = std::env::var_os("STAGEGATE_STATE_DIR").filter(|v| !v.is_empty()).unwrap_or(".stagegate".into());
-    crate::forge::local::known_releases(&crate::state::StateDir::new(std::path::PathBuf::from(dir)))
+    crate::forge::local::known_releases(&state_dir())
 }

@@ -1,6 +1,6 @@
 //! `stagegate deploy --env E --ref REF [--release ID]`: a direct deployment.
 
-use super::{Ctx, FreezeOverride, Who, known_env};
+use super::{Ctx, FreezeOverride, Who, resolve_env};
 use crate::error::{Error, Exit, InputError, check_release_id};
 use crate::policy::{GitRef, Policy};
 use crate::run::{check_hook_safe, check_sha, direct};
@@ -49,8 +49,11 @@ fn rev_parse(r: &GitRef) -> Option<String> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let env = known_env(&policy, &args.env)?;
+    resolve_env(&policy, &args.env)?;
     let git_ref = GitRef::parse(&args.git_ref).map_err(InputError::BadRef)?;
+    // `--env feature --ref feature/login`: the login instance of `feature`.
+    let target = cfg.resolve_for_ref(&args.env, &git_ref).map_err(InputError::from)?;
+    let (env, name, instance) = (target.rules(), target.name(), target.template().is_some());
     check_hook_safe("ref", git_ref.name())?;
     if let Some(s) = &args.sha {
         check_sha(s)?;
@@ -69,8 +72,9 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     check_release_id(&release)?;
     check_hook_safe("release id", &release)?;
     let req = direct::DeployRequest {
-        env: args.env,
-        git_ref,
+        env: name,
+        instance,
+        git_ref: git_ref.clone(),
         release,
         sha,
         actor: args.who.actor()?,

@@ -83,6 +83,27 @@ pub const EPILOGUES: &[Epilogue] = &[
         ],
     },
     Epilogue {
+        path: "destroy",
+        examples: &[
+            "stagegate destroy --env feature --ref feature/login",
+            "stagegate destroy --env feature --ref feature/login --reason 'pull request closed' --dry-run",
+        ],
+        exits: &[
+            (0, "destroyed (the GitHub environment too, where the token may delete it)"),
+            (1, "the destroy hook failed; the environment is kept"),
+            INPUT,
+            (3, "another run holds the instance"),
+        ],
+    },
+    Epilogue {
+        path: "prune",
+        examples: &[
+            "stagegate prune --env feature --older-than 14d",
+            "stagegate prune --env feature --older-than 30d --dry-run",
+        ],
+        exits: &[(0, "every stale instance destroyed (or none was stale)"), (1, "a destroy failed"), INPUT],
+    },
+    Epilogue {
         path: "hold",
         examples: &[
             "stagegate hold set --env prod --reason 'INC-4711 checkout errors'",
@@ -120,7 +141,29 @@ pub const EPILOGUES: &[Epilogue] = &[
     },
     Epilogue {
         path: "history",
-        examples: &["stagegate history", "stagegate history --env prod --limit 5", "stagegate history --output json"],
+        examples: &[
+            "stagegate history",
+            "stagegate history --env prod --since 30d",
+            "stagegate history --release 26.12.01.4 --output json",
+        ],
+        exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "audit",
+        examples: &["stagegate audit export --since 30d", "stagegate audit export --env prod --format csv"],
+        exits: &[(0, "exported"), (1, "the forge or the journal store could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "audit export",
+        examples: &[
+            "stagegate audit export --since 2026-12-01 --until 2026-12-07",
+            "stagegate audit export --env prod --since 90d --format csv",
+        ],
+        exits: &[(0, "exported"), (1, "the forge or the journal store could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "metrics",
+        examples: &["stagegate metrics", "stagegate metrics --env prod --since 90d", "stagegate metrics --output json"],
         exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
     },
     Epilogue {
@@ -174,6 +217,20 @@ pub const EPILOGUES: &[Epilogue] = &[
         path: "release publish",
         examples: &["stagegate release publish 26.12.01.4", "stagegate release publish 26.12.01.4 --dry-run"],
         exits: &[(0, "published"), (1, "the release could not be published"), INPUT],
+    },
+    Epilogue {
+        path: "release list",
+        examples: &["stagegate release list", "stagegate release list --output json"],
+        exits: &[(0, "shown"), (1, "the forge could not be read"), INPUT],
+    },
+    Epilogue {
+        path: "release view",
+        examples: &["stagegate release view 26.12.01.4", "stagegate release view 1234567 --output json"],
+        exits: &[
+            (0, "shown"),
+            (1, "the forge could not be read"),
+            (2, "invalid input: bad config, or no such release"),
+        ],
     },
     Epilogue {
         path: "environments",
@@ -408,9 +465,12 @@ mod tests {
                     panic!("{x}: {err}");
                 }
                 let journal = e.path.starts_with("journal");
+                // The default config has no ephemeral environment: these name ETNA's.
+                let ephemeral = matches!(e.path, "destroy" | "prune");
                 for pair in argv.windows(2) {
                     let (flag, value) = (pair[0].as_str(), pair[1].as_str());
                     let known = match flag {
+                        "--env" if ephemeral => value == "feature",
                         "--env" | "--from" | "--to" if !journal && e.path != "rollback" => cfg.env(value).is_some(),
                         "--env" => cfg.env(value).is_some(),
                         "--from" | "--to" | "--lane" if journal => cfg.journal.lanes.iter().any(|l| l == value),

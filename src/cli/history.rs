@@ -7,13 +7,14 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use super::{Ctx, known_env};
+use super::values::{self, Moment};
+use super::{Ctx, resolve_env};
 use crate::actions::markdown_table;
 use crate::error::{Error, Exit};
 use crate::forge::history;
 use crate::forge::hold::MAX_HOLDS;
 use crate::forge::verdict::Verdict;
-use crate::forge::{DeploymentId, DeploymentState, Hold};
+use crate::forge::{DeploymentId, DeploymentState, Hold, MAX_WINDOW, Window};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -22,6 +23,9 @@ use crate::policy::Policy;
 #[command(after_help = "Examples:
   stagegate history                      the last 20 deployments, every environment
   stagegate history --env prod --limit 5
+  stagegate history --since 30d          the last 30 days
+  stagegate history --since 2026-11-01T00:00:00Z --until 2026-11-08T00:00:00Z
+  stagegate history --release 26.11.21.1 where one release went, and what came of it
   stagegate history --output json        for scripts: one document, `deployments` newest first")]
 pub struct Args {
     /// Only this environment
@@ -30,7 +34,20 @@ pub struct Args {
     /// At most this many deployments
     #[arg(long, default_value_t = 20, value_name = "N", value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
+    /// Only deployments started at or after this time (RFC 3339) or this long ago (`30d`)
+    #[arg(long, value_name = "TIME", value_parser = values::moment)]
+    since: Option<Moment>,
+    /// Only deployments started before this time (RFC 3339) or this long ago (`7d`)
+    #[arg(long, value_name = "TIME", value_parser = values::moment)]
+    until: Option<Moment>,
+    /// Only deployments of this release (its name, e.g. 26.11.21.1)
+    #[arg(long, value_name = "ID")]
+    release: Option<String>,
 }
+
+/// How far back `--release` or `--until` look without `--since`: each
+/// environment's newest this many (ten pages on GitHub).
+const SCAN: usize = 1000;
 
 /// One deployment, as `history` shows it.
 #[derive(Debug, Serialize)]
@@ -112,18 +129,45 @@ fn hold_events(holds: &[Hold]) -> Vec<HoldEvent> {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let names: Vec<&str> = match &args.env {
-        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
-        None => policy.graph.ordered(),
-    };
     let forge = ctx.forge()?;
+    let names: Vec<String> = match &args.env {
+        Some(e) => vec![resolve_env(&policy, e)?.name()],
+        None => policy.graph.ordered().into_iter().map(str::to_owned).collect(),
+    };
+    // A template's history is its instances'.
+    let mut all_names = Vec::new();
+    for name in names {
+        match cfg.env(&name).filter(|e| e.is_template()) {
+            Some(t) => {
+                let found = crate::forge::instances::of(forge.as_ref(), &cfg, &t.name).await?;
+                all_names.extend(found.into_iter().map(|i| i.name));
+            }
+            None => all_names.push(name),
+        }
+    }
+    let names = all_names;
+    let now = ctx.now();
+    let since = args.since.map(|m| m.resolve(now));
+    let until = args.until.map(|m| m.resolve(now));
+    let filtered = until.is_some() || args.release.is_some();
+    let window = match since {
+        Some(t) => Window { since: Some(t), at_most: MAX_WINDOW },
+        None if filtered => Window::newest(SCAN),
+        None => Window::newest(args.limit as usize),
+    };
     let mut all = Vec::new();
     let mut holds = Vec::new();
-    for name in names {
+    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+    for name in &names {
         holds.extend(hold_events(&forge.holds(name, MAX_HOLDS).await?));
-        let deps = forge.deployments(name).await?;
+    }
+    for deps in forge.deployments_in(&names, window).await? {
         for d in &deps {
-            all.push((d.clone(), history::outcome(&deps, d), history::rolled_back_by(&deps, d).map(|r| r.id)));
+            let kept =
+                until.is_none_or(|u| d.request.at < u) && args.release.as_ref().is_none_or(|r| d.request.release == *r);
+            if kept {
+                all.push((d.clone(), history::outcome(&deps, d), history::rolled_back_by(&deps, d).map(|r| r.id)));
+            }
         }
     }
     all.sort_by(|a, b| b.0.request.at.cmp(&a.0.request.at).then(b.0.id.cmp(&a.0.id)));
@@ -155,7 +199,17 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     holds.sort_by_key(|h| std::cmp::Reverse(h.at));
     holds.truncate(args.limit as usize);
     let scope = args.env.unwrap_or_else(|| "any environment".to_string());
-    ctx.out.print(&History { deployments: entries, holds, scope, now: ctx.now() });
+    let mut filters = String::new();
+    if let Some(r) = &args.release {
+        filters.push_str(&format!(" of release {r}"));
+    }
+    if let Some(t) = since {
+        filters.push_str(&format!(" since {}", human::timestamp(t)));
+    }
+    if let Some(t) = until {
+        filters.push_str(&format!(" before {}", human::timestamp(t)));
+    }
+    ctx.out.print(&History { deployments: entries, holds, scope, filters, now });
     Ok(Exit::Success)
 }
 
@@ -168,6 +222,9 @@ struct History {
     /// `prod`, or `any environment`.
     #[serde(skip)]
     scope: String,
+    /// ` of release 26.11.21.1 since …`, or empty.
+    #[serde(skip)]
+    filters: String,
     #[serde(skip)]
     now: DateTime<Utc>,
 }
@@ -219,8 +276,11 @@ impl Entry {
 
 impl Render for History {
     fn text(&self, o: &Out) -> String {
-        if self.deployments.is_empty() && self.holds.is_empty() {
+        if self.deployments.is_empty() && self.holds.is_empty() && self.filters.is_empty() {
             return format!("nothing was deployed to {} yet", self.scope);
+        }
+        if self.deployments.is_empty() && self.holds.is_empty() {
+            return format!("no deployment to {}{}", self.scope, self.filters);
         }
         if self.deployments.is_empty() {
             return self.holds_text(o);
@@ -287,8 +347,9 @@ impl Render for History {
             .collect();
         let notes = if notes.is_empty() { notes } else { format!("\n{notes}") };
         Some(format!(
-            "### Deployments to {}\n\n{}{notes}",
+            "### Deployments to {}{}\n\n{}{notes}",
             crate::actions::inline(&self.scope),
+            crate::actions::inline(&self.filters),
             markdown_table(&headers, &rows)
         ))
     }

@@ -2,6 +2,7 @@
 
 mod app;
 mod approve;
+mod audit;
 mod calendar;
 mod can_deploy;
 mod check;
@@ -9,6 +10,7 @@ mod compare;
 mod completions;
 mod config_schema;
 mod deploy;
+mod destroy;
 mod environments;
 mod gate;
 mod graph;
@@ -17,6 +19,7 @@ mod history;
 mod hold;
 mod init;
 mod journal;
+mod metrics;
 mod now_flag;
 mod plan;
 mod promote;
@@ -124,6 +127,10 @@ pub enum Command {
     Deploy(deploy::Args),
     /// Redeploy the previous good release of an environment (or the one given)
     Rollback(rollback::Args),
+    /// Tear down a branch's instance of an ephemeral environment
+    Destroy(destroy::Args),
+    /// Destroy the instances of an ephemeral environment with no recent deployment
+    Prune(destroy::PruneArgs),
     /// What is deployed where: release, sha, when, by whom, state, health
     Status(status::Args),
     /// Who deployed what, when, from where, what became of it, who approved it
@@ -151,6 +158,11 @@ pub enum Command {
     Team(team::Args),
     /// The journal pipeline: upload, versions, seed, watch, promote, status
     Journal(journal::Args),
+    /// Evidence for auditors: `audit export` of promotions, deploys, rollbacks and journal operations
+    #[command(subcommand)]
+    Audit(audit::Command),
+    /// DORA metrics per environment from the deployment records
+    Metrics(metrics::Args),
     /// Print shell completions
     Completions(completions::Args),
     /// Run the GitHub App that decides deployment protection rules (webhooks)
@@ -231,13 +243,18 @@ impl Ctx {
         let forge: Arc<dyn Forge> = match self.forge_kind {
             ForgeKind::Local => Arc::new(LocalForge::new(self.state.clone())),
             ForgeKind::Github => {
-                let ctx = crate::github::Context::from_env(self.repo.as_deref())?;
+                let ctx = self.github_context()?;
                 Arc::new(crate::github::GitHubForge::new(ctx, self.token.clone())?)
             }
         };
         let sink = Sink::beside(self.out);
         let fx = Effects::new(forge, &self.writes, self.state.clone(), self.clock, sink);
         Ok(self.effects.get_or_init(|| fx))
+    }
+
+    /// The GitHub repository and API this command works on.
+    pub fn github_context(&self) -> Result<crate::github::Context, Error> {
+        Ok(crate::github::Context::from_env(self.repo.as_deref())?)
     }
 
     /// A runner for deploy, promote and rollback.
@@ -346,6 +363,16 @@ pub fn argument_error(e: clap::Error) -> Exit {
     Exit::Invalid
 }
 
+/// An environment a run or a read may name: one the config declares, or an
+/// instance of an ephemeral template (`feature/login`). Exit 2 otherwise.
+pub fn resolve_env<'p>(policy: &'p Policy, name: &'p str) -> Result<config::Resolved<'p>, Error> {
+    crate::error::check_text("environment", name)?;
+    match policy.config.resolve(name).map_err(InputError::from)? {
+        config::Resolved::Approval { .. } => known_env(policy, name).map(config::Resolved::Declared),
+        r => Ok(r),
+    }
+}
+
 /// An environment name that must exist in the config (exit 2 otherwise).
 pub fn known_env<'p>(policy: &'p Policy, name: &str) -> Result<&'p config::Environment, Error> {
     crate::error::check_text("environment", name)?;
@@ -366,6 +393,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Promote(a) => promote::run(&ctx, a).await,
         Command::Deploy(a) => deploy::run(&ctx, a).await,
         Command::Rollback(a) => rollback::run(&ctx, a).await,
+        Command::Destroy(a) => destroy::run(&ctx, a).await,
+        Command::Prune(a) => destroy::prune(&ctx, a).await,
         Command::Status(a) => status::run(&ctx, a).await,
         Command::History(a) => history::run(&ctx, a).await,
         Command::Compare(a) => compare::run(&ctx, a).await,
@@ -378,6 +407,8 @@ pub async fn run(cli: Cli) -> Result<Exit, Error> {
         Command::Init(a) => init::run(&ctx, a),
         Command::Team(a) => team::run(&ctx, a).await,
         Command::Journal(a) => journal::run(&ctx, a).await,
+        Command::Audit(c) => audit::run(&ctx, c).await,
+        Command::Metrics(a) => metrics::run(&ctx, a).await,
         Command::Completions(a) => completions::run(a),
         Command::Serve(a) => serve::run(&ctx, a).await,
         Command::App(c) => app::run(&ctx, c),

@@ -1,6 +1,6 @@
 //! `stagegate rollback --env E [--to ID]`: redeploy an earlier good release.
 
-use super::{Ctx, Who, known_env};
+use super::{Ctx, Who, resolve_env};
 use crate::error::{Error, Exit, check_release_id, check_text};
 use crate::policy::Policy;
 use crate::run::{check_hook_safe, direct};
@@ -25,7 +25,9 @@ pub struct Args {
 pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
-    let env = known_env(&policy, &args.env)?;
+    // An instance rolls back under its template's rules.
+    let target = resolve_env(&policy, &args.env)?;
+    let (env, name) = (target.rules(), target.name());
     if let Some(id) = &args.to {
         check_release_id(id)?;
         check_hook_safe("release id", id)?;
@@ -44,7 +46,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         None => None,
     };
     let req = direct::RollbackRequest {
-        env: args.env,
+        env: name,
         to: args.to,
         actor: args.who.actor()?,
         actors: args.who.actors()?,

@@ -5,12 +5,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::hold::HoldView;
-use super::{Ctx, known_env};
+use super::{Ctx, resolve_env};
 use crate::actions::{Links, cell, link};
 use crate::error::{Error, Exit};
 use crate::forge::history;
 use crate::forge::verdict::Verdict;
-use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind};
+use crate::forge::{Deployment, DeploymentId, DeploymentState, ForgeKind, Window};
 use crate::human;
 use crate::output::{Out, Render, table};
 use crate::policy::Policy;
@@ -19,6 +19,9 @@ use crate::run::health::Probe;
 use crate::run::lock::{self, Busy};
 
 /// `status` asks each health check once, and waits at most this long.
+/// Deployments read of each environment: what runs there is the newest
+/// success among them (one GitHub page).
+const STATUS_HISTORY: usize = 100;
 const PROBE_CAP: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// Whether the run of a deployment in progress still runs.
@@ -65,6 +68,8 @@ struct EnvStatus {
     /// The same as `environment`: the key scripts written against the
     /// first JSON contract of `status` read.
     name: String,
+    /// The ephemeral environment this is an instance of (its name is its branch).
+    template: Option<String>,
     /// The config's `url:` of the environment.
     url: Option<String>,
     release: Option<String>,
@@ -141,14 +146,33 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let cfg = ctx.load_config()?;
     let policy = Policy::new(&cfg);
     let forge = ctx.forge()?;
-    let names = match &args.env {
-        Some(e) => vec![known_env(&policy, e)?.name.as_str()],
-        None => policy.graph.ordered(),
+    // Each environment with its rules; a template's instances under it.
+    let mut rows: Vec<(String, &crate::config::Environment, Option<String>)> = Vec::new();
+    let picked: Vec<crate::config::Resolved> = match &args.env {
+        Some(e) => vec![resolve_env(&policy, e)?],
+        None => policy.graph.ordered().into_iter().filter_map(|n| cfg.resolve(n).ok()).collect(),
     };
+    for r in picked {
+        let env = r.rules();
+        match r.template() {
+            Some(t) => rows.push((r.name(), env, Some(t.name.clone()))),
+            None if env.is_template() => {
+                rows.push((env.name.clone(), env, None));
+                for i in crate::forge::instances::of(forge.as_ref(), &cfg, &env.name).await? {
+                    if i.standing() {
+                        rows.push((i.name, env, Some(env.name.clone())));
+                    }
+                }
+            }
+            None => rows.push((env.name.clone(), env, None)),
+        }
+    }
+    // Every environment's history in one read (one request on GitHub).
+    let names: Vec<&str> = rows.iter().map(|(n, _, _)| n.as_str()).collect();
+    let histories = forge.deployments_in(&names, Window::newest(STATUS_HISTORY)).await?;
     let mut environments = Vec::new();
-    for name in names {
-        let env = policy.env(name).expect("graph names come from the config");
-        let deps = forge.deployments(name).await?;
+    for ((name, env, template), deps) in rows.iter().zip(histories) {
+        let name = name.as_str();
         let probes = if args.no_health || env.health.is_empty() {
             None
         } else {
@@ -164,6 +188,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
             }
         });
         let mut status = env_status(name, env.url.clone(), &deps, run, probes);
+        status.template = template.clone();
         status.hold = crate::forge::hold::current(forge.as_ref(), name, ctx.now()).await?.as_ref().map(HoldView::from);
         environments.push(status);
     }
@@ -205,6 +230,7 @@ fn env_status(
     EnvStatus {
         environment: name.to_owned(),
         name: name.to_owned(),
+        template: None,
         url,
         release: current.map(|c| c.request.release.clone()),
         sha: current.and_then(|c| c.request.sha.clone()),
@@ -248,9 +274,10 @@ impl Render for Status {
             .environments
             .iter()
             .map(|e| {
+                let shown = if e.template.is_some() { format!("  {}", e.environment) } else { e.environment.clone() };
                 let name = match &e.hold {
-                    Some(_) => format!("{} {}", o.bold(&e.environment), o.bad("(held)")),
-                    None => o.bold(&e.environment),
+                    Some(_) => format!("{} {}", o.bold(&shown), o.bad("(held)")),
+                    None => o.bold(&shown),
                 };
                 vec![
                     name,

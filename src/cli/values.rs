@@ -78,6 +78,40 @@ pub fn instant(s: &str) -> Result<DateTime<Utc>, ArgError> {
     if (1970..=9999).contains(&t.year()) { Ok(t) } else { Err(ArgError::TimeOutOfRange) }
 }
 
+/// `--since`/`--until`: a time (RFC 3339), a day (`2026-12-01`, its start
+/// in UTC) or a span back from now (`30d`, `12h`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Moment {
+    At(DateTime<Utc>),
+    Ago(Duration),
+}
+
+impl Moment {
+    /// The time it names, `now` being now.
+    pub fn resolve(self, now: DateTime<Utc>) -> DateTime<Utc> {
+        match self {
+            Moment::At(t) => t,
+            Moment::Ago(d) => chrono::Duration::from_std(d)
+                .ok()
+                .and_then(|d| now.checked_sub_signed(d))
+                .filter(|t| t.year() >= 1970)
+                .unwrap_or(DateTime::UNIX_EPOCH),
+        }
+    }
+}
+
+/// Parses a [`Moment`].
+pub fn moment(s: &str) -> Result<Moment, ArgError> {
+    if let Ok(day) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        let t = day.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc();
+        return if (1970..=9999).contains(&t.year()) { Ok(Moment::At(t)) } else { Err(ArgError::TimeOutOfRange) };
+    }
+    if s.starts_with(|c: char| c.is_ascii_digit()) && !s.contains(['-', ':']) {
+        return Ok(Moment::Ago(duration(s)?));
+    }
+    instant(s).map(Moment::At)
+}
+
 /// The token, kept out of `Debug` output from the moment it is read.
 pub fn secret(s: &str) -> Result<SecretString, std::convert::Infallible> {
     Ok(SecretString::from(s.to_owned()))
@@ -108,5 +142,17 @@ mod tests {
         assert!(instant("2026-11-21T10:00:00Z").is_ok());
         assert!(instant("tomorrow").unwrap_err().to_string().ends_with(": write RFC 3339, e.g. 2026-11-21T10:00:00Z"));
         assert_eq!(instant("0100-01-01T00:00:00Z").unwrap_err().to_string(), "the time must be between 1970 and 9999");
+    }
+
+    #[test]
+    fn moments_are_times_days_or_spans_back() {
+        let now: DateTime<Utc> = "2026-12-08T12:00:00Z".parse().unwrap();
+        let at = |s: &str| moment(s).unwrap().resolve(now).to_rfc3339();
+        assert_eq!(at("2026-12-01"), "2026-12-01T00:00:00+00:00");
+        assert_eq!(at("2026-12-01T09:30:00Z"), "2026-12-01T09:30:00+00:00");
+        assert_eq!(at("7d"), "2026-12-01T12:00:00+00:00");
+        assert_eq!(at("1h30m"), "2026-12-08T10:30:00+00:00");
+        assert!(moment("last week").is_err() && moment("30").is_err() && moment("0001-01-01").is_err());
+        assert!(moment("99999999999d").is_err());
     }
 }

@@ -114,8 +114,12 @@ pub async fn judge(forge: &dyn Forge, req: &Request, i: &Inputs<'_>) -> Result<O
         return Ok(refuse(req, "config", &why));
     };
     let policy = Policy::new(&cfg);
-    let Some(env) = policy.env(&req.environment) else {
-        return Ok(refuse(req, "environment", &policy.unknown_env(&req.environment)));
+    // An instance of an ephemeral template is decided by the template's rules.
+    let env = match cfg.resolve(&req.environment) {
+        Ok(r @ (config::Resolved::Declared(_) | config::Resolved::Instance { .. })) => r.rules(),
+        Ok(config::Resolved::Approval { .. }) | Err(_) => {
+            return Ok(refuse(req, "environment", &policy.unknown_env(&req.environment)));
+        }
     };
     let asked = Asked { req, run, now, servicenow, purpose };
     let (evaluated, verdict) = evaluate(forge, &policy, env, &asked).await?;
@@ -147,7 +151,7 @@ async fn evaluate(
     let verdict = match env.approvals_for(purpose).required {
         0 => None,
         _ => {
-            to_deps = forge.recent_deployments(&env.name).await?;
+            to_deps = forge.recent_deployments(&req.environment).await?;
             let actors: Vec<String> = [run.actor.as_ref(), run.triggering_actor.as_ref()]
                 .into_iter()
                 .flatten()

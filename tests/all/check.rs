@@ -136,12 +136,13 @@ fn a_change_no_deploy_can_give_is_warned_about() {
 
 #[test]
 fn shipped_examples_are_valid_and_warn_only_about_edges_no_ref_can_take() {
-    // The six-environment model keeps dev-int (main) → future (release/*), and
-    // ETNA feature (feature/**/*) → preview (main): `check` says neither can be taken.
+    // The six-environment model keeps dev-int (main) → future (release/*):
+    // `check` says it cannot be taken. ETNA has no such edge any more (each
+    // feature branch deploys its own instance; preview follows main).
     for (name, dead) in [
         ("seed-environments.yml", Some("dev-int → future")),
         ("starter.yml", Some("dev-int → future")),
-        ("etna.yml", Some("feature → preview")),
+        ("etna.yml", None),
         ("journal.yml", None),
     ] {
         let sb = Sandbox::new();

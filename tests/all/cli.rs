@@ -22,7 +22,7 @@ fn config_comes_from_stagegate_config_env() {
     cmd.env("STAGEGATE_CONFIG", example("etna.yml")).arg("check");
     let (code, json, _) = run_json(cmd);
     assert_eq!(code, 0);
-    assert_eq!(json["environments"], 5);
+    assert_eq!(json["environments"], 4);
 }
 
 #[test]

@@ -178,3 +178,43 @@ fn a_hostile_verdict_in_the_local_records_is_refused_with_a_clear_message() {
     assert!(err.contains("forge.json") && err.contains("verdict"), "{err}");
     assert!(!out.lines().chain(err.lines()).any(|l| l.starts_with("::error::")), "{out}{err}");
 }
+
+#[test]
+fn history_filters_by_time_and_release() {
+    let sb = Sandbox::for_runs(SHORT_TIMEOUTS);
+    let at = |t: &str, args: &[&str]| {
+        let mut c = sb.sg(args);
+        c.env("STAGEGATE_NOW", t);
+        run(c)
+    };
+    let deploy = |t: &str, release: &str| {
+        let (code, out, err) = at(t, &["deploy", "--env", "dev", "--ref", "release/v1", "--release", release]);
+        assert_eq!(code, 0, "{out}{err}");
+    };
+    deploy("2026-12-01T09:00:00Z", "1.0.0");
+    let promote = ["promote", "--from", "dev", "--to", "staging", "--release", "1.0.0", "--run-id", "1"];
+    assert_eq!(at("2026-12-01T10:00:00Z", &promote).0, 0);
+    deploy("2026-12-01T12:00:00Z", "1.1.0");
+    let ask = |args: &[&str]| {
+        let mut c = sb.sg(args);
+        c.env("STAGEGATE_NOW", "2026-12-01T13:30:00Z");
+        let (code, json, err) = run_json(c);
+        assert_eq!(code, 0, "{args:?}: {err}");
+        let deps = json["deployments"].as_array().unwrap().clone();
+        deps.iter()
+            .map(|d| format!("{} {}", d["environment"].as_str().unwrap(), d["release"].as_str().unwrap()))
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(ask(&["history", "--release", "1.0.0"]), ["staging 1.0.0", "dev 1.0.0"]);
+    assert_eq!(
+        ask(&["history", "--since", "2026-12-01T10:00:00Z", "--until", "2026-12-01T12:00:00Z"]),
+        ["staging 1.0.0"]
+    );
+    assert_eq!(ask(&["history", "--since", "2h"]), ["dev 1.1.0"]);
+    assert_eq!(ask(&["history", "--until", "4h"]), ["dev 1.0.0"]);
+    let (code, out, _) = run(sb.sg(&["history", "--env", "prod", "--release", "1.0.0"]));
+    assert_eq!((code, out.trim()), (0, "no deployment to prod of release 1.0.0"));
+    let (code, _, err) = run(sb.sg(&["history", "--until", "2026-13-01T00:00:00Z"]));
+    assert_eq!(code, 2, "{err}");
+    assert!(err.contains("--until") && err.contains("RFC 3339"), "{err}");
+}

@@ -153,6 +153,28 @@ fn init_shapes_workflows_from_another_model() {
         release.contains("      name: staging\n      deployment: false\n") && release.contains("refs/tags/"),
         "{release}"
     );
+    // `feature` is ephemeral: each push deploys the branch's own instance, one
+    // run at a time per instance, and deleting the branch destroys it.
+    let text = |name: &str| &files.iter().find(|(n, _)| n == name).unwrap_or_else(|| panic!("{name}: {names:?}")).1;
+    let deploy = text("deploy-feature.yml");
+    assert!(deploy.contains("group: stagegate-feature-${{ github.ref_name }}"), "{deploy}");
+    assert!(deploy.contains("STAGEGATE_ARG_ENV: 'feature'") && !deploy.contains("environment:"), "{deploy}");
+    let destroy = text("destroy-feature.yml");
+    assert!(destroy.contains("  delete:\n") && destroy.contains("types: [closed]"), "{destroy}");
+    assert!(destroy.contains("command: destroy") && destroy.contains("STAGEGATE_ARG_REF: refs/heads/"), "{destroy}");
+}
+
+#[test]
+fn a_published_release_goes_only_where_a_direct_deploy_is_accepted() {
+    // journal.yml: every environment a release could go to needs approvals,
+    // and a direct deploy there would be refused: no release.yml.
+    let sb = Sandbox::new();
+    let mut c = sb.cmd();
+    c.arg("-c").arg(example("journal.yml")).arg("init").arg("--dir").arg(sb.path()).args(["--action", TEMPLATE_ACTION]);
+    let (code, _, err) = run(c);
+    assert_eq!(code, 0, "{err}");
+    let files = workflows(&sb.path().join(".github/workflows"));
+    assert!(files.iter().all(|(n, _)| n != "release.yml"), "{:?}", files.iter().map(|f| &f.0).collect::<Vec<_>>());
 }
 
 #[test]

@@ -14,6 +14,7 @@ pub mod clock;
 pub mod config;
 pub mod console;
 pub mod effects;
+pub mod evidence;
 pub mod exit;
 pub mod forge;
 pub mod gates;

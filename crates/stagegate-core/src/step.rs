@@ -37,6 +37,8 @@ pub enum Check {
 /// failure once [`Act::Deploy`] has started rolls the environment back.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Act {
+    /// The create hook, before the first deploy of an ephemeral instance.
+    Create,
     /// The backup hook.
     Backup,
     /// The rollback hook, as the first step of `stagegate rollback`.
@@ -120,6 +122,22 @@ pub enum StepName {
     CheckRelease,
     Act(Act),
     Recover(Recover),
+    Teardown(Teardown),
+}
+
+/// A step of `destroy`: an ephemeral instance's deployments marked inactive,
+/// its destroy hook, its GitHub environment deleted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Teardown {
+    Deactivate,
+    Hook,
+    DeleteEnvironment,
+}
+
+impl From<Teardown> for StepName {
+    fn from(t: Teardown) -> StepName {
+        StepName::Teardown(t)
+    }
 }
 
 impl From<Check> for StepName {
@@ -148,6 +166,8 @@ pub enum Hook {
     Deploy,
     Verify,
     Rollback,
+    Create,
+    Destroy,
 }
 
 impl Hook {
@@ -157,6 +177,8 @@ impl Hook {
             Hook::Deploy => "deploy",
             Hook::Verify => "verify",
             Hook::Rollback => "rollback",
+            Hook::Create => "create",
+            Hook::Destroy => "destroy",
         }
     }
 }
@@ -180,6 +202,7 @@ impl StepName {
             StepName::CheckEnv => "check-env",
             StepName::CheckRelease => "check-release",
             StepName::Act(a) => match a {
+                Act::Create => "create",
                 Act::Backup => "backup",
                 Act::Rollback => "rollback",
                 Act::Deploy => "deploy",
@@ -194,12 +217,19 @@ impl StepName {
                 Recover::Verify => "rollback-verify",
                 Recover::Record => "rollback-record",
             },
+            StepName::Teardown(t) => match t {
+                Teardown::Deactivate => "deactivate",
+                Teardown::Hook => "destroy",
+                Teardown::DeleteEnvironment => "delete-env",
+            },
         }
     }
 
     /// The hook this step runs, if it is a hook step.
     pub fn hook(self) -> Option<Hook> {
         match self {
+            StepName::Act(Act::Create) => Some(Hook::Create),
+            StepName::Teardown(Teardown::Hook) => Some(Hook::Destroy),
             StepName::Act(Act::Backup) => Some(Hook::Backup),
             StepName::Act(Act::Deploy) | StepName::Recover(Recover::Deploy) => Some(Hook::Deploy),
             StepName::Act(Act::Verify) | StepName::Recover(Recover::Verify) => Some(Hook::Verify),
@@ -208,7 +238,8 @@ impl StepName {
             | StepName::CheckEnv
             | StepName::CheckRelease
             | StepName::Act(Act::Health(_) | Act::Record)
-            | StepName::Recover(Recover::Health(_) | Recover::Record) => None,
+            | StepName::Recover(Recover::Health(_) | Recover::Record)
+            | StepName::Teardown(Teardown::Deactivate | Teardown::DeleteEnvironment) => None,
         }
     }
 }
@@ -269,11 +300,18 @@ impl Mode {
     /// checks: the backup (or, for a rollback, the rollback hook), the deploy,
     /// each health check, verify, record.
     pub fn execution(self, health_checks: usize) -> Vec<Act> {
+        self.execution_of(health_checks, false)
+    }
+
+    /// [`Mode::execution`], led by the create hook when `create` (the first
+    /// deploy of an ephemeral instance: nothing live there yet).
+    pub fn execution_of(self, health_checks: usize, create: bool) -> Vec<Act> {
         let first = match self {
             Mode::Promotion | Mode::Deployment => Act::Backup,
             Mode::Rollback => Act::Rollback,
         };
-        let mut steps = vec![first, Act::Deploy];
+        let mut steps = if create { vec![Act::Create] } else { Vec::new() };
+        steps.extend([first, Act::Deploy]);
         steps.extend((0..health_checks).map(Act::Health));
         steps.extend([Act::Verify, Act::Record]);
         steps
@@ -299,6 +337,7 @@ mod tests {
             Check::Hold.into(),
             StepName::CheckEnv,
             StepName::CheckRelease,
+            Act::Create.into(),
             Act::Backup.into(),
             Act::Deploy.into(),
             Act::Health(0).into(),
@@ -309,6 +348,8 @@ mod tests {
             Recover::Health(0).into(),
             Recover::Verify.into(),
             Recover::Record.into(),
+            Teardown::Deactivate.into(),
+            Teardown::DeleteEnvironment.into(),
         ];
         let mut seen = std::collections::HashSet::new();
         for n in &names {
@@ -327,5 +368,7 @@ mod tests {
         assert_eq!(StepName::from(Act::Deploy).hook(), Some(Hook::Deploy));
         assert_eq!(StepName::from(Recover::Hook).hook(), Some(Hook::Rollback));
         assert_eq!(StepName::from(Act::Record).hook(), None);
+        assert_eq!(Mode::Deployment.execution_of(0, true)[..2], [Act::Create, Act::Backup]);
+        assert_eq!(StepName::from(Teardown::Hook).hook(), Some(Hook::Destroy));
     }
 }

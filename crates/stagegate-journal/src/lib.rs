@@ -11,6 +11,7 @@
 
 use stagegate_core::{bounded, clock, config, effects, exit, notes, run, state, statefs, tls};
 
+pub mod audit;
 pub mod error;
 pub mod import;
 pub mod kv;

@@ -4,6 +4,7 @@ mod lane_policy;
 mod promote;
 mod seed;
 mod status;
+mod trail;
 mod upload;
 mod versions;
 mod watch;

@@ -5,7 +5,8 @@
 use serde::Serialize;
 
 use super::lane_policy::{self, Ask, Passed};
-use super::{Common, Ctx, open_kv};
+use super::trail::{Op, record};
+use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::inline;
 use crate::cli::{FreezeOverride, Who};
 use crate::effects::Done;
@@ -48,14 +49,43 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         };
         let verdict = lane_policy::check(ctx, &policy, &args.to, &ask).await?;
         if !verdict.blockers.is_empty() {
+            let why: Vec<String> = verdict.blockers.iter().map(ToString::to_string).collect();
+            trail(ctx, &cfg, &args, &c.version, "refused", Some(why.join("; "))).await?;
             ctx.out.print(&Refused::new(&c, verdict.environment, verdict.blockers));
             return Ok(Exit::Refused);
         }
         checks = verdict.passed;
     }
     let p = lanes.promote(c).await?;
+    if p.changed {
+        let detail = Some(format!("from lane {}", p.from));
+        trail(ctx, &cfg, &args, &p.version, "succeeded", detail).await?;
+    }
     ctx.out.print(&Promoted { promotion: p, checks, done: ctx.done() });
     Ok(Exit::Success)
+}
+
+/// Records the promotion in the store's audit trail: who, which lanes, the
+/// change and a freeze override's reason.
+async fn trail(
+    ctx: &Ctx,
+    cfg: &crate::config::Config,
+    args: &Args,
+    version: &str,
+    outcome: &str,
+    detail: Option<String>,
+) -> Result<(), Error> {
+    if ctx.dry_run {
+        return Ok(());
+    }
+    let mut detail: Vec<String> = detail.into_iter().collect();
+    detail.extend(args.change.as_ref().map(|c| format!("change {c}")));
+    detail.extend(args.freeze.reason.as_ref().map(|r| format!("freeze overridden: {r}")));
+    let store = open_store(ctx, cfg).await?;
+    let detail = (!detail.is_empty()).then(|| detail.join("; "));
+    let op = Op { operation: "promote", lane: Some(&args.to), version: Some(version), outcome, detail };
+    record(ctx, store.as_ref(), op).await;
+    Ok(())
 }
 
 /// What `journal promote` moved (or found already there).

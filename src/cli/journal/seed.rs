@@ -5,6 +5,7 @@
 
 use serde::Serialize;
 
+use super::trail::{Op, record};
 use super::{Common, Ctx, open_kv, open_store};
 use crate::actions::{inline, markdown_table};
 use crate::effects::Done;
@@ -31,6 +32,12 @@ pub async fn run(ctx: &Ctx, common: &Common, _args: Args) -> Result<Exit, Error>
     let lanes = Lanes::new(open_kv(ctx, &cfg)?, &cfg.journal);
     let list = versions(store.as_ref()).await?;
     let lanes = lanes.seed(&list).await?;
+    for l in lanes.iter().filter(|l| l.moved) {
+        let detail = l.previous.as_ref().map(|was| format!("was {was}"));
+        let op =
+            Op { operation: "seed", lane: Some(&l.lane), version: l.version.as_deref(), outcome: "succeeded", detail };
+        record(ctx, store.as_ref(), op).await;
+    }
     ctx.out.print(&Seeded { lanes, done: ctx.done() });
     Ok(Exit::Success)
 }

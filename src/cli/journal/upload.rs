@@ -4,6 +4,7 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
+use super::trail::{Op, record};
 use super::{Common, Ctx, open_store};
 use crate::actions::{cell, fields, inline};
 use crate::config::Config;
@@ -61,6 +62,12 @@ pub async fn run(ctx: &Ctx, common: &Common, args: Args) -> Result<Exit, Error> 
         notes: std::sync::Arc::new(crate::notes::Stderr),
     };
     let m = upload(store.clone(), &cfg.journal, &args.file, &req, mandators).await?;
+    let detail = Some(match &req.change {
+        Some(chg) => format!("cluster {}, change {chg}", m.cluster),
+        None => format!("cluster {}", m.cluster),
+    });
+    let op = Op { operation: "upload", lane: None, version: Some(&m.version), outcome: "succeeded", detail };
+    record(ctx, store.as_ref(), op).await;
     ctx.out.print(&Uploaded {
         file: args.file.display().to_string(),
         store: store.describe(),

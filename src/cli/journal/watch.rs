@@ -78,6 +78,20 @@ fn describe(out: &Out, lane: &str, o: &Outcome, done: &Done) -> String {
     }
 }
 
+/// An import that ran, in the store's audit trail.
+async fn trail(ctx: &Ctx, importer: &Importer, o: &Outcome) {
+    let (version, outcome, detail) = match o {
+        Outcome::Imported { version } => (version, "succeeded", None),
+        Outcome::Failed { version, detail } => (version, "failed", Some(detail.clone())),
+        Outcome::Interrupted { version, detail } => (version, "interrupted", Some(detail.clone())),
+        _ => return,
+    };
+    let detail = detail.map(|d| d.chars().take(500).collect());
+    let op =
+        super::trail::Op { operation: "import", lane: Some(&importer.lane), version: Some(version), outcome, detail };
+    super::trail::record(ctx, importer.store.as_ref(), op).await;
+}
+
 /// A line of the watch log, after the time.
 fn say(ctx: &Ctx, text: &str) {
     ctx.out.stream(&format!("{} {text}", ctx.out.dim(&crate::human::timestamp(ctx.now()))));
@@ -194,6 +208,7 @@ async fn watch_lane(ctx: &Ctx, importer: &Importer, mut watch: Watch, args: &Arg
             Ok(o) => {
                 errors = 0;
                 line(ctx, &args.lane, &o);
+                trail(ctx, importer, &o).await;
                 let busy = matches!(o, Outcome::Busy { .. });
                 if outcomes.last() != Some(&o) {
                     outcomes.push(o);

@@ -2,6 +2,7 @@
 //! GitHub release lifecycle (tag, draft, then publish).
 
 mod draft;
+mod list;
 mod next;
 mod publish;
 mod tag;
@@ -13,7 +14,7 @@ use super::Ctx;
 use crate::actions;
 use crate::config::Config;
 use crate::error::{Error, Exit};
-use crate::forge::Forge;
+use crate::forge::{Forge, Release};
 use crate::output::{Out, Output, Render, output};
 use crate::version::{self, Bump, Next};
 
@@ -27,6 +28,10 @@ pub enum Command {
     Draft(draft::Args),
     /// Publish a draft release (by id or tag) and mark it latest
     Publish(publish::Args),
+    /// Every release, drafts included, and the environments each runs in now
+    List(list::ListArgs),
+    /// One release (by id or tag): published when, where it runs, its deployments
+    View(list::ViewArgs),
 }
 
 pub async fn run(ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
@@ -35,6 +40,17 @@ pub async fn run(ctx: &Ctx, cmd: Command) -> Result<Exit, Error> {
         Command::Tag(a) => tag::run(ctx, a).await,
         Command::Draft(a) => draft::run(ctx, a).await,
         Command::Publish(a) => publish::run(ctx, a).await,
+        Command::List(a) => list::list(ctx, a).await,
+        Command::View(a) => list::view(ctx, a).await,
+    }
+}
+
+/// The release `id_or_tag` names: an id first, else a tag (the oldest with
+/// that tag, should the forge hold two).
+pub fn find<'r>(releases: &'r [Release], id_or_tag: &str) -> Option<&'r Release> {
+    match id_or_tag.parse::<u64>() {
+        Ok(id) => releases.iter().find(|r| r.id == id).or_else(|| releases.iter().find(|r| r.tag == id_or_tag)),
+        Err(_) => releases.iter().filter(|r| r.tag == id_or_tag).min_by_key(|r| r.id),
     }
 }
 

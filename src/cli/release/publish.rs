@@ -17,11 +17,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     let forge = ctx.forge()?;
     crate::error::check_release_id(&args.release)?;
     let all = forge.releases().await?;
-    let found = match args.release.parse::<u64>() {
-        Ok(id) => all.iter().find(|r| r.id == id).or_else(|| all.iter().find(|r| r.tag == args.release)),
-        Err(_) => all.iter().filter(|r| r.tag == args.release).min_by_key(|r| r.id),
-    };
-    let Some(release) = found else {
+    let Some(release) = super::find(&all, &args.release) else {
         return Err(ForgeError::NotFound {
             what: format!("a release `{}`", args.release),
             help: "give a release id or its tag; `stagegate release draft --tag TAG` creates one".into(),

@@ -53,8 +53,12 @@ pub(super) struct Repo {
     pub(super) app: super::github_app::RepoApp,
     /// Pages of deployments ignore `per_page` (a server that sends them all).
     pub(super) whole_pages: bool,
+    /// `DELETE …/environments/{name}` is refused as for a workflow token.
+    pub(super) env_delete_forbidden: bool,
     /// Each status list takes this long to answer (to see requests overlap).
     pub(super) status_delay: Option<Duration>,
+    /// GraphQL errors the next queries get (`Harness::graphql_error`).
+    pub(super) graphql_errors: VecDeque<Value>,
 }
 
 #[derive(Default)]
@@ -94,6 +98,11 @@ impl Harness {
     pub fn repo(&self, name: &str) -> String {
         let n = self.counter.fetch_add(1, Ordering::Relaxed);
         format!("acme/{name}-{n}")
+    }
+
+    /// `DELETE …/environments/{name}` on `repo` answers as to a workflow token (403).
+    pub fn forbid_environment_deletes(&self, repo: &str) {
+        self.server.repos.lock().unwrap().entry(repo.to_owned()).or_default().env_delete_forbidden = true;
     }
 
     /// Queues a fault for the next matching request on `repo`.
@@ -330,7 +339,8 @@ fn start() -> Harness {
                 let shim = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
                 let url = format!("http://127.0.0.1:{}", shim.local_addr().unwrap().port());
                 server.base.set(url.clone()).unwrap();
-                let shim_state = ShimState { client, prism, violations: violations.clone() };
+                let graphql = super::github_graphql::start(&format!("http://127.0.0.1:{upstream_port}"));
+                let shim_state = ShimState { client, prism, graphql, violations: violations.clone() };
                 tokio::spawn(axum::serve(shim, Router::new().fallback(forward).with_state(shim_state)).into_future());
                 tx.send(Harness { url, server, violations, counter: AtomicU64::new(0) }).unwrap();
                 std::future::pending::<()>().await;
@@ -344,6 +354,8 @@ fn start() -> Harness {
 struct ShimState {
     client: reqwest::Client,
     prism: String,
+    /// GitHub's GraphQL endpoint (`github_graphql`): Prism knows only REST.
+    graphql: String,
     violations: Arc<Mutex<Vec<(String, String)>>>,
 }
 
@@ -351,8 +363,12 @@ struct ShimState {
 async fn forward(State(s): State<ShimState>, req: Request) -> Response {
     let (parts, body) = req.into_parts();
     let path = parts.uri.path_and_query().map_or("/".to_string(), |p| p.to_string());
+    // `{url}/api/v3` is the same server as a GitHub Enterprise Server's API
+    // (where stagegate reads over REST, not GraphQL).
+    let path = path.strip_prefix("/api/v3").filter(|p| p.starts_with('/')).map_or(path.clone(), str::to_owned);
     let body = axum::body::to_bytes(body, 64 << 20).await.unwrap_or_default();
-    let mut out = s.client.request(parts.method.clone(), format!("{}{path}", s.prism)).body(body);
+    let target = if parts.uri.path() == "/graphql" { &s.graphql } else { &s.prism };
+    let mut out = s.client.request(parts.method.clone(), format!("{target}{path}")).body(body);
     for (k, v) in &parts.headers {
         if k != "host" {
             out = out.header(k, v);
@@ -368,6 +384,11 @@ async fn forward(State(s): State<ShimState>, req: Request) -> Response {
     let call = format!("{} {path}", parts.method);
     if let Some(v) = headers.get("sl-violations") {
         s.violations.lock().unwrap().push((call.clone(), v.to_str().unwrap_or("?").to_owned()));
+    }
+    if let Some(v) = headers.get("x-graphql-violations") {
+        let repo = headers.get("x-graphql-repo").and_then(|r| r.to_str().ok()).unwrap_or("?");
+        let call = format!("{call} /repos/{repo}/");
+        s.violations.lock().unwrap().push((call, v.to_str().unwrap_or("?").to_owned()));
     }
     if headers.get("content-type").is_some_and(|c| c.as_bytes().starts_with(b"application/problem+json")) {
         s.violations.lock().unwrap().push((call, String::from_utf8_lossy(&bytes).into_owned()));
@@ -389,6 +410,7 @@ fn routes(server: Arc<Server>) -> Router {
         .merge(super::github_envs::routes())
         .merge(super::github_deploy::routes())
         .merge(super::github_app::routes())
+        .merge(super::github_graphql::routes())
         .with_state(server)
 }
 
@@ -400,10 +422,23 @@ pub(super) fn error(status: StatusCode, message: &str) -> Response {
 impl Server {
     /// Records the call; returns the response of a queued fault if one matches.
     pub(super) fn enter(&self, owner: &str, repo: &str, method: &Method, what: &str) -> Option<Response> {
+        self.enter_as(owner, repo, method, method, what)
+    }
+
+    /// `enter`, with faults matched as if the request were `fault_method`: a
+    /// GraphQL query is a POST that reads, so faults meant for writes pass it by.
+    pub(super) fn enter_as(
+        &self,
+        owner: &str,
+        repo: &str,
+        method: &Method,
+        fault_method: &Method,
+        what: &str,
+    ) -> Option<Response> {
         let mut repos = self.repos.lock().unwrap();
         let r = repos.entry(format!("{owner}/{repo}")).or_default();
         r.calls.push(format!("{method} {what}"));
-        let pos = r.faults.iter().position(|f| f.method.as_ref().is_none_or(|m| m == method));
+        let pos = r.faults.iter().position(|f| f.method.as_ref().is_none_or(|m| m == fault_method));
         if let Some(f) = pos.and_then(|i| r.faults.remove(i)) {
             let mut resp = error(StatusCode::from_u16(f.status).unwrap(), f.message);
             if let Some(s) = f.retry_after {

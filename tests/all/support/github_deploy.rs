@@ -78,7 +78,13 @@ pub(super) fn record(s: &Server, o: &str, r: &str, v: &Value, creator: &str) -> 
         "statuses_url": format!("{u}/statuses"), "repository_url": s.url(&format!("/repos/{o}/{r}")),
         "transient_environment": false, "production_environment": false
     });
-    s.repos.lock().unwrap().entry(format!("{o}/{r}")).or_default().deployments.push(d.clone());
+    let mut repos = s.repos.lock().unwrap();
+    let repo = repos.entry(format!("{o}/{r}")).or_default();
+    repo.deployments.push(d.clone());
+    // A deployment to a name GitHub has no environment of creates one.
+    let name = d["environment"].as_str().unwrap_or("production").to_string();
+    let env = super::github_envs::bare(s, o, r, &name);
+    repo.environments.entry(name).or_insert(env);
     d
 }
 

@@ -15,7 +15,8 @@ use super::github::{Server, Srv, error, sha_of};
 
 pub(super) fn routes() -> Router<std::sync::Arc<Server>> {
     Router::new()
-        .route("/repos/{owner}/{repo}/environments/{name}", get(get_env).put(put_env))
+        .route("/repos/{owner}/{repo}/environments", get(list_envs))
+        .route("/repos/{owner}/{repo}/environments/{name}", get(get_env).put(put_env).delete(delete_env))
         .route(
             "/repos/{owner}/{repo}/environments/{name}/deployment-branch-policies",
             get(list_policies).post(create_policy),
@@ -98,6 +99,44 @@ async fn get_env(State(s): Srv, method: Method, Path((o, r, name)): Path<(String
         Some(env) => axum::Json(env.clone()).into_response(),
         None => error(StatusCode::NOT_FOUND, "Not Found"),
     }
+}
+
+/// An environment with no protection, as a first deployment to its name creates it.
+pub(super) fn bare(s: &Server, o: &str, r: &str, name: &str) -> Value {
+    let u = s.url(&format!("/repos/{o}/{r}/environments/{}", name.replace('/', "%2F")));
+    json!({
+        "id": s.ids.fetch_add(1, Ordering::Relaxed), "node_id": "EN_node", "name": name, "url": u,
+        "html_url": format!("https://github.example/{o}/{r}/deployments/activity_log?environments_filter={name}"),
+        "created_at": "2026-11-21T00:00:00Z", "updated_at": "2026-11-21T00:00:00Z",
+        "protection_rules": [], "deployment_branch_policy": null
+    })
+}
+
+async fn list_envs(State(s): Srv, method: Method, Path((o, r)): Path<(String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, "environments") {
+        return e;
+    }
+    let repos = s.repos.lock().unwrap();
+    let all: Vec<Value> =
+        repos.get(&format!("{o}/{r}")).map(|x| x.environments.values().cloned().collect()).unwrap_or_default();
+    axum::Json(json!({"total_count": all.len(), "environments": all})).into_response()
+}
+
+/// `DELETE …/environments/{name}`: 204. A repository marked
+/// `env_delete_forbidden` answers as GitHub does a workflow token: 403
+/// "Resource not accessible by integration".
+async fn delete_env(State(s): Srv, method: Method, Path((o, r, name)): Path<(String, String, String)>) -> Response {
+    if let Some(e) = s.enter(&o, &r, &method, &format!("environments/{name}")) {
+        return e;
+    }
+    let mut repos = s.repos.lock().unwrap();
+    let repo = repos.entry(format!("{o}/{r}")).or_default();
+    if repo.env_delete_forbidden {
+        return error(StatusCode::FORBIDDEN, "Resource not accessible by integration");
+    }
+    repo.environments.remove(&name);
+    repo.policies.remove(&name);
+    StatusCode::NO_CONTENT.into_response()
 }
 
 async fn put_env(

@@ -7,6 +7,7 @@ pub mod github_app;
 mod github_deploy;
 mod github_envs;
 mod github_git;
+mod github_graphql;
 pub mod http;
 pub mod journal;
 pub mod s3;

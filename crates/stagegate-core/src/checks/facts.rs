@@ -66,8 +66,11 @@ pub struct ApprovalsFact<'a> {
 /// Everything the rules read.
 pub struct Facts<'a> {
     pub policy: &'a Policy<'a>,
-    /// The environment the run goes into.
+    /// The environment the run goes into (for an ephemeral instance: its
+    /// template, whose rules apply).
     pub to: &'a Environment,
+    /// The instance of template `to` the run goes into (`feature/login`).
+    pub instance: Option<&'a str>,
     pub source: Source<'a>,
     /// The release, when one is named.
     pub release: Option<&'a str>,
@@ -104,6 +107,7 @@ impl<'a> Facts<'a> {
         Facts {
             policy,
             to,
+            instance: None,
             source: Source::Direct,
             release: None,
             git_ref: RefFact::NotYet,
@@ -133,6 +137,11 @@ impl<'a> Facts<'a> {
             Source::Env(e) => Some(e),
             Source::Direct | Source::NotFound(_) => None,
         }
+    }
+
+    /// The name of the environment the run goes into: the instance's, else `to`'s.
+    pub fn target_name(&self) -> &'a str {
+        self.instance.unwrap_or(&self.to.name)
     }
 
     /// The release's newest deployment in the source.

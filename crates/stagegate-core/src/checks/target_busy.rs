@@ -25,7 +25,7 @@ impl Rule for TargetBusy {
         5
     }
     fn check(&self, f: &Facts) -> Outcome {
-        let to = &f.to.name;
+        let to = f.target_name();
         if let Some(busy) = &f.lock_busy {
             return Outcome::Block(Refusal::new(Kind::Busy, busy.clone()));
         }

@@ -169,6 +169,11 @@ pub const ENVIRONMENT: Section = Section {
             "`app`: the stagegate App (`stagegate serve`) decides GitHub's deployment protection rule (default none)",
         ),
         key(
+            "ephemeral",
+            Kind::Bool,
+            "A template: each branch `branches` matches gets its own environment, named after the branch (default false)",
+        ),
+        key(
             "rollback",
             Kind::Map(&ROLLBACK),
             "What a rollback into it asks instead of what promoting asks: fewer approvals, no wait timer (default: the same)",
@@ -239,6 +244,8 @@ pub const STEPS: Section = Section {
         key("deploy", Kind::Command, "Deploys the release"),
         key("verify", Kind::Command, "Checks the deployed release, after the health checks"),
         key("rollback", Kind::Command, "Restores the previous release when a later step fails"),
+        key("create", Kind::Command, "Run before the first deploy of an ephemeral environment's instance"),
+        key("destroy", Kind::Command, "Run when an ephemeral environment's instance is destroyed"),
         key("timeouts", Kind::Map(&TIMEOUTS), "How long the steps may take"),
         key(
             "pass_env",

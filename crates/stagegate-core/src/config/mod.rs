@@ -20,10 +20,12 @@ pub mod keys;
 pub mod names;
 pub mod node;
 pub mod overlap;
+pub mod resolved;
 pub mod reviewer;
 pub mod rollback;
 mod schema;
 pub mod spanned;
+mod template;
 mod validate;
 
 use std::path::{Path, PathBuf};
@@ -31,6 +33,7 @@ use std::time::Duration;
 
 pub use diag::{Diagnostic, Severity};
 pub use node::Pos;
+pub use resolved::{ResolveError, Resolved};
 pub use reviewer::Reviewer;
 pub use rollback::{Purpose, RollbackPolicy};
 pub use spanned::{Spanned, Text};
@@ -146,6 +149,9 @@ pub struct Environment {
     pub protection_rule: bool,
     /// `rollback:`: what a rollback into it asks (default: as promoting).
     pub rollback: RollbackPolicy,
+    /// `ephemeral: true`: a template; each branch its `branches` match gets
+    /// an instance of its own, named after the branch.
+    pub ephemeral: bool,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -180,6 +186,10 @@ pub struct Steps {
     pub deploy: Option<String>,
     pub verify: Option<String>,
     pub rollback: Option<String>,
+    /// Runs before the first deploy of an ephemeral instance (nothing live there yet).
+    pub create: Option<String>,
+    /// Runs when an ephemeral instance is destroyed.
+    pub destroy: Option<String>,
     /// How long a deployment may take to become healthy (default 5 minutes).
     pub startup_timeout: Duration,
     /// Per health-check request timeout (default 30 seconds).
@@ -197,6 +207,8 @@ impl Default for Steps {
             deploy: None,
             verify: None,
             rollback: None,
+            create: None,
+            destroy: None,
             startup_timeout: Duration::from_secs(300),
             health_check_timeout: Duration::from_secs(30),
             hook_timeout: Duration::from_secs(1800),

@@ -317,6 +317,7 @@ impl Walker<'_> {
             url: None,
             protection_rule: false,
             rollback: RollbackPolicy::default(),
+            ephemeral: false,
         };
         if matches!(node.value, Value::Null) {
             return env; // `staging:` with nothing under it: an environment with defaults.
@@ -359,6 +360,7 @@ impl Walker<'_> {
         if let Some(n) = f.of("rollback", |k| matches!(k, Kind::Map(_))) {
             env.rollback = self.rollback(n, &what);
         }
+        env.ephemeral = self.boolean(&f, "ephemeral", false);
         env
     }
 
@@ -473,6 +475,8 @@ impl Walker<'_> {
         s.deploy = self.command(&f, "deploy");
         s.verify = self.command(&f, "verify");
         s.rollback = self.command(&f, "rollback");
+        s.create = self.command(&f, "create");
+        s.destroy = self.command(&f, "destroy");
         s.pass_env = self.pass_env(&f);
         if let Some(n) = f.of("timeouts", |k| matches!(k, Kind::Map(_)))
             && let Some(t) = self.fields(n, "steps.timeouts", &keys::TIMEOUTS)

@@ -18,6 +18,7 @@ pub(super) fn check(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     edges(cfg, diags);
     dead_edges(cfg, diags);
     super::feasible::check(cfg, diags);
+    super::template::check(cfg, diags);
 }
 
 /// A ServiceNow change no deploy (or upload) can give: warnings, since the
@@ -193,13 +194,15 @@ fn edges(cfg: &Config, diags: &mut Vec<Diagnostic>) {
     let required: HashMap<&str, u32> =
         cfg.environments.iter().map(|e| (e.name.as_str(), e.approvals.required)).collect();
     for env in &cfg.environments {
-        if !env.auto_deploy && graph.predecessors(&env.name).is_empty() && !cfg.promotions.is_empty() {
+        // An environment that takes tags is reached by publishing a release.
+        let released = !env.tags.is_empty();
+        if !env.auto_deploy && !released && graph.predecessors(&env.name).is_empty() && !cfg.promotions.is_empty() {
             diags.push(
                 Diagnostic::warning(
                     env.pos,
                     format!("no promotion leads to `{}` and it is not `auto_deploy`", env.name),
                 )
-                .help("add a `{ from: …, to: … }` edge into it, or `auto_deploy: true` if pushes deploy it"),
+                .help("add a `{ from: …, to: … }` edge into it, `auto_deploy: true` if pushes deploy it, or `tags:` if published releases do"),
             );
         }
         for up in graph.predecessors(&env.name) {

@@ -6,8 +6,8 @@ use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 
 use super::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, Forge, ForgeError, ForgeKind,
-    Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentId, DeploymentState, EnvDeleted, Forge, ForgeError,
+    ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::effects::EffectLog;
@@ -111,6 +111,15 @@ impl Forge for DryRun {
         Ok(())
     }
 
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        self.log.push(format!("delete environment `{name}`"));
+        Ok(EnvDeleted::Deleted)
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        self.inner.environment_names().await
+    }
+
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
         self.inner.reviewer(reviewer).await
     }
@@ -157,6 +166,18 @@ impl Forge for DryRun {
         self.inner.recent_deployments(environment).await
     }
 
+    async fn deployments_in(
+        &self,
+        environments: &[&str],
+        window: super::Window,
+    ) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        self.inner.deployments_in(environments, window).await
+    }
+
+    async fn deployments_since(&self, environment: &str, since: DateTime<Utc>) -> Result<Vec<Deployment>, ForgeError> {
+        self.inner.deployments_since(environment, since).await
+    }
+
     async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError> {
         self.inner.holds(environment, limit).await
     }
@@ -170,5 +191,9 @@ impl Forge for DryRun {
     async fn clear_hold(&self, hold: &Hold, description: &str, _at: DateTime<Utc>) -> Result<(), ForgeError> {
         self.log.push(format!("clear the hold on {} ({description})", hold.set.environment));
         Ok(())
+    }
+
+    async fn commit_time(&self, sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        self.inner.commit_time(sha).await
     }
 }

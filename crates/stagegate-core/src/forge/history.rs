@@ -3,6 +3,10 @@
 
 use crate::forge::{Deployment, DeploymentState};
 
+/// The status description `destroy` marks an ephemeral instance's deployments
+/// inactive with.
+pub const DESTROYED: &str = "destroyed";
+
 /// What is deployed now: the newest deployment whose state is `success`.
 pub fn current(deps: &[Deployment]) -> Option<&Deployment> {
     deps.iter().find(|d| d.state() == DeploymentState::Success)
@@ -58,13 +62,14 @@ pub fn good_of_release<'d>(deps: &'d [Deployment], release: &str) -> Option<&'d 
     deps.iter().find(|d| d.request.release == release && d.succeeded_at().is_some())
 }
 
-/// What became of a deployment, in words: `live`, `replaced`, `failed`,
+/// What became of a deployment, in words: `live`, `replaced`, `destroyed`, `failed`,
 /// `failed, rolled back`, `rolled back`, `error`, `in progress`.
 pub fn outcome(deps: &[Deployment], d: &Deployment) -> &'static str {
     let rolled_back = rolled_back_by(deps, d).is_some();
     match d.state() {
         DeploymentState::Success => "live",
         DeploymentState::Inactive if rolled_back => "rolled back",
+        DeploymentState::Inactive if d.statuses.last().is_some_and(|s| s.description == DESTROYED) => "destroyed",
         DeploymentState::Inactive => "replaced",
         DeploymentState::Failure if rolled_back => "failed, rolled back",
         DeploymentState::Failure => "failed",

@@ -9,8 +9,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use super::{
-    Approval, Cleared, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, Forge, ForgeError,
-    ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome,
+    Approval, Cleared, CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, EnvDeleted, Forge,
+    ForgeError, ForgeKind, Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag,
+    TagOutcome,
 };
 use crate::config::Reviewer;
 use crate::state::{Document, StateDir};
@@ -47,6 +48,15 @@ pub fn known_releases(state: &StateDir) -> Vec<String> {
     let tagged = r.releases.iter().rev().map(|x| x.release.tag.clone());
     let mut seen = std::collections::BTreeSet::new();
     deployed.chain(tagged).filter(|id| seen.insert(id.clone())).collect()
+}
+
+/// The environment names the local forge has deployments of (ephemeral
+/// instances among them), sorted. Empty when the records cannot be read.
+pub fn known_environments(state: &StateDir) -> Vec<String> {
+    let Ok(r) = state.read::<Records>(FILE) else { return Vec::new() };
+    let names: std::collections::BTreeSet<String> =
+        r.deployments.iter().map(|d| d.request.environment.clone()).collect();
+    names.into_iter().collect()
 }
 
 /// Why the local forge's records are not what stagegate wrote.
@@ -264,6 +274,18 @@ impl Forge for LocalForge {
         self.update(|r: &mut Records| {
             r.environments.insert(name.to_owned(), desired.clone());
         })
+    }
+
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        let removed = self.update(|r: &mut Records| r.environments.remove(name).is_some())?;
+        Ok(if removed { EnvDeleted::Deleted } else { EnvDeleted::Absent })
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        let r: Records = self.state.read(FILE)?;
+        let deployed = r.deployments.iter().map(|d| d.request.environment.clone());
+        let names: std::collections::BTreeSet<String> = r.environments.keys().cloned().chain(deployed).collect();
+        Ok(names.into_iter().collect())
     }
 
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {

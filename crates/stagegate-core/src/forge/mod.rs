@@ -8,6 +8,7 @@ mod deployment;
 pub mod dry_run;
 pub mod history;
 pub mod hold;
+pub mod instances;
 pub mod local;
 pub mod verdict;
 
@@ -90,6 +91,11 @@ pub enum ForgeError {
     #[error("gave up after {attempts} attempts to {what}")]
     #[diagnostic(code(stagegate::forge::contended), help("{help}"))]
     Contended { what: String, attempts: u32, help: String },
+    /// GitHub accepted a GraphQL query and answered with `errors` (a 200).
+    #[error("GitHub refused to {action}: {message}")]
+    #[diagnostic(code(stagegate::forge::graphql), help("{help}"))]
+    GraphQl { action: String, kind: String, message: String, help: String },
+
     #[error("no deployment {id} on {forge}")]
     #[diagnostic(code(stagegate::forge::no_deployment), help("list deployments with `stagegate status`"))]
     NoDeployment { id: DeploymentId, forge: String },
@@ -103,6 +109,7 @@ impl ForgeError {
             ForgeError::GitHub { .. }
             | ForgeError::Network { .. }
             | ForgeError::Contended { .. }
+            | ForgeError::GraphQl { .. }
             | ForgeError::NoDeployment { .. } => Exit::Failed,
         }
     }
@@ -263,12 +270,60 @@ impl Protection {
     }
 }
 
+/// What deleting an environment came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum EnvDeleted {
+    Deleted,
+    /// There was none (the local forge keeps no environment for an instance).
+    Absent,
+    /// The token may not (GitHub: 403 or 404 "Resource not accessible by
+    /// integration" for a workflow's `GITHUB_TOKEN`): it takes an admin
+    /// token or the App's (`administration: write`).
+    NotAllowed {
+        status: u16,
+        message: String,
+    },
+}
+
 /// One commit of a comparison, for people.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CommitSummary {
     pub sha: String,
     /// The first line of the message.
     pub title: String,
+}
+
+/// The most deployments one read brings back of one environment, whatever it
+/// asks: on GitHub 100 pages of 100.
+pub const MAX_WINDOW: usize = 10_000;
+
+/// Which deployments of an environment a read brings back: newest first, at
+/// most `at_most` (never more than [`MAX_WINDOW`]), none created before `since`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Window {
+    pub since: Option<DateTime<Utc>>,
+    pub at_most: usize,
+}
+
+impl Window {
+    /// The newest `n`.
+    pub fn newest(n: usize) -> Window {
+        Window { since: None, at_most: n.min(MAX_WINDOW) }
+    }
+
+    /// Every one created at or after `since` (up to [`MAX_WINDOW`]).
+    pub fn since(since: DateTime<Utc>) -> Window {
+        Window { since: Some(since), at_most: MAX_WINDOW }
+    }
+
+    /// `list` (newest first) cut to the window.
+    pub fn apply(&self, mut list: Vec<Deployment>) -> Vec<Deployment> {
+        if let Some(since) = self.since {
+            list.retain(|d| d.request.at >= since);
+        }
+        list.truncate(self.at_most.min(MAX_WINDOW));
+        list
+    }
 }
 
 /// The side effects stagegate has on a forge.
@@ -317,6 +372,14 @@ pub trait Forge: Send + Sync {
         desired: &Protection,
     ) -> Result<(), ForgeError>;
 
+    /// Deletes an environment: an ephemeral instance's, once destroyed
+    /// (GitHub: `DELETE …/environments/{name}`).
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError>;
+
+    /// The names of the environments there are: GitHub's environments (a
+    /// deployment to a new name creates one), the local forge's deployed ones.
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError>;
+
     /// The id GitHub knows a configured reviewer by.
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError>;
     /// Logins in a team (`@org/slug`), lower-case. GitHub:
@@ -359,6 +422,29 @@ pub trait Forge: Send + Sync {
         self.deployments(environment).await
     }
 
+    /// Several environments' deployments in one read, in the order asked, each
+    /// newest first and cut to `window`: what `status` and `history` read.
+    /// GitHub: one GraphQL query returns up to 100 deployments of each of up to
+    /// ten environments, statuses and payloads included; further pages are
+    /// asked only for environments that need more. (Before, every deployment's
+    /// statuses cost a request of their own.)
+    async fn deployments_in(&self, environments: &[&str], window: Window) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        let mut out = Vec::with_capacity(environments.len());
+        for env in environments {
+            out.push(window.apply(self.deployments(env).await?));
+        }
+        Ok(out)
+    }
+
+    /// An environment's deployments created at or after `since`, newest first
+    /// (at most [`MAX_WINDOW`]): for questions over a period, such as
+    /// `metrics --since 90d`. GitHub: one request per 100 deployments, statuses
+    /// and payloads included — 500 deployments cost 5 requests.
+    async fn deployments_since(&self, environment: &str, since: DateTime<Utc>) -> Result<Vec<Deployment>, ForgeError> {
+        let mut all = self.deployments_in(&[environment], Window::since(since)).await?;
+        Ok(all.pop().unwrap_or_default())
+    }
+
     /// An environment's holds, newest first, at most `limit` (GitHub: its
     /// deployments of task `stagegate:hold` with their statuses).
     async fn holds(&self, environment: &str, limit: usize) -> Result<Vec<Hold>, ForgeError>;
@@ -370,4 +456,11 @@ pub trait Forge: Send + Sync {
     /// Ends a hold (GitHub: its deployment set `inactive`, `description`
     /// saying who and why). `at` is honoured by the local forge only.
     async fn clear_hold(&self, hold: &Hold, description: &str, at: DateTime<Utc>) -> Result<(), ForgeError>;
+
+    /// When a commit was made (its committer's date; GitHub:
+    /// `GET …/commits/{sha}`), or `None` where the forge knows no commits
+    /// (the local forge): the start of a change's lead time.
+    async fn commit_time(&self, _sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        Ok(None)
+    }
 }

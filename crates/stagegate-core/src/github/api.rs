@@ -1,23 +1,14 @@
 //! The slice of GitHub's REST API stagegate uses: request and response shapes,
 //! path encoding, and error translation into something a user can act on.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::forge::{ForgeError, Release};
 
 /// A path segment, percent-encoded. Refs like `tags/26.11.21.` must travel as
 /// `tags%2F26.11.21.`: GitHub accepts both, and OpenAPI routers (Prism) need it.
-pub fn seg(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for b in s.bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
-            out.push(b as char);
-        } else {
-            out.push_str(&format!("%{b:02X}"));
-        }
-    }
-    out
-}
+pub use crate::values::segment::encode as seg;
 
 #[derive(Debug, Deserialize)]
 pub struct GitRef {
@@ -57,6 +48,19 @@ pub struct NewRef<'a> {
 #[derive(Debug, Deserialize)]
 pub struct Commit {
     pub sha: String,
+    /// The git commit: its committer's date is when the change was made.
+    #[serde(default)]
+    pub commit: Option<GitCommit>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GitCommit {
+    pub committer: Option<GitPerson>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct GitPerson {
+    pub date: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -141,17 +145,5 @@ pub fn error(action: &str, permission: &str, e: octocrab::Error) -> ForgeError {
             ForgeError::GitHub { action: action.into(), status, message, help }
         }
         other => ForgeError::Network { action: action.into(), detail: super::redact::server_text(&other.to_string()) },
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::seg;
-
-    #[test]
-    fn encodes_ref_segments() {
-        assert_eq!(seg("tags/26.11.21."), "tags%2F26.11.21.");
-        assert_eq!(seg("release/v1 x"), "release%2Fv1%20x");
-        assert_eq!(seg("a-b_c~d"), "a-b_c~d");
     }
 }

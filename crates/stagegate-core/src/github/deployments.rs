@@ -16,9 +16,12 @@ use super::GitHubForge;
 use super::api::{error, seg};
 use crate::forge::{
     CommitSummary, Deployment, DeploymentId, DeploymentState, DeploymentStatus, Forge, ForgeError, NewDeployment,
+    Window,
 };
 
 const HISTORY: usize = 20;
+/// History over GraphQL: one request however many of them (GitHub's page).
+const GRAPHQL_HISTORY: usize = 100;
 /// Status lists read at once when looking for the newest successful deployment.
 const BATCH: usize = 4;
 /// Status requests in flight at most, however many deployments a page holds.
@@ -26,21 +29,21 @@ const IN_FLIGHT: usize = 8;
 const PERM: &str = "deployments: write";
 
 #[derive(Deserialize)]
-struct GhDeployment {
-    id: u64,
+pub(super) struct GhDeployment {
+    pub(super) id: u64,
     #[serde(rename = "ref")]
-    git_ref: String,
-    sha: String,
-    environment: String,
+    pub(super) git_ref: String,
+    pub(super) sha: String,
+    pub(super) environment: String,
     #[serde(default)]
-    payload: Value,
-    description: Option<String>,
-    creator: Option<Login>,
-    created_at: DateTime<Utc>,
+    pub(super) payload: Value,
+    pub(super) description: Option<String>,
+    pub(super) creator: Option<Login>,
+    pub(super) created_at: DateTime<Utc>,
 }
 
 #[derive(Deserialize)]
-struct Login {
+pub(super) struct Login {
     login: String,
 }
 
@@ -52,7 +55,7 @@ struct GhStatus {
     created_at: DateTime<Utc>,
 }
 
-fn state_of(s: &str) -> DeploymentState {
+pub(super) fn state_of(s: &str) -> DeploymentState {
     match s {
         "success" => DeploymentState::Success,
         "failure" => DeploymentState::Failure,
@@ -67,7 +70,7 @@ impl GhDeployment {
     /// stagegate's own record from the payload, else what GitHub knows. The
     /// verdict is read on its own: one out of bounds is not read (unknown),
     /// and leaves the rest of the record as it is.
-    fn request(&self) -> NewDeployment {
+    pub(super) fn request(&self) -> NewDeployment {
         let mut record = self.payload["stagegate"].clone();
         let verdict = record.as_object_mut().and_then(|o| o.remove("verdict"));
         if let Ok(mut r) = serde_json::from_value::<NewDeployment>(record) {
@@ -153,6 +156,10 @@ impl GitHubForge {
     }
 
     pub(super) async fn gh_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        if self.graphql {
+            let mut all = self.gql_deployments(&[environment], Window::newest(GRAPHQL_HISTORY)).await?;
+            return Ok(all.pop().unwrap_or_default());
+        }
         let list = self.gh_list_deployments(environment).await?;
         self.with_statuses(list).await
     }
@@ -163,6 +170,15 @@ impl GitHubForge {
     /// newest deployment is the successful one, so a promotion reads one status
     /// list per environment instead of [`HISTORY`].
     pub(super) async fn gh_recent_deployments(&self, environment: &str) -> Result<Vec<Deployment>, ForgeError> {
+        if self.graphql {
+            // One request: the newest HISTORY with their statuses.
+            let mut out =
+                self.gql_deployments(&[environment], Window::newest(HISTORY)).await?.pop().unwrap_or_default();
+            if let Some(i) = out.iter().position(|d| d.state() == DeploymentState::Success) {
+                out.truncate(i + 1);
+            }
+            return Ok(out);
+        }
         let mut left = self.gh_list_deployments(environment).await?.into_iter();
         let mut out: Vec<Deployment> = Vec::new();
         let mut batch = 1;

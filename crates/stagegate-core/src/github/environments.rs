@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use super::GitHubForge;
 use super::api::{error, seg};
 use crate::config::Reviewer;
-use crate::forge::{ForgeError, Protection, ReviewerRef};
+use crate::forge::{EnvDeleted, ForgeError, Protection, ReviewerRef};
 use crate::policy::environments::RefPolicy;
 
 const PERM: &str = "administration: write";
@@ -23,6 +23,17 @@ struct Environment {
 struct BranchPolicySettings {
     protected_branches: bool,
     custom_branch_policies: bool,
+}
+
+#[derive(Deserialize)]
+struct Named {
+    name: String,
+}
+
+#[derive(Deserialize)]
+struct EnvironmentList {
+    total_count: u64,
+    environments: Vec<Named>,
 }
 
 #[derive(Deserialize)]
@@ -164,6 +175,41 @@ impl GitHubForge {
             }
         }
         Ok(())
+    }
+
+    /// `DELETE …/environments/{name}`. A workflow's `GITHUB_TOKEN` may not
+    /// (GitHub answers 403, or 404 "Resource not accessible by integration"):
+    /// that is [`EnvDeleted::NotAllowed`], for the caller to say, not an error.
+    pub(super) async fn gh_delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        let url = format!("{}{}", self.ctx.api_url, self.env_path(name, ""));
+        let action = "delete an environment";
+        let resp = self.octo._delete(url, None::<&()>).await.map_err(|e| error(action, PERM, e))?;
+        match octocrab::map_github_error(resp).await {
+            Ok(_) => Ok(EnvDeleted::Deleted),
+            Err(e) => match super::api::status(&e) {
+                Some(404) if self.read_environment(name).await.ok().flatten().is_none() => Ok(EnvDeleted::Absent),
+                Some(s @ (403 | 404)) => match error(action, PERM, e) {
+                    ForgeError::GitHub { message, .. } => Ok(EnvDeleted::NotAllowed { status: s, message }),
+                    other => Err(other),
+                },
+                _ => Err(error(action, PERM, e)),
+            },
+        }
+    }
+
+    /// Every environment's name (`GET …/environments`, 100 a page).
+    pub(super) async fn gh_environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        let mut names = Vec::new();
+        for page in 1..=100u32 {
+            let path = self.repo_path(&format!("environments?per_page=100&page={page}"));
+            let list: EnvironmentList = self.get(&path, "list environments", "actions: read").await?;
+            let done = list.environments.len() < 100 || names.len() as u64 + 100 >= list.total_count;
+            names.extend(list.environments.into_iter().map(|e| e.name));
+            if done {
+                break;
+            }
+        }
+        Ok(names)
     }
 
     /// The id of the stagegate App's protection rule on `name`, if enabled

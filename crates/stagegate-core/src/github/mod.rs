@@ -11,6 +11,7 @@ pub mod app;
 pub mod context;
 pub mod deployments;
 mod environments;
+mod graphql;
 pub mod holds;
 pub use crate::redact;
 
@@ -18,15 +19,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use octocrab::Octocrab;
 use octocrab::service::middleware::retry::{RateLimitMetrics, RetryConfig};
 use secrecy::SecretString;
 
 use crate::config::Reviewer;
 use crate::forge::{
-    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, Forge, ForgeError, ForgeKind, Hold,
-    NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Approval, ApprovalState, CommitSummary, Deployment, DeploymentState, EnvDeleted, Forge, ForgeError, ForgeKind,
+    Hold, NewDeployment, NewHold, NewRelease, NewTag, Protection, Release, ReviewerRef, Tag, TagOutcome, UserType,
+    Window,
 };
 use api::{error, seg};
 pub use context::Context;
@@ -58,6 +60,16 @@ impl RateLimitMetrics for LogRetries {
 pub struct GitHubForge {
     octo: Octocrab,
     ctx: Context,
+    /// Reads go over GraphQL (`{api}/graphql`): GitHub.com and GHE.com, whose
+    /// API has no path. A GitHub Enterprise Server (`…/api/v3`) serves GraphQL
+    /// at `/api/graphql`, beside the REST base, so there reads stay on REST.
+    graphql: bool,
+}
+
+/// Whether GraphQL is at `{api_url}/graphql`: an API at the root of its host.
+fn graphql_beside(api_url: &str) -> bool {
+    let rest = api_url.split_once("://").map_or(api_url, |(_, r)| r);
+    rest.split_once('/').is_none_or(|(_, path)| path.trim_matches('/').is_empty())
 }
 
 impl GitHubForge {
@@ -94,13 +106,13 @@ impl GitHubForge {
             .map_err(|e| {
                 ForgeError::Setup(format!("cannot set up the GitHub client: {e}"), "report this as a bug".into())
             })?;
-        Ok(GitHubForge { octo, ctx })
+        Ok(GitHubForge { graphql: graphql_beside(&ctx.api_url), octo, ctx })
     }
 
     /// The forge over a client someone else authenticated (`stagegate serve`:
     /// an App installation, whose tokens octocrab mints and refreshes).
     pub fn from_client(octo: Octocrab, ctx: Context) -> GitHubForge {
-        GitHubForge { octo, ctx }
+        GitHubForge { graphql: graphql_beside(&ctx.api_url), octo, ctx }
     }
 
     pub fn context(&self) -> &Context {
@@ -312,6 +324,14 @@ impl Forge for GitHubForge {
         self.write_environment(name, desired).await
     }
 
+    async fn delete_environment(&self, name: &str) -> Result<EnvDeleted, ForgeError> {
+        self.gh_delete_environment(name).await
+    }
+
+    async fn environment_names(&self) -> Result<Vec<String>, ForgeError> {
+        self.gh_environment_names().await
+    }
+
     async fn reviewer(&self, reviewer: &Reviewer) -> Result<ReviewerRef, ForgeError> {
         self.reviewer_ref(reviewer).await
     }
@@ -363,5 +383,34 @@ impl Forge for GitHubForge {
 
     async fn clear_hold(&self, hold: &Hold, description: &str, _at: chrono::DateTime<Utc>) -> Result<(), ForgeError> {
         self.gh_clear_hold(hold, description).await
+    }
+
+    async fn commit_time(&self, sha: &str) -> Result<Option<DateTime<Utc>>, ForgeError> {
+        let c: api::Commit = self
+            .get(&self.repo_path(&format!("commits/{}", seg(sha))), &format!("read commit `{sha}`"), "contents: read")
+            .await?;
+        Ok(c.commit.and_then(|g| g.committer).and_then(|p| p.date))
+    }
+
+    async fn deployments_in(&self, environments: &[&str], window: Window) -> Result<Vec<Vec<Deployment>>, ForgeError> {
+        if !self.graphql {
+            let mut out = Vec::with_capacity(environments.len());
+            for env in environments {
+                out.push(window.apply(self.gh_deployments(env).await?));
+            }
+            return Ok(out);
+        }
+        self.gql_deployments(environments, window).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn graphql_is_beside_an_api_at_the_root_of_its_host() {
+        assert!(super::graphql_beside("https://api.github.com"));
+        assert!(super::graphql_beside("https://api.acme.ghe.com/"));
+        assert!(super::graphql_beside("http://127.0.0.1:8080"));
+        assert!(!super::graphql_beside("https://ghe.example.com/api/v3"));
     }
 }

@@ -5,6 +5,7 @@
 //! disk with what the config implies, and the snapshot tests can hold the
 //! templates in `workflows-templates/`.
 
+mod ephemeral;
 mod hold;
 mod inputs;
 mod journal;

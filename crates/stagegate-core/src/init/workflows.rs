@@ -4,7 +4,7 @@
 //! `permissions:`, `persist-credentials: false` and a per-environment
 //! `concurrency:` group where it deploys.
 
-use super::{CHECKOUT, journal};
+use super::{CHECKOUT, ephemeral, journal};
 use crate::config::{Config, Environment, Purpose};
 use crate::policy::Policy;
 use crate::policy::environments::approval_envs;
@@ -126,7 +126,14 @@ pub fn all(cfg: &Config, config_path: &str, action: &str) -> Vec<(String, String
     let c = Ctx { cfg, config_path, action };
     let mut out = vec![("promote-release.yml".to_string(), promote(&c))];
     for env in c.envs().into_iter().filter(|e| e.auto_deploy && !e.branches.is_empty()) {
-        out.push((format!("deploy-{}.yml", env.name), deploy(&c, env)));
+        if env.is_template() {
+            out.push((format!("deploy-{}.yml", env.name), ephemeral::deploy(&c, env)));
+        } else {
+            out.push((format!("deploy-{}.yml", env.name), deploy(&c, env)));
+        }
+    }
+    for t in cfg.templates() {
+        out.push((format!("destroy-{}.yml", t.name), ephemeral::destroy(&c, t)));
     }
     out.push(("create-release.yml".into(), create_release(&c)));
     if let Some(env) = release_env(&c) {
@@ -342,9 +349,11 @@ jobs:
 }
 
 /// Where a published release goes first: the first manual environment in
-/// promotion order, preferring one whose rules accept tags.
+/// promotion order that takes direct deploys (no approvals: one that needs
+/// them is reached by promotion only), preferring one whose rules accept tags.
 fn release_env<'a>(c: &Ctx<'a>) -> Option<&'a Environment> {
-    let manual: Vec<&Environment> = c.envs().into_iter().filter(|e| !e.auto_deploy).collect();
+    let direct = |e: &&Environment| !e.auto_deploy && !e.is_template() && e.approvals.required == 0;
+    let manual: Vec<&Environment> = c.envs().into_iter().filter(direct).collect();
     manual.iter().find(|e| !e.tags.is_empty()).or(manual.first()).copied()
 }
 

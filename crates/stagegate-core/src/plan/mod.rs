@@ -3,7 +3,7 @@
 
 use serde::Serialize;
 
-pub use crate::step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, When};
+pub use crate::step::{Act, Check, Hook, Mode, PlanStep, Recover, StepName, Teardown, When};
 
 use crate::checks::{Evaluated, Outcome};
 use crate::config::duration;

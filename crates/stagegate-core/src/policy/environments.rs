@@ -54,7 +54,9 @@ pub fn approval_base<'c>(cfg: &'c Config, name: &str) -> Option<&'c str> {
 
 pub fn desired(cfg: &Config) -> Vec<Desired> {
     let mut out = Vec::new();
-    for env in &cfg.environments {
+    // A template has no GitHub environment of its own: each instance's is
+    // created by its first deployment, and deleted by `destroy`.
+    for env in cfg.environments.iter().filter(|e| !e.is_template()) {
         let a = &env.approvals;
         let policies = if env.branches.is_empty() && env.tags.is_empty() {
             None

@@ -30,6 +30,9 @@ pub struct DeployRequest {
     pub override_reason: Option<String>,
     /// The ServiceNow change, for an environment with `change: required`.
     pub change: Option<String>,
+    /// `env` is an instance of an ephemeral template: its first deploy (with
+    /// nothing live there) runs the create hook first.
+    pub instance: bool,
 }
 
 pub struct RollbackRequest {
@@ -56,8 +59,9 @@ async fn finish(
     env: &Environment,
     target: Target,
     previous: Option<&Deployment>,
+    create: bool,
 ) -> Result<Report, RunError> {
-    let steps = mode.execution(env.health.len());
+    let steps = mode.execution_of(env.health.len(), create);
     let Executed { outcome, message, deployment_id } = r.execute(env, &target, previous, &steps, mode).await?;
     let mut report = r.report(mode.command(), outcome, target, message);
     report.deployment_id = deployment_id;
@@ -101,13 +105,15 @@ pub async fn deploy(
         abandoned,
         override_reason: req.override_reason.as_deref(),
         change,
+        instance: req.instance.then_some(req.env.as_str()),
         ..Facts::new(policy, env, r.now())
     };
     let blockers = r.decide(Surface::Deploy, &facts);
     if !blockers.is_empty() {
         return Ok(r.refused(Mode::Deployment, target, blockers));
     }
-    let report = finish(r, Mode::Deployment, env, target, previous.as_ref()).await?;
+    let create = req.instance && previous.is_none();
+    let report = finish(r, Mode::Deployment, env, target, previous.as_ref(), create).await?;
     drop(lock);
     Ok(report)
 }
@@ -185,7 +191,7 @@ pub async fn rollback(
     target.release = chosen.request.release.clone();
     target.sha = chosen.request.sha.clone();
     target.git_ref = chosen.request.git_ref.clone();
-    let report = finish(r, Mode::Rollback, env, target, current.as_ref()).await?;
+    let report = finish(r, Mode::Rollback, env, target, current.as_ref(), false).await?;
     drop(lock);
     Ok(report)
 }

@@ -117,7 +117,7 @@ impl Runner<'_> {
         let since = Instant::now();
         let at = self.now();
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
-        self.fx.forge.set_deployment_status(d, DeploymentState::Success, &what, at).await?;
+        self.fx.forge.set_deployment_status(d, DeploymentState::Success, &self.with_hooks(&what), at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
             let why = if self.fx.writes.is_dry_run() {
                 format!("replaced by {}", d.request.release)
@@ -132,6 +132,20 @@ impl Runner<'_> {
             self.record(name, StepStatus::Ok, since, format!("{what} (deployment {})", d.id));
         }
         Ok(())
+    }
+
+    /// `what` and the hooks that ran, for the record's last status (GitHub
+    /// statuses carry no payload): `… is live in prod; hooks ok: backup,
+    /// deploy, verify`. The audit trail keeps each hook's detail.
+    fn with_hooks(&self, what: &str) -> String {
+        let ran: Vec<&str> = self
+            .steps
+            .iter()
+            .filter(|s| s.status == StepStatus::Ok)
+            .filter_map(|s| s.name.hook())
+            .map(|h| h.as_str())
+            .collect();
+        if ran.is_empty() { what.to_owned() } else { format!("{what}; hooks ok: {}", ran.join(", ")) }
     }
 
     pub async fn fail(&mut self, d: &Deployment, why: &str) -> Result<(), ForgeError> {
@@ -220,7 +234,7 @@ impl Runner<'_> {
         let mut failure = None;
         for &step in steps {
             let result = match step {
-                Act::Backup | Act::Rollback | Act::Verify => self.hook(step.into(), t).await,
+                Act::Create | Act::Backup | Act::Rollback | Act::Verify => self.hook(step.into(), t).await,
                 Act::Deploy => {
                     started_deploy = true;
                     let r = self.hook(step.into(), t).await;

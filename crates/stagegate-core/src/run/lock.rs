@@ -128,8 +128,10 @@ fn held<R>(f: impl FnOnce(&mut Vec<(PathBuf, File, Holder)>) -> R) -> Option<R> 
     HELD.lock().ok().map(|mut h| f(&mut h))
 }
 
+/// The lock file of environment `env`: an instance's name (`feature/login`)
+/// is one encoded segment (`feature%2Flogin.lock`), never a directory.
 pub fn path(state: &StateDir, env: &str) -> PathBuf {
-    state.root().join("locks").join(format!("{env}.lock"))
+    state.root().join("locks").join(format!("{}.lock", crate::values::segment::encode(env)))
 }
 
 fn open(path: &Path) -> std::io::Result<File> {
@@ -175,7 +177,7 @@ fn write(file: &mut File, holder: &Holder) -> std::io::Result<()> {
 /// Tries to take `env`'s lock, recording `what` (the run, in words) in it.
 pub fn acquire(state: &StateDir, env: &str, what: &str) -> std::io::Result<Acquire> {
     let path = path(state, env);
-    let dir = path.parent().expect("in locks/");
+    let dir = &state.root().join("locks");
     if fs::symlink_metadata(dir).is_ok_and(|m| !m.is_dir()) {
         return Err(std::io::Error::other(format!("{} is not a directory", dir.display())));
     }

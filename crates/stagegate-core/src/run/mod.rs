@@ -11,6 +11,7 @@
 
 pub mod audit;
 pub mod child_env;
+pub mod destroy;
 pub mod direct;
 pub mod effects;
 pub mod failure;
@@ -262,6 +263,8 @@ impl<'c> Runner<'c> {
             Hook::Deploy => s.deploy.clone(),
             Hook::Verify => s.verify.clone(),
             Hook::Rollback => s.rollback.clone(),
+            Hook::Create => s.create.clone(),
+            Hook::Destroy => s.destroy.clone(),
         }
     }
 

@@ -10,4 +10,5 @@ pub mod freeze;
 pub mod location;
 pub mod refname;
 pub mod refs;
+pub mod segment;
 pub mod sha;
