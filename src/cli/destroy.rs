@@ -78,7 +78,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
     };
     let mut runner = ctx.runner(&cfg)?;
     let report = destroy::destroy(&mut runner, &req).await?;
-    Ok(report::finish(&runner, report, &ctx.log)?)
+    Ok(report::finish(&runner, report)?)
 }
 
 fn patterns(t: &crate::config::Environment) -> String {
@@ -114,7 +114,7 @@ pub async fn prune(ctx: &Ctx, args: PruneArgs) -> Result<Exit, Error> {
         let mut runner = ctx.runner(&cfg)?;
         let report = destroy::destroy(&mut runner, &req).await?;
         pruned += 1;
-        if report::finish(&runner, report, &ctx.log)? != Exit::Success {
+        if report::finish(&runner, report)? != Exit::Success {
             exit = Exit::Failed;
         }
     }

@@ -8,11 +8,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use super::{Ctx, Who, known_env};
+use crate::effects::Done;
 use crate::error::{Error, Exit, check_text};
 use crate::forge::hold::{self, clear_description};
 use crate::forge::{Hold, NewHold};
 use crate::human;
-use crate::output::{Out, Render, table, would};
+use crate::output::{Out, Render, table};
 use crate::policy::Policy;
 use crate::run::audit;
 
@@ -147,12 +148,7 @@ async fn set(ctx: &Ctx, a: SetArgs) -> Result<Exit, Error> {
         forge.clear_hold(&old, &d, now).await?;
     }
     record(ctx, "hold set", &new.environment, &new.by, &a.who.run_id, &new.reason, "held")?;
-    ctx.out.print(&Changed {
-        hold: HoldView::from(&made),
-        cleared: false,
-        dry_run: ctx.dry_run,
-        effects: ctx.log.entries(),
-    });
+    ctx.out.print(&Changed { hold: HoldView::from(&made), cleared: false, done: ctx.done() });
     Ok(Exit::Success)
 }
 
@@ -171,12 +167,7 @@ async fn clear(ctx: &Ctx, a: ClearArgs) -> Result<Exit, Error> {
     let description = clear_description(&by, why.as_deref());
     forge.clear_hold(&h, &description, now).await?;
     record(ctx, "hold clear", &env.name, &by, &a.who.run_id, why.as_deref().unwrap_or(""), "cleared")?;
-    ctx.out.print(&Changed {
-        hold: HoldView::from(&h),
-        cleared: true,
-        dry_run: ctx.dry_run,
-        effects: ctx.log.entries(),
-    });
+    ctx.out.print(&Changed { hold: HoldView::from(&h), cleared: true, done: ctx.done() });
     Ok(Exit::Success)
 }
 
@@ -200,7 +191,7 @@ async fn list(ctx: &Ctx, a: ListArgs) -> Result<Exit, Error> {
 
 /// One line in the audit trail: who set or cleared which hold, when, why.
 fn record(ctx: &Ctx, command: &str, env: &str, by: &str, run_id: &str, why: &str, outcome: &str) -> Result<(), Error> {
-    if ctx.dry_run {
+    if ctx.writes().is_dry_run() {
         return Ok(());
     }
     audit::check(&ctx.state)?;
@@ -230,17 +221,20 @@ fn record(ctx: &Ctx, command: &str, env: &str, by: &str, run_id: &str, why: &str
 struct Changed {
     hold: HoldView,
     cleared: bool,
-    dry_run: bool,
-    effects: Vec<String>,
+    #[serde(flatten)]
+    done: Done,
 }
 
 impl Render for Changed {
     fn text(&self, o: &Out) -> String {
         let h = &self.hold;
-        match (self.dry_run, self.cleared) {
-            (true, _) => would(&self.effects),
-            (false, false) => format!("{} {} is {}", o.bad("■"), h.environment, h.describe()),
-            (false, true) => format!("{} {} is no longer held (was {})", o.good("✓"), h.environment, h.describe()),
+        if let Some(would) = self.done.would() {
+            return would;
+        }
+        if self.cleared {
+            format!("{} {} is no longer held (was {})", o.good("✓"), h.environment, h.describe())
+        } else {
+            format!("{} {} is {}", o.bad("■"), h.environment, h.describe())
         }
     }
 }

@@ -60,7 +60,7 @@ impl WaitFor {
             let mut runner = ctx.runner(cfg)?;
             let report = attempt(&mut runner).await?;
             if !waiter.again(&report).await {
-                return Ok(report::finish(&runner, report, &ctx.log)?);
+                return Ok(report::finish(&runner, report)?);
             }
         }
     }

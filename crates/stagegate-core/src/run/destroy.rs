@@ -79,7 +79,8 @@ async fn deactivate(r: &mut Runner<'_>, deps: &[Deployment]) -> Result<(), RunEr
         let at = r.now();
         r.fx.forge.set_deployment_status(d, DeploymentState::Inactive, history::DESTROYED, at).await?;
     }
-    let (status, verb) = if r.dry_run() { (StepStatus::Planned, "would mark") } else { (StepStatus::Ok, "marked") };
+    let (status, verb) =
+        if r.fx.writes.is_dry_run() { (StepStatus::Planned, "would mark") } else { (StepStatus::Ok, "marked") };
     let detail = format!("{verb} {} deployment(s) inactive ({} in all)", standing.len(), deps.len());
     r.record(Teardown::Deactivate, status, since, detail);
     Ok(())
@@ -90,7 +91,7 @@ async fn delete_environment(r: &mut Runner<'_>, name: &str) -> Result<Option<Str
     let since = Instant::now();
     let step = Teardown::DeleteEnvironment;
     match r.fx.forge.delete_environment(name).await? {
-        EnvDeleted::Deleted if r.dry_run() => {
+        EnvDeleted::Deleted if r.fx.writes.is_dry_run() => {
             r.record(step, StepStatus::Planned, since, format!("would delete `{name}`"))
         }
         EnvDeleted::Deleted => r.record(step, StepStatus::Ok, since, format!("deleted environment `{name}`")),

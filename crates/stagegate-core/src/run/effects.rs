@@ -51,8 +51,4 @@ impl Effects {
     pub fn with_hooks(self, hooks: Arc<dyn Hooks>) -> Effects {
         Effects { hooks, ..self }
     }
-
-    pub fn is_dry_run(&self) -> bool {
-        self.writes.is_dry_run()
-    }
 }

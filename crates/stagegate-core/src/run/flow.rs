@@ -59,7 +59,7 @@ impl Runner<'_> {
     /// `deployed`.
     pub async fn health(&mut self, check: &HealthCheck, name: StepName, deployed: Instant) -> Result<(), StepError> {
         let since = Instant::now();
-        if self.dry_run() {
+        if self.fx.writes.is_dry_run() {
             let what = format!("would GET {} expecting {}", check.http, check.expect);
             self.record(name, StepStatus::Planned, since, what);
             return Ok(());
@@ -119,14 +119,14 @@ impl Runner<'_> {
         let what = format!("{} is live in {}", d.request.release, d.request.environment);
         self.fx.forge.set_deployment_status(d, DeploymentState::Success, &self.with_hooks(&what), at).await?;
         if let Some(old) = replaced.filter(|o| o.id != d.id) {
-            let why = if self.dry_run() {
+            let why = if self.fx.writes.is_dry_run() {
                 format!("replaced by {}", d.request.release)
             } else {
                 format!("replaced by {} (deployment {})", d.request.release, d.id)
             };
             self.fx.forge.set_deployment_status(old, DeploymentState::Inactive, &why, at).await?;
         }
-        if self.dry_run() {
+        if self.fx.writes.is_dry_run() {
             self.record(name, StepStatus::Planned, since, format!("would record that {what}"));
         } else {
             self.record(name, StepStatus::Ok, since, format!("{what} (deployment {})", d.id));
@@ -223,7 +223,7 @@ impl Runner<'_> {
         };
         // From here on SIGINT/SIGTERM no longer end stagegate where it stands:
         // they stop the step under way, and the run records how it ended.
-        if !self.dry_run() {
+        if !self.fx.writes.is_dry_run() {
             interrupt::install();
         }
         // A rollback records what it undoes, so the next one goes further back.
@@ -257,7 +257,7 @@ impl Runner<'_> {
         }
         let id = d.id.recorded();
         let Some(why) = failure else {
-            if self.dry_run() {
+            if self.fx.writes.is_dry_run() {
                 let message =
                     format!("dry run: the checks pass; nothing was changed ({description} would run the steps above)");
                 return Ok(Executed { outcome: Outcome::Planned, message, deployment_id: None });

@@ -211,10 +211,6 @@ impl<'c> Runner<'c> {
         self.fx.clock.now()
     }
 
-    pub fn dry_run(&self) -> bool {
-        self.fx.is_dry_run()
-    }
-
     pub fn sink(&self) -> hooks::Sink {
         self.fx.sink
     }
@@ -281,7 +277,7 @@ impl<'c> Runner<'c> {
             self.record(name, StepStatus::Skipped, since, format!("no {step} hook configured"));
             return Ok(());
         };
-        if self.dry_run() {
+        if self.fx.writes.is_dry_run() {
             self.record(name, StepStatus::Planned, since, format!("would run `{command}`"));
             return Ok(());
         }

@@ -12,6 +12,7 @@ use super::lock::{self, Acquire, EnvLock};
 use super::{RunError, Runner, StepStatus};
 use crate::checks::{self, ChangeFact, Evaluated, Facts, Outcome, Surface};
 use crate::config::{Environment, Purpose, Reviewer};
+use crate::effects::Writes;
 use crate::forge::history;
 use crate::forge::{Deployment, DeploymentState, Forge, ForgeError, ForgeKind};
 use crate::gates::approvals::{self, Teams, Verdict};
@@ -75,19 +76,19 @@ impl Runner<'_> {
     /// `error`, not waited for.
     pub async fn take_target(&mut self, env: &str, holder: &str, deps: &[Deployment]) -> Result<TargetState, RunError> {
         let io = |source| RunError::Io { action: format!("lock {env}"), source };
-        let held = if self.dry_run() {
-            if let Some(busy) = lock::inspect(&self.fx.state, env) {
+        // Whether to take the lock is the seam's to say: a dry run only looks.
+        let taken = match &self.fx.writes {
+            Writes::DryRun(_) => lock::inspect(&self.fx.state, env).map_or(Ok(None), |b| Err(Box::new(b))),
+            Writes::Apply => match lock::acquire(&self.fx.state, env, holder).map_err(io)? {
+                Acquire::Held(l) => Ok(Some(l)),
+                Acquire::Busy(busy) => Err(busy),
+            },
+        };
+        let held = match taken {
+            Ok(held) => held,
+            Err(busy) => {
                 let why = busy.describe(env, &lock::path(&self.fx.state, env));
                 return Ok(TargetState { lock: None, busy: Some(why), abandoned: None });
-            }
-            None
-        } else {
-            match lock::acquire(&self.fx.state, env, holder).map_err(io)? {
-                Acquire::Held(l) => Some(l),
-                Acquire::Busy(busy) => {
-                    let why = busy.describe(env, &lock::path(&self.fx.state, env));
-                    return Ok(TargetState { lock: None, busy: Some(why), abandoned: None });
-                }
             }
         };
         if self.fx.forge.kind() != ForgeKind::Local || held.is_none() {

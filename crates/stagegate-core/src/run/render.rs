@@ -50,10 +50,8 @@ impl Render for Report {
         if let Some(url) = self.url.as_deref().filter(|_| self.outcome == Outcome::Succeeded) {
             text.push_str(&format!("  {} {url}\n", o.dim("url:")));
         }
-        if self.dry_run {
-            for e in &self.effects {
-                text.push_str(&format!("  would {e}\n"));
-            }
+        for e in self.done.effects() {
+            text.push_str(&format!("  would {e}\n"));
         }
         text
     }

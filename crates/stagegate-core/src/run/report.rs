@@ -6,6 +6,7 @@ use serde::Serialize;
 use super::audit::{self, FreezeOverride};
 use super::{Runner, StepRecord, Target};
 use crate::actions;
+use crate::effects::Done;
 use crate::exit::Exit;
 use crate::gates::approvals::Verdict;
 use crate::plan::Mode;
@@ -51,7 +52,10 @@ impl Outcome {
 pub struct Report {
     pub command: String,
     pub outcome: Outcome,
-    pub dry_run: bool,
+    /// What the run's writes came to, as the seam recorded them: applied, or
+    /// (`--dry-run`) only described — `"dry_run"` and `"effects"` in JSON.
+    #[serde(flatten)]
+    pub done: Done,
     pub target: Target,
     pub deployment_id: Option<u64>,
     pub message: String,
@@ -68,8 +72,6 @@ pub struct Report {
     /// Why the run was asked for (`rollback --reason`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
-    /// `--dry-run`: the writes that were skipped.
-    pub effects: Vec<String>,
     /// The target environment's `url:` from the config.
     pub url: Option<String>,
     pub links: Links,
@@ -98,10 +100,11 @@ impl Links {
 impl Runner<'_> {
     /// Builds the report from the recorded steps.
     pub fn report(&mut self, command: &str, outcome: Outcome, target: Target, message: String) -> Report {
+        let done = self.fx.writes.done();
         Report {
             command: command.to_owned(),
-            outcome: if self.dry_run() && outcome == Outcome::Succeeded { Outcome::Planned } else { outcome },
-            dry_run: self.dry_run(),
+            outcome: if done.is_described() && outcome == Outcome::Succeeded { Outcome::Planned } else { outcome },
+            done,
             deployment_id: None,
             message,
             refusal: None,
@@ -111,7 +114,6 @@ impl Runner<'_> {
             gate: self.gate.take(),
             freeze_override: self.freeze_override.take(),
             reason: self.reason.clone(),
-            effects: Vec::new(),
             url: self.cfg.environments.iter().find(|e| e.name == target.env).and_then(|e| e.url.clone()),
             links: Links::of(&target),
             target,
@@ -137,12 +139,12 @@ impl Runner<'_> {
     }
 }
 
-/// Prints the report, writes the audit line (not in a dry run) and the step
-/// summary; returns the exit code.
-pub fn finish(r: &Runner, mut report: Report, log: &crate::effects::EffectLog) -> Result<Exit, super::RunError> {
-    report.effects = log.entries();
+/// Prints the report, writes the audit line (when the writes were applied,
+/// not only described) and the step summary; returns the exit code.
+pub fn finish(r: &Runner, mut report: Report) -> Result<Exit, super::RunError> {
+    report.done = r.fx.writes.done();
     let outcome = report.outcome.as_str();
-    if !report.dry_run {
+    if !report.done.is_described() {
         let t = &report.target;
         let entry = audit::Entry {
             at: r.now(),
