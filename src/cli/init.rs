@@ -290,7 +290,7 @@ fn write_all(ctx: &Ctx, targets: &Targets) -> Result<Vec<Done>, Error> {
     for t in &targets.files {
         done.push(match t.state {
             State::Same => Done::UpToDate,
-            _ if ctx.dry_run => {
+            _ if ctx.writes().is_dry_run() => {
                 ctx.log.push(format!("write {} ({})", t.path.display(), t.kind));
                 Done::Planned
             }

@@ -179,7 +179,6 @@ pub enum Command {
 pub struct Ctx {
     pub out: Out,
     pub config: Location,
-    pub dry_run: bool,
     pub forge_kind: ForgeKind,
     pub state: StateDir,
     pub log: EffectLog,
@@ -206,7 +205,6 @@ impl Ctx {
         Ctx {
             out: Out::new(cli.output),
             config: cli.config.clone().map_or(Location::Default, Location::Explicit),
-            dry_run: cli.dry_run,
             forge_kind,
             state: StateDir::new(&cli.state_dir),
             writes: Writes::new(cli.dry_run, &log),

@@ -75,7 +75,7 @@ async fn trail(
     outcome: &str,
     detail: Option<String>,
 ) -> Result<(), Error> {
-    if ctx.dry_run {
+    if ctx.writes().is_dry_run() {
         return Ok(());
     }
     let mut detail: Vec<String> = detail.into_iter().collect();

@@ -34,7 +34,7 @@ fn run_url() -> Option<String> {
 
 /// Appends `op` to the store's audit trail (not in a dry run).
 pub async fn record(ctx: &Ctx, store: &dyn Store, op: Op<'_>) {
-    if ctx.dry_run {
+    if ctx.writes().is_dry_run() {
         return;
     }
     let entry = Entry {

@@ -75,7 +75,7 @@ pub async fn run(ctx: &Ctx, args: Args) -> Result<Exit, Error> {
         target: args.target,
     };
     let mut created = forge.create_release(&new).await?;
-    if !ctx.dry_run {
+    if !ctx.writes().is_dry_run() {
         let same: Vec<_> = forge.releases().await?.into_iter().filter(|r| r.tag == tag).collect();
         if let Some(first) = same.iter().min_by_key(|r| r.id)
             && first.id != created.id
