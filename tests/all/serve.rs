@@ -403,3 +403,40 @@ fn outside_its_deploy_windows_prod_stays_pending_until_a_window_opens() {
     assert_eq!(a[0].2, "approved", "{a:#?}");
     no_violations(&r);
 }
+
+/// A branch's instance is decided by its template's policy: the template's
+/// freeze keeps `feature/login` pending, and once it opens the instance is
+/// approved (the template needs no approvals); a ref the template does not
+/// take is rejected.
+#[test]
+fn an_instance_is_decided_by_its_templates_policy() {
+    let h = github();
+    let cfg = "version: 1\nenvironments:\n  feature:\n    branches: [\"feature/*\"]\n    ephemeral: true\n    protection_rule: app\n    freeze: [\"SAT 00:00 - MON 00:00 UTC\"]\n";
+    let r = h.repo("serve-instance");
+    h.put_file(&r, "main", ".github/stagegate.yml", cfg);
+    h.put_run(&r, 900, "Deploy feature/login", "mallory", "mallory");
+    h.put_run(&r, 901, "Deploy main", "mallory", "mallory");
+    let sb = Sandbox::new();
+    // Saturday: the template is frozen, so its instance waits.
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", "2026-12-12T12:00:00Z")]);
+    svc.deliver(
+        "deployment_protection_rule",
+        "d-1",
+        &h.rule_requested(&r, 900, "feature/login", "refs/heads/feature/login", SHA),
+    );
+    logged(&svc, "pending", 1);
+    svc.stop();
+    assert!(h.answers(&r).is_empty(), "answered while the template is frozen");
+    // Monday: open; the instance is approved, and `main` (not a feature branch) is not.
+    let svc = Service::start(&sb, &[], &[("STAGEGATE_NOW", "2026-12-14T10:00:00Z")]);
+    svc.deliver(
+        "deployment_protection_rule",
+        "d-2",
+        &h.rule_requested(&r, 901, "feature/main", "refs/heads/main", SHA),
+    );
+    let a = answers(&r, 2, &svc);
+    let by_run = |run: u64| a.iter().find(|x| x.0 == run).map(|x| x.2.clone());
+    assert_eq!(by_run(900).as_deref(), Some("approved"), "{a:#?}");
+    assert_eq!(by_run(901).as_deref(), Some("rejected"), "{a:#?}");
+    no_violations(&r);
+}
